@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything pallet needs on Debian 12: system packages (apt) and a venv with pallet.
+# Idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+APT_PACKAGES=(
+  runc                        # the OCI runtime every container runs under
+  conmon                      # per-container monitor: stdio, logs, exit code after the CLI exits
+  busybox-static              # the base image for tests and the demo (no Docker Hub here)
+  skopeo umoci                # outside tools the tests check pallet's formats against
+  docker-registry             # a real OCI distribution registry for the registry tests
+  iproute2 iptables nftables containernetworking-plugins   # networking
+  tini                        # --init: a tiny init as PID 1 (Docker ships the same tool)
+  tar gzip
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then echo "install.sh: run as root to apt-get install ${missing[*]}" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+PY=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import pallet, pytest, hypothesis' 2>/dev/null \
+   || [[ pyproject.toml -nt .venv/.installed ]]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+  touch .venv/.installed
+fi

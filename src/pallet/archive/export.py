@@ -1,0 +1,162 @@
+"""Writing directory trees as layer tars: plain trees and overlay upper dirs.
+
+Owns: `write_tree_tar` (a directory as a tar: build COPY layers, `import` of a
+directory, `export` of a mounted rootfs) and `write_diff_tar` (a container's
+overlay upper dir as an OCI layer: overlay whiteouts become `.wh.` files,
+opaque dirs get `.wh..wh..opq`).
+
+Invariants: output is deterministic for a given tree: entries sorted by name
+(a directory before its contents), PAX format, empty uname/gname, integer
+mtimes (clamped to `source_date_epoch` when given), `trusted.overlay.*` xattrs
+never exported, sockets skipped (as Docker does), a second path to an inode
+already written becomes a hardlink. Symlinks are never followed. Ends with two
+zero blocks and no record padding, like Go's archive/tar.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..digest import HashingWriter
+from ..errors import DataCorrupted
+
+BLOCK = 512
+CHUNK = 1 << 20
+OPAQUE_XATTR = "trusted.overlay.opaque"
+
+
+def write_tree_tar(root: Path, out: BinaryIO, *, source_date_epoch: int | None = None) -> str:
+    """Write the tree under `root` as an uncompressed tar; returns its diff_id."""
+    return _write(Path(root), out, whiteouts=False, epoch=source_date_epoch)
+
+
+def write_diff_tar(upper: Path, lowers: list[Path], out: BinaryIO, *,
+                   source_date_epoch: int | None = None) -> str:
+    """Write a container's overlay upper dir as an OCI layer tar; returns its diff_id.
+
+    Everything in `upper` is a change, so `lowers` is not read; it is accepted so
+    callers need not care (the snapshotter mounts without metacopy/redirect_dir,
+    so upper files always hold their full content).
+    """
+    del lowers
+    return _write(Path(upper), out, whiteouts=True, epoch=source_date_epoch)
+
+
+def _write(root: Path, out: BinaryIO, *, whiteouts: bool, epoch: int | None) -> str:
+    w = HashingWriter(out)
+    inodes: dict[tuple[int, int], str] = {}
+    for rel, st in _walk(root):
+        path = root / rel
+        if whiteouts and is_whiteout(st):
+            head, _, base = rel.rpartition("/")
+            wh = (head + "/" if head else "") + ".wh." + base
+            _write_header(w, _info(wh, st, epoch, tarfile.REGTYPE, mode=0o600))
+            continue
+        info = _entry_info(path, rel, st, epoch, inodes)
+        if info is None:
+            continue
+        _write_header(w, info)
+        if info.type == tarfile.REGTYPE and info.size:
+            _copy_content(path, info.size, w)
+        if whiteouts and info.type == tarfile.DIRTYPE and is_opaque(path):
+            _write_header(w, _info(rel + "/.wh..wh..opq", st, epoch, tarfile.REGTYPE,
+                                   mode=st.st_mode & 0o777))
+    w.write(bytes(2 * BLOCK))
+    return w.digest
+
+
+def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, os.stat_result]]:
+    base = root / rel if rel else root
+    for name in sorted(os.listdir(base)):
+        child = f"{rel}/{name}" if rel else name
+        st = os.lstat(root / child)
+        yield child, st
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(root, child)
+
+
+def _info(name: str, st: os.stat_result, epoch: int | None, kind: bytes,
+          mode: int | None = None) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.mode = st.st_mode & 0o7777 if mode is None else mode
+    info.uid, info.gid = st.st_uid, st.st_gid
+    info.uname = info.gname = ""
+    mtime = int(st.st_mtime)
+    info.mtime = min(mtime, epoch) if epoch is not None else mtime
+    return info
+
+
+def _entry_info(path: Path, rel: str, st: os.stat_result, epoch: int | None,
+                inodes: dict[tuple[int, int], str]) -> tarfile.TarInfo | None:
+    mode = st.st_mode
+    if stat.S_ISSOCK(mode):
+        return None
+    if stat.S_ISREG(mode):
+        key = (st.st_dev, st.st_ino)
+        if st.st_nlink > 1 and key in inodes:
+            info = _info(rel, st, epoch, tarfile.LNKTYPE)
+            info.linkname = inodes[key]
+            return _with_xattrs(info, path)
+        inodes.setdefault(key, rel)
+        info = _info(rel, st, epoch, tarfile.REGTYPE)
+        info.size = st.st_size
+    elif stat.S_ISDIR(mode):
+        info = _info(rel, st, epoch, tarfile.DIRTYPE)
+    elif stat.S_ISLNK(mode):
+        info = _info(rel, st, epoch, tarfile.SYMTYPE)
+        info.linkname = os.readlink(path)
+    else:
+        kind = {stat.S_IFCHR: tarfile.CHRTYPE, stat.S_IFBLK: tarfile.BLKTYPE,
+                stat.S_IFIFO: tarfile.FIFOTYPE}[stat.S_IFMT(mode)]
+        info = _info(rel, st, epoch, kind)
+        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    return _with_xattrs(info, path)
+
+
+def _with_xattrs(info: tarfile.TarInfo, path: Path) -> tarfile.TarInfo:
+    try:
+        keys = sorted(os.listxattr(path, follow_symlinks=False))
+    except OSError:
+        return info  # filesystems without xattrs: nothing to carry
+    for key in keys:
+        if key.startswith("trusted.overlay.") or key == "security.selinux":
+            continue
+        value = os.getxattr(path, key, follow_symlinks=False)
+        info.pax_headers["SCHILY.xattr." + key] = value.decode("utf-8", "surrogateescape")
+    return info
+
+
+def _write_header(w: HashingWriter, info: tarfile.TarInfo) -> None:
+    w.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+
+
+def _copy_content(path: Path, size: int, w: HashingWriter) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        left = size
+        while left:
+            data = os.read(fd, min(left, CHUNK))
+            if not data:
+                raise DataCorrupted(f"{path} shrank while being archived")
+            w.write(data)
+            left -= len(data)
+    finally:
+        os.close(fd)
+    if size % BLOCK:
+        w.write(bytes(BLOCK - size % BLOCK))
+
+
+def is_whiteout(st: os.stat_result) -> bool:
+    """An overlayfs whiteout: a character device 0:0."""
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def is_opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
+    except OSError:
+        return False

@@ -1,0 +1,307 @@
+"""`pallet container ...` and its shortcuts (run, create, start, stop, ps, logs, exec, rm, ...).
+
+Thin: decode flags into a request, call the ContainerService, render.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..errors import NotFound, PalletError
+from .flags import Command, F
+from .run_flags import RUN_FLAGS, create_request
+from . import render
+
+PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
+              "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
+              "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+              "Size": "SIZE", "State": "STATE"}
+
+
+def _binary(stream):
+    return getattr(stream, "buffer", stream)
+
+
+def _each(ctx, refs: list[str], action, echo: bool = True) -> int:
+    """Docker's many-container verbs: act on each, print it, report failures and go on."""
+    failed = False
+    for ref in refs:
+        try:
+            action(ref)
+        except PalletError as exc:
+            ctx.err(f"Error: {exc}")
+            failed = True
+            continue
+        if echo:
+            ctx.out(ref)
+    return 1 if failed else 0
+
+
+def _ensure_image(ctx, image: str) -> None:
+    from ..reference import parse
+    from ..services.images import familiar
+    if ctx.engine.images.exists(image):
+        return
+    try:
+        shown = familiar(str(parse(image).tagged()))
+    except PalletError:
+        shown = image
+    ctx.err(f"Unable to find image '{shown}' locally")
+    pull = getattr(ctx.engine, "pull_image", None)
+    if pull is None:
+        raise NotFound(f"No such image: {shown} (no registry support yet: import or load it first)")
+    pull(image, ctx)
+
+
+def container_create(ctx, o, args) -> int:
+    req = create_request(o, args)
+    _ensure_image(ctx, req.image)
+    cid = ctx.engine.containers.create(req)
+    _write_cidfile(o, cid)
+    ctx.out(cid)
+    return 0
+
+
+def _write_cidfile(o, cid: str) -> None:
+    if o.cidfile:
+        with open(o.cidfile, "x") as f:
+            f.write(cid)
+
+
+def container_run(ctx, o, args) -> int:
+    req = create_request(o, args)
+    _ensure_image(ctx, req.image)
+    svc = ctx.engine.containers
+    cid = svc.create(req)
+    _write_cidfile(o, cid)
+    if o.detach:
+        try:
+            svc.start(cid)
+        except PalletError:
+            if req.auto_remove:
+                svc.remove(cid, force=True)
+            raise
+        ctx.out(cid)
+        return 0
+    return _run_attached(ctx, svc, cid, req)
+
+
+def _run_attached(ctx, svc, cid: str, req) -> int:
+    from ..runtime import attach
+    stdin = ctx.stdin if req.open_stdin else None
+
+    def relay(sock):
+        fd = _fileno(ctx.stdin)
+        with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext():
+            attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), _binary(stdin) if stdin else None)
+    try:
+        svc.start(cid, attach_to=relay)
+        code = svc.wait(cid)
+    except PalletError:
+        if req.auto_remove:
+            _remove_quietly(svc, cid)
+        raise
+    except KeyboardInterrupt:
+        svc.kill(cid, "INT")
+        code = svc.wait(cid)
+    if req.auto_remove:
+        _remove_quietly(svc, cid)
+    return code
+
+
+def _remove_quietly(svc, cid: str) -> None:
+    try:
+        svc.remove(cid, force=True)
+    except NotFound:
+        pass
+
+
+def _fileno(stream):
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def container_start(ctx, o, args) -> int:
+    svc = ctx.engine.containers
+    if o.attach or o.interactive:
+        if len(args) > 1:
+            raise PalletError("you cannot start and attach multiple containers at once")
+        from ..runtime import attach
+        stdin = _binary(ctx.stdin) if o.interactive else None
+        svc.start(args[0], attach_to=lambda sock: attach.relay(
+            sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin))
+        return svc.wait(args[0])
+    return _each(ctx, args, lambda ref: svc.start(ref))
+
+
+def container_stop(ctx, o, args) -> int:
+    svc = ctx.engine.containers
+    return _each(ctx, args, lambda ref: svc.stop(ref, o.time, o.signal))
+
+
+def container_restart(ctx, o, args) -> int:
+    svc = ctx.engine.containers
+    return _each(ctx, args, lambda ref: svc.restart(ref, o.time))
+
+
+def container_kill(ctx, o, args) -> int:
+    svc = ctx.engine.containers
+    return _each(ctx, args, lambda ref: svc.kill(ref, o.signal or "KILL"))
+
+
+def container_rm(ctx, o, args) -> int:
+    svc = ctx.engine.containers
+    return _each(ctx, args, lambda ref: svc.remove(ref, force=o.force, volumes=o.volumes))
+
+
+def container_rename(ctx, o, args) -> int:
+    ctx.engine.containers.rename(args[0], args[1])
+    return 0
+
+
+def container_wait(ctx, o, args) -> int:
+    svc = ctx.engine.containers
+    failed = False
+    for ref in args:
+        try:
+            ctx.out(str(svc.wait(ref)))
+        except PalletError as exc:
+            ctx.err(f"Error: {exc}")
+            failed = True
+    return 1 if failed else 0
+
+
+def container_pause(ctx, o, args) -> int:
+    return _each(ctx, args, ctx.engine.containers.pause)
+
+
+def container_unpause(ctx, o, args) -> int:
+    return _each(ctx, args, ctx.engine.containers.unpause)
+
+
+def container_cleanup(ctx, o, args) -> int:
+    ctx.engine.containers.cleanup(args[0])
+    return 0
+
+
+def container_ls(ctx, o, args) -> int:
+    from .ps import list_rows
+    rows = list_rows(ctx.engine.containers, o)
+    if o.quiet:
+        ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
+        return 0
+    render.rows(ctx, rows, o.format, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
+                "{{.Status}}\t{{.Ports}}\t{{.Names}}", PS_HEADERS)
+    return 0
+
+
+def container_logs(ctx, o, args) -> int:
+    from .logs import show_logs
+    return show_logs(ctx, o, args[0])
+
+
+def container_exec(ctx, o, args) -> int:
+    from .exec import run_exec
+    return run_exec(ctx, o, args)
+
+
+def container_attach(ctx, o, args) -> int:
+    from ..runtime import attach
+    svc = ctx.engine.containers
+    record = svc.get(args[0])
+    if not record["State"]["Running"]:
+        raise PalletError("You cannot attach to a stopped container, start it first")
+    sock = attach.connect(svc.monitor.attach_path(record["Id"]))
+    stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
+    attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+    return svc.wait(record["Id"])
+
+
+def container_inspect(ctx, o, args) -> int:
+    from .inspect import inspect_objects
+    return inspect_objects(ctx, args, o.format, kinds=("container",))
+
+
+FORMAT = F("format", "f", kind="str", help="Format output using a custom template")
+TIME = F("time", "t", kind="int", help="Seconds to wait before killing the container")
+MANY = "[OPTIONS] CONTAINER [CONTAINER...]"
+
+COMMANDS = [
+    Command("container run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+            container_run, RUN_FLAGS, 1, interspersed=False),
+    Command("container create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+            container_create, RUN_FLAGS, 1, interspersed=False),
+    Command("container start", MANY, "Start one or more stopped containers", container_start, [
+        F("attach", "a", help="Attach STDOUT/STDERR and forward signals"),
+        F("interactive", "i", help="Attach container's STDIN"),
+        F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
+    ], 1),
+    Command("container stop", MANY, "Stop one or more running containers", container_stop, [
+        F("signal", "s", kind="str", help="Signal to send to the container"), TIME], 1),
+    Command("container restart", MANY, "Restart one or more containers", container_restart, [
+        F("signal", "s", kind="str", help="Signal to send to the container"), TIME], 1),
+    Command("container kill", MANY, "Kill one or more running containers", container_kill, [
+        F("signal", "s", kind="str", help='Signal to send to the container (default "KILL")')], 1),
+    Command("container rm", MANY, "Remove one or more containers", container_rm, [
+        F("force", "f", help="Force the removal of a running container (uses SIGKILL)"),
+        F("link", "l", help="Remove the specified link"),
+        F("volumes", "v", help="Remove anonymous volumes associated with the container"),
+    ], 1, aliases=("container remove",)),
+    Command("container rename", "CONTAINER NEW_NAME", "Rename a container", container_rename, [], 2, 2),
+    Command("container wait", MANY, "Block until one or more containers stop, then print their exit codes",
+            container_wait, [], 1),
+    Command("container pause", MANY, "Pause all processes within one or more containers", container_pause, [], 1),
+    Command("container unpause", MANY, "Unpause all processes within one or more containers",
+            container_unpause, [], 1),
+    Command("container cleanup", "CONTAINER", "Release a stopped container's runtime resources (run by the monitor)",
+            container_cleanup, [], 1, 1),
+    Command("container ls", "[OPTIONS]", "List containers", container_ls, [
+        F("all", "a", help="Show all containers (default shows just running)"),
+        F("filter", "f", kind="list", help="Filter output based on conditions provided"),
+        F("format", kind="str", help="Format output using a custom template"),
+        F("last", "n", kind="int", default=-1, help="Show n last created containers (includes all states)"),
+        F("latest", "l", help="Show the latest created container (includes all states)"),
+        F("no-trunc", help="Don't truncate output"),
+        F("quiet", "q", help="Only display container IDs"),
+        F("size", "s", help="Display total file sizes"),
+    ], 0, 0, aliases=("container list", "container ps")),
+    Command("container logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", container_logs, [
+        F("details", help="Show extra details provided to logs"),
+        F("follow", "f", help="Follow log output"),
+        F("since", kind="str", help="Show logs since timestamp or relative (e.g. 42m for 42 minutes)"),
+        F("tail", "n", kind="str", default="all", help="Number of lines to show from the end of the logs"),
+        F("timestamps", "t", help="Show timestamps"),
+        F("until", kind="str", help="Show logs before a timestamp or relative (e.g. 42m for 42 minutes)"),
+    ], 1, 1),
+    Command("container exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+            container_exec, [
+                F("detach", "d", help="Detached mode: run command in the background"),
+                F("env", "e", kind="list", help="Set environment variables"),
+                F("env-file", kind="list", help="Read in a file of environment variables"),
+                F("interactive", "i", help="Keep STDIN open even if not attached"),
+                F("privileged", help="Give extended privileges to the command"),
+                F("tty", "t", help="Allocate a pseudo-TTY"),
+                F("user", "u", kind="str", help="Username or UID (format: <name|uid>[:<group|gid>])"),
+                F("workdir", "w", kind="str", help="Working directory inside the container"),
+            ], 2, interspersed=False),
+    Command("container attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams "
+            "to a running container", container_attach, [
+                F("no-stdin", help="Do not attach STDIN"),
+                F("sig-proxy", kind="bool", default=True, help="Proxy all received signals to the process"),
+                F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
+            ], 1, 1),
+    Command("container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Display detailed information on one or more containers", container_inspect,
+            [FORMAT, F("size", "s", help="Display total file sizes")], 1),
+]
+
+_ = sys

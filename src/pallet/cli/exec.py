@@ -1,0 +1,60 @@
+"""`pallet exec`: a process in a running container, its exit code passed through."""
+from __future__ import annotations
+
+import subprocess
+
+from ..errors import Conflict
+
+
+def _stream_or_pipe(stream):
+    try:
+        stream.fileno()
+        return stream, False
+    except (AttributeError, OSError, ValueError):
+        return subprocess.PIPE, True
+
+
+def run_exec(ctx, o, args) -> int:
+    from ..opts.env import env_options
+    svc = ctx.engine.containers
+    record = svc.get(args[0])
+    if not record["State"]["Running"]:
+        raise Conflict(f"container {record['Id']} is not running")
+    if record["State"]["Paused"]:
+        raise Conflict(f"container {record['Id']} is paused, unpause the container before exec")
+    env = env_options(o.env, o.env_file)
+    stdout, _ = _stream_or_pipe(ctx.stdout)
+    stderr, _ = _stream_or_pipe(ctx.stderr)
+    stdin = ctx.stdin if o.interactive else subprocess.DEVNULL
+    if o.interactive:
+        stdin, _ = _stream_or_pipe(ctx.stdin)
+    if stdout is subprocess.PIPE or stderr is subprocess.PIPE:
+        return _captured(ctx, svc, record, o, args, env)
+    workdir = o.workdir or record["Config"].get("WorkingDir") or None
+    return svc.monitor.runc.exec(record["Id"], args[1:], env=env, cwd=workdir,
+                                 user=_user(svc, record, o.user), tty=o.tty,
+                                 detach=o.detach, privileged=o.privileged,
+                                 stdin=stdin, stdout=stdout, stderr=stderr)
+
+
+def _captured(ctx, svc, record, o, args, env) -> int:
+    """In-process callers (tests) have no file descriptors: relay through files."""
+    import tempfile
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        code = svc.monitor.runc.exec(record["Id"], args[1:], env=env,
+                                     cwd=o.workdir or record["Config"].get("WorkingDir") or None,
+                                     user=_user(svc, record, o.user), tty=o.tty,
+                                     detach=o.detach, privileged=o.privileged,
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        out.seek(0)
+        err.seek(0)
+        getattr(ctx.stdout, "buffer", ctx.stdout).write(out.read())
+        getattr(ctx.stderr, "buffer", ctx.stderr).write(err.read())
+    return code
+
+
+def _user(svc, record: dict, user: str | None) -> str:
+    """runc takes numeric uid:gid; names resolve in the container's own /etc/passwd."""
+    from ..services.container_config import resolve_user
+    uid, gid, _ = resolve_user(svc.rootfs(record["Id"]), user or record["Config"].get("User") or "")
+    return f"{uid}:{gid}"

@@ -1,0 +1,55 @@
+"""`pallet inspect`: containers, images (and later volumes, networks) by name or ID."""
+from __future__ import annotations
+
+import importlib.util
+
+from ..errors import NotFound, PalletError
+from .flags import Command, F
+from . import render
+
+
+def _finders(ctx):
+    finders = {}
+    if importlib.util.find_spec("pallet.services.containers"):
+        finders["container"] = lambda name: ctx.engine.containers.inspect(name)
+    finders["image"] = lambda name: ctx.engine.images.inspect(name)
+    return finders
+
+
+def inspect_objects(ctx, names: list[str], fmt: str | None, kinds: tuple[str, ...] | None = None) -> int:
+    finders = _finders(ctx)
+    docs, failed = [], False
+    for name in names:
+        doc, last_err = None, None
+        for kind, find in finders.items():
+            if kinds and kind not in kinds:
+                continue
+            try:
+                doc = find(name)
+                break
+            except NotFound as exc:
+                last_err = exc
+        if doc is None:
+            failed = True
+            msg = str(last_err) if kinds and len(kinds) == 1 and last_err else f"No such object: {name}"
+            ctx.err(f"Error: {msg}")
+            continue
+        docs.append(doc)
+    if docs or not failed:
+        render.inspect(ctx, docs, fmt)
+    return 1 if failed else 0
+
+
+def inspect(ctx, o, args) -> int:
+    kinds = (o.type,) if o.type else None
+    if o.type and o.type not in ("container", "image", "volume", "network"):
+        raise PalletError(f'"{o.type}" is not a valid value for --type')
+    return inspect_objects(ctx, args, o.format, kinds)
+
+
+COMMANDS = [
+    Command("inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on pallet objects",
+            inspect, [F("format", "f", kind="str", help="Format output using a custom template"),
+                      F("size", "s", help="Display total file sizes if the type is container"),
+                      F("type", kind="str", help="Only inspect objects of the given type")], 1),
+]

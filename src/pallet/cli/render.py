@@ -1,0 +1,33 @@
+"""Output helpers shared by the CLI verbs: tables, --format, inspect JSON, prompts."""
+from __future__ import annotations
+
+import json
+
+IMAGE_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Digest": "DIGEST",
+                 "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+                 "Containers": "CONTAINERS", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+                 "VirtualSize": "VIRTUAL SIZE"}
+HISTORY_HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
+                   "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}
+
+
+def rows(ctx, items: list, fmt: str | None, default: str, headers: dict[str, str]) -> None:
+    """Docker's list rendering: `table ...` aligned with a header, raw templates, or `json`."""
+    from ..format.table import format_rows
+    ctx.stdout.write(format_rows(fmt or default, items, headers))
+
+
+def inspect(ctx, docs: list[dict], fmt: str | None) -> None:
+    if fmt:
+        from ..format.template import compile_template
+        tpl = compile_template(fmt)
+        ctx.stdout.write("".join(tpl.render(d) + "\n" for d in docs))
+        return
+    ctx.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
+
+
+def confirm(ctx, warning: str) -> bool:
+    ctx.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
+    ctx.stdout.flush()
+    answer = ctx.stdin.readline() if ctx.stdin else ""
+    return answer.strip().lower() in ("y", "yes")

@@ -1,0 +1,162 @@
+"""`run`/`create` flags and their decoding into a CreateRequest (shared by both verbs)."""
+from __future__ import annotations
+
+from ..errors import InvalidArgument, UsageError
+from .flags import F
+
+RUN_FLAGS = [
+    F("add-host", kind="list", help="Add a custom host-to-IP mapping (host:ip)"),
+    F("attach", "a", kind="list", help="Attach to STDIN, STDOUT or STDERR"),
+    F("cap-add", kind="list", help="Add Linux capabilities"),
+    F("cap-drop", kind="list", help="Drop Linux capabilities"),
+    F("cidfile", kind="str", help="Write the container ID to the file"),
+    F("cpu-shares", "c", kind="int", default=0, help="CPU shares (relative weight)"),
+    F("cpus", kind="str", help="Number of CPUs"),
+    F("cpuset-cpus", kind="str", default="", help="CPUs in which to allow execution (0-3, 0,1)"),
+    F("detach", "d", help="Run container in background and print container ID"),
+    F("dns", kind="list", help="Set custom DNS servers"),
+    F("entrypoint", kind="str", help="Overwrite the default ENTRYPOINT of the image"),
+    F("env", "e", kind="list", help="Set environment variables"),
+    F("env-file", kind="list", help="Read in a file of environment variables"),
+    F("expose", kind="list", help="Expose a port or a range of ports"),
+    F("health-cmd", kind="str", help="Command to run to check health"),
+    F("health-interval", kind="str", help="Time between running the check"),
+    F("health-retries", kind="int", help="Consecutive failures needed to report unhealthy"),
+    F("health-start-period", kind="str", help="Start period for the container to initialize"),
+    F("health-timeout", kind="str", help="Maximum time to allow one check to run"),
+    F("hostname", "h", kind="str", help="Container host name"),
+    F("init", help="Run an init inside the container that forwards signals and reaps processes"),
+    F("interactive", "i", help="Keep STDIN open even if not attached"),
+    F("ip", kind="str", help="IPv4 address (e.g., 172.30.100.104)"),
+    F("label", "l", kind="list", help="Set meta data on a container"),
+    F("log-driver", kind="str", help="Logging driver for the container"),
+    F("log-opt", kind="list", help="Log driver options (max-size, max-file)"),
+    F("memory", "m", kind="str", help="Memory limit"),
+    F("memory-swap", kind="str", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
+    F("mount", kind="list", help="Attach a filesystem mount to the container"),
+    F("name", kind="str", help="Assign a name to the container"),
+    F("network", kind="str", help="Connect a container to a network", dest="network", metavar="network"),
+    F("net", kind="str", hidden=True, dest="network"),
+    F("network-alias", kind="list", help="Add network-scoped alias for the container"),
+    F("no-healthcheck", help="Disable any container-specified HEALTHCHECK"),
+    F("pids-limit", kind="int", default=0, help="Tune container pids limit (set -1 for unlimited)"),
+    F("platform", kind="str", help="Set platform if server is multi-platform capable"),
+    F("privileged", help="Give extended privileges to this container"),
+    F("publish", "p", kind="list", help="Publish a container's port(s) to the host"),
+    F("publish-all", "P", help="Publish all exposed ports to random ports"),
+    F("pull", kind="str", default="missing", help='Pull image before running ("always", "missing", "never")'),
+    F("quiet", "q", help="Suppress the pull output"),
+    F("read-only", help="Mount the container's root filesystem as read only"),
+    F("restart", kind="str", default="no", help="Restart policy to apply when a container exits"),
+    F("rm", help="Automatically remove the container and its associated anonymous volumes when it exits"),
+    F("security-opt", kind="list", help="Security Options"),
+    F("shm-size", kind="str", help="Size of /dev/shm"),
+    F("sig-proxy", kind="bool", default=True, help="Proxy received signals to the process"),
+    F("stop-signal", kind="str", help="Signal to stop the container"),
+    F("stop-timeout", kind="int", help="Timeout (in seconds) to stop a container"),
+    F("tmpfs", kind="list", help="Mount a tmpfs directory"),
+    F("tty", "t", help="Allocate a pseudo-TTY"),
+    F("ulimit", kind="list", help="Ulimit options"),
+    F("user", "u", kind="str", help="Username or UID (format: <name|uid>[:<group|gid>])"),
+    F("volume", "v", kind="list", help="Bind mount a volume"),
+    F("volumes-from", kind="list", help="Mount volumes from the specified container(s)"),
+    F("workdir", "w", kind="str", help="Working directory inside the container"),
+]
+
+RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
+
+
+def _labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, _, v = item.partition("=")
+        if not k:
+            raise InvalidArgument(f"invalid label: {item}")
+        out[k] = v
+    return out
+
+
+def _restart(text: str) -> str:
+    name, _, count = text.partition(":")
+    if name not in RESTART_NAMES:
+        raise InvalidArgument(f"invalid restart policy format: {text}")
+    if count and (name != "on-failure" or not count.isdigit()):
+        raise InvalidArgument(f"invalid restart policy format: maximum retry count must be used "
+                              f"with restart policy \"on-failure\": {text}" if name != "on-failure"
+                              else f"invalid restart policy format: {text}")
+    return text
+
+
+def _mounts(o) -> list:
+    from ..services.container_types import MountRequest
+    if not o.volume and not o.mount:
+        return []
+    from ..opts.mounts import parse_mount, parse_volume
+    out = []
+    for spec in o.volume:
+        out.append(parse_volume(spec))
+    for spec in o.mount:
+        out.append(parse_mount(spec))
+    reqs = []
+    for m in out:
+        reqs.append(MountRequest(m.type, m.source or "", m.target, m.read_only,
+                                 {k: v for k, v in (("propagation", getattr(m, "propagation", None)),)
+                                  if v}))
+    return reqs
+
+
+def _tmpfs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        target, _, opts = item.partition(":")
+        if not target.startswith("/"):
+            raise InvalidArgument(f"invalid mount path: '{target}' mount path must be absolute")
+        out[target] = opts
+    return out
+
+
+def _cpus(text: str | None) -> float:
+    if not text:
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: failed to parse {text} as a '
+                         "rational number") from None
+    if value < 0:
+        raise InvalidArgument(f"Range of CPUs is from 0.01 to {__import__('os').cpu_count()}.00, "
+                              "as there are only 2 CPUs available")
+    return value
+
+
+def create_request(o, args: list[str]):
+    from ..opts.env import env_options
+    from ..opts.units import parse_bytes
+    from ..services.container_types import CreateRequest
+    image, cmd = args[0], args[1:]
+    network = o.network or "none"
+    if network not in ("none", "host"):
+        raise InvalidArgument(f'network {network} not found (pallet supports "none" and "host" so far; '
+                              "bridge networks come with the networking work)")
+    entrypoint = None
+    if o.entrypoint is not None:
+        entrypoint = [o.entrypoint] if o.entrypoint else []
+    log_opts = {}
+    for item in o.log_opt:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise InvalidArgument(f"invalid log opt: {item}")
+        log_opts[k] = v
+    return CreateRequest(
+        image=image, name=o.name, cmd=cmd or None, entrypoint=entrypoint,
+        env=env_options(o.env, o.env_file), workdir=o.workdir, user=o.user, hostname=o.hostname,
+        labels=_labels(o.label), tty=o.tty, open_stdin=o.interactive, auto_remove=o.rm,
+        read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
+        stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
+        cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=o.security_opt, log_opts=log_opts,
+        restart=_restart(o.restart), ports=list(o.publish), publish_all=o.publish_all,
+        memory=parse_bytes(o.memory) if o.memory else 0,
+        memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
+        cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
+        pids_limit=o.pids_limit, ulimits=o.ulimit,
+    )

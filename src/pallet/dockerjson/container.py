@@ -1,0 +1,80 @@
+"""Docker's JSON shapes for containers: `inspect` and the `ps` row.
+
+The record is already Docker-shaped; these functions drop pallet's private
+keys (leading underscore), add derived fields and keep Docker's key order.
+"""
+from __future__ import annotations
+
+import time
+
+from ..services import container_status as status
+
+_ORDER = ("Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath",
+          "HostsPath", "LogPath", "Name", "RestartCount", "Driver", "Platform", "MountLabel",
+          "ProcessLabel", "AppArmorProfile", "ExecIDs", "HostConfig", "GraphDriver", "Mounts",
+          "Config", "NetworkSettings")
+
+
+def inspect_container(svc, record: dict) -> dict:
+    doc = {k: v for k, v in record.items() if not k.startswith("_")}
+    doc["State"] = {**record["State"], "Status": status.docker_status(record)}
+    doc.setdefault("MountLabel", "")
+    doc.setdefault("ProcessLabel", "")
+    doc.setdefault("AppArmorProfile", "")
+    doc.setdefault("ExecIDs", None)
+    cdir = svc.paths.container(record["Id"])
+    doc["GraphDriver"] = {"Name": "overlay", "Data": {
+        "UpperDir": str(cdir / "upper"), "WorkDir": str(cdir / "work"),
+        "MergedDir": str(svc.rootfs(record["Id"])),
+        "LowerDir": ":".join(str(d) for d in reversed(svc.engine.images.layer_dirs(record["Image"])))
+        if svc.engine.db.image(record["Image"]) else ""}}
+    doc.setdefault("NetworkSettings", _network_settings(record))
+    return {k: doc[k] for k in _ORDER if k in doc} | {k: v for k, v in doc.items() if k not in _ORDER}
+
+
+def _network_settings(record: dict) -> dict:
+    mode = record["HostConfig"].get("NetworkMode", "none")
+    return {"Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
+            "Networks": {mode: {"IPAddress": "", "Gateway": "", "MacAddress": "",
+                                "NetworkID": mode, "EndpointID": "", "Aliases": None}}}
+
+
+def command_text(record: dict, trunc: bool) -> str:
+    cmd = " ".join([record["Path"], *record["Args"]])
+    if trunc and len(cmd) > 20:
+        cmd = cmd[:19] + "…"
+    return f'"{cmd}"'
+
+
+class PsRow(dict):
+    """A `ps` row: Docker's template fields, plus the `.Label "key"` method."""
+
+    def Label(self, key: str) -> str:  # noqa: N802 - Docker's template method name
+        return (self["_labels"] or {}).get(key, "")
+
+
+def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> PsRow:
+    from ..oci.image import parse_time
+    from ..opts.units import ago
+    now = now or time.time()
+    created = record.get("_created") or parse_time(record["Created"])
+    labels = record["Config"].get("Labels") or {}
+    image = record["Config"].get("Image") or record["Image"]
+    if trunc and image.startswith("sha256:"):
+        image = image[7:19]
+    return PsRow({
+        "ID": record["Id"][:12] if trunc else record["Id"], "Image": image,
+        "Command": command_text(record, trunc), "CreatedSince": ago(created, now),
+        "RunningFor": ago(created, now).removesuffix(" ago"),
+        "CreatedAt": _go_time(created), "Status": status.status_text(record, now),
+        "State": status.docker_status(record), "Ports": "", "Names": record["Name"].lstrip("/"),
+        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()), "Mounts": ",".join(
+            m.get("Name") or m["Source"] for m in record.get("Mounts") or []),
+        "Networks": record["HostConfig"].get("NetworkMode", ""), "Size": "0B",
+        "_labels": labels, "_created": created,
+    })
+
+
+def _go_time(ts: float) -> str:
+    from ..services.image_list import go_time
+    return go_time(ts)

@@ -1,0 +1,89 @@
+"""Attaching to a running container through conmon's attach socket (``docker attach``, ``run -it``).
+
+Owns: the client side of conmon's attach protocol and the CLI's raw terminal mode.
+The socket (``Monitor.attach_path(id)``) is SEQPACKET; every packet conmon sends is one
+frame whose first byte names the stream (2 stdout, 3 stderr; a terminal's output all
+arrives as stdout) and the rest is data. Whatever we send is raw stdin for the
+container (conmon was started with ``-i``); shutting down our write side closes the
+container's stdin. conmon closes the socket when the container exits.
+Connect before ``start`` to miss no output. Imports only the stdlib.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import socket
+from pathlib import Path
+from typing import BinaryIO
+
+from pallet.errors import NotFound
+
+STDIN_FRAME, STDOUT_FRAME, STDERR_FRAME = 1, 2, 3
+FRAME_MAX = 65536
+WIN_RESIZE_EVENT = 1
+
+
+def connect(attach_path: Path) -> socket.socket:
+    """A connection to conmon's attach socket; NotFound if the container has no monitor."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        sock.connect(str(attach_path))
+    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        sock.close()
+        raise NotFound(f"container is not running: no attach socket at {attach_path}") from exc
+    return sock
+
+
+def relay(sock: socket.socket, stdout: BinaryIO, stderr: BinaryIO,
+          stdin: BinaryIO | None = None) -> None:
+    """Copy frames to stdout/stderr and our stdin to the container until conmon hangs up."""
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ, "sock")
+    stdin_fd = stdin.fileno() if stdin is not None else None
+    if stdin_fd is not None:
+        sel.register(stdin_fd, selectors.EVENT_READ, "stdin")
+    try:
+        while True:
+            for key, _ in sel.select():
+                if key.data == "stdin":
+                    data = os.read(stdin_fd, FRAME_MAX)
+                    if data:
+                        sock.sendall(data)
+                    else:
+                        sel.unregister(stdin_fd)
+                        sock.shutdown(socket.SHUT_WR)
+                    continue
+                frame = sock.recv(FRAME_MAX + 1)
+                if not frame:
+                    return
+                out = stderr if frame[0] == STDERR_FRAME else stdout
+                out.write(frame[1:])
+                out.flush()
+    finally:
+        sel.close()
+
+
+def resize(bundle: Path, height: int, width: int) -> None:
+    """Tell conmon the terminal's size (its ``ctl`` fifo), as the CLI does on SIGWINCH."""
+    fd = os.open(Path(bundle) / "ctl", os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, f"{WIN_RESIZE_EVENT} {height} {width}\n".encode())
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def raw_terminal(fd: int):
+    """Put the CLI's own terminal in raw mode for ``run -it``; restore it on the way out."""
+    if not os.isatty(fd):
+        yield
+        return
+    import termios
+    import tty
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

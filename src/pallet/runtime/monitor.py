@@ -1,0 +1,213 @@
+"""conmon as the per-container monitor: stdio, logs and the exit code outlive the CLI.
+
+Owns: starting conmon (which runs ``runc create``), the sync/start pipe protocol, and
+the files conmon keeps. A container service drives a container like this::
+
+    mon = Monitor(Runc(paths.runc_root), exit_dir=runroot/"exits", socket_dir=runroot/"socket")
+    pid = mon.create(cid, bundle, log_path=bundle/"ctr.log", exit_command=[...])  # created
+    sock = attach.connect(mon.attach_path(cid))   # optional, before start: no output lost
+    mon.start(cid)                                # runc start: the process runs
+    code = mon.wait_exit(cid)                     # 0..255; 128+N when killed by signal N
+    mon.delete(cid)                               # runc delete + monitor files
+
+Files (bundle = the container's userdata dir holding config.json):
+    bundle/conmon.pid        pid of the conmon process (``-P``)
+    bundle/pidfile           pid of the container's process (runc ``--pid-file``)
+    bundle/attach            conmon's SEQPACKET attach socket, reached through the
+                             symlink socket_dir/<id> -> bundle (sun_path is 108 bytes)
+    bundle/ctl, bundle/winsz conmon's control fifos (`attach.resize` writes ctl)
+    bundle/conmon.err        conmon's own stderr before it daemonizes
+    exit_dir/<id>            the exit code, written by conmon when the process ends
+    log_path                 k8s-file log (`pallet.runtime.logs` reads it)
+
+Sync protocol (conmon 2.1, ``--api-version 1``): conmon blocks reading _OCI_STARTPIPE
+until we write a byte, forks (the first conmon exits after writing -P), runs ``runc
+create`` and writes ``{"data": PID}`` to _OCI_SYNCPIPE, or ``{"data": -1, "message":
+runc's stderr}`` on failure, which `runc.translate_error` turns into Docker's error.
+Exit codes and exit commands (``--exit-command``; the service passes ``pallet --root R
+--runroot RR container cleanup ID`` for ``--rm`` and restart policies) are conmon's.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from pallet.errors import PalletError, Unavailable
+from pallet.runtime.runc import Runc, translate_error
+
+CONMON = "/usr/bin/conmon"
+SYNC_TIMEOUT = 60.0
+
+
+class Monitor:
+    """Starts containers under conmon and reads what conmon leaves behind."""
+
+    def __init__(self, runc: Runc, exit_dir: Path, socket_dir: Path, conmon: str = CONMON):
+        self.runc = runc
+        self.exit_dir = Path(exit_dir)
+        self.socket_dir = Path(socket_dir)
+        self.conmon = conmon
+
+    def attach_path(self, container_id: str) -> Path:
+        return self.socket_dir / container_id / "attach"
+
+    def exit_path(self, container_id: str) -> Path:
+        return self.exit_dir / container_id
+
+    def conmon_argv(self, container_id: str, bundle: Path, log_path: Path, *,
+                    name: str | None, terminal: bool, stdin: bool,
+                    exit_command: list[str] | None, log_size_max: int | None) -> list[str]:
+        runtime = shutil.which(self.runc.binary)
+        if runtime is None:
+            raise Unavailable(f"runc not found: {self.runc.binary}")
+        argv = [self.conmon, "--api-version", "1", "-c", container_id, "-u", container_id,
+                "-n", name or container_id, "-r", runtime, "-b", str(bundle),
+                "-p", str(bundle / "pidfile"), "-P", str(bundle / "conmon.pid"),
+                "-l", f"k8s-file:{log_path}", "--exit-dir", str(self.exit_dir),
+                "--socket-dir-path", str(self.socket_dir),
+                "--runtime-arg", f"--root={self.runc.root}",
+                "--runtime-arg", "--log-format=json"]
+        if terminal:
+            argv.append("-t")
+        if stdin:
+            argv.append("-i")
+        if log_size_max:
+            argv += ["--log-size-max", str(log_size_max)]
+        if exit_command:
+            argv += ["--exit-command", exit_command[0]]
+            for arg in exit_command[1:]:
+                argv += ["--exit-command-arg", arg]
+        return argv
+
+    def create(self, container_id: str, bundle: Path, log_path: Path, *,
+               name: str | None = None, terminal: bool = False, stdin: bool = False,
+               exit_command: list[str] | None = None, log_size_max: int | None = None) -> int:
+        """Start conmon, which runs ``runc create``; returns the container's pid.
+
+        The container is then in runc state ``created``; `start` runs its process.
+        Raises ContainerCommandError (126/127) when the command cannot be executed.
+        """
+        bundle = Path(bundle)
+        for d in (self.exit_dir, self.socket_dir, Path(log_path).parent):
+            d.mkdir(parents=True, exist_ok=True)
+        self.exit_path(container_id).unlink(missing_ok=True)
+        argv = self.conmon_argv(container_id, bundle, Path(log_path), name=name,
+                                terminal=terminal, stdin=stdin, exit_command=exit_command,
+                                log_size_max=log_size_max)
+        sync_r, sync_w = os.pipe()
+        start_r, start_w = os.pipe()
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+               "_OCI_SYNCPIPE": str(sync_w), "_OCI_STARTPIPE": str(start_r)}
+        try:
+            with open(bundle / "conmon.err", "wb") as err:
+                proc = subprocess.Popen(argv, env=env, pass_fds=(sync_w, start_r),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=err, start_new_session=True)
+            os.close(sync_w)
+            os.close(start_r)
+            sync_w = start_r = -1
+            os.write(start_w, b"0")  # here a caller could first move conmon into a cgroup
+            proc.wait()              # the first conmon exits once it has forked
+            message = _read_sync(sync_r, SYNC_TIMEOUT)
+        finally:
+            for fd in (sync_r, sync_w, start_r, start_w):
+                if fd >= 0:
+                    os.close(fd)
+        if message is None:
+            raise PalletError(f"conmon failed for {container_id}: "
+                              f"{_tail(bundle / 'conmon.err') or 'no sync message'}")
+        pid = int(message.get("data", message.get("pid", -1)))
+        if pid <= 0:
+            raise translate_error(message.get("message", ""), container_id, "create")
+        return pid
+
+    def start(self, container_id: str) -> None:
+        self.runc.start(container_id)
+
+    def conmon_pid(self, bundle: Path) -> int | None:
+        try:
+            return int((Path(bundle) / "conmon.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def exit_code(self, container_id: str) -> int | None:
+        """The exit code conmon recorded, or None while the process runs."""
+        try:
+            return int(self.exit_path(container_id).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def wait_exit(self, container_id: str, bundle: Path | None = None,
+                  timeout: float | None = None) -> int:
+        """Block until conmon records the exit code; TimeoutError after `timeout` seconds.
+
+        Given `bundle`, a conmon that died without writing one is an error, not a hang.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            code = self.exit_code(container_id)
+            if code is not None:
+                return code
+            if bundle is not None and not _alive(self.conmon_pid(bundle)):
+                code = self.exit_code(container_id)
+                if code is not None:
+                    return code
+                raise PalletError(f"container {container_id}: monitor exited without "
+                                  "recording an exit code")
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"container {container_id} still running")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def delete(self, container_id: str, force: bool = False) -> None:
+        """``runc delete`` and forget the exit file; NotFound if runc has no such container."""
+        try:
+            self.runc.delete(container_id, force=force)
+        finally:
+            self.exit_path(container_id).unlink(missing_ok=True)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_sync(fd: int, timeout: float) -> dict | None:
+    """The first JSON line conmon writes on the sync pipe; None on EOF."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise PalletError("timed out waiting for conmon")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    line = data.split(b"\n", 1)[0].strip()
+    if not line:
+        return None
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise PalletError(f"conmon sent an unreadable sync message: {line[:200]!r}") from exc
+
+
+def _tail(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace").strip().splitlines()[-1]
+    except (OSError, IndexError):
+        return ""

@@ -1,0 +1,257 @@
+"""The runc binary, wrapped: one method per runc verb, runc's stderr turned into pallet errors.
+
+Owns: invoking ``runc --root ROOT ...`` and `translate_error`, the one place that reads
+runc's error text. Every container pallet runs lives under one runc ``--root`` (default
+``<runroot>/runc``); tests give each run its own root so they never meet a real install.
+
+Error mapping (runc 1.1 wording on the left):
+    container does not exist / not exist   -> NotFound("No such container: ID")
+    container with id exists               -> AlreadyExists
+    container not running / is stopped     -> Conflict("Container ID is not running")
+    container not paused                   -> Conflict("Container ID is not paused")
+    not stopped (delete) / has stopped (start) -> Conflict(runc's message)
+    executable file not found / no such file -> ContainerCommandError(..., 127)
+    permission denied (exec of the command)  -> ContainerCommandError(..., 126)
+    anything else                            -> PalletError(runc's message)
+Must not import the monitor (conmon) or anything above the runtime layer.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pallet.errors import (AlreadyExists, Conflict, ContainerCommandError, NotFound,
+                           PalletError, Unavailable)
+
+RUNC = "runc"
+_LOGRUS_MSG = re.compile(r'level=\w+ msg="((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class State:
+    """``runc state``: status is created, running, paused or stopped; pid 0 once stopped."""
+    id: str
+    status: str
+    pid: int
+    bundle: str
+    created: str
+
+
+def runc_message(stderr: str) -> str:
+    """runc's error, without logrus's ``time=... level=error msg="..."`` wrapping."""
+    text = stderr.strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if line.startswith("{"):
+            try:
+                return json.loads(line).get("msg", line)
+            except ValueError:
+                pass
+        found = _LOGRUS_MSG.search(line)
+        if found:
+            return found.group(1).replace('\\"', '"').replace("\\\\", "\\")
+    return lines[-1] if lines else text
+
+
+def command_error(message: str, verb: str = "create") -> ContainerCommandError | None:
+    """Docker's error for a command that could not be executed, or None."""
+    if "executable file not found" in message or "no such file or directory" in message:
+        code = 127
+    elif "permission denied" in message and "exec" in message:
+        code = 126
+    else:
+        return None
+    if verb == "exec":
+        return ContainerCommandError(f"OCI runtime exec failed: {message}: unknown", code)
+    return ContainerCommandError(
+        "failed to create task for container: failed to create shim task: "
+        f"OCI runtime create failed: {message}: unknown", code)
+
+
+def translate_error(stderr: str, container_id: str, verb: str) -> PalletError:
+    """The one seam where runc's stderr becomes a pallet error."""
+    message = runc_message(stderr)
+    if "does not exist" in message or "not exist" in message:
+        return NotFound(f"No such container: {container_id}")
+    if "container with id exists" in message or "already exists" in message:
+        return AlreadyExists(f"container {container_id} already exists")
+    if ("not running" in message or "container is stopped" in message
+            or "exec in a stopped container" in message):
+        return Conflict(f"Container {container_id} is not running")
+    if "not paused" in message:
+        return Conflict(f"Container {container_id} is not paused")
+    if "not stopped" in message or "has stopped" in message:
+        return Conflict(message)
+    if verb in ("create", "run", "exec"):
+        found = command_error(message, verb)
+        if found:
+            return found
+    return PalletError(f"runc {verb} {container_id}: {message}")
+
+
+class Runc:
+    """runc under one state root; every method raises pallet errors only."""
+
+    def __init__(self, root: Path, binary: str = RUNC):
+        self.root = Path(root)
+        self.binary = binary
+
+    def argv(self, *args: str) -> list[str]:
+        return [self.binary, "--root", str(self.root), *args]
+
+    def _run(self, verb: str, container_id: str, *args: str, timeout: float = 60) -> str:
+        try:
+            done = subprocess.run(self.argv(verb, *args), capture_output=True, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL)
+        except FileNotFoundError as exc:
+            raise Unavailable(f"runc not found: {self.binary}") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise PalletError(f"runc {verb} {container_id}: timed out") from exc
+        if done.returncode != 0:
+            raise translate_error(done.stderr, container_id, verb)
+        return done.stdout
+
+    def state(self, container_id: str) -> State:
+        doc = json.loads(self._run("state", container_id, container_id))
+        return State(doc["id"], doc["status"], doc.get("pid", 0), doc.get("bundle", ""),
+                     doc.get("created", ""))
+
+    def list(self) -> list[State]:
+        out = self._run("list", "", "--format", "json")
+        return [State(d["id"], d["status"], d.get("pid", 0), d.get("bundle", ""),
+                      d.get("created", "")) for d in (json.loads(out or "null") or [])]
+
+    def start(self, container_id: str) -> None:
+        self._run("start", container_id, container_id)
+
+    def kill(self, container_id: str, signal: str | int = "KILL", all: bool = False) -> None:
+        extra = ["--all"] if all else []
+        self._run("kill", container_id, *extra, container_id, str(signal))
+
+    def delete(self, container_id: str, force: bool = False) -> None:
+        self._run("delete", container_id, *(["--force"] if force else []), container_id)
+
+    def pause(self, container_id: str) -> None:
+        self._run("pause", container_id, container_id)
+
+    def resume(self, container_id: str) -> None:
+        self._run("resume", container_id, container_id)
+
+    def ps(self, container_id: str) -> list[int]:
+        return json.loads(self._run("ps", container_id, "--format", "json", container_id)
+                          or "[]") or []
+
+    def stats(self, container_id: str) -> dict:
+        """One ``runc events --stats`` sample (cpu, memory, pids, blkio) for ``docker stats``."""
+        return json.loads(self._run("events", container_id, "--stats", container_id))
+
+    def update(self, container_id: str, resources: dict) -> None:
+        """Apply an OCI ``linux.resources`` object (``docker update``)."""
+        done = subprocess.run(self.argv("update", "--resources", "-", container_id),
+                              input=json.dumps(resources), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise translate_error(done.stderr, container_id, "update")
+
+    def run_foreground(self, container_id: str, bundle: Path) -> int:
+        """``runc run`` attached to our stdio (no monitor): for measurements and tests."""
+        done = subprocess.run(self.argv("run", "--bundle", str(bundle), container_id),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if done.returncode != 0 and done.stderr:
+            err = translate_error(done.stderr, container_id, "run")
+            if isinstance(err, (ContainerCommandError, NotFound, AlreadyExists)):
+                raise err
+        return done.returncode
+
+    def exec(self, container_id: str, args: list[str], *, env: list[str] = (),
+             cwd: str | None = None, user: str | None = None, tty: bool = False,
+             detach: bool = False, privileged: bool = False, stdin=None, stdout=None,
+             stderr=None) -> int:
+        """``docker exec``: run `args` in the container; returns the command's exit code.
+
+        Foreground non-tty exec hands our stdio (or the given files) to the process; with
+        `tty` runc makes the pty and relays it to our stdio. A command that cannot be run
+        raises ContainerCommandError (126/127) with Docker's message.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        stem = self.root / f".exec-{container_id}-{os.urandom(6).hex()}"
+        pid_file, log_file = stem.with_suffix(".pid"), stem.with_suffix(".log")
+        flags = ["--pid-file", str(pid_file), *(["--tty"] if tty else []),
+                 *(["--detach"] if detach else [])]
+        for item in env:
+            flags += ["--env", item]
+        if cwd:
+            flags += ["--cwd", cwd]
+        if user:
+            flags += ["--user", user]
+        if privileged:
+            from pallet.runtime.spec import host_capabilities
+            for cap in host_capabilities():
+                flags += ["--cap", cap]
+        argv = [self.binary, "--root", str(self.root), "--log", str(log_file),
+                "--log-format", "json", "exec", *flags, container_id, *args]
+        gate = _StderrGate(pid_file, stderr)
+        try:
+            code = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=gate.write_fd,
+                                  pass_fds=()).returncode
+            gate.close()
+            if not pid_file.exists():
+                raise translate_error(_read(log_file) or "exec failed", container_id, "exec")
+            return code
+        finally:
+            gate.close()
+            for leftover in (pid_file, log_file):
+                leftover.unlink(missing_ok=True)
+
+
+class _StderrGate:
+    """Relays the exec'd process's stderr, holding it back until runc wrote the pid file.
+
+    runc repeats its own failure on stderr; until the pid file exists nothing the
+    process wrote can be there, so a failed exec prints nothing of runc's and the
+    caller shows Docker's message instead.
+    """
+
+    def __init__(self, pid_file: Path, target):
+        import threading
+        self.pid_file = pid_file
+        if target is None:
+            self.target_fd = 2
+        elif isinstance(target, int):
+            self.target_fd = target
+        else:
+            self.target_fd = target.fileno()
+        self.read_fd, self.write_fd = os.pipe()
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        held = b""
+        while chunk := os.read(self.read_fd, 65536):
+            if held is not None and not self.pid_file.exists():
+                held += chunk
+                continue
+            if held:
+                os.write(self.target_fd, held)
+            held = None
+            os.write(self.target_fd, chunk)
+        if held and self.pid_file.exists():
+            os.write(self.target_fd, held)
+        os.close(self.read_fd)
+
+    def close(self) -> None:
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+            # a background child of the command may hold the pipe open: don't hang on it
+            self.thread.join(timeout=1.0)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""

@@ -1,0 +1,355 @@
+"""OCI runtime config.json generation with Docker's defaults.
+
+Owns: the typed `SpecRequest` a container service fills from ``docker run`` flags, and
+`make_spec(req) -> dict`, the config.json runc reads. Pure but for two host facts it
+reads when the request leaves them unset: the hard rlimits (`host_rlimit_ceiling`) and,
+for ``privileged``/``ALL``, the capability bounding set (`host_capabilities`).
+Companions: `devices` (device cgroup rules, host devices), `hostfiles` (writes the
+/etc/hosts, /etc/hostname, /etc/resolv.conf that `SpecRequest.etc_files` bind-mounts),
+`seccomp` (the default profile).
+
+Docker's defaults reproduced (moby oci/defaults.go + daemon/oci_linux.go):
+  * capabilities: the 14-cap set, ``cap_add``/``cap_drop`` with ``ALL``; bounding =
+    effective = permitted; no inheritable/ambient (Docker >= 20.10.14).
+  * masked and read-only /proc and /sys paths; mounts /proc, /dev, /dev/pts, /dev/shm
+    (64m), /dev/mqueue, /sys (ro), /sys/fs/cgroup (ro); device cgroup deny-all plus the
+    default character devices.
+  * ``privileged``: every capability, no masks, /sys and cgroup rw, all devices allowed
+    (the caller passes `devices.host_devices()` to expose them), no seccomp.
+  * seccomp: `pallet.runtime.seccomp.default_profile` for the final capability set.
+  * ``--init``: `init_path` (Docker uses tini; on Debian ``apt-get install tini`` gives
+    /usr/bin/tini-static) is bind-mounted read-only at /sbin/docker-init and the command
+    becomes ``/sbin/docker-init -- args...``, as Docker does.
+  * rlimits: never above the host's hard limit (runc fails without CAP_SYS_RESOURCE);
+    default RLIMIT_NOFILE 1048576 as under a stock dockerd, clamped.
+User mounts replace a default mount at the same destination and are sorted by depth so a
+parent is mounted before its children.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pallet.errors import InvalidArgument
+from pallet.runtime import devices, seccomp
+
+OCI_VERSION = "1.0.2"
+DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INIT_DESTINATION = "/sbin/docker-init"
+
+DEFAULT_CAPS = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+]
+ALL_CAPS = [  # in kernel order, CAP_CHOWN = 0 .. CAP_CHECKPOINT_RESTORE = 40
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+]
+MASKED_PATHS = [
+    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+    "/sys/firmware", "/sys/devices/virtual/powercap",
+]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+SHM_SIZE = 64 * 1024 * 1024
+DEFAULT_NOFILE = 1048576
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One OCI mount; build with `bind()` or `tmpfs()` for ``-v`` / ``--tmpfs``."""
+    destination: str
+    type: str
+    source: str
+    options: tuple[str, ...] = ()
+
+    def to_oci(self) -> dict:
+        return {"destination": self.destination, "type": self.type,
+                "source": self.source, "options": list(self.options)}
+
+
+def bind(source: str, destination: str, readonly: bool = False,
+         propagation: str = "rprivate") -> Mount:
+    """A ``-v source:destination[:ro]`` bind mount (recursive, as Docker's)."""
+    if propagation not in ("private", "rprivate", "shared", "rshared", "slave", "rslave"):
+        raise InvalidArgument(f"invalid mount propagation mode: {propagation!r}")
+    return Mount(destination, "bind", source, ("rbind", propagation, "ro" if readonly else "rw"))
+
+
+def tmpfs(destination: str, size: int | None = None, mode: int | None = None,
+          options: tuple[str, ...] = ("nosuid", "nodev", "noexec")) -> Mount:
+    """A ``--tmpfs destination[:size=..,mode=..]`` mount."""
+    opts = list(options)
+    if size is not None:
+        opts.append(f"size={size}")
+    if mode is not None:
+        opts.append(f"mode={mode:o}")
+    return Mount(destination, "tmpfs", "tmpfs", tuple(opts))
+
+
+@dataclass(frozen=True)
+class Resources:
+    """``--memory``, ``--cpus``, ... in bytes / units runc takes; None means unset."""
+    memory: int | None = None
+    memory_swap: int | None = None       # -1 unlimited; Docker: default 2 x memory
+    cpu_shares: int | None = None
+    cpu_quota: int | None = None
+    cpu_period: int | None = None
+    nano_cpus: int | None = None         # --cpus 1.5 -> 1_500_000_000
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    pids_limit: int | None = None
+
+
+@dataclass
+class SpecRequest:
+    """Everything `make_spec` needs, already parsed and validated by the caller."""
+    args: list[str]
+    rootfs: str
+    env: list[str] = field(default_factory=lambda: [DEFAULT_PATH_ENV])
+    cwd: str = "/"
+    uid: int = 0
+    gid: int = 0
+    additional_gids: list[int] = field(default_factory=list)
+    hostname: str = ""
+    terminal: bool = False
+    readonly_rootfs: bool = False
+    mounts: list[Mount] = field(default_factory=list)
+    host_network: bool = False           # --network host: no net namespace
+    net_ns_path: str | None = None       # a namespace made beforehand (bridge networking)
+    host_pid: bool = False
+    host_ipc: bool = False
+    host_uts: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    bounding_caps: list[str] | None = None  # what ALL means; None: host_capabilities()
+    no_new_privileges: bool = False
+    rlimits: dict[str, tuple[int, int]] = field(default_factory=dict)  # "nofile": (soft, hard)
+    rlimit_ceilings: dict[str, int] | None = None  # None: this process's hard limits
+    seccomp_profile: dict | None = None  # None: Docker's default; {} : unconfined
+    resources: Resources = field(default_factory=Resources)
+    cgroups_path: str = ""
+    etc_files: dict[str, str] = field(default_factory=dict)  # dest -> host file
+    init_path: str | None = None
+    devices: list[dict] = field(default_factory=list)        # OCI linux.devices entries
+    device_cgroup_rules: list[str] = field(default_factory=list)  # "c 1:3 rwm"
+    sysctls: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+def cgroups_path(container_id: str, parent: str = "/pallet") -> str:
+    """runc's cgroupfs-driver path; the same plain path works on v1 and v2 hosts."""
+    return f"{parent.rstrip('/')}/{container_id}"
+
+
+def host_rlimit_ceiling(name: str = "nofile") -> int:
+    """The current hard limit of this process, the most runc may set without CAP_SYS_RESOURCE."""
+    import resource
+    try:
+        which = getattr(resource, f"RLIMIT_{name.upper()}")
+    except AttributeError as exc:
+        raise InvalidArgument(f"invalid ulimit type: {name}") from exc
+    hard = resource.getrlimit(which)[1]
+    return hard if hard != resource.RLIM_INFINITY else 2**64 - 1
+
+
+def host_capabilities() -> list[str]:
+    """The capabilities this process may pass on (its bounding set), as ``ALL`` means.
+
+    A sandboxed host may lack some (this one has no CAP_SYS_RESOURCE); asking runc for
+    one we do not hold fails with "unable to apply caps".
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return list(ALL_CAPS)
+    for line in status.splitlines():
+        if line.startswith("CapBnd:"):
+            mask = int(line.split()[1], 16)
+            return [cap for bit, cap in enumerate(ALL_CAPS) if mask >> bit & 1]
+    return list(ALL_CAPS)
+
+
+def capabilities(cap_add: list[str], cap_drop: list[str], privileged: bool,
+                 available: list[str] | None = None) -> list[str]:
+    """Docker's capability arithmetic: defaults, then drops, then adds; ``ALL`` wins.
+
+    ``ALL`` and ``privileged`` mean every cap in `available` (default: all caps known).
+    """
+    everything = list(available) if available is not None else list(ALL_CAPS)
+    if privileged:
+        return everything
+    add = [_cap_name(c) for c in cap_add]
+    drop = [_cap_name(c) for c in cap_drop]
+    if "ALL" in add:
+        return [c for c in everything if c not in drop]
+    base = [] if "ALL" in drop else [c for c in DEFAULT_CAPS if c not in drop]
+    # an explicit add wins over a drop of the same cap, as in Docker
+    return base + [c for c in dict.fromkeys(add) if c not in base]
+
+
+def _cap_name(cap: str) -> str:
+    name = cap.upper()
+    if name == "ALL":
+        return name
+    if not name.startswith("CAP_"):
+        name = "CAP_" + name
+    if name not in ALL_CAPS:
+        raise InvalidArgument(f"invalid capability: {cap!r}")
+    return name
+
+
+def make_spec(req: SpecRequest) -> dict:
+    """The config.json for `req` (see the module docstring for the defaults)."""
+    if not req.args:
+        raise InvalidArgument("no command specified")
+    available = req.bounding_caps
+    if available is None and (req.privileged or any(c.upper() == "ALL" for c in req.cap_add)):
+        available = host_capabilities()
+    caps = capabilities(req.cap_add, req.cap_drop, req.privileged, available)
+    linux = _linux(req, caps)
+    return {
+        "ociVersion": OCI_VERSION,
+        "process": _process(req, caps),
+        "root": {"path": req.rootfs, "readonly": req.readonly_rootfs},
+        "hostname": req.hostname,
+        "mounts": [m.to_oci() for m in _mounts(req)],
+        "linux": linux,
+        "annotations": dict(req.annotations),
+    }
+
+
+def _process(req: SpecRequest, caps: list[str]) -> dict:
+    args = list(req.args)
+    if req.init_path:
+        args = [INIT_DESTINATION, "--", *args]
+    process = {
+        "terminal": req.terminal,
+        "user": {"uid": req.uid, "gid": req.gid},
+        "args": args,
+        "env": list(req.env),
+        "cwd": req.cwd,
+        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+        "rlimits": _rlimits(req),
+        "noNewPrivileges": req.no_new_privileges,
+        "oomScoreAdj": 0,
+    }
+    if req.additional_gids:
+        process["user"]["additionalGids"] = list(req.additional_gids)
+    return process
+
+
+def _rlimits(req: SpecRequest) -> list[dict]:
+    wanted = {"nofile": (DEFAULT_NOFILE, DEFAULT_NOFILE), **req.rlimits}
+    out = []
+    for name, (soft, hard) in sorted(wanted.items()):
+        if soft > hard:
+            raise InvalidArgument(f"ulimit soft limit must be less than or equal to hard limit: "
+                                  f"{soft} > {hard}")
+        ceiling = (req.rlimit_ceilings.get(name) if req.rlimit_ceilings is not None
+                   else host_rlimit_ceiling(name))
+        if ceiling is not None:
+            hard = min(hard, ceiling)
+            soft = min(soft, hard)
+        out.append({"type": f"RLIMIT_{name.upper()}", "hard": hard, "soft": soft})
+    return out
+
+
+def _default_mounts(privileged: bool) -> list[Mount]:
+    sys_mode = "rw" if privileged else "ro"
+    return [
+        Mount("/proc", "proc", "proc", ("nosuid", "noexec", "nodev")),
+        Mount("/dev", "tmpfs", "tmpfs", ("nosuid", "strictatime", "mode=755", "size=65536k")),
+        Mount("/dev/pts", "devpts", "devpts",
+              ("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
+        Mount("/sys", "sysfs", "sysfs", ("nosuid", "noexec", "nodev", sys_mode)),
+        Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("nosuid", "noexec", "nodev", sys_mode)),
+        Mount("/dev/mqueue", "mqueue", "mqueue", ("nosuid", "noexec", "nodev")),
+        Mount("/dev/shm", "tmpfs", "shm",
+              ("nosuid", "noexec", "nodev", "mode=1777", f"size={SHM_SIZE}")),
+    ]
+
+
+def _mounts(req: SpecRequest) -> list[Mount]:
+    user = list(req.mounts)
+    user += [bind(src, dest) for dest, src in sorted(req.etc_files.items())]
+    if req.init_path:
+        user.append(bind(req.init_path, INIT_DESTINATION, readonly=True))
+    taken = {os.path.normpath(m.destination) for m in user}
+    defaults = [m for m in _default_mounts(req.privileged) if m.destination not in taken]
+    user.sort(key=lambda m: os.path.normpath(m.destination).count("/"))
+    return defaults + user
+
+
+def _namespaces(req: SpecRequest) -> list[dict]:
+    spaces = [{"type": "mount"}]
+    if not req.host_pid:
+        spaces.append({"type": "pid"})
+    if not req.host_ipc:
+        spaces.append({"type": "ipc"})
+    if not req.host_uts:
+        spaces.append({"type": "uts"})
+    if req.net_ns_path:
+        spaces.append({"type": "network", "path": req.net_ns_path})
+    elif not req.host_network:
+        spaces.append({"type": "network"})
+    return spaces
+
+
+def _linux(req: SpecRequest, caps: list[str]) -> dict:
+    linux: dict = {
+        "namespaces": _namespaces(req),
+        "resources": _resources(req),
+        "devices": list(req.devices),
+        "sysctl": dict(req.sysctls),
+    }
+    if req.cgroups_path:
+        linux["cgroupsPath"] = req.cgroups_path
+    if not req.privileged:
+        linux["maskedPaths"] = list(MASKED_PATHS)
+        linux["readonlyPaths"] = list(READONLY_PATHS)
+        profile = seccomp.default_profile(caps) if req.seccomp_profile is None \
+            else req.seccomp_profile
+        if profile:
+            linux["seccomp"] = profile
+    return linux
+
+
+def _resources(req: SpecRequest) -> dict:
+    res = req.resources
+    out: dict = {"devices": devices.device_rules(req.privileged, req.devices,
+                                                 req.device_cgroup_rules)}
+    memory = {k: v for k, v in (("limit", res.memory), ("swap", res.memory_swap)) if v}
+    if res.memory and res.memory_swap is None:
+        memory["swap"] = 2 * res.memory  # Docker: swap defaults to twice the memory limit
+    if memory:
+        out["memory"] = memory
+    cpu: dict = {}
+    if res.cpu_shares:
+        cpu["shares"] = res.cpu_shares
+    if res.nano_cpus:
+        cpu["period"] = 100_000
+        cpu["quota"] = res.nano_cpus * 100_000 // 1_000_000_000
+    if res.cpu_quota:
+        cpu["quota"] = res.cpu_quota
+    if res.cpu_period:
+        cpu["period"] = res.cpu_period
+    if res.cpuset_cpus:
+        cpu["cpus"] = res.cpuset_cpus
+    if res.cpuset_mems:
+        cpu["mems"] = res.cpuset_mems
+    if cpu:
+        out["cpu"] = cpu
+    if res.pids_limit:
+        out["pids"] = {"limit": res.pids_limit}
+    return out

@@ -1,0 +1,187 @@
+"""From a request and an image config to a container record, and from a record to a bundle.
+
+`build_record` applies Docker's rules (entrypoint/cmd, env merge, workdir,
+labels) once, at create time; the record is Docker-shaped (Config, HostConfig,
+Mounts, State) so inspect is a projection of it. `bundle_spec` turns a record
+into config.json each time the container starts.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import InvalidArgument, NotFound
+from ..oci.image import now_rfc3339
+from .container_status import new_state
+from .container_types import CreateRequest
+
+DEFAULT_LOG_MAX = "10m"   # logs are bounded unless the user asks otherwise (moby#40207)
+PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def merge_env(base: list[str], extra: list[str]) -> list[str]:
+    out = {e.split("=", 1)[0]: e for e in base}
+    for e in extra:
+        out[e.split("=", 1)[0]] = e
+    return list(out.values())
+
+
+def command_of(req: CreateRequest, cfg: dict) -> tuple[list[str], list[str]]:
+    """(entrypoint, cmd) by Docker's rules: --entrypoint resets the image's CMD."""
+    if req.entrypoint is not None:
+        return list(req.entrypoint), list(req.cmd or [])
+    entrypoint = list(cfg.get("Entrypoint") or [])
+    cmd = list(req.cmd) if req.cmd else list(cfg.get("Cmd") or [])
+    return entrypoint, cmd
+
+
+def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_config: dict, svc) -> dict:
+    cfg = image_config.get("config") or {}
+    entrypoint, cmd = command_of(req, cfg)
+    argv = entrypoint + cmd
+    if not argv:
+        raise InvalidArgument("no command specified")
+    env = merge_env(cfg.get("Env") or [PATH_ENV], req.env)
+    if not any(e.startswith("PATH=") for e in env):
+        env.insert(0, PATH_ENV)
+    userdata = svc.userdata(cid)
+    log_opts = {"max-size": DEFAULT_LOG_MAX, **req.log_opts}
+    return {
+        "Id": cid, "_created": _now(), "Created": now_rfc3339(),
+        "Path": argv[0], "Args": argv[1:], "State": new_state(), "Image": image_id,
+        "ResolvConfPath": str(userdata / "resolv.conf"), "HostnamePath": str(userdata / "hostname"),
+        "HostsPath": str(userdata / "hosts"), "LogPath": str(userdata / "ctr.log"),
+        "Name": "/" + name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
+        "Config": {
+            "Hostname": req.hostname or cid[:12], "Domainname": "", "User": req.user or cfg.get("User", ""),
+            "AttachStdin": req.open_stdin, "AttachStdout": True, "AttachStderr": True,
+            "ExposedPorts": cfg.get("ExposedPorts"), "Tty": req.tty, "OpenStdin": req.open_stdin,
+            "StdinOnce": req.open_stdin, "Env": env, "Cmd": cmd or None, "Image": req.image,
+            "Volumes": cfg.get("Volumes"), "WorkingDir": req.workdir or cfg.get("WorkingDir", ""),
+            "Entrypoint": entrypoint or None, "OnBuild": None,
+            "Labels": {**(cfg.get("Labels") or {}), **req.labels},
+            "StopSignal": req.stop_signal or cfg.get("StopSignal"), "StopTimeout": req.stop_timeout,
+        },
+        "HostConfig": _host_config(req, log_opts),
+        "Mounts": [_mount_point(m) for m in req.mounts],
+    }
+
+
+def _now() -> float:
+    import time
+    return time.time()
+
+
+def _host_config(req: CreateRequest, log_opts: dict) -> dict:
+    name, _, count = req.restart.partition(":")
+    return {
+        "Binds": [f"{m.source}:{m.target}" + (":ro" if m.read_only else "")
+                  for m in req.mounts if m.type == "bind"] or None,
+        "LogConfig": {"Type": "k8s-file", "Config": log_opts},
+        "NetworkMode": req.network, "PortBindings": {}, "RestartPolicy": {
+            "Name": name or "no", "MaximumRetryCount": int(count or 0)},
+        "AutoRemove": req.auto_remove, "CapAdd": req.cap_add or None, "CapDrop": req.cap_drop or None,
+        "Privileged": req.privileged, "ReadonlyRootfs": req.read_only,
+        "SecurityOpt": req.security_opt or None, "Tmpfs": req.tmpfs or None, "Init": req.init or None,
+        "Memory": req.memory, "MemorySwap": req.memory_swap, "NanoCpus": int(req.cpus * 1e9),
+        "CpuShares": req.cpu_shares, "CpusetCpus": req.cpuset_cpus, "PidsLimit": req.pids_limit or None,
+        "Ulimits": req.ulimits or None,
+    }
+
+
+def _mount_point(m) -> dict:
+    return {"Type": m.type, "Source": m.source, "Destination": m.target, "Mode": "ro" if m.read_only else "",
+            "RW": not m.read_only, "Propagation": m.options.get("propagation", "rprivate")}
+
+
+# ---------------- bundle ----------------
+
+def _read_in_root(rootfs: Path, rel: str) -> str:
+    """Read a file of the container's tree without following any symlink out of it."""
+    fd = os.open(rootfs, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        parts = rel.strip("/").split("/")
+        for part in parts[:-1]:
+            nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        ffd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
+        with os.fdopen(ffd, errors="replace") as f:
+            return f.read(1 << 20)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+
+
+def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int]]:
+    """--user name|uid[:group|gid] against the container's /etc/passwd and /etc/group."""
+    if not user:
+        user = "0"
+    name, _, group = user.partition(":")
+    passwd = [line.split(":") for line in _read_in_root(rootfs, "etc/passwd").splitlines()]
+    uid = gid = None
+    for f in passwd:
+        if len(f) >= 4 and (f[0] == name or f[2] == name):
+            uid, gid = int(f[2]), int(f[3])
+            break
+    if uid is None:
+        if not name.isdigit():
+            raise NotFound(f"unable to find user {name}: no matching entries in passwd file")
+        uid, gid = int(name), 0
+    groups = [line.split(":") for line in _read_in_root(rootfs, "etc/group").splitlines()]
+    if group:
+        match = [g for g in groups if len(g) >= 3 and (g[0] == group or g[2] == group)]
+        if match:
+            gid = int(match[0][2])
+        elif group.isdigit():
+            gid = int(group)
+        else:
+            raise NotFound(f"unable to find group {group}: no matching entries in group file")
+    extra = [int(g[2]) for g in groups if len(g) >= 4 and name in g[3].split(",") and g[2].isdigit()]
+    return uid, gid, sorted(set(extra) - {gid})
+
+
+def bundle_spec(svc, record: dict) -> dict:
+    from ..runtime import spec as rs
+    cid = record["Id"]
+    cfg, host = record["Config"], record["HostConfig"]
+    rootfs = svc.rootfs(cid)
+    uid, gid, gids = resolve_user(rootfs, cfg.get("User") or "")
+    from ..runtime.hostfiles import write_etc_files
+    etc = write_etc_files(svc.userdata(cid), cfg["Hostname"])
+    mounts = []
+    for m in record["Mounts"]:
+        if m["Type"] == "bind":
+            mounts.append(rs.bind(m["Source"], m["Destination"], not m["RW"], m.get("Propagation", "rprivate")))
+    for target, opts in (host.get("Tmpfs") or {}).items():
+        mounts.append(rs.tmpfs(target))
+    network = host.get("NetworkMode") or "none"
+    req = rs.SpecRequest(
+        args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=cfg["Env"],
+        cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
+        hostname=cfg["Hostname"], terminal=cfg["Tty"], readonly_rootfs=host.get("ReadonlyRootfs", False),
+        mounts=mounts, host_network=network == "host", cap_add=host.get("CapAdd") or [],
+        cap_drop=host.get("CapDrop") or [], privileged=host.get("Privileged", False),
+        no_new_privileges=any(o.startswith("no-new-privileges") and not o.endswith("false")
+                              for o in host.get("SecurityOpt") or []),
+        cgroups_path=rs.cgroups_path(cid), etc_files=etc,
+        init_path=_init_path() if host.get("Init") else None,
+        resources=rs.Resources(memory=host.get("Memory") or None,
+                               memory_swap=host.get("MemorySwap") or None,
+                               cpu_shares=host.get("CpuShares") or None,
+                               nano_cpus=host.get("NanoCpus") or None,
+                               cpuset_cpus=host.get("CpusetCpus") or None,
+                               pids_limit=host.get("PidsLimit") or None),
+    )
+    spec = rs.make_spec(req)
+    (svc.userdata(cid) / "config.json").write_text(json.dumps(spec))
+    return spec
+
+
+def _init_path() -> str:
+    for p in ("/usr/bin/tini-static", "/usr/bin/tini"):
+        if os.path.exists(p):
+            return p
+    raise NotFound("--init needs tini: apt-get install tini")

@@ -1,0 +1,109 @@
+"""A container's State: transitions recorded in the record, and the live facts folded in.
+
+`refresh` never writes: it reads the exit file conmon leaves and whether the
+monitor still lives, so `ps` and `inspect` are right even before the exit
+command has run, and after a reboot wiped the runroot (the container then
+shows as Exited and can be started again). Writes happen in cleanup/start.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from ..oci.image import now_rfc3339, parse_time
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+UNKNOWN_EXIT = 255  # the monitor vanished without recording one (reboot, kill -9 of conmon)
+
+
+def new_state() -> dict:
+    return {"Status": "created", "Running": False, "Paused": False, "Restarting": False,
+            "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
+            "StartedAt": ZERO_TIME, "FinishedAt": ZERO_TIME}
+
+
+def mark_running(record: dict, pid: int) -> None:
+    record["State"].update(Status="running", Running=True, Paused=False, Pid=pid, ExitCode=0,
+                           Error="", StartedAt=now_rfc3339(), FinishedAt=ZERO_TIME, OOMKilled=False)
+    record.pop("_stopped_by_user", None)
+
+
+def mark_exited(record: dict, code: int, finished: str, oom: bool = False) -> None:
+    record["State"].update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
+                           FinishedAt=finished, OOMKilled=oom)
+
+
+def mark_failed(record: dict, exc) -> None:
+    """A start that could not run the command: Docker leaves it Created with the exit code."""
+    record["State"].update(ExitCode=exc.exit_code, Error=str(exc))
+
+
+def monitor_alive(svc, cid: str) -> bool:
+    pid = svc.monitor.conmon_pid(svc.userdata(cid))
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip() == "conmon"
+    except OSError:
+        return False
+
+
+def refresh(svc, record: dict) -> dict:
+    state = record["State"]
+    if not state["Running"]:
+        return record
+    cid = record["Id"]
+    code = svc.monitor.exit_code(cid)
+    if code is None and monitor_alive(svc, cid):
+        return record
+    finished = ZERO_TIME
+    try:
+        finished = _ts(svc.monitor.exit_path(cid).stat().st_mtime)
+    except OSError:
+        finished = state.get("StartedAt", ZERO_TIME)
+    mark_exited(record, UNKNOWN_EXIT if code is None else code, finished,
+                (svc.userdata(cid) / "oom").exists())
+    return record
+
+
+def _ts(t: float) -> str:
+    from ..oci.image import rfc3339_ts
+    return rfc3339_ts(t)
+
+
+def status_text(record: dict, now: float | None = None) -> str:
+    """ps STATUS: "Up 2 hours", "Up 5 minutes (Paused)", "Exited (0) 3 minutes ago", "Created"."""
+    from ..opts.units import human_duration
+    now = now or time.time()
+    s = record["State"]
+    if s["Running"]:
+        up = "Up " + human_duration(max(0.0, now - parse_time(s["StartedAt"])))
+        return up + (" (Paused)" if s["Paused"] else "") + _health_suffix(s)
+    if s["Status"] == "created":
+        return "Created"
+    if s["Status"] == "removing":
+        return "Removal In Progress"
+    if s["Status"] == "dead":
+        return "Dead"
+    finished = parse_time(s["FinishedAt"])
+    ago = human_duration(max(0.0, now - finished)) + " ago" if finished > 0 else ""
+    return f"Exited ({s['ExitCode']}) {ago}".rstrip()
+
+
+def _health_suffix(state: dict) -> str:
+    health = state.get("Health")
+    if not health:
+        return ""
+    st = health.get("Status")
+    return " (health: starting)" if st == "starting" else f" ({st})"
+
+
+def docker_status(record: dict) -> str:
+    s = record["State"]
+    if s["Paused"]:
+        return "paused"
+    return s["Status"]
+
+
+_ = (os, now_rfc3339)

@@ -1,0 +1,88 @@
+"""Container records: stored as Docker-shaped JSON in the `containers` table.
+
+Names are unique by a database constraint, so of two concurrent
+`run --name x` exactly one wins. Each update is a read-modify-write inside one
+IMMEDIATE transaction, so concurrent pallet processes never lose a change.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Callable
+
+from ..errors import AlreadyExists, Conflict, NotFound
+
+
+class ContainerStore:
+    def __init__(self, db):
+        self.db = db
+        self.conn = db.conn
+
+    def insert(self, record: dict) -> None:
+        name = record["Name"].lstrip("/")
+        try:
+            with self.db.transaction():
+                self.conn.execute("INSERT INTO containers VALUES(?,?,?,?,?)",
+                                  (record["Id"], name, record["Image"], record["_created"],
+                                   json.dumps(record)))
+        except sqlite3.IntegrityError as exc:
+            row = self.conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
+            other = row[0] if row else "?"
+            raise AlreadyExists(
+                f'Conflict. The container name "/{name}" is already in use by container "{other}". '
+                "You have to remove (or rename) that container to be able to reuse that name.") from exc
+
+    def get(self, container_id: str) -> dict:
+        row = self.conn.execute("SELECT record FROM containers WHERE id=?", (container_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"No such container: {container_id}")
+        return json.loads(row[0])
+
+    def resolve(self, ref: str) -> str:
+        """Docker's lookup: full ID, then exact name, then a unique ID prefix."""
+        ref = ref.lstrip("/") if ref.startswith("/") else ref
+        row = self.conn.execute("SELECT id FROM containers WHERE id=? OR name=? "
+                                "ORDER BY id=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        if row:
+            return row[0]
+        if ref and all(c in "0123456789abcdef" for c in ref):
+            rows = self.conn.execute("SELECT id FROM containers WHERE id LIKE ?", (ref + "%",)).fetchall()
+            if len(rows) > 1:
+                raise Conflict(f"multiple IDs found with provided prefix: {ref}")
+            if rows:
+                return rows[0][0]
+        raise NotFound(f"No such container: {ref}")
+
+    def update(self, container_id: str, change: Callable[[dict], None]) -> dict:
+        with self.db.transaction():
+            row = self.conn.execute("SELECT record FROM containers WHERE id=?", (container_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"No such container: {container_id}")
+            record = json.loads(row[0])
+            change(record)
+            self.conn.execute("UPDATE containers SET record=?, name=? WHERE id=?",
+                              (json.dumps(record), record["Name"].lstrip("/"), container_id))
+        return record
+
+    def rename(self, container_id: str, new_name: str) -> None:
+        def change(r):
+            r["Name"] = "/" + new_name
+        try:
+            self.update(container_id, change)
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
+                                "is already in use") from exc
+
+    def delete(self, container_id: str) -> None:
+        with self.db.transaction():
+            self.conn.execute("DELETE FROM containers WHERE id=?", (container_id,))
+
+    def all(self) -> list[dict]:
+        return [json.loads(r[0]) for r in self.conn.execute(
+            "SELECT record FROM containers ORDER BY created DESC")]
+
+    def ids_using_image(self, image_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM containers WHERE image_id=?", (image_id,))]
+
+    def image_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT image_id FROM containers")}

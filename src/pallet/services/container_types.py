@@ -1,0 +1,80 @@
+"""Typed requests and records of the container service.
+
+`CreateRequest` is what `run`/`create` (CLI) and `POST /containers/create`
+(API) both decode into; the service never sees flags. Field names follow
+Docker's Config / HostConfig where one exists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class MountRequest:
+    type: str                  # bind | volume | tmpfs
+    source: str                # host path, volume name ('' = anonymous), '' for tmpfs
+    target: str
+    read_only: bool = False
+    options: dict = field(default_factory=dict)   # propagation, nocopy, tmpfs size/mode
+
+
+@dataclass
+class CreateRequest:
+    image: str                                   # as the user wrote it
+    name: str | None = None
+    cmd: list[str] | None = None                 # None: the image's CMD
+    entrypoint: list[str] | None = None          # None: the image's; [] (--entrypoint "") clears it
+    env: list[str] = field(default_factory=list)  # already merged from -e and --env-file
+    workdir: str | None = None
+    user: str | None = None
+    hostname: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    tty: bool = False
+    open_stdin: bool = False                     # -i
+    auto_remove: bool = False                    # --rm
+    read_only: bool = False
+    mounts: list[MountRequest] = field(default_factory=list)
+    tmpfs: dict[str, str] = field(default_factory=dict)   # target -> options
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    init: bool = False
+    network: str = "none"
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
+    log_opts: dict[str, str] = field(default_factory=dict)
+    restart: str = "no"
+    ports: list = field(default_factory=list)     # opts.ports.PortBinding, for the network issue
+    publish_all: bool = False
+    memory: int = 0
+    memory_swap: int = 0
+    cpus: float = 0.0
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    pids_limit: int = 0
+    ulimits: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)      # flags accepted for later issues
+
+
+@dataclass
+class ExecRequest:
+    container: str
+    cmd: list[str]
+    env: list[str] = field(default_factory=list)
+    user: str | None = None
+    workdir: str | None = None
+    tty: bool = False
+    interactive: bool = False
+    detach: bool = False
+    privileged: bool = False
+
+
+@dataclass
+class LogsRequest:
+    container: str
+    follow: bool = False
+    tail: int | None = None       # None: all
+    timestamps: bool = False
+    since: float | None = None
+    until: float | None = None

@@ -1,0 +1,365 @@
+"""Docker's container use cases: create, start, stop, kill, rm, wait, restart, rename.
+
+A container is a record (pallet.services.container_store), a writable overlay
+layer over its image's shared layers (pallet.snapshot.overlay), and, while it
+runs, a conmon monitor that owns its stdio, log and exit code
+(pallet.runtime.monitor). There is no daemon: each pallet process reads the
+truth from the record plus what conmon leaves (exit file, pid files), and the
+exit command conmon runs (`pallet container cleanup ID`) finishes the job
+after the CLI is gone (unmount, runc delete, --rm).
+
+States and transitions (Docker's): created -> running -> exited -> running ...;
+running <-> paused; any -> removed. Status strings for `ps` live in
+pallet.services.container_status.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
+from ..oci.image import now_rfc3339, rfc3339_ts
+from . import container_status as status
+from .container_store import ContainerStore
+from .container_types import CreateRequest
+from .names import random_name
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class ContainerService:
+    def __init__(self, engine):
+        self.engine = engine
+        self.paths = engine.paths
+        self.store = ContainerStore(engine.db)
+
+    # ---- plumbing ----
+    @property
+    def monitor(self):
+        from ..runtime.monitor import Monitor
+        from ..runtime.runc import Runc
+        if not hasattr(self, "_monitor"):
+            run = self.paths.runroot
+            self._monitor = Monitor(Runc(self.paths.runc_root), run / "exits", run / "socket")
+        return self._monitor
+
+    def userdata(self, cid: str) -> Path:
+        return self.paths.container(cid) / "userdata"
+
+    def rootfs(self, cid: str) -> Path:
+        return self.paths.container_run(cid) / "rootfs"
+
+    @contextmanager
+    def _locked(self, cid: str):
+        from ..store.locks import flocked
+        d = self.paths.container(cid)
+        d.mkdir(parents=True, exist_ok=True)
+        with flocked(d / "lock"):
+            yield
+
+    def resolve(self, ref: str) -> str:
+        return self.store.resolve(ref)
+
+    def get(self, ref: str) -> dict:
+        """The record with its live state (exit noticed, monitor gone) folded in."""
+        return status.refresh(self, self.store.get(self.resolve(ref)))
+
+    # ---- create ----
+    def create(self, req: CreateRequest) -> str:
+        from .container_config import build_record
+        image_id = self.engine.images.resolve(req.image)
+        image_config = self.engine.images.config(image_id)
+        cid = secrets.token_hex(32)
+        name = req.name or random_name(lambda n: self._name_taken(n))
+        _check_name(name)
+        record = build_record(cid, name, image_id, req, image_config, self)
+        self._prepare_storage(cid, image_id)
+        try:
+            self.store.insert(record)
+        except BaseException:
+            self._remove_storage(cid)
+            raise
+        return cid
+
+    def _name_taken(self, name: str) -> bool:
+        try:
+            self.store.resolve(name)
+            return True
+        except NotFound:
+            return False
+
+    def _prepare_storage(self, cid: str, image_id: str) -> None:
+        from ..snapshot import overlay
+        overlay.prepare(self.paths.container(cid), self.engine.images.layer_dirs(image_id),
+                        self.paths.layers)
+        self.userdata(cid).mkdir(parents=True, exist_ok=True)
+
+    # ---- start ----
+    def start(self, ref: str, attach_to=None) -> dict:
+        """Start a created or exited container. `attach_to(sock)` is called before the process runs."""
+        cid = self.resolve(ref)
+        with self._locked(cid):
+            record = status.refresh(self, self.store.get(cid))
+            if record["State"]["Running"]:
+                if record["State"]["Paused"]:
+                    raise Conflict(f"cannot start a paused container, try unpause instead")
+                return record
+            self._cleanup_runtime(cid)
+            return self._start_locked(cid, record, attach_to)
+
+    def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
+        from ..runtime.attach import connect
+        from .container_config import bundle_spec
+        from ..snapshot import overlay
+        mount = overlay.describe(self.paths.container(cid), self.engine.images.layer_dirs(record["Image"]),
+                                 self.paths.layers)
+        overlay.mount(mount, self.rootfs(cid))
+        sock = None
+        try:
+            bundle_spec(self, record)
+            pid = self.monitor.create(cid, self.userdata(cid), Path(record["LogPath"]),
+                                      name=record["Name"].lstrip("/"),
+                                      terminal=record["Config"]["Tty"],
+                                      stdin=record["Config"]["OpenStdin"],
+                                      exit_command=self._exit_command(cid),
+                                      log_size_max=_log_size(record))
+            if attach_to is not None:
+                sock = connect(self.monitor.attach_path(cid))
+            self.monitor.start(cid)
+        except ContainerCommandError as exc:
+            self._cleanup_runtime(cid)
+            self.store.update(cid, lambda r: status.mark_failed(r, exc))
+            if sock:
+                sock.close()
+            raise
+        except BaseException:
+            self._cleanup_runtime(cid)
+            if sock:
+                sock.close()
+            raise
+        record = self.store.update(cid, lambda r: status.mark_running(r, pid))
+        if attach_to is not None:
+            attach_to(sock)
+        return record
+
+    def _exit_command(self, cid: str) -> list[str]:
+        return [sys.executable, "-m", "pallet.cli.main", "--root", str(self.paths.root),
+                "--runroot", str(self.paths.runroot), "container", "cleanup", cid]
+
+    def _cleanup_runtime(self, cid: str) -> None:
+        """Undo what a start did: runc's container, the rootfs mount, the exit file."""
+        from ..snapshot import overlay
+        try:
+            self.monitor.delete(cid, force=True)
+        except PalletError:
+            pass
+        overlay.unmount(self.rootfs(cid))
+
+    # ---- exit handling ----
+    def cleanup(self, ref: str) -> None:
+        """Run by conmon's exit command (and by stop/rm/wait): record the exit, release the rootfs."""
+        try:
+            cid = self.resolve(ref)
+        except NotFound:
+            return
+        with self._locked(cid):
+            try:
+                record = self.store.get(cid)
+            except NotFound:
+                return
+            code = self.monitor.exit_code(cid)
+            if code is None and record["State"]["Running"] and status.monitor_alive(self, cid):
+                return  # still running: nothing to clean up
+            finished = self._finished_at(cid)
+            self._cleanup_runtime(cid)
+            if record["State"]["Running"]:
+                record = self.store.update(cid, lambda r: status.mark_exited(
+                    r, 255 if code is None else code, finished, self._oom_killed(cid)))
+        if record["HostConfig"].get("AutoRemove"):
+            self.remove(cid, force=True)
+
+    def _finished_at(self, cid: str) -> str:
+        try:
+            return rfc3339_ts(self.monitor.exit_path(cid).stat().st_mtime)
+        except OSError:
+            return now_rfc3339()
+
+    def _oom_killed(self, cid: str) -> bool:
+        return (self.userdata(cid) / "oom").exists()
+
+    # ---- stop / kill / wait ----
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        cid = self.resolve(ref)
+        record = self.get(cid)
+        if not record["State"]["Running"]:
+            return
+        if timeout is None:
+            timeout = record["Config"].get("StopTimeout")
+        timeout = 10 if timeout is None else timeout
+        sig = signal or record["Config"].get("StopSignal") or "SIGTERM"
+        if record["State"]["Paused"]:
+            self._runc_quiet("resume", cid)
+        self._signal(cid, sig)
+        if timeout < 0 or not self._wait_exit(cid, timeout):
+            self._signal(cid, "SIGKILL")
+            self._wait_exit(cid, 30)
+        self.store.update(cid, lambda r: r.setdefault("_stopped_by_user", True))
+        self.cleanup(cid)
+
+    def _signal(self, cid: str, sig: str) -> None:
+        from ..opts.signals import parse_signal
+        try:
+            self.monitor.runc.kill(cid, parse_signal(sig))
+        except PalletError:
+            pass  # already gone: the exit file says how it ended
+
+    def _runc_quiet(self, verb: str, cid: str) -> None:
+        try:
+            getattr(self.monitor.runc, verb)(cid)
+        except PalletError:
+            pass
+
+    def _wait_exit(self, cid: str, timeout: float) -> bool:
+        try:
+            self.monitor.wait_exit(cid, self.userdata(cid), timeout=timeout)
+            return True
+        except TimeoutError:
+            return False
+        except PalletError:
+            return True  # the monitor is gone: nothing left to wait for
+
+    def kill(self, ref: str, signal: str = "KILL") -> None:
+        from ..opts.signals import parse_signal
+        cid = self.resolve(ref)
+        record = self.get(cid)
+        if not record["State"]["Running"]:
+            raise Conflict(f"Cannot kill container: {ref}: container {cid} is not running")
+        self.monitor.runc.kill(cid, parse_signal(signal))
+
+    def wait(self, ref: str) -> int:
+        cid = self.resolve(ref)
+        record = self.get(cid)
+        if record["State"]["Running"]:
+            try:
+                self.monitor.wait_exit(cid, self.userdata(cid))
+            except PalletError:
+                pass
+            self.cleanup(cid)
+            try:
+                record = self.get(cid)
+            except NotFound:  # --rm removed it meanwhile
+                code = self.monitor.exit_code(cid)
+                return 0 if code is None else code
+        return record["State"]["ExitCode"]
+
+    def restart(self, ref: str, timeout: int | None = None) -> None:
+        self.stop(ref, timeout)
+        self.start(ref)
+
+    # ---- pause ----
+    def pause(self, ref: str) -> None:
+        cid = self.resolve(ref)
+        record = self.get(cid)
+        if not record["State"]["Running"]:
+            raise Conflict(f"container {cid} is not running")
+        if record["State"]["Paused"]:
+            raise Conflict(f"container {cid} is already paused")
+        self.monitor.runc.pause(cid)
+        self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
+
+    def unpause(self, ref: str) -> None:
+        cid = self.resolve(ref)
+        record = self.get(cid)
+        if not record["State"]["Paused"]:
+            raise Conflict(f"container {cid} is not paused")
+        self.monitor.runc.resume(cid)
+        self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
+
+    # ---- remove / rename ----
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        cid = self.resolve(ref)
+        record = self.get(cid)
+        if record["State"]["Running"]:
+            if not force:
+                raise Conflict(f'cannot remove container "{record["Name"]}": container is running: '
+                               "stop the container before removing or force remove")
+            self._signal(cid, "SIGKILL")
+            self._wait_exit(cid, 30)
+        with self._locked(cid):
+            self._cleanup_runtime(cid)
+            self.store.delete(cid)
+        self._remove_storage(cid)
+
+    def _remove_storage(self, cid: str) -> None:
+        from ..store.layers import _force_rmtree
+        for d in (self.paths.container(cid), self.paths.container_run(cid)):
+            if d.exists():
+                trash = self.paths.trash / f"c-{cid[:12]}-{uuid.uuid4().hex[:8]}"
+                self.paths.trash.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.rename(d, trash)
+                except OSError:
+                    trash = d
+                _force_rmtree(trash)
+
+    def rename(self, ref: str, new_name: str) -> None:
+        cid = self.resolve(ref)
+        _check_name(new_name)
+        if self._name_taken(new_name):
+            raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
+                           f"is already in use by container \"{self.resolve(new_name)}\". "
+                           "You have to remove (or rename) that container to be able to reuse that name.")
+        self.store.rename(cid, new_name)
+
+    # ---- queries used by other services ----
+    def image_users(self, image_id: str) -> list[tuple[str, bool]]:
+        return [(cid, self.get(cid)["State"]["Running"]) for cid in self.store.ids_using_image(image_id)]
+
+    def image_in_use(self, image_id: str) -> bool:
+        return bool(self.store.ids_using_image(image_id))
+
+    def images_in_use(self) -> set[str]:
+        return self.store.image_ids()
+
+    def list(self) -> list[dict]:
+        return [status.refresh(self, r) for r in self.store.all()]
+
+    def counts(self) -> dict:
+        recs = self.list()
+        running = sum(1 for r in recs if r["State"]["Running"] and not r["State"]["Paused"])
+        paused = sum(1 for r in recs if r["State"]["Paused"])
+        return {"total": len(recs), "running": running, "paused": paused,
+                "stopped": len(recs) - running - paused}
+
+    def disk_rows(self) -> dict:
+        from .disk import tree_size
+        recs = self.list()
+        sizes = {r["Id"]: tree_size(self.paths.container(r["Id"]) / "upper") for r in recs}
+        active = [r for r in recs if r["State"]["Running"]]
+        return {"total": len(recs), "active": len(active), "size": sum(sizes.values()),
+                "reclaim": sum(s for cid, s in sizes.items() if cid not in {r["Id"] for r in active})}
+
+    def inspect(self, ref: str) -> dict:
+        from ..dockerjson.container import inspect_container
+        return inspect_container(self, self.get(ref))
+
+
+def _check_name(name: str) -> None:
+    import re
+    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
+        raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+
+
+def _log_size(record: dict) -> int | None:
+    from ..opts.units import parse_bytes
+    size = (record["HostConfig"].get("LogConfig", {}).get("Config") or {}).get("max-size")
+    return parse_bytes(size) if size else None
+
+
+_ = (time, shutil, ZERO_TIME)

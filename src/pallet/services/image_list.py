@@ -1,0 +1,117 @@
+"""`docker images` rows: one per tag (or one <none> row), filtered and newest first.
+
+Reads only the database (no config blobs) unless a label filter needs them,
+so listing stays fast with many images.
+"""
+from __future__ import annotations
+
+import fnmatch
+import time
+from datetime import datetime, timezone
+
+from ..errors import InvalidArgument
+from ..oci import image as oci
+from .images import familiar, split_name
+
+FILTERS = {"dangling", "reference", "label", "before", "since", "until"}
+
+
+def go_time(ts: float) -> str:
+    """Go's time.String() as Docker prints CreatedAt, in UTC."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+
+
+def _reference_match(patterns: list[str], tag_names: list[str]) -> list[str]:
+    """Names matching any `reference=` pattern (Go path.Match on familiar name or name:tag)."""
+    out = []
+    for full in tag_names:
+        fam = familiar(full)
+        repo, _ = split_name(full)
+        if any(fnmatch.fnmatchcase(fam, p) or fnmatch.fnmatchcase(repo, p) for p in patterns):
+            out.append(full)
+    return out
+
+
+def _bool_filter(values: list[str], name: str) -> bool:
+    v = values[-1].lower()
+    if v in ("true", "1"):
+        return True
+    if v in ("false", "0"):
+        return False
+    raise InvalidArgument(f"invalid filter '{name}={values[-1]}'")
+
+
+def _created(svc, name: str) -> float:
+    return oci.parse_time(svc.db.image(svc.resolve(name)).created)
+
+
+def _label_ok(svc, image_id: str, wanted: list[str]) -> bool:
+    labels = (svc.config(image_id).get("config") or {}).get("Labels") or {}
+    for w in wanted:
+        k, eq, v = w.partition("=")
+        if k not in labels or (eq and labels[k] != v):
+            return False
+    return True
+
+
+def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: str | None) -> list[dict]:
+    for key in filters:
+        if key not in FILTERS:
+            raise InvalidArgument(f"invalid filter '{key}'")
+    now = time.time()
+    tags_by_image: dict[str, list[str]] = {}
+    for name, image_id in svc.db.all_tags():
+        tags_by_image.setdefault(image_id, []).append(name)
+    digests_by_image: dict[str, list[str]] = {}
+    for name, image_id in svc.db.all_repo_digests():
+        digests_by_image.setdefault(image_id, []).append(name)
+    rows_db = svc.db.images()
+    parents = {r.parent for r in rows_db if r.parent}
+    dangling = _bool_filter(filters["dangling"], "dangling") if "dangling" in filters else None
+    before = min(_created(svc, n) for n in filters["before"]) if "before" in filters else None
+    since = max(_created(svc, n) for n in filters["since"]) if "since" in filters else None
+    patterns = list(filters.get("reference", [])) + ([repository] if repository else [])
+    rows = []
+    for img in rows_db:
+        tags = tags_by_image.get(img.id, [])
+        created = oci.parse_time(img.created)
+        if dangling is not None and dangling != (not tags):
+            continue
+        if not tags and img.id in parents and not all_images and dangling is None:
+            continue  # an intermediate image: shown only with -a
+        if before is not None and created >= before or since is not None and created <= since:
+            continue
+        if "label" in filters and not _label_ok(svc, img.id, filters["label"]):
+            continue
+        if patterns:
+            tags = _reference_match([_pattern(p) for p in patterns], tags)
+            if not tags:
+                continue
+        rows += _rows_for(img, tags, digests_by_image.get(img.id, []), created, now)
+    rows.sort(key=lambda r: (-r["_created"], r["Repository"], r["Tag"]))
+    return rows
+
+
+def _pattern(p: str) -> str:
+    """A positional `images busybox` means the repository, any tag."""
+    return p if ":" in p.split("/")[-1] or "*" in p else p
+
+
+def _rows_for(img, tags: list[str], digests: list[str], created: float, now: float) -> list[dict]:
+    from ..opts.units import ago, human_size
+    digest_of = {split_name(d)[0]: split_name(d)[1] for d in digests}
+    base = {
+        "ID": img.id.split(":", 1)[1][:12], "_id": img.id, "_created": created,
+        "CreatedSince": ago(created, now) if created else "N/A", "CreatedAt": go_time(created),
+        "Size": human_size(img.size), "VirtualSize": human_size(img.size),
+        "SharedSize": "N/A", "UniqueSize": "N/A", "Containers": "N/A", "_size": img.size,
+    }
+    if not tags:
+        repo_digest = split_name(digests[0]) if digests else ("<none>", "<none>")
+        return [{**base, "Repository": repo_digest[0] if digests else "<none>", "Tag": "<none>",
+                 "Digest": repo_digest[1] if digests else "<none>"}]
+    out = []
+    for t in tags:
+        repo, tag = split_name(t)
+        out.append({**base, "Repository": repo, "Tag": tag, "Digest": digest_of.get(repo, "<none>")})
+    return out

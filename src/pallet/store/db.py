@@ -1,0 +1,233 @@
+"""The metadata database: the only module that speaks SQL.
+
+SQLite in WAL mode, one connection per process, busy timeout so concurrent
+`pallet` processes wait rather than fail. Every change that makes something
+visible (an image, its tags, its layers) is one `BEGIN IMMEDIATE` transaction,
+so a process killed at any point leaves either all of it or none of it.
+
+Tables:
+    layers        one row per unpacked layer, keyed by chain_id
+    images        one row per image, keyed by image_id (sha256 of its config)
+    image_layers  the ordered chain_ids of each image
+    tags          "domain/path:tag" -> image_id (movable names)
+    repo_digests  "domain/path@sha256:..." known for an image (pull/push)
+    containers    one row per container; the record is JSON owned by services
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import Unavailable
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS layers(
+    chain_id TEXT PRIMARY KEY,
+    diff_id TEXT NOT NULL,
+    parent TEXT,
+    size INTEGER NOT NULL,
+    tar_size INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images(
+    id TEXT PRIMARY KEY,
+    created TEXT,
+    size INTEGER NOT NULL,
+    parent TEXT,
+    loaded REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_layers(
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    chain_id TEXT NOT NULL REFERENCES layers(chain_id),
+    PRIMARY KEY(image_id, idx)
+);
+CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);
+CREATE TABLE IF NOT EXISTS tags(
+    name TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
+CREATE TABLE IF NOT EXISTS repo_digests(
+    name TEXT NOT NULL,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    manifest_digest TEXT,
+    PRIMARY KEY(name, image_id)
+);
+CREATE TABLE IF NOT EXISTS containers(
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    created REAL NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
+"""
+
+
+@dataclass
+class LayerRow:
+    chain_id: str
+    diff_id: str
+    parent: str | None
+    size: int
+    tar_size: int
+    created: float
+
+
+@dataclass
+class ImageRow:
+    id: str
+    created: str | None
+    size: int
+    parent: str | None
+    loaded: float
+
+
+class Database:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise Unavailable(f"cannot open the metadata database {path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        row = None
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.OperationalError:
+            pass
+        if row is None:
+            with self.transaction():
+                for stmt in SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: taken at once (IMMEDIATE) so writers queue instead of deadlocking."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- layers ---
+    def layer(self, chain_id: str) -> LayerRow | None:
+        r = self.conn.execute("SELECT chain_id, diff_id, parent, size, tar_size, created FROM layers "
+                              "WHERE chain_id=?", (chain_id,)).fetchone()
+        return LayerRow(*r) if r else None
+
+    def insert_layer(self, row: LayerRow) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO layers VALUES(?,?,?,?,?,?)",
+                          (row.chain_id, row.diff_id, row.parent, row.size, row.tar_size, row.created))
+
+    def all_layers(self) -> list[LayerRow]:
+        return [LayerRow(*r) for r in self.conn.execute(
+            "SELECT chain_id, diff_id, parent, size, tar_size, created FROM layers")]
+
+    def unreferenced_layers(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT chain_id FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)")]
+
+    def delete_layers(self, chain_ids: list[str]) -> None:
+        self.conn.executemany("DELETE FROM layers WHERE chain_id=?", [(c,) for c in chain_ids])
+
+    # --- images ---
+    def insert_image(self, row: ImageRow, chain_ids: list[str]) -> bool:
+        """Insert an image and its layer list; False if it was already there."""
+        cur = self.conn.execute("INSERT OR IGNORE INTO images VALUES(?,?,?,?,?)",
+                                (row.id, row.created, row.size, row.parent, row.loaded))
+        if cur.rowcount == 0:
+            return False
+        self.conn.executemany("INSERT INTO image_layers VALUES(?,?,?)",
+                              [(row.id, i, c) for i, c in enumerate(chain_ids)])
+        return True
+
+    def image(self, image_id: str) -> ImageRow | None:
+        r = self.conn.execute("SELECT id, created, size, parent, loaded FROM images WHERE id=?",
+                              (image_id,)).fetchone()
+        return ImageRow(*r) if r else None
+
+    def images(self) -> list[ImageRow]:
+        return [ImageRow(*r) for r in self.conn.execute(
+            "SELECT id, created, size, parent, loaded FROM images")]
+
+    def images_by_prefix(self, hex_prefix: str) -> list[str]:
+        like = "sha256:" + hex_prefix.replace("%", "").replace("_", "") + "%"
+        return [r[0] for r in self.conn.execute("SELECT id FROM images WHERE id LIKE ?", (like,))]
+
+    def image_chain(self, image_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT chain_id FROM image_layers WHERE image_id=? ORDER BY idx", (image_id,))]
+
+    def delete_image(self, image_id: str) -> None:
+        self.conn.execute("DELETE FROM images WHERE id=?", (image_id,))
+
+    def children(self, image_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM images WHERE parent=?", (image_id,))]
+
+    # --- tags and digests ---
+    def set_tag(self, name: str, image_id: str) -> str | None:
+        """Point a tag at an image; returns the image it pointed at before, if any."""
+        r = self.conn.execute("SELECT image_id FROM tags WHERE name=?", (name,)).fetchone()
+        self.conn.execute("INSERT OR REPLACE INTO tags VALUES(?,?,?)", (name, image_id, time.time()))
+        return r[0] if r else None
+
+    def tag(self, name: str) -> str | None:
+        r = self.conn.execute("SELECT image_id FROM tags WHERE name=?", (name,)).fetchone()
+        return r[0] if r else None
+
+    def delete_tag(self, name: str) -> None:
+        self.conn.execute("DELETE FROM tags WHERE name=?", (name,))
+
+    def tags_of(self, image_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT name FROM tags WHERE image_id=? ORDER BY created, name", (image_id,))]
+
+    def all_tags(self) -> list[tuple[str, str]]:
+        return list(self.conn.execute("SELECT name, image_id FROM tags ORDER BY created, name"))
+
+    def add_repo_digest(self, name: str, image_id: str, manifest_digest: str | None) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO repo_digests VALUES(?,?,?)",
+                          (name, image_id, manifest_digest))
+
+    def repo_digests_of(self, image_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT name FROM repo_digests WHERE image_id=? ORDER BY name", (image_id,))]
+
+    def all_repo_digests(self) -> list[tuple[str, str]]:
+        return list(self.conn.execute("SELECT name, image_id FROM repo_digests ORDER BY name"))
+
+    def image_by_repo_digest(self, name: str) -> str | None:
+        r = self.conn.execute("SELECT image_id FROM repo_digests WHERE name=?", (name,)).fetchone()
+        return r[0] if r else None
+
+    def manifest_digests(self) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT manifest_digest FROM repo_digests WHERE manifest_digest IS NOT NULL")}
+
+    # --- containers (records are owned by pallet.services.containers) ---
+    def containers_using_image(self, image_id: str) -> list[tuple[str, str]]:
+        return list(self.conn.execute("SELECT id, name FROM containers WHERE image_id=?", (image_id,)))

@@ -1,0 +1,144 @@
+"""save/load: Docker's archive formats, checked against skopeo and umoci; bad archives change nothing."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import subprocess
+import tarfile
+
+import pytest
+
+
+def _tree_digest(root) -> str:
+    """A digest of a directory tree: names, modes, link targets and file bytes."""
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        h.update(f"{p.relative_to(root)} {st.st_mode:o} {st.st_uid}:{st.st_gid}".encode())
+        if p.is_symlink():
+            h.update(str(p.readlink()).encode())
+        elif p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _layer_dirs(pallet):
+    return sorted(p for p in (pallet.root / "layers").iterdir() if not p.name.startswith("."))
+
+
+def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tmp_path):
+    from conftest import Pallet
+    pallet.ok("tag", "busybox", "myapp:1.0")
+    archive = tmp_path / "images.tar"
+    pallet.ok("save", "-o", str(archive), "busybox:latest", "myapp:1.0")
+    other = Pallet(tmp_path / "root2", tmp_path / "run2")
+    r = other.ok("load", "-i", str(archive))
+    assert r.lines == ["Loaded image: busybox:latest", "Loaded image: myapp:1.0"]
+    assert other.ok("images", "-q", "--no-trunc").lines == [busybox]
+    assert _tree_digest(_layer_dirs(other)[0] / "diff") == _tree_digest(_layer_dirs(pallet)[0] / "diff")
+
+
+def test_save_to_stdout_and_load_from_stdin(pallet, busybox, tmp_path):
+    from conftest import Pallet
+    data = pallet.ok("save", "busybox").out_bytes
+    other = Pallet(tmp_path / "r2", tmp_path / "s2")
+    assert other.ok("load", stdin=data).lines == ["Loaded image: busybox:latest"]
+
+
+def test_saved_archive_is_both_docker_archive_and_oci_layout(pallet, busybox, tmp_path):
+    archive = tmp_path / "bb.tar"
+    pallet.ok("save", "-o", str(archive), "busybox")
+    with tarfile.open(archive) as t:
+        names = set(t.getnames())
+        manifest = json.load(t.extractfile("manifest.json"))
+        layer = t.extractfile(manifest[0]["Layers"][0]).read()
+    assert {"manifest.json", "index.json", "oci-layout", "repositories"} <= names
+    assert manifest[0]["RepoTags"] == ["busybox:latest"]
+    diff_id = json.loads(pallet.ok("inspect", "busybox").out)[0]["RootFS"]["Layers"][0]
+    assert "sha256:" + hashlib.sha256(layer).hexdigest() == diff_id
+
+
+def test_skopeo_reads_saved_archive_and_umoci_unpacks_it(pallet, busybox, tmp_path):
+    archive = tmp_path / "bb.tar"
+    pallet.ok("save", "-o", str(archive), "busybox")
+    info = json.loads(subprocess.run(["skopeo", "inspect", f"docker-archive:{archive}"],
+                                     check=True, capture_output=True).stdout)
+    assert info["Digest"].startswith("sha256:") and len(info["Layers"]) == 1
+    subprocess.run(["skopeo", "copy", "-q", f"docker-archive:{archive}", f"oci:{tmp_path}/oci:bb"],
+                   check=True, capture_output=True)
+    subprocess.run(["umoci", "unpack", "--image", f"{tmp_path}/oci:bb", str(tmp_path / "bundle")],
+                   check=True, capture_output=True)
+    assert (tmp_path / "bundle" / "rootfs" / "bin" / "busybox").is_file()
+
+
+@pytest.mark.parametrize("transport", ["docker-archive", "oci-archive"])
+def test_archive_made_by_skopeo_loads_and_lists(pallet, busybox, tmp_path, transport):
+    from conftest import Pallet
+    src = tmp_path / "src.tar"
+    pallet.ok("save", "-o", str(src), "busybox")
+    made = tmp_path / "made.tar"
+    subprocess.run(["skopeo", "copy", "-q", f"docker-archive:{src}", f"{transport}:{made}:skopeo/bb:v1"],
+                   check=True, capture_output=True)
+    other = Pallet(tmp_path / "r3", tmp_path / "s3")
+    other.ok("load", "-i", str(made))
+    assert other.ok("images", "--format", "{{.Repository}}:{{.Tag}}").lines == ["skopeo/bb:v1"]
+
+
+def test_load_of_something_that_is_not_an_archive_fails_and_changes_nothing(pallet, busybox):
+    before = pallet.ok("images", "-q", "--no-trunc").out
+    r = pallet("load", stdin=b"this is not a tar archive at all" * 100)
+    assert r.code == 1 and r.err.startswith("Error: invalid archive")
+    assert len(r.err.strip().splitlines()) == 1
+    assert pallet.ok("images", "-q", "--no-trunc").out == before
+
+
+def _archive(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _layer(files: dict[str, bytes]) -> bytes:
+    return _archive(files)
+
+
+def test_load_rejects_archive_without_manifest(pallet, busybox):
+    r = pallet("load", stdin=_archive({"hello.txt": b"hi"}))
+    assert r.code == 1 and "no manifest.json" in r.err
+
+
+def test_load_rejects_layer_that_does_not_match_config(pallet, busybox):
+    layer = _layer({"a.txt": b"real"})
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+    manifest = json.dumps([{"Config": "c.json", "RepoTags": ["bad:1"], "Layers": ["l/layer.tar"]}]).encode()
+    r = pallet("load", stdin=_archive({"manifest.json": manifest, "c.json": config, "l/layer.tar": layer}))
+    assert r.code == 1 and "diff ID" in r.err
+    assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
+    assert not [p for p in (pallet.root / "layers").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_load_accepts_gzip_compressed_archive(pallet, busybox, tmp_path):
+    from conftest import Pallet
+    data = gzip.compress(pallet.ok("save", "busybox").out_bytes)
+    other = Pallet(tmp_path / "r4", tmp_path / "s4")
+    assert other.ok("load", stdin=data).lines == ["Loaded image: busybox:latest"]
+
+
+def test_import_of_truncated_gzip_fails_and_changes_nothing(pallet, busybox, busybox_tar):
+    data = gzip.compress(busybox_tar.read_bytes())[:50000]
+    r = pallet("import", "-", "broken:1", stdin=data)
+    assert r.code == 1 and len(r.err.strip().splitlines()) == 1
+    assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
+
+
+def test_save_of_unknown_image_fails(pallet, tmp_path):
+    r = pallet("save", "-o", str(tmp_path / "x.tar"), "nosuch")
+    assert r.code == 1 and "No such image: nosuch:latest" in r.err
+    assert not (tmp_path / "x.tar").exists()
