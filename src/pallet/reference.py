@@ -37,15 +37,16 @@ _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _NAME = rf"(?:{_DOMAIN}/)?{_REMOTE_NAME}"
 
-_REFERENCE_RE = re.compile(rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?", re.ASCII)
-_ANCHORED_NAME_RE = re.compile(rf"(?:({_DOMAIN})/)?({_REMOTE_NAME})", re.ASCII)
-_IDENTIFIER_RE = re.compile(r"[a-f0-9]{64}")
-_ID_PREFIX_RE = re.compile(r"[a-f0-9]{1,64}")
-_TAG_RE = re.compile(_TAG, re.ASCII)
+# Patterns stay strings: re compiles (and caches) them on first use, not at import,
+# because every CLI command imports this module.
+_REFERENCE = rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?"
+_ANCHORED_NAME = rf"(?:({_DOMAIN})/)?({_REMOTE_NAME})"
+_IDENTIFIER = r"[a-f0-9]{64}"
+_ID_PREFIX = r"[a-f0-9]{1,64}"
 
 # go-digest's registered algorithms and their hex lengths.
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
-_DIGEST_FORMAT_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+_DIGEST_FORMAT = r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+"
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Reference:
         return self
 
     def with_tag(self, tag: str) -> Reference:
-        if not _TAG_RE.fullmatch(tag):
+        if not re.fullmatch(_TAG, tag, re.ASCII):
             raise InvalidReference("invalid tag format")
         return replace(self, tag=tag, digest=None)
 
@@ -96,7 +97,7 @@ class Reference:
 
 def parse(text: str) -> Reference:
     """Parse and normalise like Docker's ParseNormalizedNamed."""
-    if _IDENTIFIER_RE.fullmatch(text):
+    if re.fullmatch(_IDENTIFIER, text):
         raise InvalidReference(
             f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings")
     domain, remainder = _split_docker_domain(text)
@@ -125,15 +126,15 @@ def _split_docker_domain(text: str) -> tuple[str, str]:
 
 def _parse_canonical(text: str) -> Reference:
     """distribution/reference Parse: the grammar without normalisation."""
-    match = _REFERENCE_RE.fullmatch(text)
+    match = re.fullmatch(_REFERENCE, text, re.ASCII)
     if match is None:
         if not text:
             raise InvalidReference("repository name must have at least one component")
-        if _REFERENCE_RE.fullmatch(text.lower()):
+        if re.fullmatch(_REFERENCE, text.lower(), re.ASCII):
             raise InvalidReference("repository name must be lowercase")
         raise InvalidReference("invalid reference format")
     name, tag, digest = match.groups()
-    name_match = _ANCHORED_NAME_RE.fullmatch(name)
+    name_match = re.fullmatch(_ANCHORED_NAME, name, re.ASCII)
     domain, path = name_match.groups() if name_match else ("", name)
     # Docker limits the path, not domain + path, despite the constant's name.
     if len(path) > NAME_TOTAL_LENGTH_MAX:
@@ -149,7 +150,7 @@ def _validate_digest(digest: str) -> None:
     algorithm, _, encoded = digest.partition(":")
     expected = _DIGEST_HEX_LENGTH.get(algorithm)
     if expected is None:
-        if not _DIGEST_FORMAT_RE.fullmatch(digest):
+        if not re.fullmatch(_DIGEST_FORMAT, digest):
             raise InvalidReference("invalid checksum digest format")
         raise InvalidReference("unsupported digest algorithm")
     if len(encoded) != expected:
@@ -168,4 +169,4 @@ def parse_repository_tag(text: str) -> Reference:
 
 def looks_like_id_prefix(text: str) -> bool:
     """True for 1-64 lowercase hex digits: something that may name an image by ID prefix."""
-    return bool(_ID_PREFIX_RE.fullmatch(text))
+    return bool(re.fullmatch(_ID_PREFIX, text))

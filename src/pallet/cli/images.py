@@ -5,6 +5,7 @@ Thin: decode flags, call one ImageService method, render. No behaviour here.
 from __future__ import annotations
 
 import sys
+import time
 
 from .flags import Command, F
 from . import render
@@ -125,7 +126,7 @@ def image_history(ctx, o, args) -> int:
         if not o.no_trunc and len(by) > 45:
             by = by[:44] + "…"
         image_id = h["ID"] if o.no_trunc or h["ID"] == "<missing>" else h["ID"][7:19]
-        rows.append({"ID": image_id, "CreatedSince": ago(created) if o.human and created else h["Created"],
+        rows.append({"ID": image_id, "CreatedSince": ago(created, time.time()) if o.human and created else h["Created"],
                      "CreatedAt": h["Created"], "CreatedBy": by,
                      "Size": human_size(h["Size"]) if o.human else str(h["Size"]),
                      "Comment": h["Comment"]})

@@ -14,7 +14,7 @@ HISTORY_HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREAT
 def rows(ctx, items: list, fmt: str | None, default: str, headers: dict[str, str]) -> None:
     """Docker's list rendering: `table ...` aligned with a header, raw templates, or `json`."""
     from ..format.table import format_rows
-    ctx.stdout.write(format_rows(fmt or default, items, headers))
+    ctx.stdout.write(format_rows(fmt, items, default, headers=headers))
 
 
 def inspect(ctx, docs: list[dict], fmt: str | None) -> None:

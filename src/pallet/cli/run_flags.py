@@ -1,6 +1,8 @@
 """`run`/`create` flags and their decoding into a CreateRequest (shared by both verbs)."""
 from __future__ import annotations
 
+import os
+
 from ..errors import InvalidArgument, UsageError
 from .flags import F
 
@@ -92,16 +94,17 @@ def _mounts(o) -> list:
     if not o.volume and not o.mount:
         return []
     from ..opts.mounts import parse_mount, parse_volume
-    out = []
-    for spec in o.volume:
-        out.append(parse_volume(spec))
-    for spec in o.mount:
-        out.append(parse_mount(spec))
+    cwd = os.getcwd()
+    specs = [(parse_volume(v, cwd=cwd), "-v") for v in o.volume]
+    specs += [(parse_mount(v, cwd=cwd), "--mount") for v in o.mount]
     reqs = []
-    for m in out:
-        reqs.append(MountRequest(m.type, m.source or "", m.target, m.read_only,
-                                 {k: v for k, v in (("propagation", getattr(m, "propagation", None)),)
-                                  if v}))
+    for m, flag in specs:
+        opts = {"flag": flag}
+        if m.propagation:
+            opts["propagation"] = m.propagation
+        if getattr(m, "no_copy", False):
+            opts["nocopy"] = True
+        reqs.append(MountRequest(m.type, m.source or "", m.target, m.read_only, opts))
     return reqs
 
 

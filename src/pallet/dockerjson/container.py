@@ -46,7 +46,14 @@ def command_text(record: dict, trunc: bool) -> str:
     return f'"{cmd}"'
 
 
-class PsRow(dict):
+class Row(dict):
+    """A list row for --format: private keys (leading _) stay out of {{json .}}."""
+
+    def __json__(self):
+        return {k: v for k, v in self.items() if not k.startswith("_")}
+
+
+class PsRow(Row):
     """A `ps` row: Docker's template fields, plus the `.Label "key"` method."""
 
     def Label(self, key: str) -> str:  # noqa: N802 - Docker's template method name
@@ -65,7 +72,7 @@ def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> P
     return PsRow({
         "ID": record["Id"][:12] if trunc else record["Id"], "Image": image,
         "Command": command_text(record, trunc), "CreatedSince": ago(created, now),
-        "RunningFor": ago(created, now).removesuffix(" ago"),
+        "RunningFor": ago(created, now),
         "CreatedAt": _go_time(created), "Status": status.status_text(record, now),
         "State": status.docker_status(record), "Ports": "", "Names": record["Name"].lstrip("/"),
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()), "Mounts": ",".join(

@@ -16,153 +16,10 @@ import re
 
 from pallet.format import lexer as L
 from pallet.format.lexer import TemplateSyntaxError, Token
-
-
-class Node:
-    __slots__ = ("pos",)
-
-
-class ListNode(Node):
-    __slots__ = ("nodes",)
-
-    def __init__(self, pos: int):
-        self.pos, self.nodes = pos, []
-
-
-class TextNode(Node):
-    __slots__ = ("text",)
-
-    def __init__(self, pos: int, text: str):
-        self.pos, self.text = pos, text
-
-
-class PipeNode(Node):
-    __slots__ = ("decl", "is_assign", "cmds")
-
-    def __init__(self, pos: int):
-        self.pos, self.decl, self.is_assign, self.cmds = pos, [], False, []
-
-    def __str__(self) -> str:
-        text = " | ".join(str(c) for c in self.cmds)
-        if self.decl:
-            names = ", ".join(str(v) for v in self.decl)
-            text = f"{names} {'=' if self.is_assign else ':='} {text}"
-        return text
-
-
-class CommandNode(Node):
-    __slots__ = ("args",)
-
-    def __init__(self, pos: int):
-        self.pos, self.args = pos, []
-
-    def __str__(self) -> str:
-        return " ".join(f"({a})" if isinstance(a, PipeNode) else str(a) for a in self.args)
-
-
-class ActionNode(Node):
-    __slots__ = ("pipe",)
-
-    def __init__(self, pos: int, pipe: PipeNode):
-        self.pos, self.pipe = pos, pipe
-
-    def __str__(self) -> str:
-        return "{{" + str(self.pipe) + "}}"
-
-
-class FieldNode(Node):
-    __slots__ = ("idents",)
-
-    def __init__(self, pos: int, idents: list[str]):
-        self.pos, self.idents = pos, idents
-
-    def __str__(self) -> str:
-        return "." + ".".join(self.idents)
-
-
-class VariableNode(Node):
-    __slots__ = ("idents", "slot")
-
-    def __init__(self, pos: int, idents: list[str], slot: int):
-        self.pos, self.idents, self.slot = pos, idents, slot
-
-    def __str__(self) -> str:
-        return ".".join(self.idents)
-
-
-class ChainNode(Node):
-    __slots__ = ("node", "fields")
-
-    def __init__(self, pos: int, node: Node, fields: list[str]):
-        self.pos, self.node, self.fields = pos, node, fields
-
-    def __str__(self) -> str:
-        inner = f"({self.node})" if isinstance(self.node, PipeNode) else str(self.node)
-        return inner + "".join("." + f for f in self.fields)
-
-
-class IdentifierNode(Node):
-    __slots__ = ("name",)
-
-    def __init__(self, pos: int, name: str):
-        self.pos, self.name = pos, name
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class DotNode(Node):
-    def __init__(self, pos: int):
-        self.pos = pos
-
-    def __str__(self) -> str:
-        return "."
-
-
-class NilNode(Node):
-    def __init__(self, pos: int):
-        self.pos = pos
-
-    def __str__(self) -> str:
-        return "nil"
-
-
-class LiteralNode(Node):
-    """A bool, number, char constant or string literal, already evaluated."""
-    __slots__ = ("source", "value")
-
-    def __init__(self, pos: int, source: str, value):
-        self.pos, self.source, self.value = pos, source, value
-
-    def __str__(self) -> str:
-        return self.source
-
-
-class BranchNode(Node):
-    """``if``, ``range`` or ``with``: ``kind`` says which."""
-    __slots__ = ("kind", "pipe", "body", "else_body")
-
-    def __init__(self, kind: str, pos: int, pipe: PipeNode, body, else_body):
-        self.kind, self.pos, self.pipe = kind, pos, pipe
-        self.body, self.else_body = body, else_body
-
-    def __str__(self) -> str:
-        return "{{" + f"{self.kind} {self.pipe}" + "}}"
-
-
-class LoopControlNode(Node):
-    """``break`` or ``continue`` inside a range."""
-    __slots__ = ("kind",)
-
-    def __init__(self, pos: int, kind: str):
-        self.pos, self.kind = pos, kind
-
-
-class _EndOrElse(Node):
-    __slots__ = ("kind",)
-
-    def __init__(self, pos: int, kind: str):
-        self.pos, self.kind = pos, kind
+from pallet.format.nodes import (
+    ActionNode, BranchNode, ChainNode, CommandNode, DotNode, FieldNode, IdentifierNode,
+    ListNode, LiteralNode, LoopControlNode, NilNode, Node, PipeNode, TextNode, VariableNode,
+    EndOrElse)
 
 
 def parse(text: str, functions) -> tuple[ListNode, int]:
@@ -223,16 +80,16 @@ class _Parser:
         root = ListNode(0)
         while self.peek().kind != L.EOF:
             node = self.text_or_action()
-            if isinstance(node, _EndOrElse):
+            if isinstance(node, EndOrElse):
                 self.error(f"unexpected {{{{{node.kind}}}}}", self.tokens[self.i - 1])
             root.nodes.append(node)
         return root
 
-    def item_list(self) -> tuple[ListNode, _EndOrElse]:
+    def item_list(self) -> tuple[ListNode, EndOrElse]:
         body = ListNode(self.peek_non_space().pos)
         while self.peek_non_space().kind != L.EOF:
             node = self.text_or_action()
-            if isinstance(node, _EndOrElse):
+            if isinstance(node, EndOrElse):
                 return body, node
             body.nodes.append(node)
         self.error("unexpected EOF", self.peek())
@@ -252,12 +109,12 @@ class _Parser:
             return self.control(kind, tok)
         if kind == "end":
             self.expect(L.RIGHT_DELIM, "end")
-            return _EndOrElse(tok.pos, "end")
+            return EndOrElse(tok.pos, "end")
         if kind == "else":
             if self.peek_non_space().kind in ("if", "with"):
-                return _EndOrElse(tok.pos, "else")
+                return EndOrElse(tok.pos, "else")
             self.expect(L.RIGHT_DELIM, "else")
-            return _EndOrElse(tok.pos, "else")
+            return EndOrElse(tok.pos, "else")
         if kind in ("break", "continue"):
             if not self.range_depth:
                 self.error(f"{{{{{kind}}}}} outside {{{{range}}}}", tok)

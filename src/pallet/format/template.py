@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from types import BuiltinMethodType, MethodType
 
 from pallet.errors import InvalidArgument
-from pallet.format import parse as P
+from pallet.format import nodes as P
+from pallet.format.parse import parse
 from pallet.format.funcs import DOCKER_FUNCS, HEADER_FUNCS, ArgTypeError, CallError
 from pallet.format.lexer import TemplateSyntaxError, go_quote
 from pallet.format.values import MISSING, go_type_name, is_true, sorted_keys, sprint_value
@@ -65,7 +66,7 @@ class Template:
     def __init__(self, text: str, name: str = ""):
         self.text, self.name = text, name
         try:
-            tree, self._slots = P.parse(text, DOCKER_FUNCS)
+            tree, self._slots = parse(text, DOCKER_FUNCS)
         except TemplateSyntaxError as exc:
             line = 1 + text.count("\n", 0, exc.pos)
             raise InvalidArgument(f"template: {name}:{line}: {exc}") from None
@@ -298,6 +299,10 @@ def _field_chain(st, dot, receiver, node, idents, arg_fns, final):
 
 def _field(st, dot, node, name, receiver, arg_fns, final):
     has_args = bool(arg_fns) or final is not _NOFINAL
+    if isinstance(receiver, Mapping) and type(receiver) is not dict and name in type(receiver).__dict__:
+        # a row type (a dict subclass) with Go-style methods, e.g. ps rows' {{.Label "k"}}
+        attr = getattr(receiver, name)
+        return _call(st, dot, node, node, name, attr, _arity(attr), arg_fns, final, True)
     if isinstance(receiver, Mapping):
         if has_args:
             raise _ExecError(node, f"{name} is not a method but has arguments")

@@ -9,8 +9,6 @@ print with their own ``__str__`` when they define one.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Mapping
 
 
@@ -111,9 +109,9 @@ def sprint_value(value) -> str:
     if isinstance(value, bytes):
         return "[" + " ".join(str(b) for b in value) + "]"
     if type(value).__str__ is object.__str__:
-        if dataclasses.is_dataclass(value):
-            return "{" + " ".join(sprint_value(getattr(value, f.name))
-                                  for f in dataclasses.fields(value)) + "}"
+        if hasattr(value, "__dataclass_fields__"):
+            return "{" + " ".join(sprint_value(getattr(value, name))
+                                  for name in _dataclass_field_names(value)) + "}"
         if hasattr(value, "__dict__"):
             return "{" + " ".join(sprint_value(v) for k, v in vars(value).items()
                                   if not k.startswith("_")) + "}"
@@ -133,11 +131,15 @@ def to_json(value) -> str:
 
     docker/cli encodes with SetEscapeHTML(false), so ``<`` stays ``<``.
     """
+    import json  # only templates that call json pay for it
+
     return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"),
                       default=_json_default).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _jsonable(value):
+    if hasattr(value, "__json__"):  # json.dumps never asks `default` about dict subclasses
+        return value.__json__()
     return None if value is MISSING else value
 
 
@@ -153,8 +155,14 @@ def _json_default(value):
     if isinstance(value, bytes):
         import base64
         return base64.b64encode(value).decode("ascii")
-    if dataclasses.is_dataclass(value):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: getattr(value, name) for name in _dataclass_field_names(value)}
     if hasattr(value, "__dict__"):
         return {k: v for k, v in vars(value).items() if not k.startswith("_")}
     return str(value)
+
+
+def _dataclass_field_names(value) -> list[str]:
+    import dataclasses  # already loaded: the value is a dataclass instance
+
+    return [f.name for f in dataclasses.fields(value)]

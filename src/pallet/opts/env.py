@@ -11,14 +11,15 @@ Owns three steps, as Docker splits them:
    by ``Config.Env`` (``process_env``); a bare ``KEY`` unsets, so ``-e KEY`` with
    no host value removes the image's ``KEY`` and is absent from the process.
 
-Errors use Docker's wording. Reads only the files named and ``os.environ``.
+Errors are ``UsageError`` (Docker's CLI rejects them: exit 125) in Docker's
+wording. Reads only the files named and ``os.environ``.
 """
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from ..errors import InvalidArgument, UsageError
+from ..errors import UsageError
 
 _WHITESPACE = " \t"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -53,7 +54,7 @@ def read_env_file(path: str, lookup: Lookup | None = None) -> list[str]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             shown = " ".join(str(b) for b in raw)
-            raise InvalidArgument(
+            raise UsageError(
                 f"env file {path} contains invalid utf8 bytes at line {number}: [{shown}]") from None
         entry = _env_file_line(text.lstrip(), path, lookup)
         if entry is not None:
@@ -66,10 +67,10 @@ def _read(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except IsADirectoryError as exc:
-        raise InvalidArgument(f"read {path}: is a directory") from exc
+        raise UsageError(f"read {path}: is a directory") from exc
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
-        raise InvalidArgument(f"open {path}: {reason}") from exc
+        raise UsageError(f"open {path}: {reason}") from exc
 
 
 def _env_file_line(line: str, path: str, lookup: Lookup | None) -> str | None:
@@ -78,10 +79,10 @@ def _env_file_line(line: str, path: str, lookup: Lookup | None) -> str | None:
     variable, has_value, value = line.partition("=")
     variable = variable.lstrip(_WHITESPACE)
     if any(c in variable for c in _WHITESPACE):
-        raise InvalidArgument(
+        raise UsageError(
             f"invalid env file ({path}): variable '{variable}' contains whitespaces")
     if not variable:
-        raise InvalidArgument(f"invalid env file ({path}): no variable name on line '{line}'")
+        raise UsageError(f"invalid env file ({path}): no variable name on line '{line}'")
     if has_value:
         return f"{variable}={value}"
     host_value = (lookup or os.environ.get)(variable)

@@ -12,7 +12,7 @@ Pure: imports only ``re`` and ``pallet.errors``.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from ..errors import InvalidArgument, UsageError
 

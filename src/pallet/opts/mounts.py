@@ -10,7 +10,8 @@ Invariants of a returned ``MountSpec``: ``target`` is absolute, cleaned and not
 ``/``; a bind's ``source`` is absolute and cleaned; a volume's ``source`` is a
 valid local volume name or ``""`` (anonymous); a tmpfs has no source. Binds
 default to ``rprivate`` propagation. Whether a bind source exists is not checked
-here (no I/O): the container service does that. Errors are ``InvalidArgument``.
+here (no I/O): the container service does that. What Docker's CLI rejects is a
+``UsageError`` (exit 125), what its daemon rejects an ``InvalidArgument``.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, UsageError
 from .units import parse_bytes
 
 BIND, VOLUME, TMPFS = "bind", "volume", "tmpfs"
@@ -26,7 +27,7 @@ PROPAGATION_MODES = ("private", "rprivate", "slave", "rslave", "shared", "rshare
 DEFAULT_PROPAGATION = "rprivate"
 _LABEL_MODES = ("z", "Z")
 _CONSISTENCY_MODES = ("consistent", "cached", "delegated")
-_VOLUME_NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_VOLUME_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 
 
 @dataclass
@@ -62,7 +63,7 @@ def clean_path(path: str) -> str:
 
 def validate_volume_name(name: str) -> str:
     """The local driver's rule for volume names, with its message."""
-    if not _VOLUME_NAME_RE.fullmatch(name):
+    if not re.fullmatch(_VOLUME_NAME, name):
         raise InvalidArgument(
             f'create {name}: "{name}" includes invalid characters for a local volume name, '
             'only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
@@ -83,15 +84,15 @@ def parse_volume(spec: str, cwd: str | None = None) -> MountSpec:
 def _cli_split_volume(spec: str) -> str:
     """The CLI's syntax check (compose's ParseVolume); returns the source part or ""."""
     if not spec:
-        raise InvalidArgument("invalid empty volume spec")
+        raise UsageError("invalid empty volume spec")
     if len(spec) <= 2:
         return ""
     sections = spec.split(":")
     for index, section in enumerate(sections):
         if not section:
-            raise InvalidArgument(f"invalid spec: {spec}: empty section between colons")
+            raise UsageError(f"invalid spec: {spec}: empty section between colons")
         if index >= 2 and index < len(sections) - 1:  # a colon after the mode
-            raise InvalidArgument(f"invalid spec: {spec}: too many colons")
+            raise UsageError(f"invalid spec: {spec}: too many colons")
     return sections[0] if len(sections) > 1 else ""
 
 
@@ -233,19 +234,19 @@ def parse_mount(value: str, cwd: str | None = None) -> MountSpec:
         key = key.lower()
         if not has_value:
             if key not in _FLAG_ONLY_KEYS:
-                raise InvalidArgument(f"invalid field '{item}' must be a key=value pair")
+                raise UsageError(f"invalid field '{item}' must be a key=value pair")
             setattr(spec, _FLAG_ONLY_KEYS[key], True)
             kinds.update(k for k in (BIND, VOLUME) if key.startswith(k + "-"))
             continue
         _set_mount_field(spec, key, val, item, cwd)
         kinds.update(k for k in (BIND, VOLUME, TMPFS) if key.startswith(k + "-"))
     if not spec.type:
-        raise InvalidArgument("type is required")
+        raise UsageError("type is required")
     if not spec.target:
-        raise InvalidArgument("target is required")
+        raise UsageError("target is required")
     for kind in (VOLUME, BIND, TMPFS):
         if kind in kinds and spec.type != kind:
-            raise InvalidArgument(f"cannot mix '{kind}-*' options with mount type '{spec.type}'")
+            raise UsageError(f"cannot mix '{kind}-*' options with mount type '{spec.type}'")
     problem = _mount_config_error(spec, has_volume_options=VOLUME in kinds,
                                   has_bind_options=BIND in kinds, has_tmpfs_options=TMPFS in kinds)
     if problem:
@@ -259,7 +260,7 @@ def _parse_bool(key: str, val: str) -> bool:
         return True
     if val in ("0", "f", "F", "FALSE", "false", "False"):
         return False
-    raise InvalidArgument(f"invalid value for {key}: {val}")
+    raise UsageError(f"invalid value for {key}: {val}")
 
 
 def _set_mount_field(spec: MountSpec, key: str, val: str, item: str, cwd: str | None) -> None:
@@ -288,13 +289,13 @@ def _set_mount_field(spec: MountSpec, key: str, val: str, item: str, cwd: str | 
         try:
             spec.tmpfs_size = parse_bytes(val)
         except InvalidArgument:
-            raise InvalidArgument(f"invalid value for {key}: {val}") from None
+            raise UsageError(f"invalid value for {key}: {val}") from None
     elif key == "tmpfs-mode":
         if not re.fullmatch(r"[0-7]+", val) or int(val, 8) > 0xFFFFFFFF:
-            raise InvalidArgument(f"invalid value for {key}: {val}")
+            raise UsageError(f"invalid value for {key}: {val}")
         spec.tmpfs_mode = int(val, 8)
     else:
-        raise InvalidArgument(f"unexpected key '{key}' in '{item}'")
+        raise UsageError(f"unexpected key '{key}' in '{item}'")
 
 
 # -- --tmpfs ------------------------------------------------------------------------

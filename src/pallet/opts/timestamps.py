@@ -20,7 +20,7 @@ _RFC3339_LOCAL = "2006-01-02T15:04:05"
 _RFC3339_NANO_LOCAL = "2006-01-02T15:04:05.999999999"
 _RFC3339 = "2006-01-02T15:04:05Z07:00"
 _RFC3339_NANO = "2006-01-02T15:04:05.999999999Z07:00"
-_STD_RE = re.compile(r"2006|01|02|15|04|05|\.999999999|Z07:00")
+_STD = r"2006|01|02|15|04|05|\.999999999|Z07:00"
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -82,7 +82,7 @@ def _go_parse(layout: str, value: str) -> dict:
                                f"cannot parse {_quote(value_elem)} as {_quote(layout_elem)}")
 
     rest, pos = value, 0
-    for match in [*_STD_RE.finditer(layout), None]:
+    for match in [*re.finditer(_STD, layout), None]:
         literal = layout[pos:match.start() if match else len(layout)]
         if not rest.startswith(literal):
             raise fail(rest, literal)

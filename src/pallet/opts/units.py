@@ -19,7 +19,7 @@ _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 _BINARY_MULTIPLIERS = {c: 1024 ** (i + 1) for i, c in enumerate("kmgtp")}
 # What Go's strconv.ParseFloat accepts in decimal form (no hex floats, no "_").
-_GO_FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_GO_FLOAT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 NANOSECOND = 1
 MICROSECOND = 1000 * NANOSECOND
@@ -54,7 +54,7 @@ def bytes_size(size: float) -> str:
 
 
 def _parse_go_float(text: str) -> float:
-    if not _GO_FLOAT_RE.fullmatch(text):
+    if not re.fullmatch(_GO_FLOAT, text):
         raise InvalidArgument(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
     value = float(text)
     if value in (float("inf"), float("-inf")):

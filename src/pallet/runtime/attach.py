@@ -27,11 +27,18 @@ WIN_RESIZE_EVENT = 1
 def connect(attach_path: Path) -> socket.socket:
     """A connection to conmon's attach socket; NotFound if the container has no monitor."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    dir_fd = -1
     try:
-        sock.connect(str(attach_path))
-    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        # sun_path holds 108 bytes; like conmon's own bind, reach the socket through
+        # /proc/self/fd/N of its directory so that long --runroot paths work.
+        dir_fd = os.open(Path(attach_path).parent, os.O_RDONLY | os.O_DIRECTORY)
+        sock.connect(f"/proc/self/fd/{dir_fd}/{Path(attach_path).name}")
+    except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
         sock.close()
         raise NotFound(f"container is not running: no attach socket at {attach_path}") from exc
+    finally:
+        if dir_fd >= 0:
+            os.close(dir_fd)
     return sock
 
 

@@ -43,10 +43,13 @@ def monitor_alive(svc, cid: str) -> bool:
     if not pid:
         return False
     try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip() == "conmon"
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
     except OSError:
         return False
+    # "<pid> (<comm>) <state> ...": a zombie conmon is as dead as a missing one
+    comm, _, rest = stat.partition("(")[2].rpartition(")")
+    return comm == "conmon" and rest.split()[0] not in ("Z", "X")
 
 
 def refresh(svc, record: dict) -> dict:

@@ -78,6 +78,7 @@ class ContainerService:
         cid = secrets.token_hex(32)
         name = req.name or random_name(lambda n: self._name_taken(n))
         _check_name(name)
+        _check_mounts(req)
         record = build_record(cid, name, image_id, req, image_config, self)
         self._prepare_storage(cid, image_id)
         try:
@@ -354,6 +355,22 @@ def _check_name(name: str) -> None:
     import re
     if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
         raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+
+
+def _check_mounts(req: CreateRequest) -> None:
+    """Docker's rules: -v creates a missing host directory, --mount refuses it."""
+    for m in req.mounts:
+        if m.target in ("/", "/proc") or m.target.startswith("/proc/"):
+            raise InvalidArgument(f"invalid mount config: mount destination {m.target} is not allowed")
+        if m.type == "bind":
+            if os.path.exists(m.source):
+                continue
+            if m.options.get("flag") == "--mount":
+                raise InvalidArgument(f'invalid mount config for type "bind": bind source path does not '
+                                      f"exist: {m.source}")
+            os.makedirs(m.source, exist_ok=True)
+        elif m.type == "volume":
+            raise InvalidArgument("volumes are not supported yet: use a bind mount (-v /host/path:/path)")
 
 
 def _log_size(record: dict) -> int | None:

@@ -100,6 +100,7 @@ def _pattern(p: str) -> str:
 def _rows_for(img, tags: list[str], digests: list[str], created: float, now: float) -> list[dict]:
     from ..opts.units import ago, human_size
     digest_of = {split_name(d)[0]: split_name(d)[1] for d in digests}
+    from ..dockerjson.container import Row
     base = {
         "ID": img.id.split(":", 1)[1][:12], "_id": img.id, "_created": created,
         "CreatedSince": ago(created, now) if created else "N/A", "CreatedAt": go_time(created),
@@ -108,10 +109,10 @@ def _rows_for(img, tags: list[str], digests: list[str], created: float, now: flo
     }
     if not tags:
         repo_digest = split_name(digests[0]) if digests else ("<none>", "<none>")
-        return [{**base, "Repository": repo_digest[0] if digests else "<none>", "Tag": "<none>",
-                 "Digest": repo_digest[1] if digests else "<none>"}]
+        return [Row({**base, "Repository": repo_digest[0] if digests else "<none>", "Tag": "<none>",
+                     "Digest": repo_digest[1] if digests else "<none>"})]
     out = []
     for t in tags:
         repo, tag = split_name(t)
-        out.append({**base, "Repository": repo, "Tag": tag, "Digest": digest_of.get(repo, "<none>")})
+        out.append(Row({**base, "Repository": repo, "Tag": tag, "Digest": digest_of.get(repo, "<none>")}))
     return out

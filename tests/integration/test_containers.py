@@ -1,0 +1,341 @@
+"""Containers as Docker users know them: many instances of one image on runc + overlayfs + conmon."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(pallet):
+    """Every test ends with its containers removed, no mounts and no monitors left behind."""
+    yield
+    p = pallet
+    ids = p("ps", "-aq", "--no-trunc").lines
+    if ids:
+        p("rm", "-f", *ids)
+    with open("/proc/self/mountinfo") as f:
+        leaked = [line.split()[4] for line in f if str(p.root) in line or str(p.runroot) in line]
+    assert leaked == [], f"mounts left behind: {leaked}"
+    def no_monitors():  # a monitor may still be running the exit command for a moment
+        return subprocess.run(["pgrep", "-f", f"conmon.*{p.runroot}"], capture_output=True).stdout == b""
+    assert _wait_for(no_monitors, 10), "conmon processes left behind"
+
+
+def _inspect(pallet, ref) -> dict:
+    return json.loads(pallet.ok("inspect", ref).out)[0]
+
+
+def _wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# ---- run: output, exit codes, errors ----
+
+def test_run_prints_output_and_passes_exit_code_through(pallet, busybox):
+    r = pallet("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert r.code == 3
+    assert r.out == "out\n"
+    assert r.err == "err\n"
+
+
+def test_run_uses_the_image_cmd_when_none_given(pallet, busybox_tar):
+    pallet.ok("import", "-c", 'CMD ["echo", "from cmd"]', str(busybox_tar), "echoer")
+    assert pallet.ok("run", "--rm", "echoer").out == "from cmd\n"
+
+
+def test_run_missing_command_exits_127(pallet, busybox):
+    r = pallet("run", "--rm", "busybox", "nosuchcommand")
+    assert r.code == 127
+    assert 'exec: "nosuchcommand": executable file not found in $PATH' in r.err
+
+
+def test_run_non_executable_command_exits_126(pallet, busybox):
+    r = pallet("run", "--rm", "busybox", "/etc/passwd")
+    assert r.code == 126
+    assert "permission denied" in r.err
+
+
+def test_run_missing_image_says_unable_to_find_locally(pallet):
+    r = pallet("run", "nosuchimage")
+    assert r.code == 125
+    assert r.err.startswith("Unable to find image 'nosuchimage:latest' locally")
+
+
+def test_run_unknown_flag_exits_125(pallet, busybox):
+    r = pallet("run", "--bogus", "busybox")
+    assert r.code == 125 and "unknown flag: --bogus" in r.err
+
+
+def test_run_rejects_env_without_name(pallet, busybox):
+    r = pallet("run", "-e", "=x", "busybox", "true")
+    assert r.code == 125 and "invalid environment variable: =x" in r.err
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_run_env_workdir_user_hostname_entrypoint(pallet, busybox):
+    r = pallet.ok("run", "--rm", "-e", "APP_ENV=production", "-w", "/tmp", "-u", "nobody",
+                  "--hostname", "box1", "busybox", "sh", "-c", 'echo $APP_ENV $(pwd) $(id -u) $(hostname)')
+    assert r.out == "production /tmp 65534 box1\n"
+    r = pallet.ok("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint")
+    assert r.out == "via entrypoint\n"
+
+
+def test_run_read_only_rootfs_refuses_writes(pallet, busybox):
+    r = pallet("run", "--rm", "--read-only", "busybox", "touch", "/x")
+    assert r.code == 1 and "Read-only file system" in r.err
+
+
+def test_run_tmpfs_is_writable_on_read_only_root(pallet, busybox):
+    pallet.ok("run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "touch", "/scratch/x")
+
+
+def test_network_none_has_only_loopback_and_host_shares_the_host(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net")
+    assert r.out.split() == ["lo"]
+    r = pallet.ok("run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net")
+    assert set(os.listdir("/sys/class/net")) == set(r.out.split())
+
+
+# ---- detached containers, ps, many instances of one image ----
+
+def test_run_detached_prints_id_and_ps_shows_it_up(pallet, busybox):
+    cid = pallet.ok("run", "-d", "--name", "web", "busybox", "sleep", "1000").out.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    r = pallet.ok("ps")
+    assert r.lines[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    row = r.lines[1]
+    assert row.startswith(cid[:12]) and "busybox" in row and '"sleep 1000"' in row
+    assert "Up " in row and row.endswith("web")
+
+
+def test_detached_container_outlives_the_cli_process(pallet, busybox):
+    r = pallet.sub("run", "-d", "--name", "bg", "busybox", "sleep", "1000", check=True)
+    assert r.code == 0
+    assert pallet.ok("inspect", "--format", "{{.State.Status}}", "bg").out == "running\n"
+
+
+def test_many_containers_from_one_image_see_only_their_own_writes(pallet, busybox):
+    for name in ("a", "b"):
+        pallet.ok("run", "-d", "--name", name, "busybox", "sh", "-c", f"echo {name} > /data; sleep 1000")
+    assert _wait_for(lambda: pallet("exec", "a", "cat", "/data").out == "a\n")
+    assert _wait_for(lambda: pallet("exec", "b", "cat", "/data").out == "b\n")
+    r = pallet("run", "--rm", "busybox", "cat", "/data")
+    assert r.code == 1, "the image itself must be unchanged"
+    layer = next(p for p in (pallet.root / "layers").iterdir() if not p.name.startswith("."))
+    assert not (layer / "diff" / "data").exists()
+
+
+def test_containers_cost_no_disk_beyond_their_writes(pallet, busybox):
+    ids = [pallet.ok("create", "busybox", "true").out.strip() for _ in range(5)]
+    for cid in ids:
+        upper = pallet.root / "containers" / cid / "upper"
+        assert upper.is_dir() and list(upper.iterdir()) == []
+
+
+def test_ps_all_shows_exited_and_created(pallet, busybox):
+    pallet.ok("run", "--name", "done", "busybox", "true")
+    pallet.ok("create", "--name", "fresh", "busybox", "true")
+    assert pallet.ok("ps", "-q").out == ""
+    rows = {line.split()[-1]: line for line in pallet.ok("ps", "-a").lines[1:]}
+    assert re.search(r"Exited \(0\) (Less than a second|\d+ seconds?) ago", rows["done"])
+    assert "Created" in rows["fresh"]
+
+
+def test_ps_filters_and_format(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "up1", "-l", "tier=web", "busybox", "sleep", "1000")
+    assert pallet("run", "--name", "bad", "busybox", "sh", "-c", "exit 2").code == 2
+    fmt = ["--format", "{{.Names}}"]
+    assert pallet.ok("ps", "-a", "--filter", "status=exited", *fmt).lines == ["bad"]
+    assert pallet.ok("ps", "-a", "--filter", "exited=2", *fmt).lines == ["bad"]
+    assert pallet.ok("ps", "--filter", "label=tier=web", *fmt).lines == ["up1"]
+    assert pallet.ok("ps", "-a", "--filter", "name=up", *fmt).lines == ["up1"]
+    assert pallet.ok("ps", "-a", "--filter", "ancestor=busybox", *fmt).lines == ["bad", "up1"]
+    assert pallet.ok("ps", "-l", *fmt).lines == ["bad"]
+    assert pallet.ok("ps", "-a", "-n", "1", *fmt).lines == ["bad"]
+    assert pallet.ok("ps", "--format", '{{.Label "tier"}}').lines == ["web"]
+
+
+# ---- stop, kill, restart, wait, rm, rename ----
+
+def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "stubborn", "busybox", "sh", "-c", "trap '' TERM; sleep 1000 & wait")
+    t0 = time.monotonic()
+    assert pallet.ok("stop", "-t", "1", "stubborn").out == "stubborn\n"
+    assert time.monotonic() - t0 < 8
+    assert _inspect(pallet, "stubborn")["State"]["ExitCode"] == 137
+
+
+def test_stop_of_a_process_that_handles_sigterm_exits_143_with_init(pallet, busybox):
+    pallet.ok("run", "-d", "--init", "--name", "polite", "busybox", "sleep", "1000")
+    pallet.ok("stop", "polite")
+    state = _inspect(pallet, "polite")["State"]
+    assert state["Status"] == "exited" and state["ExitCode"] == 143
+
+
+def test_kill_and_wait_report_exit_code(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "k", "busybox", "sleep", "1000")
+    assert pallet.ok("kill", "k").out == "k\n"
+    assert pallet.ok("wait", "k").out == "137\n"
+
+
+def test_restart_runs_the_container_again(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "r", "busybox", "sleep", "1000")
+    first = _inspect(pallet, "r")["State"]["Pid"]
+    pallet.ok("restart", "-t", "0", "r")
+    state = _inspect(pallet, "r")["State"]
+    assert state["Running"] and state["Pid"] != first
+
+
+def test_start_of_an_exited_container_keeps_its_writable_layer(pallet, busybox):
+    pallet.ok("run", "--name", "keep", "busybox", "sh", "-c", "echo kept >> /f")
+    pallet.ok("start", "-a", "keep")
+    r = pallet.ok("start", "-a", "keep")
+    assert r.code == 0
+    assert (pallet.root / "containers" / _inspect(pallet, "keep")["Id"] / "upper" / "f").read_text() == "kept\n" * 3
+
+
+def test_rm_of_running_container_needs_force(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "busy", "busybox", "sleep", "1000")
+    r = pallet("rm", "busy")
+    assert r.code == 1
+    assert 'cannot remove container "/busy": container is running' in r.err
+    assert pallet.ok("rm", "-f", "busy").out == "busy\n"
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_rm_deletes_the_writable_layer(pallet, busybox):
+    cid = pallet.ok("run", "-d", "busybox", "sh", "-c", "echo x > /f; sleep 1000").out.strip()
+    pallet.ok("rm", "-f", cid)
+    assert not (pallet.root / "containers" / cid).exists()
+
+
+def test_rm_unknown_container_exits_1(pallet):
+    r = pallet("rm", "nosuch")
+    assert r.code == 1 and r.err.strip() == "Error: No such container: nosuch"
+
+
+def test_name_in_use_is_a_conflict(pallet, busybox):
+    pallet.ok("create", "--name", "dup", "busybox", "true")
+    r = pallet("run", "--name", "dup", "busybox", "true")
+    assert r.code == 125
+    assert 'Conflict. The container name "/dup" is already in use by container' in r.err
+
+
+def test_two_concurrent_runs_with_one_name_exactly_one_wins(pallet, busybox):
+    results = []
+
+    def go():
+        results.append(pallet.sub("run", "-d", "--name", "race", "busybox", "sleep", "1000").code)
+    threads = [threading.Thread(target=go) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 125, 125]
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["race"]
+
+
+def test_rename(pallet, busybox):
+    pallet.ok("create", "--name", "old", "busybox", "true")
+    pallet.ok("rename", "old", "new")
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["new"]
+
+
+def test_run_rm_detached_is_removed_after_exit_without_the_cli(pallet, busybox):
+    pallet.sub("run", "-d", "--rm", "--name", "gone", "busybox", "true", check=True)
+    assert _wait_for(lambda: pallet.ok("ps", "-aq").out == "")
+
+
+def test_pause_and_unpause(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "p", "busybox", "sleep", "1000")
+    pallet.ok("pause", "p")
+    assert "(Paused)" in pallet.ok("ps").lines[1]
+    assert _inspect(pallet, "p")["State"]["Status"] == "paused"
+    pallet.ok("unpause", "p")
+    assert _inspect(pallet, "p")["State"]["Status"] == "running"
+
+
+# ---- exec, logs, inspect ----
+
+def test_exec_passes_exit_code_env_workdir_and_user(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "ex", "busybox", "sleep", "1000")
+    assert pallet("exec", "ex", "sh", "-c", "exit 7").code == 7
+    r = pallet.ok("exec", "-e", "X=1", "-w", "/etc", "-u", "nobody", "ex", "sh", "-c", "echo $X $(pwd) $(id -u)")
+    assert r.out == "1 /etc 65534\n"
+
+
+def test_exec_in_stopped_container_fails(pallet, busybox):
+    pallet.ok("create", "--name", "idle", "busybox", "true")
+    r = pallet("exec", "idle", "true")
+    assert r.code == 1 and "is not running" in r.err
+
+
+def test_exec_missing_command_exits_127(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "ex2", "busybox", "sleep", "1000")
+    assert pallet("exec", "ex2", "nosuch").code == 127
+
+
+def test_logs_keep_stdout_and_stderr_apart_and_tail(pallet, busybox):
+    pallet.ok("run", "--name", "talk", "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    r = pallet.ok("logs", "talk")
+    assert r.out == "one\nthree\n" and r.err == "two\n"
+    pallet.ok("run", "--name", "count", "busybox", "sh", "-c", "echo 1; echo 2; echo 3")
+    assert pallet.ok("logs", "--tail", "2", "count").out == "2\n3\n"
+    stamped = pallet.ok("logs", "-t", "talk").lines[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one", stamped)
+
+
+def test_logs_survive_the_cli_and_follow_ends_with_the_container(pallet, busybox):
+    pallet.sub("run", "-d", "--name", "f", "busybox", "sh", "-c", "echo a; sleep 1; echo b", check=True)
+    r = pallet.sub("logs", "-f", "f", timeout=20)
+    assert r.out == "a\nb\n"
+
+
+def test_inspect_container_has_docker_fields(pallet, busybox):
+    cid = pallet.ok("run", "-d", "--name", "ins", "-e", "K=V", "-l", "a=b", "busybox", "sleep", "1000").out.strip()
+    doc = _inspect(pallet, "ins")
+    assert doc["Id"] == cid and doc["Name"] == "/ins"
+    assert doc["State"]["Status"] == "running" and doc["State"]["Running"] is True
+    assert doc["State"]["Pid"] > 0 and doc["State"]["OOMKilled"] is False
+    assert "K=V" in doc["Config"]["Env"] and doc["Config"]["Labels"]["a"] == "b"
+    assert doc["Path"] == "sleep" and doc["Args"] == ["1000"]
+    assert doc["HostConfig"]["NetworkMode"] == "none"
+    assert pallet.ok("inspect", "-f", "{{.State.Running}} {{.Config.Image}}", "ins").out == "true busybox\n"
+
+
+def test_rmi_refuses_image_used_by_stopped_container(pallet, busybox):
+    cid = pallet.ok("create", "busybox", "true").out.strip()
+    r = pallet("rmi", "busybox")
+    assert r.code == 1
+    assert f"container {cid[:12]} is using its referenced image {busybox[7:19]}" in r.err
+    r = pallet.ok("rmi", "-f", "busybox")
+    assert r.lines == ["Untagged: busybox:latest"]
+    pallet.ok("start", "-a", cid)  # the container still has its image
+
+
+def test_containers_show_exited_after_a_reboot_and_start_again(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "survivor", "busybox", "sleep", "1000")
+    pid = _inspect(pallet, "survivor")["State"]["Pid"]
+    # a reboot: every process dies, the volatile runroot is wiped
+    subprocess.run(["pkill", "-9", "-f", f"conmon.*{pallet.runroot}"])
+    os.kill(pid, 9)
+    time.sleep(0.3)
+    subprocess.run(["umount", "-R", "-l", str(pallet.runroot)], capture_output=True)
+    for line in open("/proc/self/mountinfo").read().splitlines():
+        if str(pallet.runroot) in line:
+            subprocess.run(["umount", "-l", line.split()[4]])
+    subprocess.run(["rm", "-rf", str(pallet.runroot)])
+    assert "Exited" in pallet.ok("ps", "-a", "--format", "{{.Status}}").out
+    pallet.ok("start", "survivor")
+    assert _inspect(pallet, "survivor")["State"]["Running"] is True
