@@ -143,7 +143,7 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int]]:
     return uid, gid, sorted(set(extra) - {gid})
 
 
-def bundle_spec(svc, record: dict) -> dict:
+def bundle_spec(svc, record: dict, net=None) -> dict:
     from ..runtime import spec as rs
     cid = record["Id"]
     cfg, host = record["Config"], record["HostConfig"]
@@ -162,7 +162,8 @@ def bundle_spec(svc, record: dict) -> dict:
         args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=cfg["Env"],
         cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
         hostname=cfg["Hostname"], terminal=cfg["Tty"], readonly_rootfs=host.get("ReadonlyRootfs", False),
-        mounts=mounts, host_network=network == "host", cap_add=host.get("CapAdd") or [],
+        mounts=mounts, host_network=net.host_network if net else network == "host",
+        net_ns_path=net.net_ns_path if net else None, cap_add=host.get("CapAdd") or [],
         cap_drop=host.get("CapDrop") or [], privileged=host.get("Privileged", False),
         no_new_privileges=any(o.startswith("no-new-privileges") and not o.endswith("false")
                               for o in host.get("SecurityOpt") or []),

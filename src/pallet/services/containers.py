@@ -123,7 +123,9 @@ class ContainerService:
         overlay.mount(mount, self.rootfs(cid))
         sock = None
         try:
-            bundle_spec(self, record)
+            from . import container_network
+            net = container_network.attach(self, record)
+            bundle_spec(self, record, net)
             pid = self.monitor.create(cid, self.userdata(cid), Path(record["LogPath"]),
                                       name=record["Name"].lstrip("/"),
                                       terminal=record["Config"]["Tty"],
@@ -156,10 +158,12 @@ class ContainerService:
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
         from ..snapshot import overlay
+        from . import container_network
         try:
             self.monitor.delete(cid, force=True)
         except PalletError:
             pass
+        container_network.detach(self, cid)
         overlay.unmount(self.rootfs(cid))
 
     # ---- exit handling ----
