@@ -31,3 +31,6 @@ if ! .venv/bin/python -c 'import pallet, pytest, hypothesis' 2>/dev/null \
   .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
   touch .venv/.installed
 fi
+# Start-up time is a feature: compile bytecode now, since some environments set
+# PYTHONDONTWRITEBYTECODE and would otherwise recompile pallet on every command.
+PYTHONDONTWRITEBYTECODE= .venv/bin/python -m compileall -q src >/dev/null

@@ -159,10 +159,13 @@ class ContainerService:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
         from ..snapshot import overlay
         from . import container_network
-        try:
-            self.monitor.delete(cid, force=True)
-        except PalletError:
-            pass
+        if (self.paths.runc_root / cid).exists():  # runc delete costs a fork; skip when nothing's there
+            try:
+                self.monitor.delete(cid, force=True)
+            except PalletError:
+                pass
+        else:
+            self.monitor.exit_path(cid).unlink(missing_ok=True)
         container_network.detach(self, cid)
         overlay.unmount(self.rootfs(cid))
 

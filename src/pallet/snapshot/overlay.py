@@ -13,14 +13,14 @@ short links.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PalletError
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)  # find_library would fork ldconfig
 MNT_DETACH = 2
 MS_RDONLY = 1
 

@@ -70,6 +70,18 @@ CREATE TABLE IF NOT EXISTS containers(
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
+-- --- build cache (pallet.build.cache): step cache key -> the image that step made ---
+CREATE TABLE IF NOT EXISTS build_cache(
+    key TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL,
+    created REAL NOT NULL
+);
+-- the inputs a step slot saw last time, to say why it was not reused
+CREATE TABLE IF NOT EXISTS build_steps(
+    slot TEXT PRIMARY KEY,
+    inputs TEXT NOT NULL,
+    created REAL NOT NULL
+);
 """
 
 
@@ -231,3 +243,46 @@ class Database:
     # --- containers (records are owned by pallet.services.containers) ---
     def containers_using_image(self, image_id: str) -> list[tuple[str, str]]:
         return list(self.conn.execute("SELECT id, name FROM containers WHERE image_id=?", (image_id,)))
+
+    # --- build cache (pallet.build.cache owns the keys; rows may outlive their image) ---
+    BUILD_TABLES = ("CREATE TABLE IF NOT EXISTS build_cache(key TEXT PRIMARY KEY, image_id TEXT NOT NULL, "
+                    "created REAL NOT NULL)",
+                    "CREATE TABLE IF NOT EXISTS build_steps(slot TEXT PRIMARY KEY, inputs TEXT NOT NULL, "
+                    "created REAL NOT NULL)")
+
+    def _build_tables(self) -> None:
+        """Databases made before the build cache existed get its tables on first use."""
+        if not getattr(self, "_build_ready", False):
+            for stmt in self.BUILD_TABLES:
+                self.conn.execute(stmt)
+            self._build_ready = True
+
+    def build_cache_get(self, key: str) -> str | None:
+        self._build_tables()
+        r = self.conn.execute("SELECT image_id FROM build_cache WHERE key=?", (key,)).fetchone()
+        return r[0] if r else None
+
+    def build_cache_put(self, key: str, image_id: str) -> None:
+        self._build_tables()
+        self.conn.execute("INSERT OR REPLACE INTO build_cache VALUES(?,?,?)", (key, image_id, time.time()))
+
+    def build_cache_images(self) -> list[str]:
+        self._build_tables()
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT image_id FROM build_cache")]
+
+    def build_cache_clear(self) -> int:
+        """Forget every cache entry and step record; returns how many entries there were."""
+        self._build_tables()
+        n = self.conn.execute("SELECT COUNT(*) FROM build_cache").fetchone()[0]
+        self.conn.execute("DELETE FROM build_cache")
+        self.conn.execute("DELETE FROM build_steps")
+        return n
+
+    def build_step_inputs(self, slot: str) -> str | None:
+        self._build_tables()
+        r = self.conn.execute("SELECT inputs FROM build_steps WHERE slot=?", (slot,)).fetchone()
+        return r[0] if r else None
+
+    def set_build_step_inputs(self, slot: str, inputs: str) -> None:
+        self._build_tables()
+        self.conn.execute("INSERT OR REPLACE INTO build_steps VALUES(?,?,?)", (slot, inputs, time.time()))
