@@ -31,7 +31,7 @@ def run_exec(ctx, o, args) -> int:
     if stdout is subprocess.PIPE or stderr is subprocess.PIPE:
         return _captured(ctx, svc, record, o, args, env)
     workdir = o.workdir or record["Config"].get("WorkingDir") or None
-    return svc.monitor.runc.exec(record["Id"], args[1:], env=env, cwd=workdir,
+    return svc.monitor_of(record["Id"]).runc.exec(record["Id"], args[1:], env=env, cwd=workdir,
                                  user=_user(svc, record, o.user), tty=o.tty,
                                  detach=o.detach, privileged=o.privileged,
                                  stdin=stdin, stdout=stdout, stderr=stderr)
@@ -41,7 +41,7 @@ def _captured(ctx, svc, record, o, args, env) -> int:
     """In-process callers (tests) have no file descriptors: relay through files."""
     import tempfile
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        code = svc.monitor.runc.exec(record["Id"], args[1:], env=env,
+        code = svc.monitor_of(record["Id"]).runc.exec(record["Id"], args[1:], env=env,
                                      cwd=o.workdir or record["Config"].get("WorkingDir") or None,
                                      user=_user(svc, record, o.user), tty=o.tty,
                                      detach=o.detach, privileged=o.privileged,

@@ -51,6 +51,7 @@ RUN_FLAGS = [
     F("read-only", help="Mount the container's root filesystem as read only"),
     F("restart", kind="str", default="no", help="Restart policy to apply when a container exits"),
     F("rm", help="Automatically remove the container and its associated anonymous volumes when it exits"),
+    F("runtime", kind="str", default="runc", help="Runtime to use for this container"),
     F("security-opt", kind="list", help="Security Options"),
     F("shm-size", kind="str", help="Size of /dev/shm"),
     F("sig-proxy", kind="bool", default=True, help="Proxy received signals to the process"),
@@ -132,6 +133,13 @@ def _cpus(text: str | None) -> float:
     return value
 
 
+def _runtime(name: str) -> str:
+    import shutil
+    if not shutil.which(name):
+        raise InvalidArgument(f"unknown or invalid runtime name: {name}")
+    return name
+
+
 def create_request(o, args: list[str]):
     from ..opts.env import env_options
     from ..opts.units import parse_bytes
@@ -161,5 +169,5 @@ def create_request(o, args: list[str]):
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
-        pids_limit=o.pids_limit, ulimits=o.ulimit,
+        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime),
     )

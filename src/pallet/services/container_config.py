@@ -84,7 +84,7 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "AutoRemove": req.auto_remove, "CapAdd": req.cap_add or None, "CapDrop": req.cap_drop or None,
         "Privileged": req.privileged, "ReadonlyRootfs": req.read_only,
         "SecurityOpt": req.security_opt or None, "Tmpfs": req.tmpfs or None, "Init": req.init or None,
-        "Memory": req.memory, "MemorySwap": req.memory_swap, "NanoCpus": int(req.cpus * 1e9),
+        "Runtime": req.runtime, "Memory": req.memory, "MemorySwap": req.memory_swap, "NanoCpus": int(req.cpus * 1e9),
         "CpuShares": req.cpu_shares, "CpusetCpus": req.cpuset_cpus, "PidsLimit": req.pids_limit or None,
         "Ulimits": req.ulimits or None,
     }
@@ -169,6 +169,7 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
                               for o in host.get("SecurityOpt") or []),
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
+        devices=_privileged_devices() if host.get("Privileged") else [],
         resources=rs.Resources(memory=host.get("Memory") or None,
                                memory_swap=host.get("MemorySwap") or None,
                                cpu_shares=host.get("CpuShares") or None,
@@ -179,6 +180,11 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
     spec = rs.make_spec(req)
     (svc.userdata(cid) / "config.json").write_text(json.dumps(spec))
     return spec
+
+
+def _privileged_devices() -> list[dict]:
+    from ..runtime.devices import host_devices
+    return host_devices()
 
 
 def _init_path() -> str:

@@ -39,6 +39,7 @@ class CreateRequest:
     stop_timeout: int | None = None
     init: bool = False
     network: str = "none"
+    runtime: str = "runc"                        # --runtime: any OCI runtime binary
     privileged: bool = False
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)

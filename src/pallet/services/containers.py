@@ -42,12 +42,26 @@ class ContainerService:
     # ---- plumbing ----
     @property
     def monitor(self):
+        return self.monitor_for("runc")
+
+    def monitor_of(self, cid: str):
+        """The monitor for a container's own runtime (HostConfig.Runtime)."""
+        try:
+            runtime = self.store.get(cid)["HostConfig"].get("Runtime") or "runc"
+        except NotFound:
+            runtime = "runc"
+        return self.monitor_for(runtime)
+
+    def monitor_for(self, runtime: str):
+        """The monitor driving containers of one OCI runtime (--runtime); runc by default."""
         from ..runtime.monitor import Monitor
         from ..runtime.runc import Runc
-        if not hasattr(self, "_monitor"):
+        cache = self.__dict__.setdefault("_monitors", {})
+        if runtime not in cache:
             run = self.paths.runroot
-            self._monitor = Monitor(Runc(self.paths.runc_root), run / "exits", run / "socket")
-        return self._monitor
+            root = self.paths.runc_root if runtime == "runc" else run / runtime
+            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits", run / "socket")
+        return cache[runtime]
 
     def userdata(self, cid: str) -> Path:
         return self.paths.container(cid) / "userdata"
@@ -126,7 +140,7 @@ class ContainerService:
             from . import container_network
             net = container_network.attach(self, record)
             bundle_spec(self, record, net)
-            pid = self.monitor.create(cid, self.userdata(cid), Path(record["LogPath"]),
+            pid = self.monitor_of(cid).create(cid, self.userdata(cid), Path(record["LogPath"]),
                                       name=record["Name"].lstrip("/"),
                                       terminal=record["Config"]["Tty"],
                                       stdin=record["Config"]["OpenStdin"],
@@ -134,7 +148,7 @@ class ContainerService:
                                       log_size_max=_log_size(record))
             if attach_to is not None:
                 sock = connect(self.monitor.attach_path(cid))
-            self.monitor.start(cid)
+            self.monitor_of(cid).start(cid)
         except ContainerCommandError as exc:
             self._cleanup_runtime(cid)
             self.store.update(cid, lambda r: status.mark_failed(r, exc))
@@ -159,9 +173,10 @@ class ContainerService:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
         from ..snapshot import overlay
         from . import container_network
-        if (self.paths.runc_root / cid).exists():  # runc delete costs a fork; skip when nothing's there
+        mon = self.monitor_of(cid)
+        if (mon.runc.root / cid).exists():  # runc delete costs a fork; skip when nothing's there
             try:
-                self.monitor.delete(cid, force=True)
+                mon.delete(cid, force=True)
             except PalletError:
                 pass
         else:
@@ -223,13 +238,13 @@ class ContainerService:
     def _signal(self, cid: str, sig: str) -> None:
         from ..opts.signals import parse_signal
         try:
-            self.monitor.runc.kill(cid, parse_signal(sig))
+            self.monitor_of(cid).runc.kill(cid, parse_signal(sig))
         except PalletError:
             pass  # already gone: the exit file says how it ended
 
     def _runc_quiet(self, verb: str, cid: str) -> None:
         try:
-            getattr(self.monitor.runc, verb)(cid)
+            getattr(self.monitor_of(cid).runc, verb)(cid)
         except PalletError:
             pass
 
@@ -248,7 +263,7 @@ class ContainerService:
         record = self.get(cid)
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: container {cid} is not running")
-        self.monitor.runc.kill(cid, parse_signal(signal))
+        self.monitor_of(cid).runc.kill(cid, parse_signal(signal))
 
     def wait(self, ref: str) -> int:
         cid = self.resolve(ref)
@@ -278,7 +293,7 @@ class ContainerService:
             raise Conflict(f"container {cid} is not running")
         if record["State"]["Paused"]:
             raise Conflict(f"container {cid} is already paused")
-        self.monitor.runc.pause(cid)
+        self.monitor_of(cid).runc.pause(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
 
     def unpause(self, ref: str) -> None:
@@ -286,7 +301,7 @@ class ContainerService:
         record = self.get(cid)
         if not record["State"]["Paused"]:
             raise Conflict(f"container {cid} is not paused")
-        self.monitor.runc.resume(cid)
+        self.monitor_of(cid).runc.resume(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
 
     # ---- remove / rename ----

@@ -1,0 +1,147 @@
+"""Terminals, stdin, attach, exec variants, bind mounts and security flags, as Docker has them."""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from test_containers import _wait_for, no_leaks  # noqa: F401 - the shared leak check
+
+
+def _pty_run(pallet, argv, keys: bytes, timeout=20.0) -> tuple[int, bytes]:
+    """Run pallet on a real terminal, type `keys`, return (exit code, what the terminal showed)."""
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "pallet.cli.main", "--root", str(pallet.root),
+           "--runroot", str(pallet.runroot), *argv]
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    seen = b""
+    sent = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            seen += data
+        if not sent and (b"#" in seen or time.monotonic() > deadline - timeout + 1.5):
+            os.write(master, keys)
+            sent = True
+        if proc.poll() is not None and not ready:
+            break
+    code = proc.wait(timeout=10)
+    os.close(master)
+    return code, seen
+
+
+def test_run_it_gives_a_real_terminal_and_passes_the_exit_code(pallet, busybox):
+    code, seen = _pty_run(pallet, ["run", "-it", "--rm", "busybox", "sh"], b"tty; exit 5\r")
+    assert code == 5, seen
+    assert b"/dev/pts/" in seen
+
+
+def test_run_i_reads_stdin(pallet, busybox):
+    r = pallet.sub("run", "-i", "--rm", "busybox", "sh", "-c", "tr a-z A-Z", stdin=b"hello\n")
+    assert r.code == 0 and r.out == "HELLO\n"
+
+
+def test_exec_it_gives_a_terminal(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")
+    code, seen = _pty_run(pallet, ["exec", "-it", "t", "sh"], b"tty; exit 4\r")
+    assert code == 4 and b"/dev/pts/" in seen
+
+
+def test_exec_detached_runs_in_background(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "d", "busybox", "sleep", "1000")
+    pallet.ok("exec", "-d", "d", "sh", "-c", "sleep 0.2; echo done > /marker")
+    assert _wait_for(lambda: pallet("exec", "d", "cat", "/marker").out == "done\n")
+
+
+def test_attach_streams_output_until_exit(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "a", "busybox", "sh", "-c", "sleep 1; echo attached; exit 6")
+    r = pallet.sub("attach", "a", timeout=20)
+    assert r.code == 6 and "attached" in r.out
+
+
+def test_start_a_attaches_and_returns_the_exit_code(pallet, busybox):
+    pallet.ok("create", "--name", "c", "busybox", "sh", "-c", "echo hi; exit 2")
+    r = pallet("start", "-a", "c")
+    assert r.code == 2 and r.out == "hi\n"
+
+
+def test_logs_since_and_until(pallet, busybox):
+    pallet.ok("run", "--name", "l", "busybox", "echo", "old")
+    future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    assert pallet.ok("logs", "--since", future, "l").out == ""
+    assert pallet.ok("logs", "--until", future, "l").out == "old\n"
+    assert pallet.ok("logs", "--since", "10m", "l").out == "old\n"
+
+
+def test_bind_mount_read_write_and_read_only(pallet, busybox, tmp_path):
+    host = tmp_path / "share"
+    host.mkdir()
+    (host / "in").write_text("from host\n")
+    r = pallet.ok("run", "--rm", "-v", f"{host}:/share", "busybox", "sh", "-c", "cat /share/in; echo out > /share/out")
+    assert r.out == "from host\n" and (host / "out").read_text() == "out\n"
+    r = pallet("run", "--rm", "-v", f"{host}:/share:ro", "busybox", "sh", "-c", "echo > /share/x")
+    assert r.code == 1 and "Read-only file system" in r.err
+    assert not (host / "x").exists()
+
+
+def test_bind_mount_creates_missing_host_dir_like_docker(pallet, busybox, tmp_path):
+    pallet.ok("run", "--rm", "-v", f"{tmp_path}/made:/m", "busybox", "true")
+    assert (tmp_path / "made").is_dir()
+
+
+@pytest.mark.parametrize("spec, message", [
+    (":/x", "invalid spec: :/x: empty section between colons"),
+    ("/a:relative", "mount path must be absolute"),
+    ("/tmp:/", "invalid"),
+])
+def test_malformed_volume_specs_are_refused(pallet, busybox, spec, message):
+    r = pallet("run", "--rm", "-v", spec, "busybox", "true")
+    assert r.code == 125 and message in r.err
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_mount_flag_refuses_missing_bind_source(pallet, busybox):
+    r = pallet("run", "--rm", "--mount", "type=bind,source=/nonexistent/x,target=/x", "busybox", "true")
+    assert r.code == 125 and "bind source path does not exist: /nonexistent/x" in r.err
+
+
+def test_cap_drop_really_drops_the_capability(pallet, busybox):
+    assert pallet("run", "--rm", "--cap-drop", "CHOWN", "busybox", "chown", "nobody", "/tmp").code == 1
+    pallet.ok("run", "--rm", "busybox", "chown", "nobody", "/tmp")
+
+
+def test_privileged_sees_host_devices_and_all_capabilities(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--privileged", "busybox", "sh", "-c", "ls /dev | wc -l")
+    plain = pallet.ok("run", "--rm", "busybox", "sh", "-c", "ls /dev | wc -l")
+    assert int(r.out) > int(plain.out)
+
+
+def test_no_new_privileges_security_opt(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--security-opt", "no-new-privileges", "busybox",
+                  "grep", "NoNewPrivs", "/proc/self/status")
+    assert r.out.split() == ["NoNewPrivs:", "1"]
+
+
+def test_unknown_runtime_is_refused(pallet, busybox):
+    r = pallet("run", "--rm", "--runtime", "nosuchruntime", "busybox", "true")
+    assert r.code == 125 and "unknown or invalid runtime name: nosuchruntime" in r.err
+
+
+def test_stop_signal_and_stop_timeout_are_recorded(pallet, busybox):
+    pallet.ok("create", "--name", "s", "--stop-signal", "SIGUSR1", "--stop-timeout", "3", "busybox", "true")
+    cfg = json.loads(pallet.ok("inspect", "s").out)[0]["Config"]
+    assert cfg["StopSignal"] == "SIGUSR1" and cfg["StopTimeout"] == 3
