@@ -165,12 +165,14 @@ class Monitor:
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 
-    def delete(self, container_id: str, force: bool = False) -> None:
-        """``runc delete`` and forget the exit file; NotFound if runc has no such container."""
+    def delete(self, container_id: str, force: bool = False, keep_exit: bool = False) -> None:
+        """``runc delete`` and forget the exit file (unless `keep_exit`: a waiter may still
+        need it); NotFound if runc has no such container."""
         try:
             self.runc.delete(container_id, force=force)
         finally:
-            self.exit_path(container_id).unlink(missing_ok=True)
+            if not keep_exit:
+                self.exit_path(container_id).unlink(missing_ok=True)
 
 
 def _alive(pid: int | None) -> bool:

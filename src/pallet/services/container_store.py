@@ -32,6 +32,9 @@ class ContainerStore:
                 f'Conflict. The container name "/{name}" is already in use by container "{other}". '
                 "You have to remove (or rename) that container to be able to reuse that name.") from exc
 
+    def exists(self, container_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM containers WHERE id=?", (container_id,)).fetchone() is not None
+
     def get(self, container_id: str) -> dict:
         row = self.conn.execute("SELECT record FROM containers WHERE id=?", (container_id,)).fetchone()
         if row is None:

@@ -176,11 +176,9 @@ class ContainerService:
         mon = self.monitor_of(cid)
         if (mon.runc.root / cid).exists():  # runc delete costs a fork; skip when nothing's there
             try:
-                mon.delete(cid, force=True)
+                mon.delete(cid, force=True, keep_exit=True)
             except PalletError:
                 pass
-        else:
-            self.monitor.exit_path(cid).unlink(missing_ok=True)
         container_network.detach(self, cid)
         overlay.unmount(self.rootfs(cid))
 
@@ -268,18 +266,19 @@ class ContainerService:
     def wait(self, ref: str) -> int:
         cid = self.resolve(ref)
         record = self.get(cid)
-        if record["State"]["Running"]:
-            try:
-                self.monitor.wait_exit(cid, self.userdata(cid))
-            except PalletError:
-                pass
+        if not record["State"]["Running"]:
+            return record["State"]["ExitCode"]
+        code = None
+        try:
+            code = self.monitor.wait_exit(cid, self.userdata(cid))
+        except PalletError:
+            pass
+        try:
             self.cleanup(cid)
-            try:
-                record = self.get(cid)
-            except NotFound:  # --rm removed it meanwhile
-                code = self.monitor.exit_code(cid)
-                return 0 if code is None else code
-        return record["State"]["ExitCode"]
+            return self.get(cid)["State"]["ExitCode"]
+        except NotFound:  # --rm removed it meanwhile; the exit file outlives the record
+            code = self.monitor.exit_code(cid) if code is None else code
+            return status.UNKNOWN_EXIT if code is None else code
 
     def restart(self, ref: str, timeout: int | None = None) -> None:
         self.stop(ref, timeout)
@@ -318,6 +317,18 @@ class ContainerService:
             self._cleanup_runtime(cid)
             self.store.delete(cid)
         self._remove_storage(cid)
+        self._sweep_exit_files()
+
+    def _sweep_exit_files(self, age: float = 300.0) -> None:
+        """Exit files outlive removed containers (a waiter may still read one); not for long."""
+        exits = self.paths.runroot / "exits"
+        now = time.time()
+        for f in exits.iterdir() if exits.exists() else []:
+            try:
+                if now - f.stat().st_mtime > age and not self.store.exists(f.name):
+                    f.unlink()
+            except (OSError, NotFound):
+                continue
 
     def _remove_storage(self, cid: str) -> None:
         from ..store.layers import _force_rmtree
