@@ -212,9 +212,8 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
         spec = RunSpec(state.image_id or _scratch_error(), argv, env, state.config.get("WorkingDir") or "",
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
                        binds, tmpfs)
-        builder.flush()
-        cid, code = run_container(builder.engine, spec, builder.output)
-        builder.emit(f" ---> Running in {cid[:12]}")
+        cid, code = run_container(builder.engine, spec, builder.output,
+                                  lambda c: builder.emit(f" ---> Running in {c[:12]}"))
         try:
             if code != 0:
                 raise PalletError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")

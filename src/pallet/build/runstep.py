@@ -82,7 +82,8 @@ class RunSpec:
     tmpfs: list[str]
 
 
-def run_container(engine, spec: RunSpec, output: BinaryIO | None) -> tuple[str, int]:
+def run_container(engine, spec: RunSpec, output: BinaryIO | None,
+                  on_created=lambda cid: None) -> tuple[str, int]:
     """Run the command; returns (container id, exit code). The caller removes the container."""
     from ..services.container_types import CreateRequest, MountRequest
     from ..runtime import attach
@@ -94,6 +95,7 @@ def run_container(engine, spec: RunSpec, output: BinaryIO | None) -> tuple[str, 
                         log_opts={"max-size": "1m"})
     svc = engine.containers
     cid = svc.create(req)
+    on_created(cid)
     sink = output or open(os.devnull, "wb")
     try:
         svc.start(cid, attach_to=lambda sock: attach.relay(sock, sink, sink, None))
