@@ -21,8 +21,8 @@ run pallet images myapp
 # Two instances of one image, each with its own writable layer and published port.
 publish1=(); publish2=()
 if pallet network ls >/dev/null 2>&1; then publish1=(-p 8080:80); publish2=(-p 8081:80); fi
-run pallet run -d --name myapp-1 "${publish1[@]}" -e APP_ENV=production myapp:1.0
-run pallet run -d --name myapp-2 "${publish2[@]}" myapp:1.0
+run pallet run -d --init --name myapp-1 "${publish1[@]}" -e APP_ENV=production myapp:1.0
+run pallet run -d --init --name myapp-2 "${publish2[@]}" myapp:1.0
 run pallet ps
 
 if ((${#publish1[@]})); then

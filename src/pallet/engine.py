@@ -58,6 +58,11 @@ class Engine:
         return TransferService(self)
 
     @cached_property
+    def builds(self):
+        from .services.builds import BuildService
+        return BuildService(self)
+
+    @cached_property
     def containers(self):
         from .services.containers import ContainerService
         return ContainerService(self)

@@ -137,9 +137,9 @@ def _convert(cmd, filename: str) -> Instruction:
         body = cmd.original.split(None, 1)[1] if len(cmd.original.split(None, 1)) > 1 else ""
         trigger = Instruction(cmd.sub_cmd.upper(), tuple(cmd.value), tuple(cmd.flags), cmd.json, body,
                               cmd.start_line, heredocs)
-        _check(trigger, filename)
         if trigger.cmd in ("ONBUILD", "FROM", "MAINTAINER"):
             raise _error(filename, cmd, f"{trigger.cmd} isn't allowed as an ONBUILD trigger", name)
+        _check(trigger, filename)
     ins = Instruction(name, tuple(cmd.value), tuple(cmd.flags), cmd.json, cmd.original,
                       cmd.start_line, heredocs, trigger)
     if name != "ONBUILD":

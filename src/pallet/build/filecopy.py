@@ -93,7 +93,7 @@ class Placer:
         self._parents(target + "/x")
         self._mkdir(target, created=True)
         for path, rel, st in item.walk(item.path):
-            self._entry(path, st, posixpath.join(target, rel), parents=False)
+            self._entry(path, st, posixpath.join(target, rel), parents="/" in rel)
 
     def _entry(self, src: Path, st: os.stat_result, image_path: str, parents: bool = True) -> None:
         if parents:

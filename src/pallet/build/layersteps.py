@@ -21,7 +21,7 @@ from .context import BuildContext
 from .dockerfile import Instruction
 from .filecopy import Item, Placer, is_archive, plain_walker, tree_walker
 from .imageview import ImageView, lookup_user
-from .steps import StageState, command_form, workdir_path
+from .steps import PROXY_ARGS, StageState, command_form, workdir_path
 
 
 def view_of(builder, image_id: str | None) -> ImageView:
@@ -80,7 +80,8 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
                                      f"--chmod={ins.flag('chmod')}" if chmod is not None else "") if f)
         text = f"{ins.cmd} {flags + ' ' if flags else ''}{json.dumps(srcs)} {dest} (workdir {state.config.get('WorkingDir') or '/'})"
         digest = cache.files_digest(files).split(":")[1]
-        created_by = f"/bin/sh -c #(nop) {ins.cmd} {'dir' if len(items) != 1 else 'file'}:{digest} in {dest} "
+        kind = "file" if len(items) == 1 and not stat.S_ISDIR(items[0].st.st_mode) else "dir"
+        created_by = f"/bin/sh -c #(nop) {ins.cmd} {kind}:{digest} in {dest} "
         inputs = cache.StepInputs(state.image_id, text, files)
 
         def make():
@@ -206,6 +207,8 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
     from ..archive.export import write_diff_tar
     from .runstep import RunSpec, drop_runtime_artifacts, remove_container, run_container
     env = [f"{k}={v}" for k, v in state.args.items() if k not in state.env()]
+    # the predefined proxy args reach RUN without an ARG line (and stay out of the cache key)
+    env += [f"{k}={v}" for k, v in builder.req.build_args.items() if k in PROXY_ARGS and k not in state.args]
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest)))
         binds, tmpfs = _mount_sources(builder, state, mounts, stack, scratch)

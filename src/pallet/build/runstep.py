@@ -96,17 +96,42 @@ def run_container(engine, spec: RunSpec, output: BinaryIO | None,
     svc = engine.containers
     cid = svc.create(req)
     on_created(cid)
-    sink = output or open(os.devnull, "wb")
-    try:
-        svc.start(cid, attach_to=lambda sock: attach.relay(sock, sink, sink, None))
-        code = svc.wait(cid)
-    except BaseException:
-        remove_container(engine, cid)
-        raise
-    finally:
-        if output is None:
-            sink.close()
+    if output is None:
+        return cid, _start_and_wait(svc, cid, None)
+    sink = _CountingSink(output)
+    code = _start_and_wait(svc, cid, lambda sock: attach.relay(sock, sink, sink, None))
+    if sink.count == 0:
+        _replay_log(svc, cid, output)
     return cid, code
+
+
+def _start_and_wait(svc, cid: str, attach_to) -> int:
+    try:
+        svc.start(cid, attach_to=attach_to)
+        return svc.wait(cid)
+    except BaseException:
+        remove_container(svc.engine, cid)
+        raise
+
+
+class _CountingSink:
+    def __init__(self, out: BinaryIO):
+        self.out, self.count = out, 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _replay_log(svc, cid: str, output: BinaryIO) -> None:
+    """The attach stream can miss the output of a command that exits at once; conmon's log has it."""
+    from ..runtime.logs import read_logs
+    for record in read_logs(svc.userdata(cid) / "ctr.log"):
+        output.write(record.data)
+    output.flush()
 
 
 def remove_container(engine, cid: str) -> None:

@@ -144,8 +144,14 @@ def container_start(ctx, o, args) -> int:
 
 
 def container_stop(ctx, o, args) -> int:
-    svc = ctx.engine.containers
-    return _each(ctx, args, lambda ref: svc.stop(ref, o.time, o.signal))
+    failed = []
+
+    def report(ref, exc):
+        ctx.err(f"Error: {exc}")
+        failed.append(ref)
+    for ref in ctx.engine.containers.stop_many(args, o.time, o.signal, on_error=report):
+        ctx.out(ref)
+    return 1 if failed else 0
 
 
 def container_restart(ctx, o, args) -> int:
@@ -190,6 +196,8 @@ def container_unpause(ctx, o, args) -> int:
 
 def container_cleanup(ctx, o, args) -> int:
     ctx.engine.containers.cleanup(args[0])
+    from ..services.restart import after_exit
+    after_exit(ctx.engine.containers, args[0])  # conmon's exit command: the restart policy
     return 0
 
 

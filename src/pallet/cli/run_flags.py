@@ -23,6 +23,7 @@ RUN_FLAGS = [
     F("expose", kind="list", help="Expose a port or a range of ports"),
     F("health-cmd", kind="str", help="Command to run to check health"),
     F("health-interval", kind="str", help="Time between running the check"),
+    F("health-on-failure", kind="str", help="Action on an unhealthy container: none, kill, restart or stop"),
     F("health-retries", kind="int", help="Consecutive failures needed to report unhealthy"),
     F("health-start-period", kind="str", help="Start period for the container to initialize"),
     F("health-timeout", kind="str", help="Maximum time to allow one check to run"),
@@ -105,8 +106,16 @@ def _mounts(o) -> list:
             opts["propagation"] = m.propagation
         if getattr(m, "no_copy", False):
             opts["nocopy"] = True
+        opts.update(_volume_options(m))  # volume labels/driver opts, tmpfs size/mode, -v mode
         reqs.append(MountRequest(m.type, m.source or "", m.target, m.read_only, opts))
     return reqs
+
+
+def _volume_options(m) -> dict:
+    if m.type == "volume":
+        return {"labels": m.volume_labels, "driver_opts": m.volume_options,
+                "driver": m.volume_driver, "mode": m.mode or "z"}
+    return {"size": m.tmpfs_size, "mode": m.tmpfs_mode} if m.type == "tmpfs" else {}
 
 
 def _tmpfs(items: list[str]) -> dict[str, str]:
@@ -140,6 +149,11 @@ def _runtime(name: str) -> str:
     return name
 
 
+def _health(o) -> dict:
+    from .container_ops import health_flags
+    return health_flags(o)
+
+
 def create_request(o, args: list[str]):
     from ..opts.env import env_options
     from ..opts.units import parse_bytes
@@ -170,4 +184,5 @@ def create_request(o, args: list[str]):
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
         pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime),
+        extra={"health": _health(o), "volumes_from": o.volumes_from},
     )

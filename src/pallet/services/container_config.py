@@ -155,6 +155,7 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
     for m in record["Mounts"]:
         if m["Type"] == "bind":
             mounts.append(rs.bind(m["Source"], m["Destination"], not m["RW"], m.get("Propagation", "rprivate")))
+    mounts += _volume_mounts(svc, record)  # volumes (after copy-up), --mount type=tmpfs
     for target, opts in (host.get("Tmpfs") or {}).items():
         mounts.append(rs.tmpfs(target))
     network = host.get("NetworkMode") or "none"
@@ -170,6 +171,7 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
         devices=_privileged_devices() if host.get("Privileged") else [],
+        rlimits=_rlimits(host),
         resources=rs.Resources(memory=host.get("Memory") or None,
                                memory_swap=host.get("MemorySwap") or None,
                                cpu_shares=host.get("CpuShares") or None,
@@ -180,6 +182,16 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
     spec = rs.make_spec(req)
     (svc.userdata(cid) / "config.json").write_text(json.dumps(spec))
     return spec
+
+
+def _volume_mounts(svc, record: dict) -> list:
+    from .volumes import runtime_mounts
+    return runtime_mounts(svc, record)
+
+
+def _rlimits(host: dict) -> dict:
+    from .container_ops import rlimits
+    return rlimits(host)
 
 
 def _privileged_devices() -> list[dict]:

@@ -66,7 +66,7 @@ def refresh(svc, record: dict) -> dict:
     except OSError:
         finished = state.get("StartedAt", ZERO_TIME)
     mark_exited(record, UNKNOWN_EXIT if code is None else code, finished,
-                (svc.userdata(cid) / "oom").exists())
+                svc._oom_killed(cid))  # the cgroup's count, until cleanup deletes it
     return record
 
 

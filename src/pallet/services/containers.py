@@ -94,6 +94,8 @@ class ContainerService:
         _check_name(name)
         _check_mounts(req)
         record = build_record(cid, name, image_id, req, image_config, self)
+        _volumes().on_create(self, record, req, image_config)  # -v NAME, image VOLUMEs, --volumes-from
+        _ops().on_create(record, req, image_config)  # limits, ulimits, healthcheck
         self._prepare_storage(cid, image_id)
         try:
             self.store.insert(record)
@@ -161,6 +163,7 @@ class ContainerService:
                 sock.close()
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
+        record = _ops().on_start(self, record)  # health loop; ends a pending restart
         if attach_to is not None:
             attach_to(sock)
         return record
@@ -180,6 +183,7 @@ class ContainerService:
             except PalletError:
                 pass
         container_network.detach(self, cid)
+        _ops().on_cleanup(self, cid)
         overlay.unmount(self.rootfs(cid))
 
     # ---- exit handling ----
@@ -198,10 +202,11 @@ class ContainerService:
             if code is None and record["State"]["Running"] and status.monitor_alive(self, cid):
                 return  # still running: nothing to clean up
             finished = self._finished_at(cid)
+            oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
             self._cleanup_runtime(cid)
             if record["State"]["Running"]:
                 record = self.store.update(cid, lambda r: status.mark_exited(
-                    r, 255 if code is None else code, finished, self._oom_killed(cid)))
+                    r, 255 if code is None else code, finished, oom))
         if record["HostConfig"].get("AutoRemove"):
             self.remove(cid, force=True)
 
@@ -212,26 +217,63 @@ class ContainerService:
             return now_rfc3339()
 
     def _oom_killed(self, cid: str) -> bool:
-        return (self.userdata(cid) / "oom").exists()
+        return _ops().oom_killed(cid)
 
     # ---- stop / kill / wait ----
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
-        cid = self.resolve(ref)
+        self.stop_many([ref], timeout, signal)
+
+    def stop_many(self, refs: list[str], timeout: int | None = None, signal: str | None = None,
+                  on_error=None) -> list[str]:
+        """Docker's stop, for several containers at once: signal all, then wait for all
+        (so N containers take one timeout, not N). Returns the refs stopped."""
+        deadlines, stopped = {}, []
+        for ref in refs:
+            try:
+                cid = self.resolve(ref)
+                deadline = self._begin_stop(cid, timeout, signal)
+            except PalletError as exc:
+                if on_error is None:
+                    raise
+                on_error(ref, exc)
+                continue
+            stopped.append(ref)
+            if deadline is not None:
+                deadlines[cid] = deadline
+        self._finish_stops(deadlines)
+        return stopped
+
+    def _begin_stop(self, cid: str, timeout: int | None, signal: str | None) -> float | None:
+        from .restart import on_stop
+        on_stop(self, cid)  # before the signal: the exit it causes must not restart it
         record = self.get(cid)
         if not record["State"]["Running"]:
-            return
+            return None
         if timeout is None:
             timeout = record["Config"].get("StopTimeout")
         timeout = 10 if timeout is None else timeout
         sig = signal or record["Config"].get("StopSignal") or "SIGTERM"
         if record["State"]["Paused"]:
             self._runc_quiet("resume", cid)
-        self._signal(cid, sig)
-        if timeout < 0 or not self._wait_exit(cid, timeout):
-            self._signal(cid, "SIGKILL")
-            self._wait_exit(cid, 30)
         self.store.update(cid, lambda r: r.setdefault("_stopped_by_user", True))
-        self.cleanup(cid)
+        self._signal(cid, sig)
+        return time.monotonic() + max(timeout, 0)
+
+    def _finish_stops(self, deadlines: dict[str, float]) -> None:
+        pending = dict(deadlines)
+        while pending:
+            now = time.monotonic()
+            for cid, deadline in list(pending.items()):
+                if self.monitor.exit_code(cid) is not None or not status.monitor_alive(self, cid):
+                    del pending[cid]
+                elif now >= deadline:
+                    self._signal(cid, "SIGKILL")
+                    self._wait_exit(cid, 30)
+                    del pending[cid]
+            if pending:
+                time.sleep(0.02)
+        for cid in deadlines:
+            self.cleanup(cid)
 
     def _signal(self, cid: str, sig: str) -> None:
         from ..opts.signals import parse_signal
@@ -317,6 +359,7 @@ class ContainerService:
             self._cleanup_runtime(cid)
             self.store.delete(cid)
         self._remove_storage(cid)
+        _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
         self._sweep_exit_files()
 
     def _sweep_exit_files(self, age: float = 300.0) -> None:
@@ -384,6 +427,16 @@ class ContainerService:
         return inspect_container(self, self.get(ref))
 
 
+def _ops():
+    from . import container_ops
+    return container_ops
+
+
+def _volumes():
+    from . import volumes
+    return volumes
+
+
 def _check_name(name: str) -> None:
     import re
     if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
@@ -402,8 +455,6 @@ def _check_mounts(req: CreateRequest) -> None:
                 raise InvalidArgument(f'invalid mount config for type "bind": bind source path does not '
                                       f"exist: {m.source}")
             os.makedirs(m.source, exist_ok=True)
-        elif m.type == "volume":
-            raise InvalidArgument("volumes are not supported yet: use a bind mount (-v /host/path:/path)")
 
 
 def _log_size(record: dict) -> int | None:

@@ -82,6 +82,23 @@ CREATE TABLE IF NOT EXISTS build_steps(
     inputs TEXT NOT NULL,
     created REAL NOT NULL
 );
+-- --- volumes (pallet.volume.local): one row per volume of the local driver ---
+CREATE TABLE IF NOT EXISTS volumes(
+    name TEXT PRIMARY KEY,
+    driver TEXT NOT NULL,
+    created TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    options TEXT NOT NULL
+);
+-- --- registry blobs (pallet.registry.push/pull): compressed digest <-> diff_id seen per repository ---
+CREATE TABLE IF NOT EXISTS registry_blobs(
+    digest TEXT NOT NULL,
+    diff_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    repository TEXT NOT NULL,
+    PRIMARY KEY(digest, repository)
+);
+CREATE INDEX IF NOT EXISTS registry_blobs_diff ON registry_blobs(diff_id);
 """
 
 
@@ -286,3 +303,58 @@ class Database:
     def set_build_step_inputs(self, slot: str, inputs: str) -> None:
         self._build_tables()
         self.conn.execute("INSERT OR REPLACE INTO build_steps VALUES(?,?,?)", (slot, inputs, time.time()))
+
+    # --- volumes (pallet.volume.local owns the rows; labels/options are JSON objects) ---
+    VOLUME_TABLE = ("CREATE TABLE IF NOT EXISTS volumes(name TEXT PRIMARY KEY, driver TEXT NOT NULL, "
+                    "created TEXT NOT NULL, labels TEXT NOT NULL, options TEXT NOT NULL)")
+
+    def _volume_table(self) -> None:
+        """Databases made before volumes existed get the table on first use."""
+        if not getattr(self, "_volumes_ready", False):
+            self.conn.execute(self.VOLUME_TABLE)
+            self._volumes_ready = True
+
+    def insert_volume(self, name: str, driver: str, created: str, labels: str, options: str) -> bool:
+        """Insert unless the name exists; returns whether this call created it."""
+        self._volume_table()
+        cur = self.conn.execute("INSERT OR IGNORE INTO volumes VALUES(?,?,?,?,?)",
+                                (name, driver, created, labels, options))
+        return cur.rowcount == 1
+
+    def volume(self, name: str) -> tuple | None:
+        self._volume_table()
+        return self.conn.execute("SELECT name, driver, created, labels, options FROM volumes "
+                                 "WHERE name=?", (name,)).fetchone()
+
+    def volumes(self) -> list[tuple]:
+        self._volume_table()
+        return list(self.conn.execute("SELECT name, driver, created, labels, options FROM volumes "
+                                      "ORDER BY name"))
+
+    def delete_volume(self, name: str) -> None:
+        self._volume_table()
+        self.conn.execute("DELETE FROM volumes WHERE name=?", (name,))
+
+    # --- registry blobs (pallet.registry): which compressed blob a layer was pulled or pushed as ---
+    REGISTRY_TABLES = ("CREATE TABLE IF NOT EXISTS registry_blobs(digest TEXT NOT NULL, diff_id TEXT NOT NULL, "
+                       "size INTEGER NOT NULL, repository TEXT NOT NULL, PRIMARY KEY(digest, repository))",
+                       "CREATE INDEX IF NOT EXISTS registry_blobs_diff ON registry_blobs(diff_id)")
+
+    def _registry_tables(self) -> None:
+        """Databases made before registry support get the table on first use."""
+        if not getattr(self, "_registry_ready", False):
+            for stmt in self.REGISTRY_TABLES:
+                self.conn.execute(stmt)
+            self._registry_ready = True
+
+    def add_registry_blob(self, digest: str, diff_id: str, size: int, repository: str) -> None:
+        """`repository` is fully qualified without tag: "localhost:5000/app"."""
+        self._registry_tables()
+        self.conn.execute("INSERT OR REPLACE INTO registry_blobs VALUES(?,?,?,?)",
+                          (digest, diff_id, size, repository))
+
+    def registry_blobs_for(self, diff_id: str) -> list[tuple[str, int, str]]:
+        """(digest, size, repository) rows for a layer, most recently recorded first."""
+        self._registry_tables()
+        return list(self.conn.execute("SELECT digest, size, repository FROM registry_blobs WHERE diff_id=? "
+                                      "ORDER BY rowid DESC", (diff_id,)))

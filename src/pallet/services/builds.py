@@ -1,0 +1,165 @@
+"""Docker's build use cases: `build` (Dockerfile + context -> tagged image) and `builder prune`.
+
+Owns: turning what the user named (a context directory, a tar or a
+Dockerfile on stdin, `-f`, `--build-arg`, tags) into a BuildRequest for
+pallet.build.executor, and clearing the build cache. The executor never sees
+flags; the CLI never sees the executor.
+
+Context rules (Docker's): PATH is a directory; `-` reads stdin, which is either
+a tar (plain or compressed) holding the context, or a bare Dockerfile with no
+context. `-f -` reads the Dockerfile from stdin with PATH as the context. A
+relative `-f` is looked up from the current directory, then inside the context.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from .. import reference
+from ..errors import Conflict, InvalidArgument, NotFound
+
+TAR_MAGIC_OFFSET = 257
+
+
+@dataclass
+class BuildSource:
+    context_path: str | None       # a directory, or "-"
+    dockerfile: str | None = None  # -f (may be "-")
+    stdin: BinaryIO | None = None
+
+
+class BuildService:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def build(self, source: BuildSource, emit: Callable[[str], None], output: BinaryIO | None = None,
+              *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
+              no_cache: bool = False, labels: dict[str, str] | None = None, network: str | None = None,
+              secrets: dict[str, str] | None = None, source_date_epoch: int | None = None):
+        """Build and tag; returns pallet.build.executor.BuildResult."""
+        from ..build.dockerfile import parse
+        from ..build.executor import Builder, BuildRequest
+        full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
+        self.engine.paths.ensure()
+        with tempfile.TemporaryDirectory(prefix="build-ctx-", dir=self.engine.paths.ingest) as scratch:
+            context, text, filename, context_id = self._open(source, Path(scratch))
+            dockerfile = parse(text, filename)
+            req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
+                               no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch)
+            return Builder(self.engine, req, emit, output).run()
+
+    def _open(self, source: BuildSource, scratch: Path):
+        from ..build.context import BuildContext
+        if source.context_path == "-":
+            if source.dockerfile == "-":
+                raise InvalidArgument("invalid argument: can't use stdin for both build context and dockerfile")
+            data_head, stream = _peek(source.stdin)
+            if not data_head:
+                raise InvalidArgument("the build context on stdin is empty")
+            if not _looks_like_archive(data_head):
+                text = (data_head + stream.read()).decode("utf-8", "replace")
+                return BuildContext(None), text, "Dockerfile", "stdin"
+            context = BuildContext.from_tar(_Joined(data_head, stream), scratch / "context")
+            name = source.dockerfile or "Dockerfile"
+            return context, _read_dockerfile(context.root, name), name, "stdin-tar"
+        context = BuildContext.from_dir(source.context_path)
+        if source.dockerfile == "-":
+            text = source.stdin.read().decode("utf-8", "replace")
+            return context, text, "Dockerfile", f"{context.root}:-"
+        path = _dockerfile_path(context.root, source.dockerfile)
+        return context, path.read_text(), path.name, f"{context.root}:{path}"
+
+    def prune(self) -> tuple[int, int]:
+        """Forget the build cache, delete intermediate images nothing needs and cache mounts.
+
+        Returns (cache entries removed, bytes reclaimed)."""
+        db, images = self.engine.db, self.engine.images
+        before = sum(r.size for r in db.all_layers())
+        candidates = db.build_cache_images()
+        with db.transaction():
+            entries = db.build_cache_clear()
+        users = self.engine.containers.image_users
+        for image_id in candidates:
+            if db.image(image_id) is None or db.tags_of(image_id):
+                continue
+            try:
+                images.remove(image_id, users=users)
+            except (Conflict, NotFound):
+                continue  # a tagged image's ancestor, or used by a container: kept
+        mounts = self.engine.paths.root / "buildcache"
+        freed = _tree_size(mounts)
+        shutil.rmtree(mounts, ignore_errors=True)
+        self.engine.image_store.sweep_layers()
+        after = sum(r.size for r in db.all_layers())
+        return entries, max(0, before - after) + freed
+
+
+def _peek(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
+    head = b""
+    while len(head) < 512:
+        chunk = stream.read(512 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head, stream
+
+
+def _looks_like_archive(head: bytes) -> bool:
+    if head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00" \
+            or head[:4] == b"\x28\xb5\x2f\xfd":
+        return True
+    return head[TAR_MAGIC_OFFSET:TAR_MAGIC_OFFSET + 5] == b"ustar"
+
+
+class _Joined:
+    """The peeked head followed by the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n is None or n < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:n], self.head[n:]
+            return data
+        return self.rest.read(n)
+
+
+def _read_dockerfile(root: Path, name: str) -> str:
+    from ..build.context import BuildContext
+    found = BuildContext(root).resolve(name)
+    if found is None or not found.path.is_file():
+        raise NotFound(f"Cannot locate specified Dockerfile: {name}")
+    return found.path.read_text()
+
+
+def _dockerfile_path(root: Path, name: str | None) -> Path:
+    if name is None:
+        for candidate in ("Dockerfile", "dockerfile"):
+            if (root / candidate).is_file():
+                return root / candidate
+        raise NotFound("Cannot locate specified Dockerfile: Dockerfile")
+    for path in (Path(name), root / name):
+        if path.is_file():
+            return path.resolve()
+    raise NotFound(f"Cannot locate specified Dockerfile: {name}")
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total

@@ -1,0 +1,204 @@
+"""Docker's registry use cases: pull, push, login, logout, manifest inspect.
+
+Each is "copy between the store and a registry" driven through
+pallet.registry; output leaves as events on a `progress` object the edge
+supplies (pallet.registry.progress), never as prints. A pull holds the store's
+in-flight lock for its whole length and makes the image visible in one
+`ImageStore.commit`; RepoDigests are recorded on pull and push, and the
+top-level manifest bytes are kept in the content store (a GC root through the
+repo_digests table).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import digest as dg
+from .. import reference
+from ..errors import InvalidArgument, NotFound
+from ..oci import image as oci
+
+
+@dataclass
+class Pulled:
+    name: str        # what was pulled, fully qualified (docker.io/library/busybox:latest)
+    image_id: str
+    digest: str      # the top-level manifest (or index) digest
+    updated: bool    # False: "Image is up to date"
+
+
+def parse_platform(text: str | None) -> dict | None:
+    if not text:
+        return None
+    parts = text.lower().split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise InvalidArgument(f'"{text}": unknown operating system or architecture: invalid argument')
+    plat = {"os": parts[0], "architecture": parts[1]}
+    if len(parts) == 3:
+        plat["variant"] = parts[2]
+    return plat
+
+
+def server_domain(server: str | None) -> str:
+    """`login`'s SERVER argument -> a registry domain (docker.io when absent)."""
+    if not server:
+        return "docker.io"
+    host = server.split("://", 1)[-1].split("/", 1)[0]
+    return "docker.io" if host in ("index.docker.io", "registry-1.docker.io", "docker.io") else host
+
+
+class RegistryService:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def session(self, domain: str):
+        from ..registry.auth import CredentialStore
+        from ..registry.client import Session
+        return Session(domain, CredentialStore().get(domain))
+
+    # ---------- pull ----------
+    def pull(self, name: str, progress, platform: str | None = None, all_tags: bool = False) -> list[Pulled]:
+        plat = parse_platform(platform)
+        ref = reference.parse(name)
+        if all_tags and (ref.tag or ref.digest):
+            raise InvalidArgument("tag can't be used with --all-tags/-a")
+        with self.session(ref.domain) as session:
+            refs = [ref.tagged()]
+            if all_tags:
+                refs = [ref.with_tag(t) for t in self._tags(session, ref.path)]
+            return [self._pull_one(session, r, plat, progress) for r in refs]
+
+    def _tags(self, session, path: str) -> list[str]:
+        from ..registry.pull import pull_scope
+        resp = session.send("GET", f"/v2/{path}/tags/list", pull_scope(path))
+        tags = (resp.json() or {}).get("tags") or []
+        if not tags:
+            raise NotFound(f"no tags found for {path}")
+        return sorted(tags)
+
+    def _pull_one(self, session, ref, plat, progress) -> Pulled:
+        from ..registry import pull
+        eng = self.engine
+        with eng.locks.in_flight():
+            top, image = pull.resolve(session, ref.path, ref.digest or ref.tag, plat)
+            progress.line(f"{ref.digest or ref.tag}: Pulling from {ref.path}")
+            cfg_desc, _layers = oci.read_manifest(image.doc)
+            config_bytes = pull.fetch_blob_bytes(session, ref.path, cfg_desc, pull.MAX_CONFIG, "image config")
+            config = oci.decode(config_bytes, "image config")
+            oci.validate_config(config)
+            jobs = self._plan(pull, image.doc, config, progress)
+            image_id = dg.sha256_bytes(config_bytes)
+            tag = str(ref) if ref.digest is None else None
+            before = eng.db.tag(tag) if tag else None
+            existed = eng.db.image(image_id) is not None
+            staged = pull.LayerFetcher(session, ref.path, eng.layers, progress).fetch_all(jobs)
+            try:
+                eng.content.put_bytes(top.data)
+                result = eng.image_store.commit(config_bytes, staged, [tag] if tag else [],
+                                                [(f"{ref.name}@{top.digest}", top.digest)])
+            finally:
+                for s in staged.values():
+                    s.release()
+            self._remember_blobs(ref.name, image.doc, config)
+        progress.line(f"Digest: {top.digest}")
+        updated = result.new or not existed or (tag is not None and before != image_id)
+        shown = ref.familiar()
+        progress.line(f"Status: {'Downloaded newer image' if updated else 'Image is up to date'} for {shown}")
+        return Pulled(str(ref), image_id, top.digest, updated)
+
+    def _plan(self, pull, manifest: dict, config: dict, progress) -> list:
+        todo, seen = [], set()
+        pairs = pull.plan_layers(manifest, config)
+        for (desc, diff_id), chain in zip(pairs, dg.chain_ids([d for _, d in pairs])):
+            sid = pull.short(desc["digest"])
+            if self.engine.layers.has(chain):
+                progress.layer(sid, "Already exists")
+            elif diff_id not in seen:
+                seen.add(diff_id)
+                progress.layer(sid, "Pulling fs layer")
+                todo.append((desc, diff_id))
+        return todo
+
+    def _remember_blobs(self, repository: str, manifest: dict, config: dict) -> None:
+        _cfg, layers = oci.read_manifest(manifest)
+        gzip_types = {oci.OCI_LAYER_GZIP, oci.DOCKER_LAYER_GZIP, None}
+        with self.engine.db.transaction():
+            for desc, diff_id in zip(layers, oci.diff_ids(config)):
+                if desc.get("mediaType") in gzip_types:
+                    self.engine.db.add_registry_blob(desc["digest"], diff_id, desc.get("size", 0), repository)
+
+    # ---------- push ----------
+    def push(self, name: str, progress, all_tags: bool = False) -> list[tuple[str, str, int]]:
+        """Returns (tag, manifest digest, manifest size) per pushed tag."""
+        ref = reference.parse(name)
+        if ref.digest:
+            raise InvalidArgument("cannot push a digest reference")
+        if all_tags and ref.tag:
+            raise InvalidArgument("tag can't be used with --all-tags/-a")
+        db = self.engine.db
+        if all_tags:
+            tags = [t for t, _ in db.all_tags() if t.rsplit(":", 1)[0] == ref.name]
+        else:
+            tags = [str(ref.tagged())] if db.tag(str(ref.tagged())) else []
+        if not tags:
+            raise NotFound(f"An image does not exist locally with the tag: {ref.familiar_name}")
+        progress.line(f"The push refers to repository [{ref.name}]")
+        out = []
+        with self.session(ref.domain) as session, self.engine.locks.in_flight():
+            for full in tags:
+                out.append(self._push_one(session, ref, full, progress))
+        return out
+
+    def _push_one(self, session, ref, full: str, progress) -> tuple[str, str, int]:
+        from ..registry import push
+        eng = self.engine
+        image_id = eng.db.tag(full)
+        config_bytes = eng.image_store.config_bytes(image_id)
+        diff_ids = oci.diff_ids(oci.decode(config_bytes, "image config"))
+        up = push.Uploader(session, ref.path)
+        pairs = list(zip(diff_ids, dg.chain_ids(diff_ids)))
+        pushed = push.LayerPusher(eng, up, ref.domain, progress).push_all(pairs[::-1])
+        config_digest = dg.sha256_bytes(config_bytes)
+        if not up.exists(config_digest):
+            up.put_bytes(config_bytes, config_digest)
+        manifest = push.build_manifest(config_bytes, [pushed[d] for d in diff_ids])
+        tag = full.rsplit(":", 1)[1]
+        digest = push.put_manifest(session, ref.path, tag, manifest)
+        eng.content.put_bytes(manifest)
+        with eng.db.transaction():
+            eng.db.add_repo_digest(f"{ref.name}@{digest}", image_id, digest)
+            for layer in pushed.values():
+                eng.db.add_registry_blob(layer.digest, layer.diff_id, layer.size, ref.name)
+        progress.line(f"{tag}: digest: {digest} size: {len(manifest)}")
+        return tag, digest, len(manifest)
+
+    # ---------- login / logout / manifest ----------
+    def login(self, server: str | None, username: str, password: str) -> str:
+        """Check the credentials against the registry, then store them; returns where."""
+        from ..registry.auth import Credentials, CredentialStore, parse_challenge
+        from ..registry.client import Denied, Session
+        domain = server_domain(server)
+        creds = Credentials(username, password)
+        with Session(domain, creds) as session:
+            resp = session.ping()
+            if resp.status_code == 401:
+                scheme, params = parse_challenge(resp.headers.get("www-authenticate", ""))
+                if scheme == "bearer":
+                    session.authorizer.header(session, [])
+                else:
+                    try:
+                        session.send("GET", "/v2/", [])
+                    except Denied as exc:
+                        raise Denied(f"login attempt to {session.base}/v2/ failed with status: "
+                                     "401 Unauthorized") from exc
+        return CredentialStore().store(domain, creds)
+
+    def logout(self, server: str | None) -> tuple[str, bool]:
+        from ..registry.auth import CredentialStore, server_key
+        domain = server_domain(server)
+        return server_key(domain), CredentialStore().erase(domain)
+
+    def manifest(self, name: str) -> str:
+        from ..registry.pull import fetch_manifest, pretty
+        ref = reference.parse(name).tagged()
+        with self.session(ref.domain) as session:
+            return pretty(fetch_manifest(session, ref.path, ref.digest or ref.tag).data)
