@@ -66,10 +66,12 @@ def test_run_non_executable_command_exits_126(pallet, busybox):
     assert "permission denied" in r.err
 
 
-def test_run_missing_image_says_unable_to_find_locally(pallet):
-    r = pallet("run", "nosuchimage")
+def test_run_missing_image_says_unable_to_find_locally_then_pulls(pallet):
+    # tests only ever reach loopback: a registry port where nothing listens
+    r = pallet("run", "localhost:1/nosuchimage")
     assert r.code == 125
-    assert r.err.startswith("Unable to find image 'nosuchimage:latest' locally")
+    assert r.err.startswith("Unable to find image 'localhost:1/nosuchimage:latest' locally")
+    assert "connection refused" in r.err
 
 
 def test_run_unknown_flag_exits_125(pallet, busybox):

@@ -147,7 +147,7 @@ class Builder:
         elif base.lower() == "scratch":
             image_id = None
         else:
-            image_id = self.engine.images.resolve(base)
+            image_id = self._base_image(base)
         if image_id is None:
             doc = oci.new_config([], {}, [], self.created())
             self.emit(" ---> scratch")
@@ -257,6 +257,27 @@ class Builder:
         if state.image_id is None:  # FROM scratch with nothing else: an empty image
             self.commit(state, "/bin/sh -c #(nop)  FROM scratch", None)
         return state.image_id
+
+    def _base_image(self, name: str) -> str:
+        """FROM an image that is not stored pulls it first, as Docker does."""
+        if not self.engine.images.exists(name):
+            from ..registry.progress import Progress
+            from ..services.registry import RegistryService
+
+            class _Lines:  # the pull's plain progress lines join the build output
+                def __init__(self, emit):
+                    self.emit, self.buf = emit, ""
+
+                def write(self, text):
+                    self.buf += text
+                    *lines, self.buf = self.buf.split("\n")
+                    for line in lines:
+                        self.emit(line)
+
+                def flush(self):
+                    pass
+            RegistryService(self.engine).pull(name, Progress(_Lines(self.emit)))
+        return self.engine.images.resolve(name)
 
     def image_for(self, name: str, stage: Stage) -> str:
         """An earlier stage's result or any stored image (COPY --from, RUN --mount from=)."""

@@ -46,10 +46,12 @@ def _ensure_image(ctx, image: str) -> None:
     except PalletError:
         shown = image
     ctx.err(f"Unable to find image '{shown}' locally")
-    pull = getattr(ctx.engine, "pull_image", None)
-    if pull is None:
-        raise NotFound(f"No such image: {shown} (no registry support yet: import or load it first)")
-    pull(image, ctx)
+    from .registry import pull_for_run
+    try:
+        image = str(parse(image).tagged())  # Docker pulls "x:latest", without "Using default tag"
+    except PalletError:
+        pass
+    pull_for_run(ctx, image)
 
 
 def container_create(ctx, o, args) -> int:

@@ -159,10 +159,8 @@ def create_request(o, args: list[str]):
     from ..opts.units import parse_bytes
     from ..services.container_types import CreateRequest
     image, cmd = args[0], args[1:]
-    network = o.network or "none"
-    if network not in ("none", "host"):
-        raise InvalidArgument(f'network {network} not found (pallet supports "none" and "host" so far; '
-                              "bridge networks come with the networking work)")
+    from .networks import network_options, publish
+    network = o.network or "bridge"
     entrypoint = None
     if o.entrypoint is not None:
         entrypoint = [o.entrypoint] if o.entrypoint else []
@@ -179,10 +177,10 @@ def create_request(o, args: list[str]):
         read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
         cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=o.security_opt, log_opts=log_opts,
-        restart=_restart(o.restart), ports=list(o.publish), publish_all=o.publish_all,
+        restart=_restart(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
         pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime),
-        extra={"health": _health(o), "volumes_from": o.volumes_from},
+        extra={"health": _health(o), "volumes_from": o.volumes_from, "network": network_options(o)},
     )

@@ -1,15 +1,21 @@
 """The seam between a container's lifecycle and its networking.
 
-`attach` runs on every start, before the bundle is written; it returns what the
-runtime spec needs (a network namespace path, or host networking) and records
-the container's network settings. `detach` runs on every stop/cleanup and must
-be idempotent (it also runs after a kill -9 or a crash of pallet).
-Modes: "none" (a private namespace with loopback only; runc makes it),
-"host" (no namespace). Bridge networks plug in here (pallet.network).
+`on_create` validates the network options of a create request and records them
+(HostConfig.PortBindings/PublishAllPorts/Dns/ExtraHosts, the private `_networks`:
+network name -> {aliases, ip}). `attach` runs on every start, before the bundle
+is written; it returns what the runtime spec needs (a network namespace path, or
+host networking), the /etc files' contents, and records NetworkSettings.
+`detach` runs on every stop/cleanup and is idempotent (it also runs after a
+kill -9 or a crash of pallet): one stat when there is nothing to undo.
+Modes: "bridge" and user-defined networks (pallet.network), "none" (loopback
+only; runc makes the namespace), "host" (no namespace), "container:NAME"
+(joins that container's namespace).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..errors import Conflict, InvalidArgument, NotFound
 
 
 @dataclass
@@ -17,14 +23,152 @@ class NetworkAttachment:
     host_network: bool = False
     net_ns_path: str | None = None          # a namespace prepared beforehand, joined by runc
     settings: dict | None = None            # NetworkSettings for inspect/ps
+    etc_args: dict = field(default_factory=dict)   # hostfiles.write_etc_files keyword arguments
+
+
+def service(engine):
+    from .networks import NetworkService
+    cache = engine.__dict__.setdefault("_pallet_networks", {})
+    if "svc" not in cache:
+        cache["svc"] = NetworkService(engine)
+    return cache["svc"]
+
+
+def networks_of(record: dict) -> dict:
+    """network name -> endpoint options, for bridge-type modes; {} otherwise."""
+    if "_networks" in record:
+        return record["_networks"]
+    mode = record["HostConfig"].get("NetworkMode") or "none"
+    return {} if mode in ("none", "host") or mode.startswith("container:") else {mode: {}}
+
+
+def set_networks(record: dict, nets: dict) -> None:
+    record["_networks"] = nets
+
+
+def check_endpoint_options(net: dict, aliases: list[str], ip: str | None) -> dict:
+    user_defined = net["Name"] not in ("bridge", "host", "none")
+    if ip and not user_defined:
+        raise InvalidArgument("user specified IP address is supported on user defined networks only")
+    if aliases and not user_defined:
+        raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+    if ip:
+        from ..network.model import pick_ip, subnet_of
+        subnet, gateway = subnet_of(net)
+        pick_ip(subnet, gateway, set(), ip)  # validates: inside the subnet, not the gateway
+    return {"aliases": aliases, "ip": ip}
+
+
+def on_create(svc, record: dict, req) -> None:
+    """Validate and record a create request's network options (nothing is set up yet)."""
+    opts = req.extra.get("network") or {}
+    host = record["HostConfig"]
+    mode = req.network or "bridge"
+    mode = "bridge" if mode == "default" else mode
+    host["NetworkMode"] = mode
+    if mode.startswith("container:"):
+        svc.resolve(mode.split(":", 1)[1])
+    elif mode not in ("none", "host"):
+        net = service(svc.engine).get(mode)
+        record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
+                                                                   opts.get("ip"))}
+        host["NetworkMode"] = net["Name"]
+    bindings: dict = {}
+    for b in req.ports:
+        bindings.setdefault(b.key, []).append({"HostIp": b.host_ip, "HostPort": b.host_port})
+    if bindings or req.publish_all:
+        if mode in ("host", "none") or mode.startswith("container:"):
+            bindings = {}  # Docker ignores published ports outside a bridge network
+    host["PortBindings"] = bindings
+    host["PublishAllPorts"] = bool(req.publish_all)
+    host["Dns"] = list(opts.get("dns") or [])
+    host["ExtraHosts"] = list(opts.get("extra_hosts") or []) or None
+    exposed = dict(record["Config"].get("ExposedPorts") or {})
+    exposed.update({key: {} for key in bindings})
+    record["Config"]["ExposedPorts"] = exposed or None
 
 
 def attach(svc, record: dict) -> NetworkAttachment:
-    mode = record["HostConfig"].get("NetworkMode") or "none"
+    host = record["HostConfig"]
+    mode = host.get("NetworkMode") or "none"
+    etc = {"dns": host.get("Dns") or [], "extra_hosts": _extra_hosts(host, None)}
     if mode == "host":
-        return NetworkAttachment(host_network=True)
-    return NetworkAttachment()
+        return NetworkAttachment(host_network=True, etc_args=etc)
+    if mode.startswith("container:"):
+        return NetworkAttachment(net_ns_path=_joined_ns(svc, mode.split(":", 1)[1]), etc_args=etc)
+    nets = networks_of(record)
+    if not nets:
+        return NetworkAttachment(etc_args=etc)
+    netsvc = service(svc.engine)
+    pairs = [(netsvc.get(name), opts) for name, opts in nets.items()]
+    from ..network import ports
+    specs = ports.wanted(host, record["Config"].get("ExposedPorts"))
+    sb = netsvc.sandboxes.create(record["Id"], record["Name"].lstrip("/"), pairs, specs)
+    settings = _settings(sb, record)
+    svc.store.update(record["Id"], lambda r: r.__setitem__("NetworkSettings", settings))
+    primary = sb["endpoints"][0]
+    dns = host.get("Dns") or []
+    if primary["dns"]:
+        dns = [primary["gateway"], *dns]
+    return NetworkAttachment(net_ns_path=f"/run/netns/{sb['netns']}", settings=settings, etc_args={
+        "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"])})
+
+
+def _joined_ns(svc, ref: str) -> str:
+    other = svc.get(ref)
+    if not other["State"]["Running"]:
+        raise Conflict(f"cannot join network of a non running container: {other['Id']}")
+    return f"/proc/{other['State']['Pid']}/ns/net"
+
+
+def _extra_hosts(host: dict, gateway: str | None) -> list[tuple[str, str]]:
+    out = []
+    for item in host.get("ExtraHosts") or []:
+        name, _, addr = item.partition(":")
+        if addr == "host-gateway":
+            if gateway is None:
+                continue
+            addr = gateway
+        out.append((name, addr))
+    return out
+
+
+def _settings(sb: dict, record: dict) -> dict:
+    from ..network.sandbox import endpoint_settings
+    eps = {ep["network"]: endpoint_settings(ep, sb["name"]) for ep in sb["endpoints"]}
+    primary = next(iter(eps.values()))
+    port_map: dict = {k: None for k in record["Config"].get("ExposedPorts") or {}}
+    for p in sb["ports"]:
+        port_map.setdefault(f"{p['container_port']}/{p['proto']}", None)
+        port_map[f"{p['container_port']}/{p['proto']}"] = (port_map[f"{p['container_port']}/{p['proto']}"]
+                                                            or []) + [{"HostIp": p["host_ip"],
+                                                                       "HostPort": str(p["host_port"])}]
+    return {"Bridge": "", "SandboxID": sb["sandbox_id"], "SandboxKey": f"/run/netns/{sb['netns']}",
+            "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Ports": port_map, "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"], "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "IPAddress": primary["IPAddress"], "IPPrefixLen": primary["IPPrefixLen"],
+            "IPv6Gateway": "", "MacAddress": primary["MacAddress"], "Networks": eps}
 
 
 def detach(svc, cid: str) -> None:
-    return None
+    from ..network.state import NetworkState
+    state = NetworkState(svc.paths.root, svc.paths.runroot)
+    if not state.endpoint_file(cid).exists():
+        return
+    service(svc.engine).sandboxes.teardown(cid)
+    try:
+        svc.store.update(cid, _stopped_settings)
+    except NotFound:
+        pass
+
+
+def _stopped_settings(record: dict) -> None:
+    """Docker keeps a stopped container's networks but no addresses or ports."""
+    ns = record.get("NetworkSettings")
+    if not ns:
+        return
+    ns.update(SandboxID="", SandboxKey="", Ports={}, EndpointID="", Gateway="", IPAddress="",
+              IPPrefixLen=0, MacAddress="")
+    for ep in (ns.get("Networks") or {}).values():
+        ep.update(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="")

@@ -140,7 +140,7 @@ def top(svc, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
     lines = done.stdout.splitlines()
     titles = lines[0].split() if lines else []
     if "PID" not in titles:
-        raise PalletError(f"Couldn't find PID field in ps output")
+        raise PalletError("Couldn't find PID field in ps output")
     at = titles.index("PID")
     rows = []
     for line in lines[1:]:

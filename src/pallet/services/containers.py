@@ -96,6 +96,7 @@ class ContainerService:
         record = build_record(cid, name, image_id, req, image_config, self)
         _volumes().on_create(self, record, req, image_config)  # -v NAME, image VOLUMEs, --volumes-from
         _ops().on_create(record, req, image_config)  # limits, ulimits, healthcheck
+        _network().on_create(self, record, req)  # --network, -p/-P, --dns, --add-host
         self._prepare_storage(cid, image_id)
         try:
             self.store.insert(record)
@@ -425,6 +426,11 @@ class ContainerService:
     def inspect(self, ref: str) -> dict:
         from ..dockerjson.container import inspect_container
         return inspect_container(self, self.get(ref))
+
+
+def _network():
+    from . import container_network
+    return container_network
 
 
 def _ops():

@@ -1,0 +1,104 @@
+"""The executors: `ip -batch`, `nft -f`, the FORWARD accept rule, sysctls.
+
+Each call is one exec of a standard tool with a script made by pallet.network.plan.
+Failures become pallet errors with the tool's own message. Teardown runs with
+`ip -force` (it goes on past objects already gone), so it is idempotent.
+"""
+from __future__ import annotations
+
+import subprocess
+
+from ..errors import PalletError
+
+FORWARD_CHAIN = "PALLET-FORWARD"
+
+
+def ip_batch(script: str, netns: str | None = None, force: bool = False) -> None:
+    if not script.strip():
+        return
+    argv = ["ip"] + (["-n", netns] if netns else []) + (["-force"] if force else []) + ["-batch", "-"]
+    _run(argv, script, quiet=force)
+
+
+def nft(script: str) -> None:
+    _run(["nft", "-f", "-"], script)
+
+
+def _run(argv: list[str], script: str, quiet: bool = False) -> None:
+    try:
+        p = subprocess.run(argv, input=script.encode(), capture_output=True)
+    except FileNotFoundError as exc:
+        raise PalletError(f"{argv[0]} not found: install iproute2 and nftables") from exc
+    if p.returncode != 0 and not quiet:
+        msg = p.stderr.decode(errors="replace").strip().splitlines()
+        raise PalletError(f"{argv[0]} failed: {msg[0] if msg else p.returncode}")
+
+
+def enable_bridge(bridge: str) -> None:
+    """127.0.0.1:PORT DNATed to a container leaves through the bridge: allow loopback sources."""
+    _sysctl(f"net/ipv4/conf/{bridge}/route_localnet", "1")
+    _sysctl("net/ipv4/ip_forward", "1")
+
+
+def _sysctl(key: str, value: str) -> None:
+    path = f"/proc/sys/{key}"
+    try:
+        with open(path) as f:
+            if f.read().strip() == value:
+                return
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError as exc:
+        raise PalletError(f"cannot set {key.replace('/', '.')}: {exc.strerror}") from exc
+
+
+def ensure_forward_accept() -> None:
+    """An accept rule in its own chain, jumped to from FORWARD.
+
+    dockerd sets the FORWARD policy to DROP; an nft accept in pallet's own table
+    cannot override a drop in iptables' table, so pallet keeps one jump in the
+    iptables FORWARD chain (never touching Docker's chains or rules).
+    """
+    check = subprocess.run(["iptables", "-w", "-C", "FORWARD", "-j", FORWARD_CHAIN], capture_output=True)
+    if check.returncode == 0:
+        return
+    rules = (f"*filter\n:{FORWARD_CHAIN} - [0:0]\n"
+             f"-A {FORWARD_CHAIN} -i pallet+ -j ACCEPT\n"
+             f"-A {FORWARD_CHAIN} -o pallet+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT\n"
+             f"-I FORWARD 1 -j {FORWARD_CHAIN}\nCOMMIT\n")
+    _run(["iptables-restore", "-w", "--noflush"], rules)
+
+
+def remove_forward_accept() -> None:
+    for argv in (["-D", "FORWARD", "-j", FORWARD_CHAIN], ["-F", FORWARD_CHAIN], ["-X", FORWARD_CHAIN]):
+        subprocess.run(["iptables", "-w", *argv], capture_output=True)
+
+
+def pallet_tables() -> list[str]:
+    p = subprocess.run(["nft", "list", "tables", "ip"], capture_output=True, text=True)
+    return [ln.split()[-1] for ln in p.stdout.splitlines() if ln.split()[-1:] and
+            ln.split()[-1].startswith("pallet")]
+
+
+def bridge_exists(bridge: str) -> bool:
+    import os
+    return os.path.exists(f"/sys/class/net/{bridge}")
+
+
+def host_routes() -> list[str]:
+    """IPv4 destinations routed on the host (subnets a new network must not overlap)."""
+    import ipaddress
+    import socket
+    import struct
+    out = []
+    try:
+        with open("/proc/net/route") as f:
+            rows = f.read().splitlines()[1:]
+    except OSError:
+        return out
+    for row in rows:
+        fields = row.split()
+        dest, mask = (socket.inet_ntoa(struct.pack("<L", int(x, 16))) for x in (fields[1], fields[7]))
+        if mask != "0.0.0.0":
+            out.append(str(ipaddress.ip_network(f"{dest}/{mask}", strict=False)))
+    return out

@@ -1,0 +1,104 @@
+"""Describe, don't do: a sandbox's kernel objects as `ip -batch` scripts and the
+store's whole nft table as one `nft -f` script (pure; no I/O).
+
+A sandbox is one container's network namespace with its endpoints (one veth
+per network, into that network's bridge) and its published ports. The nft
+table is regenerated from every live sandbox and applied in one transaction
+(delete + add), so it always matches the endpoint files, and a re-apply
+after a crash reconciles it.
+
+Table layout (per store): `ports` holds one DNAT rule per published port and is
+jumped to for local destinations from PREROUTING (other hosts, containers) and
+OUTPUT (the host itself, 127.0.0.1 too: the bridge has route_localnet=1);
+POSTROUTING masquerades outbound traffic of non-internal networks and DNATed
+traffic from loopback or a container (so replies come back through conntrack);
+FORWARD drops traffic between different networks and out of internal ones,
+except connections to a published port.
+"""
+from __future__ import annotations
+
+
+def host_setup(sandbox: dict, endpoints: list[dict], new_bridges: list[dict], create_ns: bool) -> str:
+    lines = [f"netns add {sandbox['netns']}"] if create_ns else []
+    for br in new_bridges:
+        lines += [f"link add {br['bridge']} type bridge", f"addr add {br['gateway']}/{br['prefix']} "
+                  f"dev {br['bridge']}", f"link set {br['bridge']} up"]
+    for ep in endpoints:
+        lines += [f"link add {ep['veth']} type veth peer name {ep['ifname']} netns {sandbox['netns']}",
+                  f"link set {ep['veth']} master {ep['bridge']}", f"link set {ep['veth']} up"]
+    return "\n".join(lines) + "\n"
+
+
+def ns_setup(endpoints: list[dict], loopback: bool, default_route: dict | None) -> str:
+    lines = ["link set lo up"] if loopback else []
+    for ep in endpoints:
+        lines += [f"link set {ep['ifname']} address {ep['mac']}",
+                  f"addr add {ep['ip']}/{ep['prefix']} dev {ep['ifname']}", f"link set {ep['ifname']} up"]
+    if default_route:
+        lines.append(f"route add default via {default_route['gateway']} dev {default_route['ifname']}")
+    return "\n".join(lines) + "\n"
+
+
+def host_teardown(endpoints: list[dict], netns: str | None, dead_bridges: list[str]) -> str:
+    lines = [f"link del {ep['veth']}" for ep in endpoints]
+    if netns:
+        lines.append(f"netns del {netns}")
+    lines += [f"link del {br}" for br in dead_bridges]
+    return "\n".join(lines) + "\n"
+
+
+def default_route(endpoints: list[dict]) -> dict | None:
+    """The first endpoint on a network that reaches outside carries the default route."""
+    return next((ep for ep in endpoints if not ep.get("internal")), None)
+
+
+def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
+    """The store's nft table for `networks` (active bridges) and `ports` (published ports)."""
+    head = f"table ip {table}\ndelete table ip {table}\n"
+    if not networks:
+        return head
+    subnets = ", ".join(n["subnet"] for n in networks)
+    post = ["ct status dnat ip saddr 127.0.0.0/8 masquerade",
+            f"ct status dnat ip saddr {{ {subnets} }} masquerade"]
+    post += [f"ip saddr {n['subnet']} oifname != \"{n['bridge']}\" masquerade"
+             for n in networks if not n["internal"]]
+    fwd = ["ct status dnat accept"]
+    for n in networks:
+        if n["internal"]:
+            fwd += [f"iifname \"{n['bridge']}\" oifname != \"{n['bridge']}\" drop",
+                    f"oifname \"{n['bridge']}\" iifname != \"{n['bridge']}\" drop"]
+        for other in networks:
+            if other is not n:
+                fwd.append(f"iifname \"{n['bridge']}\" oifname \"{other['bridge']}\" drop")
+    return head + f"""table ip {table} {{
+  chain ports {{
+{_indent(_port_rule(p) for p in ports)}
+  }}
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local jump ports
+  }}
+  chain output {{
+    type nat hook output priority -100; policy accept;
+    fib daddr type local jump ports
+  }}
+  chain postrouting {{
+    type nat hook postrouting priority srcnat; policy accept;
+{_indent(post)}
+  }}
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+{_indent(fwd)}
+  }}
+}}
+"""
+
+
+def _port_rule(p: dict) -> str:
+    match = "" if p["host_ip"] in ("", "0.0.0.0") else f"ip daddr {p['host_ip']} "
+    return (f"{match}{p['proto']} dport {p['host_port']} dnat to {p['ip']}:{p['container_port']}"
+            f" comment \"{p['cid'][:12]}\"")
+
+
+def _indent(lines) -> str:
+    return "\n".join("    " + line for line in lines)

@@ -1,0 +1,247 @@
+"""A container's files: `diff`, `commit`, `export` and `cp` (both ways).
+
+Owns: access to a container's merged tree (the live overlay mount while it
+runs; a temporary mount, under the container lock, while it is stopped), with
+its volumes and binds seen where the container sees them; Docker's `cp` path
+rules (trailing `/.`, destination directory vs file, `-` for a tar stream);
+and commit (the writable layer as a new top layer, deletions as whiteouts,
+`-c` changes applied, the container paused meanwhile and otherwise untouched).
+
+Invariants: every container path is resolved by pallet.services.container_fs_scope
+(never by the host's resolution), and every write into a container or into a
+host destination goes through pallet.services.container_fs_tar's fd-relative
+extractor, so no symlink in the container reaches the host and nothing is
+written outside the destination. `diff` and `commit` never modify the upper dir.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..errors import Conflict, InvalidArgument, NotFound
+from .container_fs_scope import Scope, split_path
+from .container_fs_tar import extract, piped, write_tar
+
+# Mount points the runtime makes in the writable layer when the image lacks them
+# (Docker keeps these in an init layer, so its diff never shows them).
+RUNTIME_ARTIFACTS = ("etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sys", "dev",
+                     "etc/mtab", ".dockerenv")
+
+
+class ContainerFS:
+    def __init__(self, engine):
+        self.engine = engine
+        self.containers = engine.containers
+
+    # ---- tree access ----
+    @contextmanager
+    def tree(self, ref: str, mounts: bool = True) -> Iterator[tuple[dict, Scope]]:
+        """The container's record and its merged tree (volumes/binds included if `mounts`)."""
+        from ..snapshot import overlay
+        svc = self.containers
+        cid = svc.resolve(ref)
+        rootfs = svc.rootfs(cid)
+        record = svc.get(cid)
+        if record["State"]["Running"] and overlay.is_mounted(rootfs):
+            yield record, _scope(rootfs, record, mounts)
+            return
+        with svc._locked(cid):  # a start waits until the temporary mount is gone
+            record = svc.get(cid)
+            layers = self.engine.images.layer_dirs(record["Image"])
+            overlay.mount(overlay.describe(self.engine.paths.container(cid), layers,
+                                           self.engine.paths.layers), rootfs)
+            try:
+                yield record, _scope(rootfs, record, mounts)
+            finally:
+                overlay.unmount(rootfs)
+
+    # ---- diff ----
+    def diff(self, ref: str) -> list[tuple[str, str]]:
+        """`docker diff`: (kind, path) with kind A, C or D, sorted by path."""
+        from ..archive.changes import changes
+        cid = self.containers.resolve(ref)
+        record = self.containers.get(cid)
+        upper = self.engine.paths.container(cid) / "upper"
+        lowers = list(reversed(self.engine.images.layer_dirs(record["Image"])))
+        found = [(c.kind, c.path) for c in changes(upper, lowers)]
+        return _without_artifacts(found, upper)
+
+    # ---- export ----
+    def export(self, ref: str, out: BinaryIO) -> None:
+        """The flattened root filesystem as a tar (volumes excluded, as Docker's export)."""
+        with self.tree(ref, mounts=False) as (_record, scope):
+            write_tar(scope, (), "", out)
+
+    # ---- commit ----
+    def commit(self, ref: str, repository: str | None = None, author: str = "", message: str = "",
+               changes: list[str] = (), pause: bool = True) -> str:
+        from .container_commit import commit
+        return commit(self, ref, repository, author, message, list(changes), pause)
+
+    # ---- cp: container -> host ----
+    def archive(self, ref: str, src: str, out: BinaryIO, follow: bool = False) -> None:
+        """`cp CONTAINER:SRC -`: the source as a tar named by its base name."""
+        with self.tree(ref) as (record, scope):
+            parts, _st = _source(scope, src, follow, ref)
+            write_tar(scope, parts, _base(src, parts, follow) or ".", out)
+
+    def copy_out(self, ref: str, src: str, dest: str, archive: bool = False,
+                 follow: bool = False) -> None:
+        owner = None if archive else (os.geteuid(), os.getegid())
+        with self.tree(ref) as (record, scope):
+            parts, st = _source(scope, src, follow, ref)
+            is_dir = stat.S_ISDIR(st.st_mode)
+            parent, name = _host_target(dest, is_dir, _contents(src, is_dir), _base(src, parts, follow))
+            fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                with piped(lambda out: write_tar(scope, parts, name, out)) as reader:
+                    extract(reader, fd, owner)
+            finally:
+                os.close(fd)
+
+    # ---- cp: host -> container ----
+    def copy_in(self, ref: str, src: str, dest: str, archive: bool = False,
+                follow: bool = False) -> None:
+        src_abs = os.path.realpath(src) if follow else os.path.abspath(src)
+        try:
+            st = os.lstat(src_abs)
+        except FileNotFoundError:
+            raise NotFound(f"lstat {src_abs}: no such file or directory") from None
+        is_dir = stat.S_ISDIR(st.st_mode)
+        host = Scope(Path(os.path.dirname(src_abs) or "/"))
+        host_parts = (os.path.basename(src_abs),) if os.path.basename(src_abs) else ()
+        base = os.path.basename(src_abs)
+        with self.tree(ref) as (record, scope):
+            parent, name = _container_target(scope, record, dest, is_dir, _contents(src, is_dir), base)
+            fd = scope.open_dir(parent)
+            try:
+                with piped(lambda out: write_tar(host, host_parts, name, out)) as reader:
+                    extract(reader, fd, None if archive else (0, 0))
+            finally:
+                os.close(fd)
+
+    def extract_into(self, ref: str, stream: BinaryIO, dest: str, archive: bool = False) -> None:
+        """`cp - CONTAINER:DEST`: a tar stream unpacked into an existing directory."""
+        with self.tree(ref) as (record, scope):
+            try:
+                parts = scope.resolve(dest)
+                st = scope.lstat(parts)
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISDIR(st.st_mode):
+                raise InvalidArgument(f'destination "{ref}:{dest}" must be a directory')
+            _check_writable(scope, record, parts)
+            fd = scope.open_dir(parts)
+            try:
+                extract(stream, fd, None if archive else (0, 0))
+            finally:
+                os.close(fd)
+
+
+def _scope(rootfs: Path, record: dict, mounts: bool) -> Scope:
+    table = {}
+    for m in record.get("Mounts") or [] if mounts else []:
+        if m.get("Type") in ("volume", "bind") and m.get("Source"):
+            table[tuple(split_path(m["Destination"]))] = (Path(m["Source"]), not m.get("RW", True))
+    return Scope(rootfs, table)
+
+
+def _source(scope: Scope, src: str, follow: bool, ref: str) -> tuple[tuple[str, ...], os.stat_result]:
+    missing = NotFound(f"Could not find the file {src} in container {ref}")
+    try:
+        parts = scope.resolve(src, follow_last=follow)
+        st = scope.lstat(parts)
+    except (FileNotFoundError, NotADirectoryError):
+        raise missing from None
+    if st is None:
+        raise missing
+    return parts, st
+
+
+def _contents(src: str, is_dir: bool) -> bool:
+    """Docker's `SRC/.`: copy what is in the directory, not the directory itself."""
+    return is_dir and (src.endswith("/.") or src == ".")
+
+
+def _base(src: str, parts: tuple[str, ...], follow: bool) -> str:
+    words = split_path(src)
+    if follow or not words or words[-1] == "..":
+        return parts[-1] if parts else ""
+    return words[-1]
+
+
+def _host_target(dest: str, is_dir: bool, contents: bool, base: str) -> tuple[str, str]:
+    """(existing host directory, name to create there); "" means the source's contents."""
+    if os.path.isdir(dest):
+        return dest, "" if contents or not base else base
+    if dest.endswith("/"):
+        if os.path.exists(dest.rstrip("/")):
+            raise InvalidArgument(f'destination "{dest}" must be a directory')
+        raise NotFound(f'destination directory "{dest}" must exist')
+    if is_dir and os.path.lexists(dest):
+        raise InvalidArgument(f'cannot copy directory "{dest}": destination exists and is not a directory')
+    parent = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(parent):
+        raise NotFound(f"no such directory: {parent}")
+    return parent, os.path.basename(os.path.abspath(dest))
+
+
+def _container_target(scope: Scope, record: dict, dest: str, is_dir: bool, contents: bool,
+                      base: str) -> tuple[tuple[str, ...], str]:
+    try:
+        parts = scope.resolve(dest)
+        st = scope.lstat(parts)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound(f"no such directory: {dest} in container {record['Name'].lstrip('/')}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        _check_writable(scope, record, parts)
+        return parts, "" if contents or not base else base
+    if dest.endswith("/"):
+        raise NotFound(f'destination directory "{dest}" must exist')
+    if st is not None and is_dir:
+        raise InvalidArgument(f'cannot copy directory "{dest}": destination exists and is not a directory')
+    if not parts:
+        raise InvalidArgument(f'destination "{dest}" must be a directory')
+    parent = scope.lstat(parts[:-1])
+    if parent is None or not stat.S_ISDIR(parent.st_mode):
+        raise NotFound(f"no such directory: /{'/'.join(parts[:-1])}")
+    _check_writable(scope, record, parts)
+    return parts[:-1], parts[-1]
+
+
+def _check_writable(scope: Scope, record: dict, parts: tuple[str, ...]) -> None:
+    mount = scope.mount_of(parts)
+    if mount is not None:
+        if mount[2]:
+            raise Conflict("mounted volume is marked read-only")
+    elif record["HostConfig"].get("ReadonlyRootfs"):
+        raise Conflict("container rootfs is marked read-only")
+
+
+def _without_artifacts(found: list[tuple[str, str]], upper: Path) -> list[tuple[str, str]]:
+    """Drop the runtime's own mount points, and directories changed only by them."""
+    dropped = set()
+    for kind, path in found:
+        rel = path.lstrip("/")
+        if kind == "A" and rel in RUNTIME_ARTIFACTS and _empty(upper / rel):
+            dropped.add(path)
+    if not dropped:
+        return found
+    kept = [(k, p) for k, p in found if p not in dropped]
+    paths = {p for _k, p in kept}
+
+    def only_artifacts(path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return (any(d.startswith(prefix) for d in dropped)
+                and not any(p.startswith(prefix) for p in paths))
+    return [(k, p) for k, p in kept if not (k == "C" and only_artifacts(p))]
+
+
+def _empty(path: Path) -> bool:
+    st = os.lstat(path)
+    if stat.S_ISDIR(st.st_mode):
+        return not os.listdir(path)
+    return stat.S_ISREG(st.st_mode) and st.st_size == 0

@@ -1,0 +1,231 @@
+"""A container's files as Docker users know them: diff, commit, cp (both ways, safely), export."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(pallet):
+    """Every test ends with its containers removed, no mounts and no monitors left behind."""
+    yield
+    p = pallet
+    ids = p("ps", "-aq", "--no-trunc").lines
+    if ids:
+        p("rm", "-f", *ids)
+    p("volume", "prune", "-a", "-f")
+    with open("/proc/self/mountinfo") as f:
+        leaked = [line.split()[4] for line in f if str(p.root) in line or str(p.runroot) in line]
+    assert leaked == [], f"mounts left behind: {leaked}"
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", f"conmon.*{p.runroot}"], capture_output=True).stdout:
+        assert time.monotonic() < deadline, "conmon processes left behind"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def changed(pallet, busybox) -> str:
+    """A stopped container that added, changed and deleted files (and replaced a directory)."""
+    pallet.ok("run", "--name", "changed", "busybox", "sh", "-c",
+              "echo new > /tmp/added; echo more >> /etc/group; rm /bin/ls; "
+              "rm -rf /home; mkdir /home; echo h > /home/only; mkdir -p /d/e; echo f > /d/e/f; "
+              "ln -s /etc /d/link; rm -rf /var; mkdir /var; echo v > /var/only")
+    return "changed"
+
+
+def _tar(entries: dict[str, bytes | str]) -> bytes:
+    """A tar of regular files (bytes) and symlinks (str targets)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, value in entries.items():
+            info = tarfile.TarInfo(name)
+            if isinstance(value, str):
+                info.type, info.linkname = tarfile.SYMTYPE, value
+                tar.addfile(info)
+            else:
+                info.size = len(value)
+                tar.addfile(info, io.BytesIO(value))
+    return buf.getvalue()
+
+
+# ---- diff ----
+
+def test_diff_lists_added_changed_and_deleted_paths(pallet, changed):
+    lines = pallet.ok("diff", changed).lines
+    # /var was removed and made again: an opaque directory, its old children deleted
+    assert lines == ["C /bin", "D /bin/ls", "A /d", "A /d/e", "A /d/e/f", "A /d/link", "C /etc",
+                     "C /etc/group", "C /home", "A /home/only", "C /tmp", "A /tmp/added",
+                     "C /var", "A /var/only", "D /var/www"]
+
+
+def test_diff_of_a_fresh_container_is_empty(pallet, busybox):
+    pallet.ok("run", "--name", "fresh", "busybox", "true")
+    assert pallet.ok("diff", "fresh").out == ""
+
+
+def test_diff_unknown_container_exits_1(pallet):
+    r = pallet("diff", "nosuch")
+    assert r.code == 1 and r.err == "Error: No such container: nosuch\n"
+
+
+# ---- commit ----
+
+def test_commit_makes_an_image_of_the_writable_layer_with_whiteouts(pallet, changed):
+    before = pallet.ok("diff", changed).out
+    image_id = pallet.ok("commit", "-m", "snap", "-a", "me <me@x>", "-c", "ENV MODE=committed",
+                         "-c", 'CMD ["cat", "/tmp/added"]', changed, "snap:1").out.strip()
+    assert image_id.startswith("sha256:")
+    assert pallet.ok("run", "--rm", "snap:1").out == "new\n"
+    r = pallet("run", "--rm", "snap:1", "sh", "-c", "ls /bin/ls; ls /home /var; echo $MODE")
+    assert "No such file" in r.err and r.out == "/home:\nonly\n\n/var:\nonly\ncommitted\n"
+    assert pallet.ok("image", "inspect", "-f", "{{.Author}}", "snap:1").out == "me <me@x>\n"
+    history = pallet.ok("history", "--format", "{{.Comment}}", "snap:1").lines
+    assert history[0] == "snap"
+    assert pallet.ok("diff", changed).out == before  # the container is unchanged
+
+
+def test_commit_pauses_a_running_container_and_leaves_it_running(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "live", "busybox", "sh", "-c", "echo x > /x; sleep 30")
+    time.sleep(0.3)
+    pallet.ok("commit", "live", "live:snap")
+    state = json.loads(pallet.ok("inspect", "live").out)[0]["State"]
+    assert state["Running"] and not state["Paused"]
+    assert pallet.ok("run", "--rm", "live:snap", "cat", "/x").out == "x\n"
+
+
+def test_commit_unknown_container_exits_1(pallet, busybox):
+    r = pallet("commit", "nosuch", "x:1")
+    assert r.code == 1 and r.err == "Error: No such container: nosuch\n"
+    assert "x" not in pallet.ok("images", "--format", "{{.Repository}}").lines
+
+
+# ---- cp: container -> host ----
+
+def test_cp_from_container_follows_docker_path_rules(pallet, changed, tmp_path):
+    pallet.ok("cp", f"{changed}:/d", str(tmp_path))                 # into an existing dir
+    pallet.ok("cp", f"{changed}:/d", str(tmp_path / "renamed"))     # to a new name
+    pallet.ok("cp", f"{changed}:/d/.", str(tmp_path / "renamed"))   # contents into existing
+    pallet.ok("cp", f"{changed}:/tmp/added", str(tmp_path / "file"))
+    assert (tmp_path / "d/e/f").read_text() == "f\n"
+    assert os.readlink(tmp_path / "d/link") == "/etc"  # copied as a link, never followed
+    assert sorted(os.listdir(tmp_path / "renamed")) == ["e", "link"]
+    assert (tmp_path / "file").read_text() == "new\n"
+
+
+def test_cp_from_container_missing_path_exits_1(pallet, changed, tmp_path):
+    (tmp_path / "dest").mkdir()
+    r = pallet("cp", f"{changed}:/nosuch", str(tmp_path / "dest"))
+    assert r.code == 1 and r.err == f"Error: Could not find the file /nosuch in container {changed}\n"
+    assert os.listdir(tmp_path / "dest") == []
+
+
+def test_cp_to_stdout_streams_a_tar(pallet, changed):
+    r = pallet.ok("cp", f"{changed}:/d", "-")
+    with tarfile.open(fileobj=io.BytesIO(r.out_bytes)) as tar:
+        assert sorted(tar.getnames()) == ["d", "d/e", "d/e/f", "d/link"]
+
+
+def test_cp_follow_link_copies_the_target_inside_the_container(pallet, changed, tmp_path):
+    pallet.ok("cp", "-L", f"{changed}:/d/link", str(tmp_path / "etc"))
+    assert (tmp_path / "etc/passwd").read_text().startswith("root:")
+
+
+def test_cp_symlink_to_a_host_path_reads_the_container_not_the_host(pallet, busybox, tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("host only")
+    pallet.ok("run", "--name", "evil", "busybox", "ln", "-s", str(secret), "/leak")
+    r = pallet("cp", "evil:/leak/key", str(tmp_path / "got"))
+    assert r.code == 1 and "Could not find the file /leak/key" in r.err
+    r = pallet("cp", "-L", "evil:/leak", str(tmp_path / "got"))
+    assert r.code == 1
+    assert not (tmp_path / "got").exists()
+
+
+# ---- cp: host -> container ----
+
+def test_cp_into_container_file_dir_and_rename(pallet, busybox, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/a").write_text("A")
+    (tmp_path / "one").write_text("1")
+    os.chown(tmp_path / "one", 1234, 1234)
+    pallet.ok("create", "--name", "c", "busybox", "sh", "-c", "ls -n /tmp /tmp/src; cat /tmp/named")
+    pallet.ok("cp", str(tmp_path / "src"), "c:/tmp")
+    pallet.ok("cp", str(tmp_path / "one"), "c:/tmp/named")
+    pallet.ok("cp", "-a", str(tmp_path / "one"), "c:/tmp/")
+    out = pallet.ok("start", "-a", "c").out
+    assert " 0        0 " in out.split("named")[0].splitlines()[-1]  # owned by the container's root
+    assert any(line.split()[2:4] == ["1234", "1234"] for line in out.splitlines() if line.endswith(" one"))
+    assert out.endswith("1")
+
+
+def test_cp_tar_from_stdin_into_a_running_container(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "live", "busybox", "sleep", "30")
+    pallet.ok("cp", "-", "live:/tmp", stdin=_tar({"x/y": b"streamed"}))
+    assert pallet.ok("exec", "live", "cat", "/tmp/x/y").out == "streamed"
+    r = pallet("cp", "-", "live:/etc/passwd", stdin=_tar({"z": b"z"}))
+    assert r.code == 1 and 'must be a directory' in r.err
+
+
+def test_cp_into_a_symlink_pointing_outside_stays_in_the_container(pallet, busybox, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    pallet.ok("run", "--name", "evil", "busybox", "sh", "-c",
+              f"ln -s {outside} /abs; ln -s ../../../../../../../..{outside} /rel; mkdir -p {outside}")
+    (tmp_path / "payload").write_text("pwn")
+    for target in ("/abs/pwn", "/rel/pwn"):
+        pallet.ok("cp", str(tmp_path / "payload"), f"evil:{target}")
+    assert os.listdir(outside) == []  # nothing written on the host
+    r = pallet.ok("cp", f"evil:{outside}/pwn", "-")  # the payload landed inside the container
+    assert tarfile.open(fileobj=io.BytesIO(r.out_bytes)).extractfile("pwn").read() == b"pwn"
+    r = pallet("cp", str(tmp_path / "payload"), "evil:/nosuchdir/x")
+    assert r.code == 1 and "no such directory" in r.err
+
+
+def test_cp_tar_with_a_symlink_then_a_file_through_it_cannot_escape(pallet, busybox, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    pallet.ok("create", "--name", "c", "busybox", "true")
+    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"link": str(outside), "link/pwn": b"x"}))
+    assert r.code == 1
+    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"../../../../escape": b"x"}))
+    assert r.code == 1 and "escapes" in r.err
+    assert os.listdir(outside) == []
+
+
+def test_cp_sees_volumes_where_the_container_does(pallet, busybox, tmp_path):
+    pallet.ok("create", "--name", "c", "-v", "data:/data", "busybox", "cat", "/data/f")
+    (tmp_path / "f").write_text("in the volume")
+    pallet.ok("cp", str(tmp_path / "f"), "c:/data/f")
+    assert pallet.ok("start", "-a", "c").out == "in the volume"
+
+
+def test_cp_into_read_only_volume_is_refused(pallet, busybox, tmp_path):
+    pallet.ok("create", "--name", "c", "-v", "data:/data:ro", "busybox", "true")
+    (tmp_path / "f").write_text("x")
+    r = pallet("cp", str(tmp_path / "f"), "c:/data/f")
+    assert r.code == 1 and "read-only" in r.err
+
+
+def test_cp_between_two_local_paths_is_an_error(pallet, tmp_path):
+    r = pallet("cp", str(tmp_path), str(tmp_path / "x"))
+    assert r.code == 1 and "must specify at least one container source" in r.err
+
+
+# ---- export ----
+
+def test_export_writes_the_flattened_root_filesystem(pallet, changed, tmp_path):
+    pallet.ok("export", "-o", str(tmp_path / "fs.tar"), changed)
+    with tarfile.open(tmp_path / "fs.tar") as tar:
+        names = set(tar.getnames())
+        assert {"tmp/added", "home/only", "bin/busybox", "d/link"} <= names
+        assert "bin/ls" not in names
+        assert tar.extractfile("tmp/added").read() == b"new\n"
+    r = pallet.ok("export", changed)
+    assert r.out_bytes == (tmp_path / "fs.tar").read_bytes() or len(r.out_bytes) > 1 << 20
