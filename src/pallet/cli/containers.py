@@ -9,6 +9,7 @@ import sys
 from ..errors import NotFound, PalletError
 from .flags import Command, F
 from .run_flags import RUN_FLAGS, create_request
+from .networks import container_port
 from . import render
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
@@ -309,6 +310,8 @@ COMMANDS = [
                 F("sig-proxy", kind="bool", default=True, help="Proxy all received signals to the process"),
                 F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
             ], 1, 1),
+    Command("container port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping "
+            "for the container", container_port, [], 1, 2),
     Command("container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
             "Display detailed information on one or more containers", container_inspect,
             [FORMAT, F("size", "s", help="Display total file sizes")], 1),

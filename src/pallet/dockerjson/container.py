@@ -74,12 +74,17 @@ def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> P
         "Command": command_text(record, trunc), "CreatedSince": ago(created, now),
         "RunningFor": ago(created, now),
         "CreatedAt": _go_time(created), "Status": status.status_text(record, now),
-        "State": status.docker_status(record), "Ports": "", "Names": record["Name"].lstrip("/"),
+        "State": status.docker_status(record), "Ports": _ports(record), "Names": record["Name"].lstrip("/"),
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()), "Mounts": ",".join(
             m.get("Name") or m["Source"] for m in record.get("Mounts") or []),
         "Networks": record["HostConfig"].get("NetworkMode", ""), "Size": "0B",
         "_labels": labels, "_created": created,
     })
+
+
+def _ports(record: dict) -> str:
+    from ..services.container_network import ports_text
+    return ports_text(record)
 
 
 def _go_time(ts: float) -> str:

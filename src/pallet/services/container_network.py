@@ -84,7 +84,7 @@ def on_create(svc, record: dict, req) -> None:
     host["Dns"] = list(opts.get("dns") or [])
     host["ExtraHosts"] = list(opts.get("extra_hosts") or []) or None
     exposed = dict(record["Config"].get("ExposedPorts") or {})
-    exposed.update({key: {} for key in bindings})
+    exposed.update({key: {} for key in [*bindings, *(opts.get("expose") or [])]})
     record["Config"]["ExposedPorts"] = exposed or None
 
 
@@ -172,3 +172,30 @@ def _stopped_settings(record: dict) -> None:
               IPPrefixLen=0, MacAddress="")
     for ep in (ns.get("Networks") or {}).values():
         ep.update(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="")
+
+
+def ports_text(record: dict) -> str:
+    """`ps` PORTS: "0.0.0.0:8080->80/tcp, 443/tcp", ranges grouped as Docker does."""
+    if not record["State"].get("Running"):
+        return ""
+    ports = (record.get("NetworkSettings") or {}).get("Ports") or {}
+    items = []
+    for key, binds in ports.items():
+        port, _, proto = key.partition("/")
+        for b in binds or [None]:
+            items.append((b["HostIp"] if b else "", int(b["HostPort"]) if b else 0, int(port), proto))
+    items.sort(key=lambda t: (t[3], t[0], t[2], t[1]))
+    groups: list[list] = []
+    for ip, hport, cport, proto in items:
+        last = groups[-1] if groups else None
+        if (last and last[0] == ip and last[4] == proto and last[3] + 1 == cport
+                and (hport == 0) == (last[2] == 0) and (not hport or last[2] + 1 == hport)):
+            last[2], last[3] = hport, cport
+        else:
+            groups.append([ip, hport, hport, cport, proto, cport])
+    out = []
+    for ip, h0, h1, c1, proto, c0 in groups:
+        ctr = f"{c0}-{c1}" if c1 != c0 else str(c0)
+        out.append(f"{ip}:{h0}-{h1}->{ctr}/{proto}" if h0 and h1 != h0 else
+                   f"{ip}:{h0}->{ctr}/{proto}" if h0 else f"{ctr}/{proto}")
+    return ", ".join(out)

@@ -1,0 +1,223 @@
+"""`pallet network ...` (create, ls, inspect, rm, prune, connect, disconnect), and the
+run/create network flags (-p/-P, --network-alias, --ip, --dns, --add-host, --expose).
+
+Thin: decode flags, call the NetworkService (pallet.services.networks), render.
+Module-level imports stay light: run_flags imports this module on every `run`.
+"""
+from __future__ import annotations
+
+from .flags import Command, F
+
+NETWORK_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
+                   "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
+
+
+# ---- run/create flags ----
+def publish(specs: list[str]) -> list:
+    from ..opts.ports import parse_publish
+    return [b for spec in specs for b in parse_publish(spec)]
+
+
+def network_options(o) -> dict:
+    from ..errors import UsageError
+    from ..opts.ports import parse_expose
+    for item in o.add_host:
+        name, sep, addr = item.partition(":")
+        if not sep or not name or not addr:
+            raise UsageError(f'invalid argument "{item}" for "--add-host" flag: bad format for add-host: "{item}"')
+    for server in o.dns:
+        _check_ip(server, f'invalid argument "{server}" for "--dns" flag: {server} is not an ip address')
+    if o.ip:
+        _check_ip(o.ip, f'invalid argument "{o.ip}" for "--ip" flag: invalid string being converted to '
+                        "IP address: " + o.ip)
+    return {"aliases": list(o.network_alias), "ip": o.ip or None, "dns": list(o.dns),
+            "extra_hosts": list(o.add_host), "expose": [k for e in o.expose for k in parse_expose(e)]}
+
+
+def _check_ip(text: str, message: str) -> None:
+    import ipaddress
+    from ..errors import UsageError
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise UsageError(message) from None
+
+
+# ---- network verbs ----
+def _svc(ctx):
+    from ..services.container_network import service
+    return service(ctx.engine)
+
+
+def network_create(ctx, o, args) -> int:
+    from ..errors import InvalidArgument
+    if len(o.subnet) > 1 or len(o.gateway) > 1:
+        raise InvalidArgument("multiple subnets are not supported yet")
+    labels = {}
+    for item in o.label:
+        k, _, v = item.partition("=")
+        labels[k] = v
+    ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (o.subnet or [None])[0], (o.gateway or [None])[0],
+                             o.internal, labels))
+    return 0
+
+
+def _row(net: dict) -> dict:
+    labels = ",".join(f"{k}={v}" for k, v in (net.get("Labels") or {}).items())
+    return {"ID": net["Id"][:12], "Name": net["Name"], "Driver": net["Driver"], "Scope": net["Scope"],
+            "IPv6": str(net["EnableIPv6"]).lower(), "Internal": str(net["Internal"]).lower(),
+            "Labels": labels, "CreatedAt": net["Created"], "_id": net["Id"], "_labels": net.get("Labels") or {}}
+
+
+def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
+    from ..network.model import PREDEFINED
+    checks = {
+        "name": lambda v: v in net["Name"], "id": lambda v: net["Id"].startswith(v),
+        "driver": lambda v: net["Driver"] == v,
+        "type": lambda v: (net["Name"] in PREDEFINED) == (v == "builtin"),
+        "label": lambda v: (lambda k, _, val: k in (net.get("Labels") or {}) and
+                            (not _ or net["Labels"][k] == val))(*v.partition("=")),
+    }
+    for key, values in filters.items():
+        check = checks.get(key)
+        if check and not any(check(v) for v in values):
+            return False
+    return True
+
+
+def network_ls(ctx, o, args) -> int:
+    from ..opts.filters import parse_filters
+    from . import render
+    filters = parse_filters(o.filter)
+    nets = sorted((n for n in _svc(ctx).list() if _matches(n, filters)), key=lambda n: n["Name"])
+    rows = [_row(n) for n in nets]
+    if o.no_trunc:
+        for r in rows:
+            r["ID"] = r["_id"]
+    if o.quiet:
+        ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
+        return 0
+    render.rows(ctx, rows, o.format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", NETWORK_HEADERS)
+    return 0
+
+
+def network_inspect(ctx, o, args) -> int:
+    from ..errors import PalletError
+    from . import render
+    docs, failed = [], False
+    for ref in args:
+        try:
+            docs.append(_svc(ctx).inspect(ref))
+        except PalletError as exc:
+            ctx.err(f"Error: {exc}")
+            failed = True
+    if docs or not failed:
+        render.inspect(ctx, docs, o.format)
+    return 1 if failed else 0
+
+
+def network_rm(ctx, o, args) -> int:
+    from ..errors import NotFound, PalletError
+    failed = False
+    for ref in args:
+        try:
+            _svc(ctx).remove(ref)
+        except NotFound:
+            if o.force:
+                continue
+            ctx.err(f"Error response from daemon: network {ref} not found")
+            failed = True
+            continue
+        except PalletError as exc:
+            ctx.err(f"Error response from daemon: {exc}")
+            failed = True
+            continue
+        ctx.out(ref)
+    return 1 if failed else 0
+
+
+def network_prune(ctx, o, args) -> int:
+    from . import render
+    from ..opts.filters import parse_filters
+    if not o.force and not render.confirm(ctx, "WARNING! This will remove all custom networks not used by "
+                                               "at least one container."):
+        return 0
+    labels = {}
+    for v in parse_filters(o.filter).get("label", []):
+        k, sep, val = v.partition("=")
+        labels[k] = val if sep else None
+    removed = _svc(ctx).prune(labels)
+    if removed:
+        ctx.out("Deleted Networks:")
+        for name in removed:
+            ctx.out(name)
+    return 0
+
+
+def network_connect(ctx, o, args) -> int:
+    _svc(ctx).connect(args[0], args[1], list(o.alias), o.ip or None)
+    return 0
+
+
+def network_disconnect(ctx, o, args) -> int:
+    _svc(ctx).disconnect(args[0], args[1], o.force)
+    return 0
+
+
+COMMANDS = [
+    Command("network create", "[OPTIONS] NETWORK", "Create a network", network_create, [
+        F("driver", "d", kind="str", default="bridge", help='Driver to manage the Network (default "bridge")'),
+        F("gateway", kind="list", help="IPv4 or IPv6 Gateway for the master subnet"),
+        F("internal", help="Restrict external access to the network"),
+        F("label", kind="list", help="Set metadata on a network"),
+        F("subnet", kind="list", help="Subnet in CIDR format that represents a network segment"),
+        F("attachable", help="Enable manual container attachment"),
+    ], 1, 1),
+    Command("network ls", "[OPTIONS]", "List networks", network_ls, [
+        F("filter", "f", kind="list", help='Provide filter values (e.g. "driver=bridge")'),
+        F("format", kind="str", help="Format output using a custom template"),
+        F("no-trunc", help="Do not truncate the output"),
+        F("quiet", "q", help="Only display network IDs"),
+    ], 0, 0, aliases=("network list",)),
+    Command("network inspect", "[OPTIONS] NETWORK [NETWORK...]",
+            "Display detailed information on one or more networks", network_inspect, [
+                F("format", "f", kind="str", help="Format output using a custom template"),
+                F("verbose", "v", help="Verbose output for diagnostics"),
+            ], 1),
+    Command("network rm", "NETWORK [NETWORK...]", "Remove one or more networks", network_rm, [
+        F("force", "f", help="Do not error if the network does not exist"),
+    ], 1, aliases=("network remove",)),
+    Command("network prune", "[OPTIONS]", "Remove all unused networks", network_prune, [
+        F("filter", kind="list", help='Provide filter values (e.g. "until=<timestamp>")'),
+        F("force", "f", help="Do not prompt for confirmation"),
+    ], 0, 0),
+    Command("network connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network",
+            network_connect, [
+                F("alias", kind="list", help="Add network-scoped alias for the container"),
+                F("ip", kind="str", help='IPv4 address (e.g., "172.30.100.104")'),
+            ], 2, 2),
+    Command("network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
+            network_disconnect, [F("force", "f", help="Force the container to disconnect from a network")], 2, 2),
+]
+
+
+# ---- `port` (registered in cli/containers.py as "container port") ----
+def container_port(ctx, o, args) -> int:
+    from ..errors import NotFound
+    rec = ctx.engine.containers.get(args[0])
+    ports = (rec.get("NetworkSettings") or {}).get("Ports") or {} if rec["State"]["Running"] else {}
+    if len(args) > 1:
+        port, _, proto = args[1].partition("/")
+        key = f"{port}/{proto or 'tcp'}"
+        binds = ports.get(key)
+        if not binds:
+            raise NotFound(f"No public port '{key}' published for {args[0]}")
+        ctx.stdout.write("".join(f"{b['HostIp']}:{b['HostPort']}\n" for b in binds))
+        return 0
+    def order(key):
+        port, _, proto = key.partition("/")
+        return (int(port), proto)
+    for key in sorted(ports, key=order):
+        for b in ports[key] or []:
+            ctx.out(f"{key} -> {b['HostIp']}:{b['HostPort']}")
+    return 0
