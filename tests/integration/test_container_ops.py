@@ -118,7 +118,7 @@ def test_top_of_a_stopped_container_fails(pallet, busybox):
 # ---- stats ----
 
 def test_stats_no_stream_reads_usage_from_the_cgroup(pallet, busybox):
-    busy = pallet.ok("run", "-d", "--name", "busy", "-m", "64m", "busybox", "sh", "-c",
+    busy = pallet.ok("run", "-d", "--name", "busy", "--network", "none", "-m", "64m", "busybox", "sh", "-c",
                      "dd if=/dev/zero of=/tmp/f bs=1M count=4 2>/dev/null; while :; do :; done").out.strip()
     pallet.ok("run", "-d", "--name", "quiet", "busybox", "sleep", "1000")
     pallet.ok("create", "--name", "never", "busybox", "true")

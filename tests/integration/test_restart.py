@@ -53,7 +53,7 @@ def test_on_failure_restarts_up_to_its_maximum_and_counts(pallet, busybox):
 
 def test_on_failure_leaves_a_clean_exit_alone_and_no_never_restarts(pallet, busybox):
     pallet.ok("run", "-d", "--name", "clean", "--restart", "on-failure", "busybox", "true")
-    pallet.ok("run", "-d", "--name", "plain", "busybox", "sh", "-c", "exit 1")
+    pallet.ok("run", "-d", "--network", "none", "--name", "plain", "busybox", "sh", "-c", "exit 1")
     time.sleep(1.0)
     for name in ("clean", "plain"):
         doc = _inspect(pallet, name)
@@ -82,9 +82,9 @@ def test_kill_restarts_an_unless_stopped_container(pallet, busybox):
 
 
 def test_restore_after_a_reboot_starts_always_and_unless_stopped_containers(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "always", "--restart", "always", "busybox", "sleep", "1000")
-    pallet.ok("run", "-d", "--name", "unless", "--restart", "unless-stopped", "busybox", "sleep", "1000")
-    pallet.ok("run", "-d", "--name", "stopped", "--restart", "unless-stopped", "busybox", "sleep", "1000")
+    pallet.ok("run", "-d", "--network", "none", "--name", "always", "--restart", "always", "busybox", "sleep", "1000")
+    pallet.ok("run", "-d", "--network", "none", "--name", "unless", "--restart", "unless-stopped", "busybox", "sleep", "1000")
+    pallet.ok("run", "-d", "--network", "none", "--name", "stopped", "--restart", "unless-stopped", "busybox", "sleep", "1000")
     pallet.ok("run", "-d", "--name", "plain", "busybox", "sleep", "1000")
     pallet.ok("stop", "-t", "0", "stopped")
     pids = [_inspect(pallet, n)["State"]["Pid"] for n in ("always", "unless", "plain")]
@@ -97,7 +97,9 @@ def test_restore_after_a_reboot_starts_always_and_unless_stopped_containers(pall
         if str(pallet.runroot) in line:
             subprocess.run(["umount", "-l", line.split()[4]])
     subprocess.run(["rm", "-rf", str(pallet.runroot)])
-    restored = pallet.ok("system", "restore").lines
+    r = pallet.ok("system", "restore")
+    restored = r.lines
+    assert r.err == ""
     running = {n: _inspect(pallet, n)["State"]["Running"] for n in ("always", "unless", "stopped", "plain")}
     assert running == {"always": True, "unless": True, "stopped": False, "plain": False}
     assert len(restored) == 2

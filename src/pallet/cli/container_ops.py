@@ -192,9 +192,14 @@ def container_healthcheck(ctx, o, args) -> int:
 
 def system_restore(ctx, o, args) -> int:
     from ..services.restart import restore
-    for cid in restore(ctx.engine.containers):
+    failed = []
+
+    def report(cid, exc):
+        ctx.err(f"Error: cannot restore {cid[:12]}: {exc}")
+        failed.append(cid)
+    for cid in restore(ctx.engine.containers, report):
         ctx.out(cid)
-    return 0
+    return 1 if failed else 0
 
 
 FILTER = F("filter", kind="list", help='Provide filter values (e.g. "until=<timestamp>")')

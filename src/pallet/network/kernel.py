@@ -14,10 +14,32 @@ FORWARD_CHAIN = "PALLET-FORWARD"
 
 
 def ip_batch(script: str, netns: str | None = None, force: bool = False) -> None:
+    """Run an `ip` script on the host, or inside the namespace bound at path `netns`."""
     if not script.strip():
         return
-    argv = ["ip"] + (["-n", netns] if netns else []) + (["-force"] if force else []) + ["-batch", "-"]
+    argv = (["nsenter", f"--net={netns}"] if netns else []) + ["ip"] + (["-force"] if force else []) + \
+        ["-batch", "-"]
     _run(argv, script, quiet=force)
+
+
+def create_netns(path: str) -> None:
+    """A new network namespace kept alive by a bind mount at `path` (under the runroot:
+    whatever unmounts the runroot's mounts also frees the namespace and its veths)."""
+    import os
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "a").close()
+    _run(["unshare", f"--net={path}", "true"], "")
+
+
+def delete_netns(path: str) -> None:
+    import ctypes
+    import os
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.umount2(path.encode(), 2)  # MNT_DETACH; EINVAL when not mounted is fine
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def nft(script: str) -> None:

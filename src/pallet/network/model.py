@@ -32,10 +32,6 @@ def table_name(key: str) -> str:
     return "pallet" if not key else f"pallet_{key}"
 
 
-def netns_name(key: str, cid: str) -> str:
-    return f"pallet-{key or 'd'}-{cid[:12]}"
-
-
 def veth_name(cid: str, index: int) -> str:
     return f"pv{cid[:10]}{index}"
 

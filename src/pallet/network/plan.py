@@ -18,8 +18,8 @@ except connections to a published port.
 from __future__ import annotations
 
 
-def host_setup(sandbox: dict, endpoints: list[dict], new_bridges: list[dict], create_ns: bool) -> str:
-    lines = [f"netns add {sandbox['netns']}"] if create_ns else []
+def host_setup(sandbox: dict, endpoints: list[dict], new_bridges: list[dict]) -> str:
+    lines = []
     for br in new_bridges:
         lines += [f"link add {br['bridge']} type bridge", f"addr add {br['gateway']}/{br['prefix']} "
                   f"dev {br['bridge']}", f"link set {br['bridge']} up"]
@@ -39,10 +39,8 @@ def ns_setup(endpoints: list[dict], loopback: bool, default_route: dict | None) 
     return "\n".join(lines) + "\n"
 
 
-def host_teardown(endpoints: list[dict], netns: str | None, dead_bridges: list[str]) -> str:
+def host_teardown(endpoints: list[dict], dead_bridges: list[str]) -> str:
     lines = [f"link del {ep['veth']}" for ep in endpoints]
-    if netns:
-        lines.append(f"netns del {netns}")
     lines += [f"link del {br}" for br in dead_bridges]
     return "\n".join(lines) + "\n"
 

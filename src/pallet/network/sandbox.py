@@ -19,16 +19,12 @@ class Sandboxes:
         self.state, self.key = state, key
         self.table = model.table_name(key)
 
-    @property
-    def netns_dir(self) -> str:
-        return "/run/netns"
-
     def create(self, cid: str, name: str, networks: list[tuple[dict, dict]], port_specs: list) -> dict:
         with self.state.locked():
             others = [sb for sb in self.state.sandboxes() if sb["cid"] != cid]
             if self.state.sandbox(cid):
                 self._teardown_locked(cid, others)
-            sb = {"cid": cid, "name": name, "netns": model.netns_name(self.key, cid),
+            sb = {"cid": cid, "name": name, "netns": str(self.state.run_dir / "netns" / cid),
                   "sandbox_id": secrets.token_hex(32), "endpoints": [], "ports": []}
             for net, opts in networks:
                 sb["endpoints"].append(self._plan_endpoint(cid, net, opts, others, sb["endpoints"]))
@@ -60,7 +56,9 @@ class Sandboxes:
         new = {ep["bridge"]: ep for ep in endpoints if not kernel.bridge_exists(ep["bridge"])}
         if new:
             kernel.ensure_forward_accept()
-        kernel.ip_batch(plan.host_setup(sb, endpoints, list(new.values()), create_ns))
+        if create_ns:
+            kernel.create_netns(sb["netns"])
+        kernel.ip_batch(plan.host_setup(sb, endpoints, list(new.values())))
         for bridge in new:
             kernel.enable_bridge(bridge)
         route = plan.default_route(sb["endpoints"]) if create_ns else None
@@ -99,7 +97,9 @@ class Sandboxes:
         keep = [ep for ep in sb["endpoints"] if ep not in endpoints]
         live |= {ep["bridge"] for ep in keep}
         dead = sorted({ep["bridge"] for ep in endpoints} - live)
-        kernel.ip_batch(plan.host_teardown(endpoints, sb["netns"] if drop_ns else None, dead), force=True)
+        kernel.ip_batch(plan.host_teardown(endpoints, dead), force=True)
+        if drop_ns:
+            kernel.delete_netns(sb["netns"])
         remaining = others + ([{**sb, "endpoints": keep}] if not drop_ns else [])
         self._apply_tables(remaining)
         if any(ep["dns"] for ep in endpoints):

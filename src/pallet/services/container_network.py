@@ -110,7 +110,7 @@ def attach(svc, record: dict) -> NetworkAttachment:
     dns = host.get("Dns") or []
     if primary["dns"]:
         dns = [primary["gateway"], *dns]
-    return NetworkAttachment(net_ns_path=f"/run/netns/{sb['netns']}", settings=settings, etc_args={
+    return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
         "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"])})
 
 
@@ -143,7 +143,7 @@ def _settings(sb: dict, record: dict) -> dict:
         port_map[f"{p['container_port']}/{p['proto']}"] = (port_map[f"{p['container_port']}/{p['proto']}"]
                                                             or []) + [{"HostIp": p["host_ip"],
                                                                        "HostPort": str(p["host_port"])}]
-    return {"Bridge": "", "SandboxID": sb["sandbox_id"], "SandboxKey": f"/run/netns/{sb['netns']}",
+    return {"Bridge": "", "SandboxID": sb["sandbox_id"], "SandboxKey": sb["netns"],
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "Ports": port_map, "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
             "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"], "GlobalIPv6Address": "",

@@ -134,7 +134,7 @@ def on_start(record: dict) -> None:
     record["State"]["Restarting"] = False
 
 
-def restore(svc) -> list[str]:
+def restore(svc, on_error=None) -> list[str]:
     """Boot hook: start `always` containers, and `unless-stopped` ones the user did not stop."""
     started = []
     for record in svc.list():
@@ -144,7 +144,9 @@ def restore(svc) -> list[str]:
         if policy == "always" or (policy == "unless-stopped" and not record.get("_stopped_by_user")):
             try:
                 svc.start(record["Id"])
-            except PalletError:
+            except PalletError as exc:
+                if on_error:
+                    on_error(record["Id"], exc)
                 continue
             started.append(record["Id"])
     return started

@@ -1,0 +1,245 @@
+"""Networking as Docker users meet it: the default bridge, published ports, user-defined
+networks with names, `network` commands, and nothing left behind.
+
+Real servers (busybox httpd) in real namespaces; only loopback, the host's own
+address and the namespaces these tests create are ever contacted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from pallet.network import model
+
+HTTPD = "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def _key(p) -> str:
+    return model.store_key(str(p.runroot))
+
+
+def _kernel_objects(p) -> dict:
+    key = _key(p)
+    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout.split()
+    prefix = model.bridge_name(key, 0)[:-1]
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    nsdir = p.runroot / "network" / "netns"
+    netns = os.listdir(nsdir) if nsdir.is_dir() else []
+    return {"bridges": [w for w in links if w.startswith(prefix)],
+            "tables": [t for t in tables.split() if t == model.table_name(key)],
+            "netns": netns,
+            "sandboxes": os.listdir(p.runroot / "network" / "endpoints")
+            if (p.runroot / "network" / "endpoints").exists() else []}
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(pallet):
+    """Every test ends with no bridge, veth, namespace, nft table or endpoint of its store left."""
+    if os.geteuid() != 0:
+        pytest.fail("networking tests need root")
+    yield
+    ids = pallet("ps", "-aq", "--no-trunc").lines
+    if ids:
+        pallet("rm", "-f", *ids)
+    pallet("network", "prune", "-f")
+    left = {k: v for k, v in _kernel_objects(pallet).items() if v}
+    veths = [w for w in subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout.split()
+             if w.startswith("pv") and any(w[2:12] == i[:10] for i in ids)]
+    assert not left and not veths, f"left behind: {left} {veths}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(host: str, port: int, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/", timeout=2) as r:
+                return r.read().decode().strip()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def host_address() -> str:
+    out = subprocess.run(["ip", "-4", "-o", "route", "get", "1.1.1.1"], capture_output=True, text=True).stdout
+    return out.split(" src ")[1].split()[0]
+
+
+def inspect(pallet, ref) -> dict:
+    return json.loads(pallet.ok("inspect", ref).out)[0]
+
+
+def test_run_defaults_to_the_bridge_network_with_address_route_and_hosts(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--hostname", "box", "--add-host", "db:10.1.2.3", "busybox", "sh", "-c",
+                  "ip -4 -o addr show eth0; ip route; cat /etc/hosts /etc/hostname")
+    addr = r.out.split(" inet ")[1].split()[0].split("/")[0]
+    assert "default via" in r.out and f"{addr}\tbox" in r.out and "10.1.2.3\tdb" in r.out
+    bridge = json.loads(pallet.ok("network", "inspect", "bridge").out)[0]
+    assert bridge["Driver"] == "bridge" and bridge["IPAM"]["Config"][0]["Subnet"]
+
+
+def test_two_httpd_from_one_image_published_on_two_host_ports(pallet, busybox):
+    p1, p2 = free_port(), free_port()
+    pallet.ok("run", "-d", "--name", "web1", "-p", f"{p1}:80", "busybox", "sh", "-c", HTTPD.format(text="one"))
+    pallet.ok("run", "-d", "--name", "web2", "-p", f"{p2}:80/tcp", "busybox", "sh", "-c", HTTPD.format(text="two"))
+    assert fetch("127.0.0.1", p1) == "one" and fetch("127.0.0.1", p2) == "two"
+    assert fetch(host_address(), p1) == "one"
+    ps = pallet.ok("ps", "--format", "{{.Names}} {{.Ports}}").lines
+    assert f"web1 0.0.0.0:{p1}->80/tcp" in ps and f"web2 0.0.0.0:{p2}->80/tcp" in ps
+    assert pallet.ok("port", "web1").out == f"80/tcp -> 0.0.0.0:{p1}\n"
+    assert pallet.ok("port", "web2", "80").out == f"0.0.0.0:{p2}\n"
+    assert inspect(pallet, "web1")["NetworkSettings"]["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0",
+                                                                                "HostPort": str(p1)}]}
+    # another container reaches web1 through the host's address
+    r = pallet.ok("run", "--rm", "busybox", "wget", "-qO-", f"http://{host_address()}:{p1}/")
+    assert r.out.strip() == "one"
+    pallet.ok("stop", "-t", "1", "web1")
+    with pytest.raises(OSError):
+        fetch("127.0.0.1", p1, timeout=0)
+    assert inspect(pallet, "web1")["NetworkSettings"]["Ports"] == {}
+    pallet.ok("run", "-d", "--name", "web3", "-p", f"{p1}:80", "busybox", "sh", "-c", HTTPD.format(text="three"))
+    assert fetch("127.0.0.1", p1) == "three"  # the port was released on stop
+
+
+def test_random_host_ports_for_p_and_P_and_host_ip(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "r", "-p", "80", "--expose", "81", "-P", "-p", "127.0.0.1::82",
+              "busybox", "sh", "-c", HTTPD.format(text="rand"))
+    ports = inspect(pallet, "r")["NetworkSettings"]["Ports"]
+    assert set(ports) == {"80/tcp", "81/tcp", "82/tcp"} and ports["82/tcp"][0]["HostIp"] == "127.0.0.1"
+    assert fetch("127.0.0.1", int(ports["80/tcp"][0]["HostPort"])) == "rand"
+    assert pallet.ok("port", "r", "82/tcp").out.startswith("127.0.0.1:")
+
+
+def test_host_port_in_use_is_refused_and_nothing_is_left(pallet, busybox):
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", port))
+        s.listen()
+        r = pallet("run", "-d", "--name", "busy", "-p", f"{port}:80", "busybox", "sleep", "100")
+        assert r.code == 125 and "address already in use" in r.err and str(port) in r.err
+    assert _kernel_objects(pallet)["sandboxes"] == []
+    pallet.ok("run", "-d", "--name", "a", "-p", f"{port}:80", "busybox", "sleep", "100")
+    r = pallet("run", "-d", "--name", "b", "-p", f"{port}:80", "busybox", "sleep", "100")
+    assert r.code == 125 and f"Bind for 0.0.0.0:{port} failed: port is already allocated" in r.err
+    assert len(_kernel_objects(pallet)["sandboxes"]) == 1
+
+
+@pytest.mark.parametrize("spec,message", [("70000:80", "invalid hostPort: 70000"),
+                                          ("abc:80", "invalid hostPort: abc"),
+                                          ("80:99999", "invalid containerPort: 99999")])
+def test_bad_publish_spec_is_a_usage_error(pallet, busybox, spec, message):
+    r = pallet("run", "--rm", "-p", spec, "busybox", "true")
+    assert r.code == 125 and message in r.err
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_user_defined_network_resolves_names_and_aliases_and_isolates(pallet, busybox):
+    pallet.ok("network", "create", "front")
+    pallet.ok("network", "create", "back")
+    pallet.ok("run", "-d", "--name", "web", "--network", "front", "--network-alias", "www",
+              "busybox", "sh", "-c", HTTPD.format(text="named"))
+    pallet.ok("run", "-d", "--name", "other", "--network", "back", "busybox", "sh", "-c",
+              HTTPD.format(text="other"))
+    script = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$0/ && exit 0; sleep 0.2; done; exit 1"
+    assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script, "web").out.strip() == "named"
+    assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script, "www").out.strip() == "named"
+    other_ip = inspect(pallet, "other")["NetworkSettings"]["Networks"]["back"]["IPAddress"]
+    r = pallet("run", "--rm", "--network", "front", "busybox", "wget", "-T", "1", "-qO-", f"http://{other_ip}/")
+    assert r.code != 0  # a different network: no route through pallet's bridges
+    r = pallet("run", "--rm", "--network", "front", "busybox", "nslookup", "other")
+    assert "10." not in r.out.split("Name:")[-1] if "Name:" in r.out else True
+
+
+def test_network_commands_and_their_errors(pallet, busybox):
+    nid = pallet.ok("network", "create", "--subnet", "10.99.7.0/24", "--label", "team=a", "n1").out.strip()
+    assert len(nid) == 64
+    r = pallet("network", "create", "--subnet", "10.99.7.128/25", "n2")
+    assert r.code == 1 and "Pool overlaps with other one on this address space" in r.err
+    assert pallet("network", "create", "n1").code == 1
+    ls = pallet.ok("network", "ls").lines
+    assert ls[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+    assert [line.split()[1] for line in ls[1:]] == ["bridge", "host", "n1", "none"]
+    assert pallet.ok("network", "ls", "-q", "--filter", "label=team=a").out.strip() == nid[:12]
+    r = pallet("run", "--rm", "--network", "nosuch", "busybox", "true")
+    assert r.code == 125 and "network nosuch not found" in r.err
+    r = pallet("run", "--rm", "--network", "n1", "--ip", "10.98.0.5", "busybox", "true")
+    assert r.code == 125 and "does not belong to any of this network's subnets" in r.err
+    assert pallet.ok("ps", "-aq").out == ""
+    pallet.ok("run", "-d", "--name", "fixed", "--network", "n1", "--ip", "10.99.7.50", "busybox", "sleep", "100")
+    doc = json.loads(pallet.ok("network", "inspect", "n1").out)[0]
+    assert [c["IPv4Address"] for c in doc["Containers"].values()] == ["10.99.7.50/24"]
+    r = pallet("network", "rm", "n1")
+    assert r.code == 1 and "has active endpoints" in r.err
+    assert "pre-defined network" in pallet("network", "rm", "bridge").err
+    pallet.ok("rm", "-f", "fixed")
+    assert pallet.ok("network", "prune", "-f").out == "Deleted Networks:\nn1\n"
+    assert pallet("network", "inspect", "n1").code == 1
+
+
+def test_connect_and_disconnect_a_running_container(pallet, busybox):
+    pallet.ok("network", "create", "side")
+    pallet.ok("run", "-d", "--name", "c", "busybox", "sleep", "100")
+    pallet.ok("network", "connect", "--alias", "sidecar", "side", "c")
+    nets = inspect(pallet, "c")["NetworkSettings"]["Networks"]
+    assert set(nets) == {"bridge", "side"} and nets["side"]["IPAddress"]
+    assert "eth1" in pallet.ok("exec", "c", "ip", "-o", "link").out
+    pallet.ok("network", "disconnect", "side", "c")
+    assert "eth1" not in pallet.ok("exec", "c", "ip", "-o", "link").out
+    assert set(inspect(pallet, "c")["NetworkSettings"]["Networks"]) == {"bridge"}
+
+
+def test_kill_9_of_the_container_process_releases_everything(pallet, busybox):
+    port = free_port()
+    pallet.ok("run", "-d", "--name", "k", "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD.format(text="k"))
+    assert fetch("127.0.0.1", port) == "k"
+    os.kill(inspect(pallet, "k")["State"]["Pid"], 9)
+    deadline = time.monotonic() + 10
+    while _kernel_objects(pallet)["sandboxes"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_kernel_objects(pallet).values())
+
+
+def test_a_crash_of_pallet_and_monitor_is_reconciled_by_network_prune(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "crash", "-p", f"{free_port()}:80", "busybox", "sleep", "100")
+    pid = inspect(pallet, "crash")["State"]["Pid"]
+    conmon = subprocess.run(["pgrep", "-f", f"conmon.*{pallet.runroot}"], capture_output=True, text=True)
+    for p in [*conmon.stdout.split(), str(pid)]:
+        os.kill(int(p), 9)  # nobody is left to run the exit command
+    time.sleep(0.2)
+    assert _kernel_objects(pallet)["netns"]
+    pallet.ok("network", "prune", "-f")
+    assert not any(_kernel_objects(pallet).values())
+
+
+def test_none_host_and_container_network_modes(pallet, busybox):
+    assert pallet.ok("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net").out.split() == ["lo"]
+    pallet.ok("run", "-d", "--name", "base", "busybox", "sleep", "100")
+    ip = inspect(pallet, "base")["NetworkSettings"]["IPAddress"]
+    r = pallet.ok("run", "--rm", "--network", "container:base", "busybox", "ip", "-4", "-o", "addr")
+    assert ip in r.out
+
+
+def test_published_ports_work_when_dockerd_has_set_forward_policy_to_drop(pallet, busybox):
+    policy = "DROP" if ":FORWARD DROP" in subprocess.run(["iptables-save", "-t", "filter"], capture_output=True,
+                                                        text=True).stdout else "ACCEPT"
+    subprocess.run(["iptables", "-w", "-P", "FORWARD", "DROP"], check=True)  # what dockerd does on start
+    try:
+        port = free_port()
+        pallet.ok("run", "-d", "--name", "w", "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD.format(text="fw"))
+        assert fetch("127.0.0.1", port) == "fw"
+        r = pallet.ok("run", "--rm", "busybox", "wget", "-qO-", f"http://{host_address()}:{port}/")
+        assert r.out.strip() == "fw"
+    finally:
+        subprocess.run(["iptables", "-w", "-P", "FORWARD", policy], check=True)
