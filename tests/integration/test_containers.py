@@ -312,7 +312,7 @@ def test_inspect_container_has_docker_fields(pallet, busybox):
     assert doc["State"]["Pid"] > 0 and doc["State"]["OOMKilled"] is False
     assert "K=V" in doc["Config"]["Env"] and doc["Config"]["Labels"]["a"] == "b"
     assert doc["Path"] == "sleep" and doc["Args"] == ["1000"]
-    assert doc["HostConfig"]["NetworkMode"] == "none"
+    assert doc["HostConfig"]["NetworkMode"] == "bridge"  # the default network, as in Docker
     assert pallet.ok("inspect", "-f", "{{.State.Running}} {{.Config.Image}}", "ins").out == "true busybox\n"
 
 

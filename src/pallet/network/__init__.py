@@ -8,6 +8,7 @@ aardvark-dns (podman's resolver) for names on user-defined networks.
     model.py      network documents (Docker's `network inspect` shape), naming, subnets
     state.py      the store's network files, endpoint files, the network lock
     ports.py      host-port choice and checks
+    sandbox.py    a container's namespace, endpoints and ports: create / teardown / connect
     plan.py       pure: endpoint setup/teardown as `ip` batches, the store's nft ruleset
     kernel.py     the executors: ip, nft, iptables, sysctl
     dns.py        aardvark-dns config and process

@@ -109,6 +109,10 @@ class Sandboxes:
         """Make the nft table and resolver match the endpoint files (a restart reconciles)."""
         with self.state.locked():
             sbs = self.state.sandboxes()
+            live = {ep["bridge"] for sb in sbs for ep in sb["endpoints"]}
+            stale = [n["_bridge"] for n in self.state.networks() if n.get("_bridge") and
+                     n["_bridge"] not in live and kernel.bridge_exists(n["_bridge"])]
+            kernel.ip_batch(plan.host_teardown([], stale), force=True)  # left by a wiped runroot
             self._apply_tables(sbs)
             dns.reload(self.state.dns_dir, dns.write_configs(self.state.dns_dir, sbs))
             if not sbs and not set(kernel.pallet_tables()) - {self.table}:

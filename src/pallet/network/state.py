@@ -3,6 +3,7 @@
     root/networks/<name>.json          network documents (persistent, like podman's)
     runroot/network/lock               flock: every attach/detach/create/rm of this store
     runroot/network/endpoints/<cid>    one container's attachments and ports (volatile)
+    runroot/network/netns/<cid>        its network namespace (a bind mount; unmounting frees it)
     runroot/network/aardvark-dns/      aardvark-dns config (one file per DNS network) and pid
 
 Endpoint files are the truth for IPAM and port reservations: an address or a
