@@ -145,3 +145,24 @@ def test_stop_signal_and_stop_timeout_are_recorded(pallet, busybox):
     pallet.ok("create", "--name", "s", "--stop-signal", "SIGUSR1", "--stop-timeout", "3", "busybox", "true")
     cfg = json.loads(pallet.ok("inspect", "s").out)[0]["Config"]
     assert cfg["StopSignal"] == "SIGUSR1" and cfg["StopTimeout"] == 3
+
+
+def test_logs_rotate_with_max_size_and_max_file(pallet, busybox):
+    # ~3 kB/s of output against max-size=8k: rotated about every 2 s, at most 2 files kept
+    pallet.ok("run", "-d", "--name", "rot", "--network", "none", "--log-opt", "max-size=8k",
+              "--log-opt", "max-file=2", "busybox", "sh", "-c",
+              'i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo "line $i ........"; sleep 0.01; done')
+    assert pallet.ok("wait", "rot").out == "0\n"
+    cid = json.loads(pallet.ok("inspect", "rot").out)[0]["Id"]
+    userdata = pallet.root / "containers" / cid / "userdata"
+    # ctr.log.1 is a hard link of the live log; the one older file kept is ctr.log.2
+    assert (userdata / "ctr.log.2").exists() and not (userdata / "ctr.log.3").exists()
+    numbers = [int(line.split()[1]) for line in pallet.ok("logs", "rot").lines]
+    assert numbers[-1] == 600 and len(numbers) < 600, "old lines were rotated away"
+    assert numbers == list(range(numbers[0], 601)), "no line lost or reordered across files"
+    assert pallet.ok("logs", "--tail", "2", "rot").lines == ["line 599 ........", "line 600 ........"]
+
+
+def test_log_opt_max_file_must_be_positive(pallet, busybox):
+    r = pallet("run", "--rm", "--log-opt", "max-file=0", "busybox", "true")
+    assert r.code == 125 and "max-file cannot be less than 1" in r.err

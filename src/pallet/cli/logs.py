@@ -25,7 +25,6 @@ def _tail(text: str) -> int | None:
 
 
 def show_logs(ctx, o, ref: str) -> int:
-    from ..runtime.logs import read_logs
     from ..services import container_status as status
     svc = ctx.engine.containers
     record = svc.get(ref)
@@ -39,8 +38,8 @@ def show_logs(ctx, o, ref: str) -> int:
             return False
     out = getattr(ctx.stdout, "buffer", ctx.stdout)
     err = getattr(ctx.stderr, "buffer", ctx.stderr)
-    for rec in read_logs(record["LogPath"], since=_when(o.since, now), until=_when(o.until, now),
-                         tail=_tail(o.tail), follow=o.follow, running=running):
+    for rec in _records(record["LogPath"], _when(o.since, now), _when(o.until, now), _tail(o.tail),
+                        o.follow, running):
         sink = err if rec.stream == "stderr" else out
         if o.timestamps:
             sink.write(rec.timestamp().encode() + b" ")
@@ -51,3 +50,21 @@ def show_logs(ctx, o, ref: str) -> int:
     err.flush()
     _ = status
     return 0
+
+
+def _records(log_path: str, since, until, tail, follow, running):
+    """Records of the rotated files (oldest first), then of the live log (followed with -f)."""
+    from ..runtime.logs import read_logs
+    from ..services.log_rotation import log_files
+    *rotated, live = log_files(log_path)
+    old = [r for p in rotated for r in read_logs(p, since=since, until=until)]
+    if not follow:
+        records = old + list(read_logs(live, since=since, until=until))
+        yield from (records if tail is None else records[-tail:] if tail > 0 else [])
+        return
+    live_count = sum(1 for _ in read_logs(live, since=since, until=until)) if tail is not None else 0
+    if tail is None:
+        yield from old
+    elif tail > live_count:
+        yield from old[-(tail - live_count):]
+    yield from read_logs(live, since=since, until=until, tail=tail, follow=True, running=running)

@@ -93,6 +93,8 @@ class ContainerService:
         name = req.name or random_name(lambda n: self._name_taken(n))
         _check_name(name)
         _check_mounts(req)
+        from .log_rotation import limits
+        limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
         record = build_record(cid, name, image_id, req, image_config, self)
         _volumes().on_create(self, record, req, image_config)  # -v NAME, image VOLUMEs, --volumes-from
         _ops().on_create(record, req, image_config)  # limits, ulimits, healthcheck
@@ -165,6 +167,8 @@ class ContainerService:
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         record = _ops().on_start(self, record)  # health loop; ends a pending restart
+        from .log_rotation import start_rotator
+        start_rotator(self, record)  # only for --log-opt max-file > 1
         if attach_to is not None:
             attach_to(sock)
         return record
