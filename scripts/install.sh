@@ -9,7 +9,9 @@ APT_PACKAGES=(
   busybox-static              # the base image for tests and the demo (no Docker Hub here)
   skopeo umoci                # outside tools the tests check pallet's formats against
   docker-registry             # a real OCI distribution registry for the registry tests
-  iproute2 iptables nftables containernetworking-plugins   # networking
+  iproute2 iptables nftables  # networking: namespaces, bridges, veths (ip), NAT and ports (nft)
+  aardvark-dns                # name resolution on user-defined networks (podman's resolver)
+  openssl procps              # tests: certificates for the TLS registry, pgrep
   tini                        # --init: a tiny init as PID 1 (Docker ships the same tool)
   tar gzip
 )
