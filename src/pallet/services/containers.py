@@ -230,55 +230,9 @@ class ContainerService:
 
     def stop_many(self, refs: list[str], timeout: int | None = None, signal: str | None = None,
                   on_error=None) -> list[str]:
-        """Docker's stop, for several containers at once: signal all, then wait for all
-        (so N containers take one timeout, not N). Returns the refs stopped."""
-        deadlines, stopped = {}, []
-        for ref in refs:
-            try:
-                cid = self.resolve(ref)
-                deadline = self._begin_stop(cid, timeout, signal)
-            except PalletError as exc:
-                if on_error is None:
-                    raise
-                on_error(ref, exc)
-                continue
-            stopped.append(ref)
-            if deadline is not None:
-                deadlines[cid] = deadline
-        self._finish_stops(deadlines)
-        return stopped
-
-    def _begin_stop(self, cid: str, timeout: int | None, signal: str | None) -> float | None:
-        from .restart import on_stop
-        on_stop(self, cid)  # before the signal: the exit it causes must not restart it
-        record = self.get(cid)
-        if not record["State"]["Running"]:
-            return None
-        if timeout is None:
-            timeout = record["Config"].get("StopTimeout")
-        timeout = 10 if timeout is None else timeout
-        sig = signal or record["Config"].get("StopSignal") or "SIGTERM"
-        if record["State"]["Paused"]:
-            self._runc_quiet("resume", cid)
-        self.store.update(cid, lambda r: r.setdefault("_stopped_by_user", True))
-        self._signal(cid, sig)
-        return time.monotonic() + max(timeout, 0)
-
-    def _finish_stops(self, deadlines: dict[str, float]) -> None:
-        pending = dict(deadlines)
-        while pending:
-            now = time.monotonic()
-            for cid, deadline in list(pending.items()):
-                if self.monitor.exit_code(cid) is not None or not status.monitor_alive(self, cid):
-                    del pending[cid]
-                elif now >= deadline:
-                    self._signal(cid, "SIGKILL")
-                    self._wait_exit(cid, 30)
-                    del pending[cid]
-            if pending:
-                time.sleep(0.02)
-        for cid in deadlines:
-            self.cleanup(cid)
+        """Docker's stop for several containers at once (see container_stop)."""
+        from .container_stop import stop_many
+        return stop_many(self, refs, timeout, signal, on_error)
 
     def _signal(self, cid: str, sig: str) -> None:
         from ..opts.signals import parse_signal
