@@ -48,18 +48,19 @@ def bench_start(args) -> dict:
     names = [n for n in args.engines if n != "runc"]
     result: dict = {"containers": args.count, "skipped": _skipped(names)}
     with Engines(work, names, h.busybox_tar(work)) as engines:
+        disk0 = {n: e.disk_used() for n, e in engines.items()}
+        times: dict[str, list[float]] = {n: [] for n in engines}
+        memory: dict[str, dict] = {}
+        for i in range(args.count):  # interleaved: container i of every engine, then i+1
+            for name, eng in engines.items():
+                times[name].append(h.timed(eng.run_detached("sleep", "3600")))
+            if i + 1 == args.memory_at:
+                memory = {n: _memory(e, args.memory_at) for n, e in engines.items()}
         for name, eng in engines.items():
-            disk0 = eng.disk_used()
-            times, memory = [], None
-            t0 = time.perf_counter()
-            for i in range(args.count):
-                times.append(h.timed(eng.run_detached("sleep", "3600")))
-                if i + 1 == args.memory_at:
-                    memory = _memory(eng, args.memory_at)
-            total = time.perf_counter() - t0
-            disk = eng.disk_used() - disk0
-            result[name] = {"start_total_s": total, "start_median_s": statistics.median(times),
-                            "start_max_s": max(times), "memory": memory,
+            disk = eng.disk_used() - disk0[name]
+            result[name] = {"start_total_s": sum(times[name]),
+                            "start_median_s": statistics.median(times[name]),
+                            "start_max_s": max(times[name]), "memory": memory.get(name),
                             "disk_bytes": disk, "disk_per_container_bytes": disk / args.count}
             eng.remove_all()
     h.save("start", result)

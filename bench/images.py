@@ -4,7 +4,7 @@ Usage (root):  .venv/bin/python bench/images.py {throughput,memory,images,all} [
 
   throughput  `pallet import` and `pallet save` of a 200 MB layer in MB/s (of tar bytes), as a
               single file of random (incompressible) data and as 20,000 files of 10 KB, next
-              to `sha256sum` and `gzip` (default level) reading the same tar. Each import is
+              to `sha256sum`, `gzip` (default level) and `tar -x` of the same tar. Each import is
               cold: the previous image is removed (untimed) so the layer is unpacked again.
   memory      peak RSS (wait4's ru_maxrss) of `pallet import` for 50 MB and 200 MB single-file
               layers and the 200 MB many-files layer; it must not grow with the layer size.
@@ -83,11 +83,13 @@ def bench_throughput(args) -> dict:
                 steps = {"pallet_import": pallet.argv("import", str(tar), "big:latest"),
                          "pallet_save": pallet.argv("save", "-o", str(out), "big:latest"),
                          "sha256sum": ["sha256sum", str(tar)],
-                         "gzip": ["sh", "-c", f"gzip -c '{tar}' > '{out}.gz'"]}
+                         "gzip": ["sh", "-c", f"gzip -c '{tar}' > '{out}.gz'"],
+                         "tar_x": ["sh", "-c", f"mkdir '{out}.d' && tar -xf '{tar}' -C '{out}.d'"]}
                 for step, argv in steps.items():
                     samples.setdefault(f"{name}/{step}", []).append(h.timed(argv))
                 out.unlink(missing_ok=True)
                 Path(f"{out}.gz").unlink(missing_ok=True)
+                shutil.rmtree(f"{out}.d", ignore_errors=True)
         sizes = {name: tar.stat().st_size for name, tar in tars.items()}
         seconds = h.summary(samples)
         mb_s = {key: sizes[key.split("/")[0]] / h.MB / row["median"] for key, row in seconds.items()}

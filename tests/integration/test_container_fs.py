@@ -229,3 +229,13 @@ def test_export_writes_the_flattened_root_filesystem(pallet, changed, tmp_path):
         assert tar.extractfile("tmp/added").read() == b"new\n"
     r = pallet.ok("export", changed)
     assert r.out_bytes == (tmp_path / "fs.tar").read_bytes() or len(r.out_bytes) > 1 << 20
+
+
+def test_commit_leaves_out_the_runtime_mount_points(pallet, busybox):
+    # busybox has no /etc/hosts: runc makes empty files to mount onto, which are not changes
+    pallet.ok("run", "--name", "mp", "busybox", "sh", "-c", "echo data > /kept")
+    pallet.ok("commit", "mp", "mp:1")
+    eng = pallet.engine
+    top = eng.images.layer_dirs(eng.images.resolve("mp:1"))[-1]
+    assert (top / "kept").read_text() == "data\n"
+    assert not (top / "etc" / "hosts").exists() and not (top / "etc" / "resolv.conf").exists()

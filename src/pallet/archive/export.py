@@ -34,22 +34,27 @@ def write_tree_tar(root: Path, out: BinaryIO, *, source_date_epoch: int | None =
 
 
 def write_diff_tar(upper: Path, lowers: list[Path], out: BinaryIO, *,
-                   source_date_epoch: int | None = None) -> str:
+                   source_date_epoch: int | None = None, skip_empty: frozenset = frozenset()) -> str:
     """Write a container's overlay upper dir as an OCI layer tar; returns its diff_id.
 
     Everything in `upper` is a change, so `lowers` is not read; it is accepted so
     callers need not care (the snapshotter mounts without metacopy/redirect_dir,
     so upper files always hold their full content).
+    `skip_empty` names paths (relative, e.g. "etc/hosts") left out when they are empty
+    regular files: the mount points the runtime creates, as Docker's init layer hides them.
     """
     del lowers
-    return _write(Path(upper), out, whiteouts=True, epoch=source_date_epoch)
+    return _write(Path(upper), out, whiteouts=True, epoch=source_date_epoch, skip_empty=skip_empty)
 
 
-def _write(root: Path, out: BinaryIO, *, whiteouts: bool, epoch: int | None) -> str:
+def _write(root: Path, out: BinaryIO, *, whiteouts: bool, epoch: int | None,
+           skip_empty: frozenset = frozenset()) -> str:
     w = HashingWriter(out)
     inodes: dict[tuple[int, int], str] = {}
     for rel, st in _walk(root):
         path = root / rel
+        if rel in skip_empty and stat.S_ISREG(st.st_mode) and st.st_size == 0:
+            continue
         if whiteouts and is_whiteout(st):
             head, _, base = rel.rpartition("/")
             wh = (head + "/" if head else "") + ".wh." + base

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from ..errors import DataCorrupted
 
+# Empty files runc makes to bind-mount these onto: not the container's changes (Docker's init layer).
+RUNTIME_MOUNT_POINTS = frozenset({"etc/hosts", "etc/hostname", "etc/resolv.conf"})
+
 # Container Config fields an image keeps (Hostname, Tty, stdin flags, Image are per-container).
 IMAGE_FIELDS = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "Volumes", "WorkingDir",
                 "Entrypoint", "OnBuild", "Labels", "StopSignal", "Shell")
@@ -51,7 +54,8 @@ def _stage_upper(engine, upper):
     from ..archive.export import write_diff_tar
     from .container_fs_tar import piped
     written: list[str] = []
-    with piped(lambda out: written.append(write_diff_tar(upper, [], out))) as reader:
+    with piped(lambda out: written.append(
+            write_diff_tar(upper, [], out, skip_empty=RUNTIME_MOUNT_POINTS))) as reader:
         staged = engine.layers.stage(reader)
     if written and written[0] != staged.diff_id:
         staged.release()
