@@ -26,6 +26,7 @@ from harness import PALLET, du_bytes, pids_named, unmount_under
 
 class Engine:
     name = ""
+    rm_force = ["rm", "-f"]
     monitor_comm = ""          # the per-container engine-side process
     run_flags: list[str] = ["--network", "none"]
 
@@ -61,7 +62,7 @@ class Engine:
     def remove_all(self) -> None:
         ids = subprocess.run(self.argv("ps", "-aq"), capture_output=True, text=True).stdout.split()
         for i in range(0, len(ids), 50):
-            subprocess.run(self.argv("rm", "-f", *ids[i:i + 50]), stdout=subprocess.DEVNULL,
+            subprocess.run(self.argv(*self.rm_force, *ids[i:i + 50]), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
 
     def close(self) -> None:
@@ -81,6 +82,7 @@ class Podman(Engine):
     name = "podman"
     monitor_comm = "conmon"
     run_flags = ["--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+    rm_force = ["rm", "-f", "--time", "0"]  # podman's rm -f stops with SIGTERM and a 10 s grace
 
     def argv(self, *args: str) -> list[str]:
         return ["podman", "--root", str(self.dir / "root"), "--runroot", str(self.dir / "run"),

@@ -246,8 +246,8 @@ def _compile_field_command(node: P.FieldNode, arg_fns):
         name = idents[0]
 
         def field(st, dot, final):  # the hot path: {{.ID}} on a dict row
-            if final is _NOFINAL and type(dot) is dict and name in dot:
-                return dot[name]
+            if final is _NOFINAL and isinstance(dot, dict) and name in dot:
+                return dot[name]  # row types subclass dict; their methods are not keys
             return _field_chain(st, dot, dot, node, idents, arg_fns, final)
         return field
     return lambda st, dot, final: _field_chain(st, dot, dot, node, idents, arg_fns, final)

@@ -130,7 +130,8 @@ class ContainerService:
                 if record["State"]["Paused"]:
                     raise Conflict(f"cannot start a paused container, try unpause instead")
                 return record
-            self._cleanup_runtime(cid)
+            if record["State"]["StartedAt"] != status.ZERO_TIME or record["State"]["ExitCode"]:
+                self._cleanup_runtime(cid)  # what an earlier run left; a fresh one has nothing
             return self._start_locked(cid, record, attach_to)
 
     def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
