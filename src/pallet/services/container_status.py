@@ -23,7 +23,7 @@ def new_state() -> dict:
 
 
 def mark_running(record: dict, pid: int) -> None:
-    record["State"].update(Status="running", Running=True, Paused=False, Pid=pid, ExitCode=0,
+    record["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=pid, ExitCode=0,
                            Error="", StartedAt=now_rfc3339(), FinishedAt=ZERO_TIME, OOMKilled=False)
     record.pop("_stopped_by_user", None)
 
@@ -83,6 +83,10 @@ def status_text(record: dict, now: float | None = None) -> str:
     if s["Running"]:
         up = "Up " + human_duration(max(0.0, now - parse_time(s["StartedAt"])))
         return up + (" (Paused)" if s["Paused"] else "") + _health_suffix(s)
+    if s.get("Restarting"):  # in the restart policy's back-off, as Docker shows it
+        finished = parse_time(s["FinishedAt"])
+        since = human_duration(max(0.0, now - finished)) + " ago" if finished > 0 else ""
+        return f"Restarting ({s['ExitCode']}) {since}".rstrip()
     if s["Status"] == "created":
         return "Created"
     if s["Status"] == "removing":
@@ -106,6 +110,8 @@ def docker_status(record: dict) -> str:
     s = record["State"]
     if s["Paused"]:
         return "paused"
+    if s.get("Restarting"):
+        return "restarting"
     return s["Status"]
 
 
