@@ -18,7 +18,7 @@ container rootfs mount points.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from .record import dataclass
 from pathlib import Path
 
 DEFAULT_ROOT = "/var/lib/pallet"

@@ -14,7 +14,7 @@ with Docker's wording. Pure: imports only ``re`` and ``pallet.errors``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from .record import dataclass, replace
 
 from .errors import InvalidReference
 

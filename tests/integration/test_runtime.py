@@ -14,7 +14,9 @@ import sys
 import tempfile
 import textwrap
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+from pallet.record import replace  # SpecRequest is a pallet.record record
 from pathlib import Path
 
 import pytest

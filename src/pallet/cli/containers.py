@@ -96,18 +96,19 @@ def _run_attached(ctx, svc, cid: str, req) -> int:
         fd = _fileno(ctx.stdin)
         with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext():
             attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), _binary(stdin) if stdin else None)
-    try:
-        svc.start(cid, attach_to=relay)
-        code = svc.wait(cid)
-    except PalletError:
+    with svc.foreground(cid):
+        try:
+            svc.start(cid, attach_to=relay)
+            code = svc.wait(cid)
+        except PalletError:
+            if req.auto_remove:
+                _remove_quietly(svc, cid)
+            raise
+        except KeyboardInterrupt:
+            svc.kill(cid, "INT")
+            code = svc.wait(cid)
         if req.auto_remove:
             _remove_quietly(svc, cid)
-        raise
-    except KeyboardInterrupt:
-        svc.kill(cid, "INT")
-        code = svc.wait(cid)
-    if req.auto_remove:
-        _remove_quietly(svc, cid)
     return code
 
 

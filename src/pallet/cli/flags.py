@@ -7,7 +7,7 @@ exit 125). Imitating that on argparse costs more than these ~150 lines.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from typing import Any, Callable
 
 from ..errors import UsageError

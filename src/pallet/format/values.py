@@ -163,6 +163,6 @@ def _json_default(value):
 
 
 def _dataclass_field_names(value) -> list[str]:
-    import dataclasses  # already loaded: the value is a dataclass instance
-
-    return [f.name for f in dataclasses.fields(value)]
+    # dataclasses and pallet.record records both map field names in __dataclass_fields__
+    return [name for name, f in value.__dataclass_fields__.items()
+            if getattr(f, "_field_type", None) is None or str(f._field_type) == "_FIELD"]

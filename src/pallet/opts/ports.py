@@ -12,7 +12,7 @@ Errors are ``UsageError`` in nat's words. Pure: imports ``ipaddress`` lazily.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..record import dataclass
 from collections.abc import Iterable
 
 from ..errors import UsageError

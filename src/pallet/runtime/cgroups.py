@@ -15,7 +15,7 @@ before the delete (`oom_killed`). Must not import anything above the runtime lay
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from ..record import dataclass
 from pathlib import Path
 
 MOUNT = Path("/sys/fs/cgroup")

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from ..record import dataclass
 from pathlib import Path
 
 from pallet.errors import (AlreadyExists, Conflict, ContainerCommandError, NotFound,

@@ -28,7 +28,7 @@ parent is mounted before its children.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from pathlib import Path
 
 from pallet.errors import InvalidArgument

@@ -13,7 +13,7 @@ only; runc makes the namespace), "host" (no namespace), "container:NAME"
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 from ..errors import Conflict, InvalidArgument, NotFound
 

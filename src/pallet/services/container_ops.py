@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from dataclasses import dataclass
+from ..record import dataclass
 
 from ..errors import Conflict, InvalidArgument, PalletError
 

@@ -6,7 +6,7 @@ Docker's Config / HostConfig where one exists.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 
 @dataclass

@@ -175,8 +175,29 @@ class ContainerService:
         return record
 
     def _exit_command(self, cid: str) -> list[str]:
-        return [sys.executable, "-m", "pallet.cli.main", "--root", str(self.paths.root),
+        # flock -n: skipped while a foreground CLI holds the container's attach lock (it
+        # cleans up itself; a second Python process would only compete for the CPU)
+        # (only tested, not held: the cleanup may restart the container, whose own exit
+        # command must then find the lock free)
+        return ["/bin/sh", "-c", 'flock -n "$0" true || exit 0; exec "$@"', str(self.attach_lock(cid)),
+                sys.executable, "-m", "pallet.cli.main", "--root", str(self.paths.root),
                 "--runroot", str(self.paths.runroot), "container", "cleanup", cid]
+
+    def attach_lock(self, cid: str) -> Path:
+        return self.userdata(cid) / "attached.lock"
+
+    @contextmanager
+    def foreground(self, cid: str):
+        """Held by a CLI that waits for the container and cleans up after it (`run` without -d).
+
+        Only without a restart policy: a policy is carried out by the exit command."""
+        from ..store.locks import flocked
+        policy = (self.store.get(cid)["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
+        if policy not in ("", "no"):
+            yield
+            return
+        with flocked(self.attach_lock(cid)):
+            yield
 
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""

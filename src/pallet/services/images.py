@@ -5,7 +5,7 @@ everything shown to users is in Docker's familiar form (busybox:latest).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 from typing import BinaryIO, Callable
 
 from .. import reference

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ctypes
 
 import os
-from dataclasses import dataclass
+from ..record import dataclass
 from pathlib import Path
 
 from ..errors import PalletError

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from ..record import dataclass
 from pathlib import Path
 from typing import Iterator
 

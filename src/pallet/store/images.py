@@ -9,7 +9,7 @@ Names are stored fully qualified (docker.io/library/busybox:latest).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from ..record import dataclass
 
 from .. import digest as dg
 from ..errors import NotFound

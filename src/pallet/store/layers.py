@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound, PalletError
