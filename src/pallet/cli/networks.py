@@ -102,18 +102,8 @@ def network_ls(ctx, o, args) -> int:
 
 
 def network_inspect(ctx, o, args) -> int:
-    from ..errors import PalletError
     from . import render
-    docs, failed = [], False
-    for ref in args:
-        try:
-            docs.append(_svc(ctx).inspect(ref))
-        except PalletError as exc:
-            ctx.err(f"Error: {exc}")
-            failed = True
-    if docs or not failed:
-        render.inspect(ctx, docs, o.format)
-    return 1 if failed else 0
+    return render.inspect_each(ctx, args, _svc(ctx).inspect, o.format)
 
 
 def network_rm(ctx, o, args) -> int:

@@ -26,6 +26,21 @@ def inspect(ctx, docs: list[dict], fmt: str | None) -> None:
     ctx.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
 
 
+def inspect_each(ctx, refs: list[str], lookup, fmt: str | None) -> int:
+    """Docker's `X inspect A B ...`: report each unknown one, print the rest, exit 1 if any failed."""
+    from ..errors import PalletError
+    docs, failed = [], False
+    for ref in refs:
+        try:
+            docs.append(lookup(ref))
+        except PalletError as exc:
+            ctx.err(f"Error: {exc}")
+            failed = True
+    if docs or not failed:
+        inspect(ctx, docs, fmt)
+    return 1 if failed else 0
+
+
 def confirm(ctx, warning: str) -> bool:
     ctx.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
     ctx.stdout.flush()

@@ -59,17 +59,7 @@ def volume_ls(ctx, o, args) -> int:
 
 
 def volume_inspect(ctx, o, args) -> int:
-    from ..errors import PalletError
-    svc, docs, failed = _service(ctx), [], False
-    for name in args:
-        try:
-            docs.append(svc.inspect(name))
-        except PalletError as exc:
-            ctx.err(f"Error: {exc}")
-            failed = True
-    if docs or not failed:
-        render.inspect(ctx, docs, o.format)
-    return 1 if failed else 0
+    return render.inspect_each(ctx, args, _service(ctx).inspect, o.format)
 
 
 def volume_rm(ctx, o, args) -> int:
