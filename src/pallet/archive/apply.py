@@ -74,15 +74,36 @@ class _Applier:
         self.size = 0
         self.refs: dict[tuple[str, ...], tuple[int, int]] = {}  # path -> (ref, size)
         self.dir_mtimes: dict[tuple[str, ...], float] = {}
+        # The parent directory of the last regular file, kept open for the next one in the
+        # same directory (halves the opens of a small-file layer). Dropped by any entry that
+        # could change what that path names: anything but a regular file, or a regular file
+        # at the cached path or above it.
+        self.cached: tuple[tuple[str, ...], int] | None = None
 
     def run(self) -> None:
-        while (entry := self.reader.next()) is not None:
-            try:
-                self._apply(entry)
-            except OSError as exc:
-                raise PalletError(f"failed to apply layer entry {entry.name!r}: "
-                                  f"{exc.strerror or exc}") from exc
+        try:
+            while (entry := self.reader.next()) is not None:
+                try:
+                    self._apply(entry)
+                except OSError as exc:
+                    raise PalletError(f"failed to apply layer entry {entry.name!r}: "
+                                      f"{exc.strerror or exc}") from exc
+        finally:
+            self._drop_cached()
         self._set_dir_mtimes()
+
+    def _drop_cached(self) -> None:
+        if self.cached is not None:
+            os.close(self.cached[1])
+            self.cached = None
+
+    def _regular_parent(self, parts: tuple[str, ...]) -> int:
+        if self.cached is not None and self.cached[0] == parts[:-1]:
+            return self.cached[1]
+        self._drop_cached()
+        fd = self.tree.open_dir(parts[:-1], create=True)
+        self.cached = (parts[:-1], fd)
+        return fd
 
     def _apply(self, entry: Entry) -> None:
         parts = clean_parts(entry.name)
@@ -91,9 +112,15 @@ class _Applier:
                 self._set_meta(self.tree.root_fd, entry)
                 self.dir_mtimes[()] = entry.mtime
             return
+        name = parts[-1]
+        simple = entry.is_regular and not name.startswith(WHITEOUT_PREFIX)
+        if not simple or (self.cached is not None and self.cached[0][:len(parts)] == parts):
+            self._drop_cached()
+        if simple:
+            self._create(self._regular_parent(parts), parts, entry)
+            return
         parent = self.tree.open_dir(parts[:-1], create=True)
         try:
-            name = parts[-1]
             if name.startswith(WHITEOUT_PREFIX):
                 self._whiteout(parent, parts, entry)
             else:
