@@ -10,34 +10,13 @@ import time
 
 import pytest
 
+from polling import wait_for as _wait_for
 
-@pytest.fixture(autouse=True)
-def no_leaks(pallet):
-    """Every test ends with its containers removed, no mounts and no monitors left behind."""
-    yield
-    p = pallet
-    ids = p("ps", "-aq", "--no-trunc").lines
-    if ids:
-        p("rm", "-f", *ids)
-    with open("/proc/self/mountinfo") as f:
-        leaked = [line.split()[4] for line in f if str(p.root) in line or str(p.runroot) in line]
-    assert leaked == [], f"mounts left behind: {leaked}"
-    def no_monitors():  # a monitor may still be running the exit command for a moment
-        return subprocess.run(["pgrep", "-f", f"conmon.*{p.runroot}"], capture_output=True).stdout == b""
-    assert _wait_for(no_monitors, 10), "conmon processes left behind"
+pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 def _inspect(pallet, ref) -> dict:
     return json.loads(pallet.ok("inspect", ref).out)[0]
-
-
-def _wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # ---- run: output, exit codes, errors ----

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from test_containers import _wait_for, no_leaks  # noqa: F401 - the shared leak check
+from polling import wait_for as _wait_for
+
+pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 def _pty_run(pallet, argv, keys: bytes, timeout=20.0) -> tuple[int, bytes]:

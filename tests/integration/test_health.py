@@ -7,32 +7,9 @@ import time
 
 import pytest
 
+from polling import wait_for as _wait_for
 
-@pytest.fixture(autouse=True)
-def no_leaks(pallet):
-    """No containers, mounts, monitors or health loops survive a test."""
-    yield
-    p = pallet
-    ids = p("ps", "-aq", "--no-trunc").lines
-    if ids:
-        p("rm", "-f", *ids)
-    with open("/proc/self/mountinfo") as f:
-        leaked = [line.split()[4] for line in f if str(p.root) in line or str(p.runroot) in line]
-    assert leaked == [], f"mounts left behind: {leaked}"
-
-    def nothing_left():
-        return subprocess.run(["pgrep", "-f", f"(conmon|healthcheck).*{p.runroot}"],
-                              capture_output=True).stdout == b""
-    assert _wait_for(nothing_left, 10), "conmon or health loops left behind"
-
-
-def _wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 def _inspect(pallet, ref) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import Pallet
+from palletcli import Pallet
 from registry_fixtures import docker_config, registry  # noqa: F401 - fixtures
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")

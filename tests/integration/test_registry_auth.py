@@ -6,7 +6,7 @@ import json
 import os
 import stat
 
-from conftest import Pallet
+from palletcli import Pallet
 from registry_fixtures import (PASSWORD, USER, basic_registry, docker_config,  # noqa: F401 - fixtures
                                tls_registry, token_registry)
 

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import Pallet
+from palletcli import Pallet
 from registry_fixtures import docker_config, registry  # noqa: F401 - fixtures
 
 

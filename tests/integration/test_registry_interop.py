@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import Pallet
+from palletcli import Pallet
 from registry_fixtures import docker_config, registry  # noqa: F401 - fixtures
 
 

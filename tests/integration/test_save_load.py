@@ -29,7 +29,7 @@ def _layer_dirs(pallet):
 
 
 def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tmp_path):
-    from conftest import Pallet
+    from palletcli import Pallet
     pallet.ok("tag", "busybox", "myapp:1.0")
     archive = tmp_path / "images.tar"
     pallet.ok("save", "-o", str(archive), "busybox:latest", "myapp:1.0")
@@ -41,7 +41,7 @@ def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tm
 
 
 def test_save_to_stdout_and_load_from_stdin(pallet, busybox, tmp_path):
-    from conftest import Pallet
+    from palletcli import Pallet
     data = pallet.ok("save", "busybox").out_bytes
     other = Pallet(tmp_path / "r2", tmp_path / "s2")
     assert other.ok("load", stdin=data).lines == ["Loaded image: busybox:latest"]
@@ -75,7 +75,7 @@ def test_skopeo_reads_saved_archive_and_umoci_unpacks_it(pallet, busybox, tmp_pa
 
 @pytest.mark.parametrize("transport", ["docker-archive", "oci-archive"])
 def test_archive_made_by_skopeo_loads_and_lists(pallet, busybox, tmp_path, transport):
-    from conftest import Pallet
+    from palletcli import Pallet
     src = tmp_path / "src.tar"
     pallet.ok("save", "-o", str(src), "busybox")
     made = tmp_path / "made.tar"
@@ -125,7 +125,7 @@ def test_load_rejects_layer_that_does_not_match_config(pallet, busybox):
 
 
 def test_load_accepts_gzip_compressed_archive(pallet, busybox, tmp_path):
-    from conftest import Pallet
+    from palletcli import Pallet
     data = gzip.compress(pallet.ok("save", "busybox").out_bytes)
     other = Pallet(tmp_path / "r4", tmp_path / "s4")
     assert other.ok("load", stdin=data).lines == ["Loaded image: busybox:latest"]

@@ -7,23 +7,9 @@ import time
 
 import pytest
 
+from polling import wait_for as _wait_for
 
-@pytest.fixture(autouse=True)
-def no_leaks(pallet):
-    """Every test ends with its containers and volumes removed, no mounts and no monitors left."""
-    yield
-    p = pallet
-    ids = p("ps", "-aq", "--no-trunc").lines
-    if ids:
-        p("rm", "-f", *ids)
-    p("volume", "prune", "-a", "-f")
-    with open("/proc/self/mountinfo") as f:
-        leaked = [line.split()[4] for line in f if str(p.root) in line or str(p.runroot) in line]
-    assert leaked == [], f"mounts left behind: {leaked}"
-    deadline = time.monotonic() + 10
-    while subprocess.run(["pgrep", "-f", f"conmon.*{p.runroot}"], capture_output=True).stdout:
-        assert time.monotonic() < deadline, "conmon processes left behind"
-        time.sleep(0.05)
+pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 def _inspect(pallet, *args) -> list[dict]:

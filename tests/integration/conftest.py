@@ -1,0 +1,28 @@
+"""Fixtures of the container tests: the leak check every container test ends with."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from polling import wait_for
+
+
+@pytest.fixture
+def no_leaks(pallet):
+    """Every test ends with its containers and volumes removed, and no mount, monitor (conmon)
+    or health loop of its store left behind."""
+    yield
+    ids = pallet("ps", "-aq", "--no-trunc").lines
+    if ids:
+        pallet("rm", "-f", *ids)
+    pallet("volume", "prune", "-a", "-f")
+    with open("/proc/self/mountinfo") as f:
+        leaked = [line.split()[4] for line in f
+                  if str(pallet.root) in line or str(pallet.runroot) in line]
+    assert leaked == [], f"mounts left behind: {leaked}"
+
+    def nothing_left():  # a monitor may still be running its exit command for a moment
+        return subprocess.run(["pgrep", "-f", f"(conmon|healthcheck).*{pallet.runroot}"],
+                              capture_output=True).stdout == b""
+    assert wait_for(nothing_left, 10), "conmon or health-check processes left behind"
