@@ -95,15 +95,7 @@ class Scope:
         mount = self.mount_of(parts)
         base, rest = (self.root, parts) if mount is None else (mount[1], parts[len(mount[0]):])
         cur = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            for comp in rest:
-                nxt = open_child_dir(cur, comp, create)
-                os.close(cur)
-                cur = nxt
-        except BaseException:
-            os.close(cur)
-            raise
-        return cur
+        return descend(cur, rest, lambda fd, comp: open_child_dir(fd, comp, create))
 
     def locate(self, parts: tuple[str, ...]) -> tuple[int, str]:
         """(parent dir fd, name) for `parts`; the root and mount points come back as (fd, ".")."""
@@ -119,6 +111,21 @@ class Scope:
             return None
         finally:
             os.close(fd)
+
+
+def descend(start_fd: int, parts, step) -> int:
+    """Walk `parts` down from `start_fd` (which it takes over) with `step(fd, name) -> fd`,
+    closing each directory as it leaves it; returns the last one's fd."""
+    cur = start_fd
+    try:
+        for comp in parts:
+            nxt = step(cur, comp)
+            os.close(cur)
+            cur = nxt
+    except BaseException:
+        os.close(cur)
+        raise
+    return cur
 
 
 def open_child_dir(parent: int, name: str, create: bool = False, mode: int = 0o755) -> int:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import BinaryIO, Callable, Iterator
 
 from ..errors import InvalidArgument
-from .container_fs_scope import Scope, open_child_dir
+from .container_fs_scope import Scope, descend, open_child_dir
 
 CHUNK = 1 << 20
 FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -175,20 +175,13 @@ def extract(stream: BinaryIO, dest_fd: int, owner: tuple[int, int] | None = None
 
 
 def _open_parent(dest_fd: int, parts: tuple[str, ...]) -> int:
-    cur = os.dup(dest_fd)
-    try:
-        for comp in parts:
-            try:
-                nxt = open_child_dir(cur, comp, create=True)
-            except NotADirectoryError as exc:
-                raise InvalidArgument(f"cannot extract {'/'.join(parts)!r}: {comp!r} is not a "
-                                      "directory") from exc
-            os.close(cur)
-            cur = nxt
-    except BaseException:
-        os.close(cur)
-        raise
-    return cur
+    def step(fd: int, comp: str) -> int:
+        try:
+            return open_child_dir(fd, comp, create=True)
+        except NotADirectoryError as exc:
+            raise InvalidArgument(f"cannot extract {'/'.join(parts)!r}: {comp!r} is not a "
+                                  "directory") from exc
+    return descend(os.dup(dest_fd), parts, step)
 
 
 def _create(tar, member: tarfile.TarInfo, parent: int, parts, dest_fd: int, owner) -> None:
