@@ -329,3 +329,76 @@ def test_init_reaps_and_forwards_sigterm_so_sleep_exits_143(rt):
         assert rt.monitor.wait_exit(container_id, bundle, timeout=10) == 143
     finally:
         rt.monitor.delete(container_id, force=True)
+
+
+# ---- runc's start and delete, spoken directly (pallet.runtime.runc) ----
+
+def _create_with_pid(rt, args):
+    container_id = uuid.uuid4().hex
+    bundle = rt.bundle(container_id, args)
+    pid = rt.monitor.create(container_id, bundle, bundle / "ctr.log")
+    return container_id, bundle, pid
+
+
+def _cgroup_dirs(container_id: str) -> list[str]:
+    return [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/pallet-test/{container_id}")]
+
+
+def test_start_through_the_exec_fifo_runs_the_process_as_runc_start_does(rt):
+    container_id, bundle, pid = _create_with_pid(rt, ["sh", "-c", "echo started"])
+    try:
+        assert rt.runc.state(container_id).status == "created"
+        rt.monitor.start(container_id, pid)
+        assert not (rt.runc.root / container_id / "exec.fifo").exists()
+        assert rt.monitor.wait_exit(container_id, bundle, timeout=20) == 0
+        assert rt.runc.state(container_id).status == "stopped"
+    finally:
+        rt.monitor.delete(container_id, force=True)
+    assert output(logs.read_logs(bundle / "ctr.log")) == "started\n"
+
+
+def test_start_of_a_container_whose_init_died_fails_instead_of_hanging(rt):
+    from pallet.errors import PalletError
+    container_id, bundle, pid = _create_with_pid(rt, ["true"])
+    try:
+        os.kill(pid, 9)
+        rt.monitor.wait_exit(container_id, bundle, timeout=20)
+        with pytest.raises(PalletError):
+            rt.monitor.start(container_id, pid)
+    finally:
+        rt.monitor.delete(container_id, force=True)
+
+
+def test_delete_of_an_exited_container_removes_its_cgroups_and_state(rt):
+    container_id, bundle, pid = _create_with_pid(rt, ["true"])
+    assert _cgroup_dirs(container_id), "runc made the container's cgroups"
+    rt.monitor.start(container_id, pid)
+    rt.monitor.wait_exit(container_id, bundle, timeout=20)
+    rt.monitor.delete(container_id)
+    assert not (rt.runc.root / container_id).exists()
+    assert _cgroup_dirs(container_id) == []
+    with pytest.raises(NotFound):
+        rt.runc.state(container_id)
+
+
+def test_delete_force_of_a_running_container_is_left_to_runc(rt):
+    container_id, bundle, pid = _create_with_pid(rt, ["sleep", "60"])
+    rt.monitor.start(container_id, pid)
+    assert rt.runc.state(container_id).status == "running"
+    rt.monitor.delete(container_id, force=True, keep_exit=True)
+    assert rt.monitor.wait_exit(container_id, bundle, timeout=20) == 137
+    assert not (rt.runc.root / container_id).exists()
+    assert _cgroup_dirs(container_id) == []
+
+
+def test_seccomp_lists_x32_only_when_the_kernel_runs_it():
+    from pallet.runtime import seccomp
+    from pallet.runtime.spec import kernel_runs_x32
+    with_x32 = seccomp.default_profile([], "x86_64")["architectures"]
+    without = seccomp.default_profile([], "x86_64", x32=False)["architectures"]
+    assert with_x32 == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+    assert without == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]  # 32-bit programs still run
+    x32_config = Path("/proc/config.gz")
+    if os.uname().machine == "x86_64" and x32_config.exists():
+        import gzip
+        assert kernel_runs_x32() == (b"CONFIG_X86_X32_ABI=y" in gzip.decompress(x32_config.read_bytes()))

@@ -29,7 +29,9 @@ import shutil
 import struct
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
+    from typing import BinaryIO, Iterator
 
 from ..errors import DataCorrupted, InvalidArgument
 from .tree import Tree

@@ -6,6 +6,7 @@ and `pallet ps` do not pay for the build engine or httpx.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -14,6 +15,10 @@ from ..errors import PalletError, UsageError
 from . import flags as fl
 
 PROG = "pallet"
+
+# A CLI process lives for one command: collecting cycles while ~150 modules load costs more
+# than the garbage is worth (long commands still collect, only less often).
+gc.set_threshold(20_000, 50, 50)
 
 # verb (or management noun) -> (module, summary). Order is the help order.
 MODULES: dict[str, tuple[str, str]] = {
@@ -254,7 +259,19 @@ def main() -> None:
     except UsageError as exc:
         sys.stderr.write(f"{exc}\n")
         code = 125
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """Exit without the interpreter's teardown (~20 ms of module and object freeing for
+    `pallet run`). Everything that matters is already durable: SQLite commits are in its
+    WAL, files are written through `with` blocks, threads are daemons."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -62,8 +60,8 @@ class Monitor:
     def conmon_argv(self, container_id: str, bundle: Path, log_path: Path, *,
                     name: str | None, terminal: bool, stdin: bool,
                     exit_command: list[str] | None, log_size_max: int | None) -> list[str]:
-        runtime = shutil.which(self.runc.binary)
-        if runtime is None:
+        runtime = self.runc.binary
+        if not os.access(runtime, os.X_OK):
             raise Unavailable(f"runc not found: {self.runc.binary}")
         argv = [self.conmon, "--api-version", "1", "-c", container_id, "-u", container_id,
                 "-n", name or container_id, "-r", runtime, "-b", str(bundle),
@@ -104,15 +102,12 @@ class Monitor:
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
                "_OCI_SYNCPIPE": str(sync_w), "_OCI_STARTPIPE": str(start_r)}
         try:
-            with open(bundle / "conmon.err", "wb") as err:
-                proc = subprocess.Popen(argv, env=env, pass_fds=(sync_w, start_r),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=err, start_new_session=True)
+            pid = _spawn(argv, env, (sync_w, start_r), bundle / "conmon.err")
             os.close(sync_w)
             os.close(start_r)
             sync_w = start_r = -1
             os.write(start_w, b"0")  # here a caller could first move conmon into a cgroup
-            proc.wait()              # the first conmon exits once it has forked
+            os.waitpid(pid, 0)       # the first conmon exits once it has forked
             message = _read_sync(sync_r, SYNC_TIMEOUT)
         finally:
             for fd in (sync_r, sync_w, start_r, start_w):
@@ -126,8 +121,9 @@ class Monitor:
             raise translate_error(message.get("message", ""), container_id, "create")
         return pid
 
-    def start(self, container_id: str) -> None:
-        self.runc.start(container_id)
+    def start(self, container_id: str, pid: int | None = None) -> None:
+        """Let the created container's process run (`pid`, from `create`, saves a runc exec)."""
+        self.runc.start(container_id, pid)
 
     def conmon_pid(self, bundle: Path) -> int | None:
         try:
@@ -173,6 +169,20 @@ class Monitor:
         finally:
             if not keep_exit:
                 self.exit_path(container_id).unlink(missing_ok=True)
+
+
+def _spawn(argv: list[str], env: dict, pass_fds: tuple[int, ...], stderr: Path) -> int:
+    """Start conmon in a session of its own, stdio on /dev/null and `stderr`, with `pass_fds`
+    inherited. posix_spawn rather than subprocess: that import is ~3 ms of every `run`."""
+    for fd in pass_fds:
+        os.set_inheritable(fd, True)
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 2, str(stderr), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
+    try:
+        return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+    except OSError as exc:
+        raise Unavailable(f"cannot start {argv[0]}: {exc.strerror}") from exc
 
 
 def _alive(pid: int | None) -> bool:

@@ -318,7 +318,7 @@ def _linux(req: SpecRequest, caps: list[str]) -> dict:
     if not req.privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
-        profile = seccomp.default_profile(caps) if req.seccomp_profile is None \
+        profile = seccomp.default_profile(caps, x32=kernel_runs_x32()) if req.seccomp_profile is None \
             else req.seccomp_profile
         if profile:
             linux["seccomp"] = profile
@@ -353,3 +353,19 @@ def _resources(req: SpecRequest) -> dict:
     if res.pids_limit:
         out["pids"] = {"limit": res.pids_limit}
     return out
+
+
+_X32: list[bool] = []
+
+
+def kernel_runs_x32() -> bool:
+    """Whether this kernel executes x32-ABI system calls (probed once: getpid with the x32
+    bit set answers ENOSYS when CONFIG_X86_X32_ABI is off)."""
+    if not _X32:
+        if os.uname().machine != "x86_64":
+            _X32.append(False)
+        else:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            _X32.append(libc.syscall(0x40000000 | 39) != -1 or ctypes.get_errno() != 38)
+    return _X32[0]

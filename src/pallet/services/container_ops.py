@@ -13,7 +13,6 @@ inspect never shows a limit the cgroup does not have.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from ..record import dataclass
 
@@ -132,6 +131,7 @@ def top(svc, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
         raise Conflict(f"container {record['Id']} is not running")
     pids = set(Cgroup(cgroups_path(record["Id"])).procs())
     try:
+        import subprocess  # lazily: `run` imports this module, rarely this path
         done = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True, timeout=30)
     except OSError as exc:
         raise PalletError(f"ps: {exc.strerror}") from exc

@@ -15,11 +15,8 @@ pallet.services.container_status.
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import sys
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,7 +86,7 @@ class ContainerService:
         from .container_config import build_record
         image_id = self.engine.images.resolve(req.image)
         image_config = self.engine.images.config(image_id)
-        cid = secrets.token_hex(32)
+        cid = os.urandom(32).hex()
         name = req.name or random_name(lambda n: self._name_taken(n))
         _check_name(name)
         _check_mounts(req)
@@ -154,7 +151,7 @@ class ContainerService:
                                       log_size_max=_log_size(record))
             if attach_to is not None:
                 sock = connect(self.monitor.attach_path(cid))
-            self.monitor_of(cid).start(cid)
+            self.monitor_of(cid).start(cid, pid)
         except ContainerCommandError as exc:
             self._cleanup_runtime(cid)
             self.store.update(cid, lambda r: status.mark_failed(r, exc))
@@ -358,7 +355,7 @@ class ContainerService:
         from ..store.layers import _force_rmtree
         for d in (self.paths.container(cid), self.paths.container_run(cid)):
             if d.exists():
-                trash = self.paths.trash / f"c-{cid[:12]}-{uuid.uuid4().hex[:8]}"
+                trash = self.paths.trash / f"c-{cid[:12]}-{os.urandom(4).hex()}"
                 self.paths.trash.mkdir(parents=True, exist_ok=True)
                 try:
                     os.rename(d, trash)
@@ -449,4 +446,4 @@ def _log_size(record: dict) -> int | None:
     return parse_bytes(size) if size else None
 
 
-_ = (time, shutil, ZERO_TIME)
+_ = (time, ZERO_TIME)

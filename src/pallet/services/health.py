@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -83,6 +82,7 @@ def start_loop(svc, record: dict) -> dict:
     loop = f"while sleep {hc['Interval'] / SECOND:.3f}; do {check} >/dev/null 2>&1 || exit 0; done"
     # setsid puts the loop in its own group (killpg takes an in-flight check too); the outer
     # sh exits at once, so the loop is init's child and nobody has to reap it
+    import subprocess  # lazily: `run` imports this module, rarely this path
     outer = subprocess.run(["sh", "-c", 'setsid sh -c "$0" </dev/null >/dev/null 2>&1 & echo $!', loop],
                            capture_output=True, text=True, timeout=10)
     (svc.userdata(cid) / PID_FILE).write_text(outer.stdout.strip())
@@ -164,6 +164,7 @@ def _exec(svc, cid: str, argv: list[str], timeout: float) -> tuple[int, str]:
     runc = svc.monitor_of(cid).runc
     pid_file = svc.userdata(cid) / "health-exec.pid"
     pid_file.unlink(missing_ok=True)
+    import subprocess  # lazily: `run` imports this module, rarely this path
     proc = subprocess.Popen(runc.argv("exec", "--pid-file", str(pid_file), cid, *argv),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

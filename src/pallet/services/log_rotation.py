@@ -12,7 +12,6 @@ them.) Readers skip ctr.log.1 while it is the live log itself.
 """
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from ..errors import InvalidArgument
@@ -67,5 +66,6 @@ def start_rotator(svc, record: dict) -> None:
         return
     script = _script(Path(record["LogPath"]), conmon_pid, files)
     # the outer sh exits at once: the loop belongs to init, and ends when conmon does
+    import subprocess  # lazily: `run` imports this module, rarely this path
     subprocess.run(["sh", "-c", 'setsid sh -c "$0" </dev/null >/dev/null 2>&1 &', script],
                    timeout=10, check=False)

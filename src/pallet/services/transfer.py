@@ -19,7 +19,9 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
+    from typing import BinaryIO
 
 from .. import digest as dg
 from .. import reference

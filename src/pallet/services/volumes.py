@@ -15,7 +15,6 @@ Docker's `com.docker.volume.anonymous` label.
 from __future__ import annotations
 
 import os
-import secrets
 
 from ..errors import Conflict, InvalidArgument, NotFound
 
@@ -46,7 +45,7 @@ class VolumeService:
                            f'plugin "{driver}" not found')
         labels = dict(labels or {})
         if anonymous or not name:
-            name, labels[ANONYMOUS_LABEL] = secrets.token_hex(32), ""
+            name, labels[ANONYMOUS_LABEL] = os.urandom(32).hex(), ""
         validate_volume_name(name)
         return self.driver.create(name, labels, dict(options or {}))
 
@@ -123,12 +122,13 @@ def _label_excluded(f, labels: dict) -> bool:
 
 def on_create(svc, record: dict, req, image_config: dict) -> None:
     """Turn the request's volumes, --volumes-from and the image's VOLUMEs into record Mounts."""
-    vols = volumes_of(svc.engine)
+    def vols():  # built on first use: most containers have no volume at all
+        return volumes_of(svc.engine)
     mounts: list[dict] = []
     nocopy: list[str] = []
     for m, point in zip(req.mounts, record["Mounts"]):
         if m.type == "volume":
-            point = _volume_point(vols, m)
+            point = _volume_point(vols(), m)
             if m.options.get("nocopy"):
                 nocopy.append(m.target)
         elif m.type == "tmpfs":
@@ -144,7 +144,7 @@ def on_create(svc, record: dict, req, image_config: dict) -> None:
     for target in sorted((image_config.get("config") or {}).get("Volumes") or {}):
         target = os.path.normpath("/" + target.strip("/"))
         if target != "/" and target not in taken:
-            vol = vols.create(anonymous=True)
+            vol = vols().create(anonymous=True)
             mounts.append(_point(vol, target, True, mode=""))
             taken.add(target)
     record["Mounts"] = mounts
@@ -188,10 +188,10 @@ def _volumes_from(svc, specs: list[str]) -> list[dict]:
 def runtime_mounts(svc, record: dict) -> list:
     """config.json mounts for the record's volumes and --mount tmpfs; copy-up happens here."""
     from ..runtime import spec as rs
-    vols = volumes_of(svc.engine)
     out = []
     for m in record["Mounts"]:
         if m["Type"] == "volume":
+            vols = volumes_of(svc.engine)
             try:
                 vol = vols.get(m["Name"])
             except NotFound:
@@ -244,10 +244,10 @@ def on_remove(svc, record: dict, anonymous: bool) -> None:
     """After a container's record is gone: remove its anonymous volumes nobody else uses."""
     if not anonymous:
         return
-    vols = volumes_of(svc.engine)
     names = [m["Name"] for m in record.get("Mounts") or [] if m.get("Type") == "volume"]
     if not names:
         return
+    vols = volumes_of(svc.engine)
     used = vols.usage()
     for name in names:
         try:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import uuid
 from ..record import dataclass, field
 from pathlib import Path
 
@@ -76,12 +74,13 @@ class LocalDriver:
         with self.db.transaction():
             self.db.delete_volume(volume.name)
         d = self.dir / volume.name
-        trash = self.trash / f"v-{volume.name[:24]}-{uuid.uuid4().hex[:8]}"
+        trash = self.trash / f"v-{volume.name[:24]}-{os.urandom(4).hex()}"
         self.trash.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(d, trash)
         except OSError:
             trash = d
+        import shutil  # lazily: every `run` imports this module
         shutil.rmtree(trash, ignore_errors=True)
 
     # ---- driver options: a volume whose _data is a mount ----
