@@ -84,8 +84,12 @@ class Monitor:
 
     def create(self, container_id: str, bundle: Path, log_path: Path, *,
                name: str | None = None, terminal: bool = False, stdin: bool = False,
-               exit_command: list[str] | None = None, log_size_max: int | None = None) -> int:
+               exit_command: list[str] | None = None, log_size_max: int | None = None,
+               while_creating=None) -> int:
         """Start conmon, which runs ``runc create``; returns the container's pid.
+
+        `while_creating()`, if given, runs while runc creates the container (~45 ms that
+        the caller would otherwise spend waiting on the other CPU).
 
         The container is then in runc state ``created``; `start` runs its process.
         Raises ContainerCommandError (126/127) when the command cannot be executed.
@@ -108,6 +112,8 @@ class Monitor:
             sync_w = start_r = -1
             os.write(start_w, b"0")  # here a caller could first move conmon into a cgroup
             os.waitpid(pid, 0)       # the first conmon exits once it has forked
+            if while_creating is not None:
+                while_creating()
             message = _read_sync(sync_r, SYNC_TIMEOUT)
         finally:
             for fd in (sync_r, sync_w, start_r, start_w):

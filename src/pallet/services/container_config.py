@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound
@@ -18,6 +19,25 @@ from .container_types import CreateRequest
 
 DEFAULT_LOG_MAX = "10m"   # logs are bounded unless the user asks otherwise (moby#40207)
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def check_name(name: str) -> None:
+    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
+        raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+
+
+def check_mounts(req: CreateRequest) -> None:
+    """Docker's rules: -v creates a missing host directory, --mount refuses it."""
+    for m in req.mounts:
+        if m.target in ("/", "/proc") or m.target.startswith("/proc/"):
+            raise InvalidArgument(f"invalid mount config: mount destination {m.target} is not allowed")
+        if m.type == "bind":
+            if os.path.exists(m.source):
+                continue
+            if m.options.get("flag") == "--mount":
+                raise InvalidArgument(f'invalid mount config for type "bind": bind source path does not '
+                                      f"exist: {m.source}")
+            os.makedirs(m.source, exist_ok=True)
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:

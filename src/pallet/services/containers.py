@@ -24,6 +24,7 @@ from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound,
 from ..oci.image import now_rfc3339, rfc3339_ts
 from . import container_status as status
 from .container_store import ContainerStore
+from .container_config import check_mounts, check_name
 from .container_types import CreateRequest
 from .names import random_name
 
@@ -88,8 +89,8 @@ class ContainerService:
         image_config = self.engine.images.config(image_id)
         cid = os.urandom(32).hex()
         name = req.name or random_name(lambda n: self._name_taken(n))
-        _check_name(name)
-        _check_mounts(req)
+        check_name(name)
+        check_mounts(req)
         from .log_rotation import limits
         limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
         record = build_record(cid, name, image_id, req, image_config, self)
@@ -148,7 +149,8 @@ class ContainerService:
                                       terminal=record["Config"]["Tty"],
                                       stdin=record["Config"]["OpenStdin"],
                                       exit_command=self._exit_command(cid),
-                                      log_size_max=_log_size(record))
+                                      log_size_max=_log_size(record),
+                                      while_creating=_warm_up_exit_path)
             if attach_to is not None:
                 sock = connect(self.monitor.attach_path(cid))
             self.monitor_of(cid).start(cid, pid)
@@ -338,7 +340,8 @@ class ContainerService:
             self.store.delete(cid)
         self._remove_storage(cid)
         _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
-        self._sweep_exit_files()
+        if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir
+            self._sweep_exit_files()
 
     def _sweep_exit_files(self, age: float = 300.0) -> None:
         """Exit files outlive removed containers (a waiter may still read one); not for long."""
@@ -365,7 +368,7 @@ class ContainerService:
 
     def rename(self, ref: str, new_name: str) -> None:
         cid = self.resolve(ref)
-        _check_name(new_name)
+        check_name(new_name)
         if self._name_taken(new_name):
             raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
                            f"is already in use by container \"{self.resolve(new_name)}\". "
@@ -405,6 +408,12 @@ class ContainerService:
         return inspect_container(self, self.get(ref))
 
 
+def _warm_up_exit_path() -> None:
+    """Import what the exit of a container needs while runc creates it (see Monitor.create)."""
+    from . import container_network  # noqa: F401
+    from ..runtime import cgroups  # noqa: F401
+
+
 def _network():
     from . import container_network
     return container_network
@@ -418,26 +427,6 @@ def _ops():
 def _volumes():
     from . import volumes
     return volumes
-
-
-def _check_name(name: str) -> None:
-    import re
-    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
-        raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
-
-
-def _check_mounts(req: CreateRequest) -> None:
-    """Docker's rules: -v creates a missing host directory, --mount refuses it."""
-    for m in req.mounts:
-        if m.target in ("/", "/proc") or m.target.startswith("/proc/"):
-            raise InvalidArgument(f"invalid mount config: mount destination {m.target} is not allowed")
-        if m.type == "bind":
-            if os.path.exists(m.source):
-                continue
-            if m.options.get("flag") == "--mount":
-                raise InvalidArgument(f'invalid mount config for type "bind": bind source path does not '
-                                      f"exist: {m.source}")
-            os.makedirs(m.source, exist_ok=True)
 
 
 def _log_size(record: dict) -> int | None:
