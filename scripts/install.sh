@@ -38,12 +38,14 @@ fi
 PYTHONDONTWRITEBYTECODE= .venv/bin/python -m compileall -q src >/dev/null
 # The `pallet` command: pip's generated script, but with `python -S`. site's .pth
 # processing (setuptools' distutils shim, the editable-install hook) costs every command
-# ~4 ms; the two paths it would add are listed here instead.
+# ~4 ms; the two paths it would add are listed here instead, after the standard library
+# (every stdlib import would otherwise look in them first), and the script's own
+# directory (.venv/bin) is dropped from the path.
 SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 cat > .venv/bin/pallet <<EOF
 #!$PWD/.venv/bin/python3 -S
 import sys
-sys.path[1:1] = ["$PWD/src", "$SITE"]
+sys.path[:] = sys.path[1:] + ["$PWD/src", "$SITE"]
 from pallet.cli.main import main
 main()
 EOF

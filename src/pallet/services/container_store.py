@@ -7,12 +7,12 @@ IMMEDIATE transaction, so concurrent pallet processes never lose a change.
 from __future__ import annotations
 
 import json
-import sqlite3
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import Callable
 
 from ..errors import AlreadyExists, Conflict, NotFound
+from ..store.db import IntegrityError
 
 
 class ContainerStore:
@@ -27,7 +27,7 @@ class ContainerStore:
                 self.conn.execute("INSERT INTO containers VALUES(?,?,?,?,?)",
                                   (record["Id"], name, record["Image"], record["_created"],
                                    json.dumps(record)))
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             row = self.conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
             other = row[0] if row else "?"
             raise AlreadyExists(
@@ -74,7 +74,7 @@ class ContainerStore:
             r["Name"] = "/" + new_name
         try:
             self.update(container_id, change)
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             raise AlreadyExists(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
                                 "is already in use") from exc
 

@@ -15,11 +15,18 @@ Tables:
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 from contextlib import contextmanager
 from ..record import dataclass
 from pathlib import Path
+
+try:  # the C module: `sqlite3` adds only datetime adapters pallet never uses, and
+    import _sqlite3 as sqlite3  # their `import datetime` costs every command ~2 ms
+    sqlite3.connect  # noqa: B018 - present in every CPython since 3.2
+except (ImportError, AttributeError):
+    import sqlite3
+
+IntegrityError = sqlite3.IntegrityError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import Iterator
