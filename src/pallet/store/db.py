@@ -138,6 +138,11 @@ class Database:
                                         check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
+            # CLI processes end with os._exit, never closing: the WAL then outlives them and
+            # the next process to open the database reads it back first. Checkpointing every
+            # 128 pages (not 1000) keeps that read under ~0.5 ms for ~1 ms of checkpoint per
+            # ten `run`s.
+            self.conn.execute("PRAGMA wal_autocheckpoint=128")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as exc:
