@@ -402,3 +402,15 @@ def test_seccomp_lists_x32_only_when_the_kernel_runs_it():
     if os.uname().machine == "x86_64" and x32_config.exists():
         import gzip
         assert kernel_runs_x32() == (b"CONFIG_X86_X32_ABI=y" in gzip.decompress(x32_config.read_bytes()))
+
+
+def test_a_bundle_that_fails_to_prepare_leaves_no_conmon_and_no_container(rt):
+    container_id = uuid.uuid4().hex
+    bundle = rt.bundle(container_id, ["true"])
+
+    def prepare():
+        raise RuntimeError("the spec could not be written")
+    with pytest.raises(RuntimeError):
+        rt.monitor.create(container_id, bundle, bundle / "ctr.log", before_create=prepare)
+    assert rt.runc.list() == []
+    assert not (bundle / "conmon.pid").exists()  # killed before it forked

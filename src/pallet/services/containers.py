@@ -136,20 +136,22 @@ class ContainerService:
         from ..runtime.attach import connect
         from .container_config import bundle_spec
         from ..snapshot import overlay
-        mount = overlay.describe(self.paths.container(cid), self.engine.images.layer_dirs(record["Image"]),
-                                 self.paths.layers)
-        overlay.mount(mount, self.rootfs(cid))
+        from . import container_network
+
+        def prepare_bundle():  # while conmon starts up
+            mount = overlay.describe(self.paths.container(cid),
+                                     self.engine.images.layer_dirs(record["Image"]), self.paths.layers)
+            overlay.mount(mount, self.rootfs(cid))
+            bundle_spec(self, record, container_network.attach(self, record))
         sock = None
         try:
-            from . import container_network
-            net = container_network.attach(self, record)
-            bundle_spec(self, record, net)
             pid = self.monitor_of(cid).create(cid, self.userdata(cid), Path(record["LogPath"]),
                                       name=record["Name"].lstrip("/"),
                                       terminal=record["Config"]["Tty"],
                                       stdin=record["Config"]["OpenStdin"],
                                       exit_command=self._exit_command(cid),
                                       log_size_max=_log_size(record),
+                                      before_create=prepare_bundle,
                                       while_creating=_warm_up_exit_path)
             if attach_to is not None:
                 sock = connect(self.monitor.attach_path(cid))
