@@ -232,11 +232,15 @@ class ContainerService:
             finished = self._finished_at(cid)
             oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
             self._cleanup_runtime(cid)
-            if record["State"]["Running"]:
+            auto_remove = record["HostConfig"].get("AutoRemove")
+            if auto_remove:  # --rm: the record goes now (waiters read the exit file)
+                self.store.delete(cid)
+            elif record["State"]["Running"]:
                 record = self.store.update(cid, lambda r: status.mark_exited(
                     r, 255 if code is None else code, finished, oom))
-        if record["HostConfig"].get("AutoRemove"):
-            self.remove(cid, force=True)
+        if auto_remove:
+            self._remove_storage(cid)
+            _volumes().on_remove(self, record, True)
 
     def _finished_at(self, cid: str) -> str:
         try:
