@@ -20,6 +20,18 @@ def root_required():
     assert os.geteuid() == 0, "integration tests need root (overlayfs, runc, conmon)"
 
 
+@pytest.fixture(autouse=True)
+def reset_stores():
+    """Every store a test made ends with `system reset`, so that nothing of it outlives the
+    test (a network's bridge stays after its last container, as docker0 does)."""
+    Pallet.instances.clear()
+    yield
+    for p in Pallet.instances:
+        if p.root.exists() and os.geteuid() == 0:
+            p("system", "reset", "-f")
+    Pallet.instances.clear()
+
+
 @pytest.fixture
 def pallet(tmp_path, root_required) -> Pallet:
     return Pallet(tmp_path / "root", tmp_path / "run")

@@ -23,8 +23,11 @@ class Result:
 class Pallet:
     """Runs `pallet` against a private --root/--runroot, in-process (fast) or as a subprocess."""
 
+    instances: list = []  # every store a test made: conftest's reset_stores ends them
+
     def __init__(self, root: Path, runroot: Path):
         self.root, self.runroot = root, runroot
+        Pallet.instances.append(self)
 
     def __call__(self, *argv: str, stdin: bytes = b"") -> Result:
         from pallet.cli.main import Context, run

@@ -5,13 +5,14 @@ import subprocess
 
 import pytest
 
+from leaks import assert_store_reset_leaves_nothing
 from polling import wait_for
 
 
 @pytest.fixture
 def no_leaks(pallet):
     """Every test ends with its containers and volumes removed, and no mount, monitor (conmon)
-    or health loop of its store left behind."""
+    or health loop of its store left behind; then `system reset` leaves nothing at all."""
     yield
     ids = pallet("ps", "-aq", "--no-trunc").lines
     if ids:
@@ -26,3 +27,5 @@ def no_leaks(pallet):
         return subprocess.run(["pgrep", "-f", f"(conmon|healthcheck).*{pallet.runroot}"],
                               capture_output=True).stdout == b""
     assert wait_for(nothing_left, 10), "conmon or health-check processes left behind"
+    assert_store_reset_leaves_nothing(pallet, ids)
+

@@ -148,6 +148,17 @@ def _print_deleted(ctx, title: str, lines: list[str]) -> None:
         ctx.out("")
 
 
+def system_reset(ctx, o, args) -> int:
+    text = ("WARNING! This will remove:\n  - all containers\n  - all networks and their bridges\n"
+            "  - all images\n  - all volumes\n  - all build cache\n"
+            f"and delete {ctx.engine.paths.root} and {ctx.engine.paths.runroot}.")
+    if not o.force and not render.confirm(ctx, text):
+        return 0
+    from ..services.reset import reset
+    reset(ctx.engine)
+    return 0
+
+
 def system_prune(ctx, o, args) -> int:
     from ..opts.filters import Filters
     from ..opts.units import human_size
@@ -240,4 +251,6 @@ COMMANDS = [
     ], 0, 0),
     Command("system restore", "", "Start the containers a restart policy keeps up (run at boot)",
             system_restore, [], 0, 0),
+    Command("system reset", "[OPTIONS]", "Reset pallet storage back to its initial state",
+            system_reset, [FORCE], 0, 0),
 ]

@@ -47,6 +47,8 @@ def nft(script: str) -> None:
 
 
 def _run(argv: list[str], script: str, quiet: bool = False) -> None:
+    from ..runtime.runc import _which
+    argv = [_which(argv[0]) or argv[0], *argv[1:]]  # no exec attempt per PATH entry
     try:
         p = subprocess.run(argv, input=script.encode(), capture_output=True)
     except FileNotFoundError as exc:
@@ -103,8 +105,12 @@ def pallet_tables() -> list[str]:
 
 
 def bridge_exists(bridge: str) -> bool:
+    return link_exists(bridge)
+
+
+def link_exists(name: str) -> bool:
     import os
-    return os.path.exists(f"/sys/class/net/{bridge}")
+    return os.path.exists(f"/sys/class/net/{name}")
 
 
 def host_routes() -> list[str]:

@@ -9,9 +9,9 @@ Every bridge name starts with "pallet" (one iptables accept rule covers all).
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
+import os
 
+from ..digest import sha256_bytes
 from ..errors import InvalidArgument
 
 DEFAULT_RUNROOT = "/run/pallet"
@@ -21,7 +21,7 @@ PREDEFINED = ("bridge", "host", "none")
 
 
 def store_key(runroot: str) -> str:
-    return "" if str(runroot) == DEFAULT_RUNROOT else hashlib.sha256(str(runroot).encode()).hexdigest()[:4]
+    return "" if str(runroot) == DEFAULT_RUNROOT else sha256_bytes(str(runroot).encode())[7:11]
 
 
 def bridge_name(key: str, index: int) -> str:
@@ -39,7 +39,7 @@ def veth_name(cid: str, index: int) -> str:
 def new_network(name: str, driver: str, subnet: str, gateway: str, bridge: str, internal: bool = False,
                 labels: dict | None = None, created: str = "") -> dict:
     return {
-        "Name": name, "Id": secrets.token_hex(32), "Created": created, "Scope": "local",
+        "Name": name, "Id": os.urandom(32).hex(), "Created": created, "Scope": "local",
         "Driver": driver, "EnableIPv6": False,
         "IPAM": {"Driver": "default", "Options": {},
                  "Config": [{"Subnet": subnet, "Gateway": gateway}] if subnet else []},

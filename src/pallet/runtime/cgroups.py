@@ -174,3 +174,13 @@ def net_io(pid: int) -> tuple[int, int]:
         rx += int(fields[0])
         tx += int(fields[8])
     return rx, tx
+
+
+def remove_leftovers(cgroups_path: str, mount: Path = MOUNT) -> None:
+    """rmdir a container's empty cgroup in every hierarchy: what runc's state would have
+    let `runc delete` do, for a container whose state a wiped runroot lost."""
+    for d in mount.glob(f"*/{cgroups_path.strip('/')}"):
+        try:
+            d.rmdir()
+        except OSError:
+            pass  # still in use, or gone

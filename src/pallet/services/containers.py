@@ -344,6 +344,12 @@ class ContainerService:
         with self._locked(cid):
             self._cleanup_runtime(cid)
             self.store.delete(cid)
+        if not (self.monitor_of(cid).runc.root / cid).exists():
+            # runc's state is gone but its cgroups may not be: a reboot-like wipe of the
+            # runroot under a running container leaves them for nobody else to remove
+            from ..runtime.cgroups import remove_leftovers
+            from ..runtime.spec import cgroups_path
+            remove_leftovers(cgroups_path(cid))
         self._remove_storage(cid)
         _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
         if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir

@@ -120,6 +120,13 @@ class NetworkService:
                 raise Conflict(f"error while removing network: network {net['Name']} id {net['Id']} "
                                "has active endpoints")
             self.state.delete_network(net["Name"])
+        if net.get("_bridge"):
+            self.sandboxes.drop_bridge(net["_bridge"])
+
+    def reset(self) -> None:
+        """`system reset`: every bridge, namespace and nft rule of this store's networks gone
+        (the documents stay with the store, which the caller deletes)."""
+        self.sandboxes.reset([n["_bridge"] for n in self.state.networks() if n.get("_bridge")])
 
     def prune(self, labels: dict | None = None) -> list[str]:
         """Remove user-defined networks no container uses (after reconciling dead endpoints)."""
