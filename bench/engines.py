@@ -77,6 +77,12 @@ class Pallet(Engine):
     def argv(self, *args: str) -> list[str]:
         return PALLET + ["--root", str(self.dir / "root"), "--runroot", str(self.dir / "run"), *args]
 
+    def close(self) -> None:
+        super().close()
+        # networks' bridges outlive their containers (as docker0): the store's reset ends them
+        subprocess.run(self.argv("system", "reset", "-f"), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
 
 class Podman(Engine):
     name = "podman"
@@ -111,12 +117,13 @@ class Docker(Engine):
     def argv(self, *args: str) -> list[str]:
         return ["docker", "-H", f"unix://{self.sock}", *args]
 
+    network_flags = ["--iptables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none"]
+
     def setup(self, busybox_tar: Path) -> None:
         self.exec_root.mkdir(parents=True)
         log = open(self.dir / "dockerd.log", "wb")
         self.daemon = subprocess.Popen(
-            ["dockerd", "--iptables=false", "--ip-forward=false", "--ip-masq=false",
-             "--bridge=none", "--data-root", str(self.dir / "data"),
+            ["dockerd", *self.network_flags, "--data-root", str(self.dir / "data"),
              "--exec-root", str(self.exec_root), "--pidfile", str(self.exec_root / "dockerd.pid"),
              "-H", f"unix://{self.sock}"],
             stdout=log, stderr=log, start_new_session=True)

@@ -133,6 +133,27 @@ def registry(out: list[str]) -> None:
     out.append("")
 
 
+def network(out: list[str]) -> None:
+    r = load("network")
+    if not r:
+        return
+    runs = r["runs"]
+    out.append("## Networking (`bench/network_bench.py`)\n")
+    out.append(f"`run --rm busybox true` on each engine's default bridge (median of "
+               f"{next(iter(runs['seconds'].values()))['runs']}, interleaved; {r.get('when', '')}; "
+               f"skipped: {', '.join(runs['skipped']) or 'none'}):\n")
+    out.append("| engine | median | min | max | pallet bridge / engine |\n|---|---|---|---|---|")
+    for name, v in runs["seconds"].items():
+        base = runs["seconds"]["pallet bridge"]
+        ratio = "" if name == "pallet bridge" else f"{base['median'] / v['median']:.2f}x"
+        out.append(f"| {name} | {ms(v['median'])} | {ms(v['min'])} | {ms(v['max'])} | {ratio} |")
+    tp = r["throughput"]
+    out.append(f"\nThroughput of a {tp['size_mb']} MB download from busybox httpd (wget, median of "
+               f"{len(next(iter(tp['samples'].values())))}, interleaved): direct to the container "
+               f"{tp['mb_per_s']['direct']:.0f} MB/s, through the published port on 127.0.0.1 "
+               f"{tp['mb_per_s']['published']:.0f} MB/s ({tp['published_vs_direct']:.0%}).\n")
+
+
 def profile(out: list[str]) -> None:
     pr = load("profile_run")
     if not pr:
@@ -162,6 +183,7 @@ def main() -> None:
     containers(out)
     build(out)
     registry(out)
+    network(out)
     profile(out)
     sys.stdout.write("\n".join(out) + "\n")
 
