@@ -8,12 +8,14 @@ network, a private dockerd WITH its bridge and iptables: it makes `docker0`, set
 FORWARD policy to DROP and is cleaned up after, chains and bridge included). pallet's
 `--network none` run is measured alongside, so the bridge's own cost shows.
 Throughput: busybox httpd serving a 512 MB file in a pallet container; `wget` of it from
-the host through 127.0.0.1:PORT and directly from the container's address, interleaved,
-median of --transfers. Results: bench/results/network.json.
+the host through 127.0.0.1:PORT and directly from the container's address, and from a
+client namespace (another "host" behind a veth) through the host's address:PORT and
+directly; interleaved, median of --transfers. Results: bench/results/network.json.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import shutil
@@ -90,10 +92,33 @@ def bench_runs(args, work, tar) -> dict:
     return {"seconds": h.summary(samples, base="pallet bridge"), "samples": samples, "skipped": skipped}
 
 
-def _fetch_seconds(url: str) -> float:
+def _fetch_seconds(url: str, netns: str | None = None) -> float:
+    argv = ["wget", "-q", "-O", "/dev/null", url]
     t = time.perf_counter()
-    subprocess.run(["wget", "-q", "-O", "/dev/null", url], check=True)
+    subprocess.run(["ip", "netns", "exec", netns, *argv] if netns else argv, check=True)
     return time.perf_counter() - t
+
+
+@contextlib.contextmanager
+def _client_namespace():
+    """Another "host": a namespace behind a veth pair, routed to the containers' subnets
+    through this host. Its traffic to a published port is DNATed in PREROUTING and
+    forwarded, as a remote client's is; locally made connections (127.0.0.1) are DNATed in
+    OUTPUT instead, where the kernel re-routes every packet."""
+    ns, host_ip, client_ip = "pbclient", "10.231.0.1", "10.231.0.2"
+    script = [["ip", "netns", "add", ns],
+              ["ip", "link", "add", "pbc0", "type", "veth", "peer", "name", "eth0", "netns", ns],
+              ["ip", "addr", "add", f"{host_ip}/30", "dev", "pbc0"], ["ip", "link", "set", "pbc0", "up"],
+              ["ip", "-n", ns, "addr", "add", f"{client_ip}/30", "dev", "eth0"],
+              ["ip", "-n", ns, "link", "set", "eth0", "up"], ["ip", "-n", ns, "link", "set", "lo", "up"],
+              ["ip", "-n", ns, "route", "add", "default", "via", host_ip]]
+    try:
+        for argv in script:
+            subprocess.run(argv, check=True, capture_output=True)
+        yield ns, host_ip
+    finally:
+        subprocess.run(["ip", "link", "del", "pbc0"], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def bench_throughput(args, work, tar) -> dict:
@@ -115,13 +140,17 @@ def bench_throughput(args, work, tar) -> dict:
                 break
             except OSError:
                 time.sleep(0.1)
-        urls = {"direct": f"http://{ip}/big", "published": f"http://127.0.0.1:{port}/big"}
-        samples = h.interleave({k: (lambda u=u: _fetch_seconds(u)) for k, u in urls.items()},
-                               args.transfers)
+        with _client_namespace() as (client, host_ip):
+            cases = {"direct": lambda: _fetch_seconds(f"http://{ip}/big"),
+                     "published": lambda: _fetch_seconds(f"http://127.0.0.1:{port}/big"),
+                     "client direct": lambda: _fetch_seconds(f"http://{ip}/big", client),
+                     "client published": lambda: _fetch_seconds(f"http://{host_ip}:{port}/big", client)}
+            samples = h.interleave(cases, args.transfers)
     finally:
         p.close()
     mbps = {k: SIZE_MB / statistics.median(v) for k, v in samples.items()}
     return {"size_mb": SIZE_MB, "mb_per_s": mbps, "published_vs_direct": mbps["published"] / mbps["direct"],
+            "client_published_vs_direct": mbps["client published"] / mbps["client direct"],
             "samples": samples}
 
 

@@ -151,7 +151,11 @@ def network(out: list[str]) -> None:
     out.append(f"\nThroughput of a {tp['size_mb']} MB download from busybox httpd (wget, median of "
                f"{len(next(iter(tp['samples'].values())))}, interleaved): direct to the container "
                f"{tp['mb_per_s']['direct']:.0f} MB/s, through the published port on 127.0.0.1 "
-               f"{tp['mb_per_s']['published']:.0f} MB/s ({tp['published_vs_direct']:.0%}).\n")
+               f"{tp['mb_per_s']['published']:.0f} MB/s ({tp['published_vs_direct']:.0%})" +
+               (f"; from a client namespace (another host behind a veth) direct "
+                f"{tp['mb_per_s']['client direct']:.0f} MB/s, through the host's address:PORT "
+                f"{tp['mb_per_s']['client published']:.0f} MB/s ({tp['client_published_vs_direct']:.0%})"
+                if "client direct" in tp["mb_per_s"] else "") + ".\n")
 
 
 def profile(out: list[str]) -> None:
