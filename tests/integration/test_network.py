@@ -285,3 +285,23 @@ def test_system_reset_asks_first_then_removes_everything_of_the_store(pallet, bu
     assert not pallet.root.exists() and not pallet.runroot.exists()
     assert _kernel_objects(pallet)["bridges"] == []
     assert pallet.ok("ps", "-aq").lines == [] and pallet.ok("images", "-q").lines == []
+
+
+def test_network_container_mode_shares_the_other_containers_name_hosts_and_resolver(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "main", "--hostname", "mainhost", "busybox", "sleep", "100")
+    ip = inspect(pallet, "main")["NetworkSettings"]["IPAddress"]
+    out = pallet.ok("run", "--rm", "--network", "container:main", "busybox", "sh", "-c",
+                    "hostname; cat /etc/hosts; ip -o -4 addr show eth0").out
+    assert out.splitlines()[0] == "mainhost"
+    assert f"{ip}\tmainhost" in out and f"inet {ip}/" in out
+
+
+def test_network_container_mode_refuses_what_belongs_to_the_other_container(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "main", "busybox", "sleep", "100")
+    for flags, what in ((["--hostname", "x"], "hostname and the network mode"),
+                        (["--dns", "1.1.1.1"], "dns and the network mode"),
+                        (["--add-host", "a:1.2.3.4"], "custom host-to-IP mapping and the network mode"),
+                        (["-p", "8080:80"], "port publishing and the container type network mode")):
+        r = pallet("run", "--rm", "--network", "container:main", *flags, "busybox", "true")
+        assert r.code == 125 and r.err.strip() == f"Error: conflicting options: {what}"
+    assert pallet.ok("ps", "-aq").lines == [pallet.ok("ps", "-q").lines[0]]  # nothing half-created

@@ -170,7 +170,8 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
     rootfs = svc.rootfs(cid)
     uid, gid, gids = resolve_user(rootfs, cfg.get("User") or "")
     from ..runtime.hostfiles import write_etc_files
-    etc = write_etc_files(svc.userdata(cid), cfg["Hostname"], **(net.etc_args if net else {}))
+    etc = (net.etc_files if net and net.etc_files else
+           write_etc_files(svc.userdata(cid), cfg["Hostname"], **(net.etc_args if net else {})))
     mounts = []
     for m in record["Mounts"]:
         if m["Type"] == "bind":

@@ -24,6 +24,7 @@ class NetworkAttachment:
     net_ns_path: str | None = None          # a namespace prepared beforehand, joined by runc
     settings: dict | None = None            # NetworkSettings for inspect/ps
     etc_args: dict = field(default_factory=dict)   # hostfiles.write_etc_files keyword arguments
+    etc_files: dict | None = None           # container:NAME: that container's own /etc files
 
 
 def service(engine):
@@ -67,7 +68,10 @@ def on_create(svc, record: dict, req) -> None:
     mode = "bridge" if mode == "default" else mode
     host["NetworkMode"] = mode
     if mode.startswith("container:"):
-        svc.resolve(mode.split(":", 1)[1])
+        _check_container_mode(req, opts)
+        other = svc.store.get(svc.resolve(mode.split(":", 1)[1]))
+        record["Config"]["Hostname"] = other["Config"]["Hostname"]  # the UTS name goes with it
+        record["Config"]["Domainname"] = other["Config"].get("Domainname", "")
     elif mode not in ("none", "host"):
         net = service(svc.engine).get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
@@ -95,7 +99,10 @@ def attach(svc, record: dict) -> NetworkAttachment:
     if mode == "host":
         return NetworkAttachment(host_network=True, etc_args=etc)
     if mode.startswith("container:"):
-        return NetworkAttachment(net_ns_path=_joined_ns(svc, mode.split(":", 1)[1]), etc_args=etc)
+        other = mode.split(":", 1)[1]
+        userdata = svc.userdata(svc.resolve(other))
+        return NetworkAttachment(net_ns_path=_joined_ns(svc, other), etc_files={
+            f"/etc/{name}": str(userdata / name) for name in ("hostname", "hosts", "resolv.conf")})
     nets = networks_of(record)
     if not nets:
         return NetworkAttachment(etc_args=etc)
@@ -112,6 +119,19 @@ def attach(svc, record: dict) -> NetworkAttachment:
         dns = [primary["gateway"], *dns]
     return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
         "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"])})
+
+
+def _check_container_mode(req, opts: dict) -> None:
+    """Docker's refusals for --network container:NAME (runconfig's conflict errors): the
+    name, resolver, hosts and ports all belong to the other container."""
+    conflicts = [(req.hostname, "hostname and the network mode"),
+                 (opts.get("dns"), "dns and the network mode"),
+                 (opts.get("extra_hosts"), "custom host-to-IP mapping and the network mode"),
+                 (req.ports or req.publish_all, "port publishing and the container type network mode"),
+                 (opts.get("expose"), "port exposing and the container type network mode")]
+    for given, what in conflicts:
+        if given:
+            raise InvalidArgument(f"conflicting options: {what}")
 
 
 def _joined_ns(svc, ref: str) -> str:
