@@ -305,3 +305,20 @@ def test_network_container_mode_refuses_what_belongs_to_the_other_container(pall
         r = pallet("run", "--rm", "--network", "container:main", *flags, "busybox", "true")
         assert r.code == 125 and r.err.strip() == f"Error: conflicting options: {what}"
     assert pallet.ok("ps", "-aq").lines == [pallet.ok("ps", "-q").lines[0]]  # nothing half-created
+
+
+def test_a_port_published_by_another_pallet_store_is_already_allocated(pallet, busybox, tmp_path,
+                                                                         busybox_tar):
+    from palletcli import Pallet
+    other = Pallet(tmp_path / "o" / "root", tmp_path / "o" / "run")
+    other.ok("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+    port = free_port()
+    pallet.ok("run", "-d", "--name", "first", "-p", f"{port}:80", "busybox", "sleep", "100")
+    r = other("run", "-d", "--name", "second", "-p", f"{port}:80", "busybox", "sleep", "100")
+    assert r.code == 125 and f"Bind for 0.0.0.0:{port} failed: port is already allocated" in r.err
+    # as with Docker the container stays Created, with no network set up
+    assert other.ok("ps", "-a", "--format", "{{.Names}} {{.Status}}").out.strip() == "second Created"
+    assert not _kernel_objects(other)["netns"] and not _kernel_objects(other)["sandboxes"]
+    pallet.ok("rm", "-f", "first")
+    other.ok("start", "second")
+    other.ok("rm", "-f", "second")

@@ -1,20 +1,62 @@
 """Published ports: from HostConfig.PortBindings (+ -P) to concrete host ports.
 
-A host port is free when no live endpoint of this store publishes it (on the
-same protocol and an overlapping address) and the host lets pallet bind it
-(no host process, nor another engine, listens there). Pallet does not keep the
+A host port is free when no live endpoint of this store, nor of another pallet
+store on the host (their published ports are listed under HOST_REGISTRY, one
+file per store), publishes it (on the same protocol and an overlapping address)
+and the host lets pallet bind it (no host process, nor another engine, listens
+there). Pallet does not keep the
 socket: forwarding is a DNAT rule in the kernel, not a user-space proxy.
 Errors use Docker's words and name the port.
 """
 from __future__ import annotations
 
 import errno
+import json
+import os
 import random
 import socket
 
 from ..errors import Conflict, InvalidArgument
 
 _SOCK = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM, "sctp": socket.SOCK_STREAM}
+HOST_REGISTRY = "/run/pallet-ports"  # host-wide: every store's published ports
+
+
+def register(key: str, runroot: str, ports: list[dict]) -> None:
+    """Record this store's published ports for the other stores on this host (atomic)."""
+    path = os.path.join(HOST_REGISTRY, f"store{key or '-default'}.json")
+    if not ports:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        return
+    os.makedirs(HOST_REGISTRY, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump({"runroot": runroot, "ports": ports}, f)
+    os.rename(tmp, path)
+
+
+def other_stores(key: str) -> list[dict]:
+    """Ports published by the other pallet stores whose runroot still exists."""
+    mine = f"store{key or '-default'}.json"
+    out: list[dict] = []
+    try:
+        names = os.listdir(HOST_REGISTRY)
+    except FileNotFoundError:
+        return out
+    for name in names:
+        if name == mine or not name.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(HOST_REGISTRY, name)) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if os.path.isdir(doc.get("runroot", "")):
+            out += doc.get("ports") or []
+    return out
 
 
 def wanted(host_config: dict, exposed: dict | None) -> list[tuple[str, str, int, str]]:

@@ -37,7 +37,7 @@ class Sandboxes:
                 sb["endpoints"].append(self._plan_endpoint(cid, net, opts, others, sb["endpoints"]))
             primary = next((ep for ep in sb["endpoints"] if not ep["internal"]), None)
             if primary and port_specs:
-                taken = [p for o in others for p in o["ports"]]
+                taken = [p for o in others for p in o["ports"]] + portmod.other_stores(self.key)
                 sb["ports"] = portmod.allocate(port_specs, taken, name, primary["ip"], cid)
             self.state.save_sandbox(sb)
             try:
@@ -93,6 +93,8 @@ class Sandboxes:
         applied.unlink(missing_ok=True)  # unknown until nft succeeds
         kernel.nft(script)
         applied.write_text(script)
+        portmod.register(self.key, str(self.state.run_dir.parent),
+                         [p for sb in sandboxes for p in sb["ports"]])
 
     # ---- teardown ----
     def teardown(self, cid: str) -> bool:
@@ -147,6 +149,7 @@ class Sandboxes:
             kernel.ip_batch(plan.host_teardown([], live), force=True)
             kernel.nft(plan.ruleset(self.table, [], []))
             (self.state.run_dir / "ruleset.nft").unlink(missing_ok=True)
+            portmod.register(self.key, str(self.state.run_dir.parent), [])
             dns.reload(self.state.dns_dir, False)
             if not set(kernel.pallet_tables()) - {self.table}:
                 kernel.remove_forward_accept()
