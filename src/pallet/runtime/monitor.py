@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from pallet.errors import PalletError, Unavailable
-from pallet.runtime.runc import Runc, translate_error
+from pallet.runtime.runc import Runc, alive, translate_error
 
 CONMON = "/usr/bin/conmon"
 SYNC_TIMEOUT = 60.0
@@ -161,7 +161,7 @@ class Monitor:
             code = self.exit_code(container_id)
             if code is not None:
                 return code
-            if bundle is not None and not _alive(self.conmon_pid(bundle)):
+            if bundle is not None and not alive(self.conmon_pid(bundle)):
                 code = self.exit_code(container_id)
                 if code is not None:
                     return code
@@ -205,18 +205,6 @@ def _spawn(argv: list[str], env: dict, pass_fds: tuple[int, ...], stderr: Path) 
         return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
     except OSError as exc:
         raise Unavailable(f"cannot start {argv[0]}: {exc.strerror}") from exc
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_sync(fd: int, timeout: float) -> dict | None:

@@ -298,7 +298,7 @@ def _read_exec_fifo(fifo: Path, pid: int) -> bool:
                 if not data:
                     return False
                 break
-            if not _alive(pid):
+            if not alive(pid):
                 return False
     finally:
         os.close(fd)
@@ -344,7 +344,10 @@ def _same_process(pid: int, start: int) -> bool:
     return int(fields[19]) == start and fields[0] != b"Z"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int | None) -> bool:
+    """Whether process `pid` exists (a process of another user counts)."""
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
