@@ -150,6 +150,9 @@ def _runtime(name: str) -> str:
 
 
 def _health(o) -> dict:
+    if not (o.health_cmd or o.health_interval or o.health_timeout or o.health_start_period
+            or o.health_retries is not None or o.no_healthcheck or o.get("health_on_failure")):
+        return {"none": False, "on_failure": None}  # without importing the stats/top module
     from .container_ops import health_flags
     return health_flags(o)
 
