@@ -43,7 +43,7 @@ class BuildRequest:
     no_cache: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     network: str | None = None                       # None: the container service's default
-    secrets: dict[str, str] = field(default_factory=dict)   # id -> host file
+    secrets: dict = field(default_factory=dict)   # id -> host file, or the secret's bytes
     source_date_epoch: int | None = None
 
 

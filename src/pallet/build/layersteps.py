@@ -211,7 +211,7 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
     env += [f"{k}={v}" for k, v in builder.req.build_args.items() if k in PROXY_ARGS and k not in state.args]
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest)))
-        binds, tmpfs = _mount_sources(builder, state, mounts, stack, scratch)
+        binds, tmpfs = _mount_sources(builder, state, mounts, stack, scratch, env)
         spec = RunSpec(state.image_id or _scratch_error(), argv, env, state.config.get("WorkingDir") or "",
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
                        binds, tmpfs)
@@ -235,7 +235,7 @@ def _scratch_error() -> str:
     raise InvalidArgument("RUN needs a base image with a shell: this stage is FROM scratch with no layers")
 
 
-def _mount_sources(builder, state, mounts, stack, scratch):
+def _mount_sources(builder, state, mounts, stack, scratch, env: list[str]):
     from .runstep import cache_dir
     binds, tmpfs = [], []
     for m in mounts:
@@ -244,17 +244,47 @@ def _mount_sources(builder, state, mounts, stack, scratch):
         elif m.type == "tmpfs":
             tmpfs.append(m.target)
         elif m.type == "secret":
-            src = builder.req.secrets.get(m.id)
-            if src is None:
-                if m.required:
-                    raise NotFound(f"secret {m.id} not found")
-                continue
-            binds.append((src, m.target, True))
-        elif m.from_:
-            root = stack.enter_context(view_of(builder, builder.image_for(m.from_, state.stage)).mounted(scratch))
-            found = BuildContext(Path(root)).sources(m.source or "/")[0]
-            binds.append((str(found.path), m.target, True))
+            _secret(builder, m, scratch, binds, env)
         else:
-            found = builder.req.context.sources(m.source or ".")[0]
-            binds.append((str(found.path), m.target, True))
+            if m.from_:
+                root = stack.enter_context(view_of(builder, builder.image_for(m.from_, state.stage))
+                                           .mounted(scratch))
+                found = BuildContext(Path(root)).sources(m.source or "/")[0]
+            else:
+                found = builder.req.context.sources(m.source or ".")[0]
+            source = str(found.path)
+            if not m.read_only:  # rw: the command may write, into a copy thrown away after
+                source = _scratch_copy(found.path, scratch / f"rw-{len(binds)}")
+            binds.append((source, m.target, m.read_only))
     return binds, tmpfs
+
+
+def _secret(builder, m, scratch: Path, binds: list, env: list[str]) -> None:
+    """A secret as a read-only file (target, or /run/secrets/ID) and/or, with `env=`, as an
+    environment variable of this RUN only: never in the image, its config or history."""
+    src = builder.req.secrets.get(m.id)
+    if src is None:
+        if m.required:
+            raise NotFound(f"secret {m.id}: not found")
+        return
+    if isinstance(src, bytes):
+        path = scratch / f"secret-{len(binds)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+        with os.fdopen(fd, "wb") as f:
+            f.write(src)
+        src = str(path)
+    if m.options.get("env"):
+        with open(src, "rb") as f:
+            env.append(f"{m.options['env']}={f.read().decode('utf-8', 'replace')}")
+        if not m.options.get("explicit_target"):
+            return  # env only, as BuildKit: no file unless a target is named
+    binds.append((src, m.target, True))
+
+
+def _scratch_copy(source: Path, dest: Path) -> str:
+    import shutil
+    if source.is_dir():
+        shutil.copytree(source, dest, symlinks=True)
+    else:
+        shutil.copy2(source, dest)
+    return str(dest)

@@ -8,8 +8,8 @@ the command wrote and nothing else.
 
 Invariants: the container is removed whatever happens; cache mounts live in
 `<root>/buildcache/<id>` and persist between builds until `builder prune`;
-a bind mount from the context or a stage is read-only (Docker discards writes
-to it; pallet refuses them).
+a bind mount from the context or a stage is read-only unless `rw`, and then the
+command writes into a copy thrown away after the step (as BuildKit discards them).
 """
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ class RunMount:
     options: dict = field(default_factory=dict)
 
     def describe(self) -> str:
-        return f"{self.type}:{self.id or self.source}:{self.from_}->{self.target}"
+        extra = (",rw" if self.type == "bind" and not self.read_only else "") + \
+            (f",env={self.options['env']}" if self.options.get("env") else "")
+        return f"{self.type}:{self.id or self.source}:{self.from_}->{self.target}{extra}"
 
 
 def parse_mount(spec: str) -> RunMount:
@@ -56,6 +58,7 @@ def parse_mount(spec: str) -> RunMount:
                  read_only=kind in ("bind", "secret") and fields.get("rw") not in ("true", "1"),
                  required=fields.pop("required", "false") in ("true", "1"), options=fields)
     if kind == "secret":
+        m.options["explicit_target"] = bool(m.target)
         m.target = m.target or f"/run/secrets/{m.id}"
     if not m.target:
         raise InvalidArgument(f"mount type={kind} requires a target")

@@ -43,16 +43,25 @@ def _key_values(values: list[str], what: str, from_env: bool = False) -> dict[st
     return out
 
 
-def _secrets(values: list[str]) -> dict[str, str]:
-    out = {}
+def _secrets(values: list[str]) -> dict[str, str | bytes]:
+    """--secret id=ID[,src=FILE|,env=VAR] as BuildKit reads it: id -> a host file, or the
+    value of an environment variable (`env=`, or a variable named ID when no src is given)."""
+    out: dict[str, str | bytes] = {}
     for spec in values:
         fields = dict(p.partition("=")[::2] for p in spec.split(","))
         sid = fields.get("id")
         src = fields.get("src") or fields.get("source")
-        if fields.get("env"):
-            raise UsageError(f'invalid argument "{spec}" for "--secret" flag: env secrets are not supported')
+        env = fields.get("env")
         if not sid:
             raise UsageError(f'invalid argument "{spec}" for "--secret" flag: secret id is required')
+        if fields.get("type") == "env" and not env:
+            env = src or sid
+        if env or (not src and sid in os.environ):
+            name = env or sid
+            if name not in os.environ:
+                raise InvalidArgument(f"secret {sid}: environment variable {name} is not set")
+            out[sid] = os.environ[name].encode()
+            continue
         src = src or sid
         if not os.path.isfile(src):
             raise InvalidArgument(f"failed to stat secret source {src}: no such file")
