@@ -12,6 +12,7 @@ APT_PACKAGES=(
   iproute2 iptables nftables  # networking: namespaces, bridges, veths (ip), NAT and ports (nft)
   aardvark-dns                # name resolution on user-defined networks (podman's resolver)
   openssl procps              # tests: certificates for the TLS registry, pgrep
+  git                         # build: ADD of a git repository (git://, https://....git, git@)
   tini                        # --init: a tiny init as PID 1 (Docker ships the same tool)
   tar gzip
 )

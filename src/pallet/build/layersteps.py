@@ -20,6 +20,7 @@ from . import cache
 from .context import BuildContext
 from .dockerfile import Instruction
 from .filecopy import Item, Placer, is_archive, plain_walker, tree_walker
+from .gitsource import is_git_url
 from .imageview import ImageView, lookup_user
 from .steps import PROXY_ARGS, StageState, command_form, workdir_path
 
@@ -61,7 +62,7 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
     from_ = state.expand(ins.flag("from")) if ins.flag("from") else None
     chown = state.expand(ins.flag("chown")) if ins.flag("chown") else None
     chmod = _chmod(state.expand(ins.flag("chmod"))) if ins.flag("chmod") else None
-    if ins.flag("checksum") and ins.cmd == "ADD" and not all(_is_url(s) for s in srcs):
+    if ins.flag("checksum") and ins.cmd == "ADD" and not all(_is_url(s) and not is_git_url(s) for s in srcs):
         raise InvalidArgument("checksum can't be specified for non-HTTP(S) sources")
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest)))
@@ -73,9 +74,10 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
             files[f"--from={from_}"] = src_image
         else:
             source_ctx = builder.req.context
-        items = []
+        items, deferred = [], []
         for s in srcs:
-            items += _items(builder, ins, state, s, source_ctx, heredocs, scratch, files, bool(from_))
+            items += _items(builder, ins, state, s, source_ctx, heredocs, scratch, files, bool(from_),
+                            deferred)
         flags = " ".join(f for f in (f"--from={from_}" if from_ else "", f"--chown={chown}" if chown else "",
                                      f"--chmod={ins.flag('chmod')}" if chmod is not None else "") if f)
         text = f"{ins.cmd} {flags + ' ' if flags else ''}{json.dumps(srcs)} {dest} (workdir {state.config.get('WorkingDir') or '/'})"
@@ -90,6 +92,8 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
             owner = lookup_user(view, chown) if chown else None
             tree = scratch / "tree"
             tree.mkdir()
+            for fetch in deferred:  # sources whose key was known without fetching them (git)
+                fetch()
             Placer(tree, view, owner, chmod).place(items, dest, state.config.get("WorkingDir") or "/", ins.cmd)
             staged = builder.stage_layer(lambda out: write_tree_tar(tree, out,
                                                                     source_date_epoch=_epoch(builder)))
@@ -115,7 +119,8 @@ def _chmod(text: str) -> int:
     return mode
 
 
-def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from_image) -> list[Item]:
+def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from_image,
+           deferred: list) -> list[Item]:
     if _heredoc_word(word):
         name = word.lstrip("<-").strip("'\"")
         doc = heredocs.get(f"<<{name}")
@@ -127,6 +132,10 @@ def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from
         os.chmod(path, 0o644)
         files[f"<<{name}"] = hashlib.sha256(content.encode()).hexdigest()
         return [Item(path, name, os.lstat(path))]
+    if is_git_url(word):
+        if ins.cmd != "ADD":
+            raise InvalidArgument(f"source can't be a git repository for COPY: {word}")
+        return [_git_item(word, ins, scratch, files, deferred)]
     if _is_url(word):
         if ins.cmd != "ADD":
             raise InvalidArgument(f"source can't be a URL for COPY: {word}")
@@ -144,6 +153,29 @@ def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from
     if from_image:
         files[f"--from:{word}"] = "path"
     return out
+
+
+def _git_item(word: str, ins, scratch: Path, files: dict, deferred: list) -> Item:
+    """The repository's tree at the ref's commit, as a directory source. The commit is the
+    cache key; the fetch itself waits until the step is not taken from the cache."""
+    from . import gitsource
+    url, ref, subdir = gitsource.split(word)
+    commit = gitsource.resolve(url, ref)
+    keep = (ins.flag("keep-git-dir") or "false").lower() in ("true", "1", "")
+    files[word] = f"git {commit} {subdir} keep-git-dir={keep}"
+    checkout = scratch / f"git-{len(files)}"
+    root = checkout / subdir if subdir else checkout
+    placeholder = scratch / f"git-{len(files)}-src"
+    placeholder.mkdir(mode=0o755)
+
+    def fetch():
+        gitsource.checkout(url, commit, checkout, keep)
+        if not root.is_dir():
+            raise NotFound(f"{subdir}: no such directory in {url} at {commit[:12]}")
+        placeholder.rmdir()
+        os.symlink(root, placeholder)  # the Item's path, now the fetched tree
+    deferred.append(fetch)
+    return Item(placeholder, ".", os.lstat(placeholder), walk=plain_walker)
 
 
 def _download(url: str, checksum: str | None, scratch: Path, files: dict) -> Item:
