@@ -200,8 +200,9 @@ def file_digest(path: Path) -> str:
     """sha256 of a file's content, streamed (never opened through a symlink)."""
     h = hashlib.sha256()
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)  # larger readahead: the disk keeps up
     with os.fdopen(fd, "rb", buffering=0) as f:
-        buf = bytearray(1 << 20)
+        buf = bytearray(4 << 20)
         view = memoryview(buf)
         while n := f.readinto(buf):
             h.update(view[:n])
