@@ -156,7 +156,7 @@ class Monitor:
         Given `bundle`, a conmon that died without writing one is an error, not a hang.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.005
+        delay = 0.0005  # conmon may close the attach socket just before it writes the file
         while True:
             code = self.exit_code(container_id)
             if code is not None:
@@ -170,7 +170,7 @@ class Monitor:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"container {container_id} still running")
             time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+            delay = min(delay * 1.5, 0.1)
 
     def delete(self, container_id: str, force: bool = False, keep_exit: bool = False) -> None:
         """``runc delete`` and forget the exit file (unless `keep_exit`: a waiter may still
