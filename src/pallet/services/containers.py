@@ -23,6 +23,7 @@ from pathlib import Path
 from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
 from ..oci.image import now_rfc3339, rfc3339_ts
 from . import container_status as status
+from .container_queries import ContainerQueries
 from .container_store import ContainerStore
 from .container_config import check_mounts, check_name
 from .container_types import CreateRequest
@@ -31,7 +32,7 @@ from .names import random_name
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-class ContainerService:
+class ContainerService(ContainerQueries):
     def __init__(self, engine):
         self.engine = engine
         self.paths = engine.paths
@@ -386,38 +387,6 @@ class ContainerService:
                            f"is already in use by container \"{self.resolve(new_name)}\". "
                            "You have to remove (or rename) that container to be able to reuse that name.")
         self.store.rename(cid, new_name)
-
-    # ---- queries used by other services ----
-    def image_users(self, image_id: str) -> list[tuple[str, bool]]:
-        return [(cid, self.get(cid)["State"]["Running"]) for cid in self.store.ids_using_image(image_id)]
-
-    def image_in_use(self, image_id: str) -> bool:
-        return bool(self.store.ids_using_image(image_id))
-
-    def images_in_use(self) -> set[str]:
-        return self.store.image_ids()
-
-    def list(self) -> list[dict]:
-        return [status.refresh(self, r) for r in self.store.all()]
-
-    def counts(self) -> dict:
-        recs = self.list()
-        running = sum(1 for r in recs if r["State"]["Running"] and not r["State"]["Paused"])
-        paused = sum(1 for r in recs if r["State"]["Paused"])
-        return {"total": len(recs), "running": running, "paused": paused,
-                "stopped": len(recs) - running - paused}
-
-    def disk_rows(self) -> dict:
-        from .disk import tree_size
-        recs = self.list()
-        sizes = {r["Id"]: tree_size(self.paths.container(r["Id"]) / "upper") for r in recs}
-        active = [r for r in recs if r["State"]["Running"]]
-        return {"total": len(recs), "active": len(active), "size": sum(sizes.values()),
-                "reclaim": sum(s for cid, s in sizes.items() if cid not in {r["Id"] for r in active})}
-
-    def inspect(self, ref: str) -> dict:
-        from ..dockerjson.container import inspect_container
-        return inspect_container(self, self.get(ref))
 
 
 def _warm_up_exit_path() -> None:
