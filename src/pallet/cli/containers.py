@@ -89,10 +89,10 @@ def container_run(ctx, o, args) -> int:
 
 
 def _run_attached(ctx, svc, cid: str, req) -> int:
-    from ..runtime import attach
     stdin = ctx.stdin if req.open_stdin else None
 
     def relay(sock):
+        from ..runtime import attach  # by now loaded, while runc created the container
         fd = _fileno(ctx.stdin)
         with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext():
             attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), _binary(stdin) if stdin else None)

@@ -134,7 +134,6 @@ class ContainerService(ContainerQueries):
             return self._start_locked(cid, record, attach_to)
 
     def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
-        from ..runtime.attach import connect
         from .container_config import bundle_spec
         from ..snapshot import overlay
         from . import container_network
@@ -155,6 +154,7 @@ class ContainerService(ContainerQueries):
                                       before_create=prepare_bundle,
                                       while_creating=_warm_up_exit_path)
             if attach_to is not None:
+                from ..runtime.attach import connect  # imported while runc created it
                 sock = connect(self.monitor.attach_path(cid))
             self.monitor_of(cid).start(cid, pid)
         except ContainerCommandError as exc:
@@ -390,9 +390,11 @@ class ContainerService(ContainerQueries):
 
 
 def _warm_up_exit_path() -> None:
-    """Import what the exit of a container needs while runc creates it (see Monitor.create)."""
-    from . import container_network  # noqa: F401
-    from ..runtime import cgroups  # noqa: F401
+    """Import what attaching to and the exit of a container need while runc creates it (see
+    Monitor.create): off the critical path, on the CPU runc leaves idle."""
+    from . import container_network, log_rotation  # noqa: F401
+    from ..network import state  # noqa: F401
+    from ..runtime import attach, cgroups  # noqa: F401
 
 
 def _network():
