@@ -50,3 +50,14 @@ def test_import_killed_midway_leaves_no_image_and_next_commands_work(pallet, bus
     leftovers = [p.name for p in (pallet.root / "layers").iterdir() if p.name.startswith(".tmp")]
     assert leftovers == []
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
+
+
+def test_processes_opening_a_new_store_at_once_all_wait_for_it(tmp_path):
+    """The first open switches the database to WAL and makes the schema; the others must wait,
+    not fail with "database is locked" (processes also leave a WAL behind: they never close)."""
+    from palletcli import Pallet
+    for round_ in range(6):
+        store = Pallet(tmp_path / f"r{round_}" / "root", tmp_path / f"r{round_}" / "run")
+        procs = [_spawn(store, "images", "-q") for _ in range(6)]
+        outs = [p.communicate(timeout=60) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, [o[1] for o in outs]

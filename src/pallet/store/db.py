@@ -27,6 +27,7 @@ except (ImportError, AttributeError):
     import sqlite3
 
 IntegrityError = sqlite3.IntegrityError
+OPEN_TIMEOUT = 30.0  # seconds a process waits for the database before giving up
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import Iterator
@@ -133,20 +134,35 @@ class ImageRow:
 class Database:
     def __init__(self, path: Path):
         self.path = path
-        try:
-            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
-                                        check_same_thread=False)
+        deadline = time.monotonic() + OPEN_TIMEOUT
+        while True:
+            try:
+                self._open(path)
+                return
+            except sqlite3.OperationalError as exc:
+                # switching a new database to WAL, or recovering a WAL its last user left
+                # (processes exit without closing), answers "locked" without waiting
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise Unavailable(f"cannot open the metadata database {path}: {exc}") from exc
+                if self.conn is not None:
+                    self.conn.close()
+                time.sleep(0.01)
+            except sqlite3.Error as exc:
+                raise Unavailable(f"cannot open the metadata database {path}: {exc}") from exc
+
+    def _open(self, path: Path) -> None:
+        self.conn = None
+        self.conn = sqlite3.connect(str(path), timeout=OPEN_TIMEOUT, isolation_level=None,
+                                    check_same_thread=False)
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            # CLI processes end with os._exit, never closing: the WAL then outlives them and
-            # the next process to open the database reads it back first. Checkpointing every
-            # 128 pages (not 1000) keeps that read under ~0.5 ms for ~1 ms of checkpoint per
-            # ten `run`s.
-            self.conn.execute("PRAGMA wal_autocheckpoint=128")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.Error as exc:
-            raise Unavailable(f"cannot open the metadata database {path}: {exc}") from exc
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        # CLI processes end with os._exit, never closing: the WAL then outlives them and the
+        # next process to open the database reads it back first. Checkpointing every 128
+        # pages (not 1000) keeps that read under ~0.5 ms for ~1 ms of checkpoint per ten runs.
+        self.conn.execute("PRAGMA wal_autocheckpoint=128")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
 
     def _migrate(self) -> None:
         row = None
