@@ -46,17 +46,22 @@ def images(out: list[str]) -> None:
         out.append("")
 
 
+def timing_table(seconds: dict, base: str) -> list[str]:
+    """engine | median | min | max | base / engine, one row per engine of a `summary`."""
+    rows = [f"| engine | median | min | max | {base} / engine |", "|---|---|---|---|---|"]
+    for name, v in seconds.items():
+        ratio = "" if name == base else f"{seconds[base]['median'] / v['median']:.2f}x"
+        rows.append(f"| {name} | {ms(v['median'])} | {ms(v['min'])} | {ms(v['max'])} | {ratio} |")
+    return rows
+
+
 def containers(out: list[str]) -> None:
     r, s, p = load("run_rm"), load("start"), load("ps")
     out.append("## Issue 3: containers\n")
     if r:
         out.append(f"`run --rm --network none busybox true` (median of {r['runs']}, interleaved; "
                    f"skipped: {r['skipped'] or 'none'}):\n")
-        out.append("| engine | median | min | max | pallet / engine |\n|---|---|---|---|---|")
-        base = r["seconds"]["pallet"]
-        for n, v in r["seconds"].items():
-            ratio = "" if n == "pallet" else f"{base.get(f'ratio_vs_{n}', 0):.2f}x"
-            out.append(f"| {n} | {ms(v['median'])} | {ms(v['min'])} | {ms(v['max'])} | {ratio} |")
+        out += timing_table(r["seconds"], "pallet")
         out.append("")
     if s:
         n = s["containers"]
@@ -152,11 +157,7 @@ def network(out: list[str]) -> None:
     out.append(f"`run --rm busybox true` on each engine's default bridge (median of "
                f"{next(iter(runs['seconds'].values()))['runs']}, interleaved; {r.get('when', '')}; "
                f"skipped: {', '.join(runs['skipped']) or 'none'}):\n")
-    out.append("| engine | median | min | max | pallet bridge / engine |\n|---|---|---|---|---|")
-    for name, v in runs["seconds"].items():
-        base = runs["seconds"]["pallet bridge"]
-        ratio = "" if name == "pallet bridge" else f"{base['median'] / v['median']:.2f}x"
-        out.append(f"| {name} | {ms(v['median'])} | {ms(v['min'])} | {ms(v['max'])} | {ratio} |")
+    out += timing_table(runs["seconds"], "pallet bridge")
     tp = r["throughput"]
     out.append(f"\nThroughput of a {tp['size_mb']} MB download from busybox httpd (wget, median of "
                f"{len(next(iter(tp['samples'].values())))}, interleaved): direct to the container "

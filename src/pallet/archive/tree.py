@@ -62,16 +62,8 @@ class Tree:
 
     def open_dir(self, parts: tuple[str, ...] | list[str], create: bool = False) -> int:
         """Open the directory at `parts` (a new fd), creating missing ones (0755) if asked."""
-        cur = os.dup(self.root_fd)
-        try:
-            for comp in parts:
-                nxt = self._step(cur, comp, create, parts)
-                os.close(cur)
-                cur = nxt
-        except BaseException:
-            os.close(cur)
-            raise
-        return cur
+        return descend(os.dup(self.root_fd), parts,
+                       lambda cur, comp: self._step(cur, comp, create, parts))
 
     def _step(self, cur: int, comp: str, create: bool, parts) -> int:
         try:
@@ -98,3 +90,18 @@ def proc_path(dir_fd: int, name: str) -> str:
     callers still pass follow_symlinks=False for the last component.
     """
     return f"/proc/self/fd/{dir_fd}/{name}"
+
+
+def descend(start_fd: int, parts, step) -> int:
+    """Walk `parts` down from `start_fd` (which it takes over) with `step(fd, name) -> fd`,
+    closing each directory as it leaves it; returns the last one's fd."""
+    cur = start_fd
+    try:
+        for comp in parts:
+            nxt = step(cur, comp)
+            os.close(cur)
+            cur = nxt
+    except BaseException:
+        os.close(cur)
+        raise
+    return cur

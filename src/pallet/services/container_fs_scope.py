@@ -22,6 +22,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..archive.tree import descend
 from ..errors import InvalidArgument
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -111,21 +112,6 @@ class Scope:
             return None
         finally:
             os.close(fd)
-
-
-def descend(start_fd: int, parts, step) -> int:
-    """Walk `parts` down from `start_fd` (which it takes over) with `step(fd, name) -> fd`,
-    closing each directory as it leaves it; returns the last one's fd."""
-    cur = start_fd
-    try:
-        for comp in parts:
-            nxt = step(cur, comp)
-            os.close(cur)
-            cur = nxt
-    except BaseException:
-        os.close(cur)
-        raise
-    return cur
 
 
 def open_child_dir(parent: int, name: str, create: bool = False, mode: int = 0o755) -> int:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import BinaryIO, Callable, Iterator
 
 from ..errors import InvalidArgument
-from .container_fs_scope import Scope, descend, open_child_dir
+from ..archive.tree import descend
+from .container_fs_scope import Scope, open_child_dir
 
 CHUNK = 1 << 20
 FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
