@@ -143,8 +143,8 @@ def _cpus(text: str | None) -> float:
 
 
 def _runtime(name: str) -> str:
-    from ..runtime.runc import _which
-    if not _which(name):
+    from ..runtime.runc import which
+    if not which(name):
         raise InvalidArgument(f"unknown or invalid runtime name: {name}")
     return name
 

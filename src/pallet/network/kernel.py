@@ -47,8 +47,8 @@ def nft(script: str) -> None:
 
 
 def _run(argv: list[str], script: str, quiet: bool = False) -> None:
-    from ..runtime.runc import _which
-    argv = [_which(argv[0]) or argv[0], *argv[1:]]  # no exec attempt per PATH entry
+    from ..runtime.runc import which
+    argv = [which(argv[0]) or argv[0], *argv[1:]]  # no exec attempt per PATH entry
     try:
         p = subprocess.run(argv, input=script.encode(), capture_output=True)
     except FileNotFoundError as exc:

@@ -85,16 +85,15 @@ class Sandboxes:
             bridge, sub = net.get("_bridge"), model.subnet_of(net)
             if bridge and sub and kernel.bridge_exists(bridge):
                 nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal"))}
-        script = plan.ruleset(self.table, [nets[b] for b in sorted(nets)],
-                              [p for sb in sandboxes for p in sb["ports"]])
+        ports = [p for sb in sandboxes for p in sb["ports"]]
+        script = plan.ruleset(self.table, [nets[b] for b in sorted(nets)], ports)
         applied = self.state.run_dir / "ruleset.nft"
         if not force and applied.exists() and applied.read_text() == script:
             return
         applied.unlink(missing_ok=True)  # unknown until nft succeeds
         kernel.nft(script)
         applied.write_text(script)
-        portmod.register(self.key, str(self.state.run_dir.parent),
-                         [p for sb in sandboxes for p in sb["ports"]])
+        portmod.register(self.key, str(self.state.run_dir.parent), ports)
 
     # ---- teardown ----
     def teardown(self, cid: str) -> bool:

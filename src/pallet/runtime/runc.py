@@ -97,7 +97,7 @@ class Runc:
 
     def __init__(self, root: Path, binary: str = RUNC):
         self.root = Path(root)
-        self.binary = _which(binary) or binary
+        self.binary = which(binary) or binary
         # runc's own start/delete handshake is spoken directly (see `start`, `delete`):
         # each runc process costs ~8 ms, a third of what `run --rm` may take
         self.native = os.path.basename(self.binary) == "runc"
@@ -269,7 +269,7 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _which(binary: str) -> str | None:
+def which(binary: str) -> str | None:
     """The absolute path of `binary` on PATH (shutil.which without importing shutil)."""
     if os.sep in binary:
         return binary
@@ -314,7 +314,8 @@ def _delete_stopped(state_dir: Path) -> bool:
             state = json.load(f)
     except (OSError, ValueError):
         return False
-    if _same_process(state.get("init_process_pid", 0), state.get("init_process_start", 0)):
+    if _same_process(state.get("init_process_pid", 0), state.get("init_process_start", 0)) \
+            or state.get("intel_rdt_path"):
         return False
     for path in (state.get("cgroup_paths") or {}).values():
         try:
@@ -323,8 +324,6 @@ def _delete_stopped(state_dir: Path) -> bool:
             continue
         except OSError:
             return False
-    if state.get("intel_rdt_path"):
-        return False
     for name in os.listdir(state_dir):
         os.unlink(state_dir / name)
     os.rmdir(state_dir)

@@ -368,7 +368,7 @@ class ContainerService(ContainerQueries):
                 continue
 
     def _remove_storage(self, cid: str) -> None:
-        from ..store.layers import _force_rmtree
+        from ..store.layers import force_rmtree
         for d in (self.paths.container(cid), self.paths.container_run(cid)):
             if d.exists():
                 trash = self.paths.trash / f"c-{cid[:12]}-{os.urandom(4).hex()}"
@@ -377,7 +377,7 @@ class ContainerService(ContainerQueries):
                     os.rename(d, trash)
                 except OSError:
                     trash = d
-                _force_rmtree(trash)
+                force_rmtree(trash)
 
     def rename(self, ref: str, new_name: str) -> None:
         cid = self.resolve(ref)

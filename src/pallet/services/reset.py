@@ -21,7 +21,7 @@ def reset(engine) -> None:
     from .container_network import service
     service(engine).reset()
     engine.db.close()
-    from ..store.layers import _force_rmtree
+    from ..store.layers import force_rmtree
     for tree in (engine.paths.root, engine.paths.runroot):
         if os.path.isdir(tree):
-            _force_rmtree(tree)
+            force_rmtree(tree)

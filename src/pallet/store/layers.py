@@ -134,7 +134,7 @@ class LayerStore:
 
     def empty_trash(self) -> None:
         for d in self.paths.trash.iterdir() if self.paths.trash.exists() else []:
-            _force_rmtree(d)
+            force_rmtree(d)
 
     def sweep_staging(self) -> None:
         """Delete `.tmp-*` directories whose creator died."""
@@ -149,7 +149,7 @@ class LayerStore:
             except BlockingIOError:
                 os.close(fd)
                 continue
-            _force_rmtree(tmp)
+            force_rmtree(tmp)
             _drop_lock(tmp, fd)
 
     def orphan_dirs(self) -> list[Path]:
@@ -173,7 +173,7 @@ def _drop_lock(tmp: Path, fd: int) -> None:
         os.close(fd)
 
 
-def _force_rmtree(d: Path) -> None:
+def force_rmtree(d: Path) -> None:
     """rmtree that also copes with read-only directories inside a layer."""
     def fix(func, path, _exc):
         try:
@@ -191,7 +191,7 @@ def _force_rmtree(d: Path) -> None:
 
 def _rmtree_fd(d: Path) -> None:
     """Bottom-up removal through directory fds (no symlink is followed): the common case
-    of `_force_rmtree` without importing shutil, which `run --rm` would pay for."""
+    of `force_rmtree` without importing shutil, which `run --rm` would pay for."""
     if not os.path.lexists(d):
         return
     if not os.path.isdir(d) or os.path.islink(d):
