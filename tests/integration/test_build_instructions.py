@@ -143,6 +143,28 @@ def test_add_unpacks_local_archives_and_fetches_urls_with_checksum(pallet, busyb
         server.shutdown()
 
 
+@pytest.mark.parametrize("members", [
+    [("../../escaped", "file")],
+    [("link", "symlink:/tmp"), ("link/escaped", "file")],
+], ids=["dotdot", "through-symlink"])
+def test_add_never_writes_outside_the_destination(pallet, busybox, tmp_path, members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, kind in members:
+            info = tarfile.TarInfo(name)
+            if kind.startswith("symlink:"):
+                info.type, info.linkname = tarfile.SYMTYPE, kind.split(":", 1)[1]
+                tar.addfile(info)
+            else:
+                info.size = 4
+                tar.addfile(info, io.BytesIO(b"evil"))
+    ctx = write_context(tmp_path / "evil", {"Dockerfile": "FROM busybox\nADD evil.tar /x/\n"})
+    (ctx / "evil.tar").write_bytes(buf.getvalue())
+    r = pallet("build", str(ctx))
+    assert r.code == 1 and "outside the destination" in r.err
+    assert not Path("/tmp/escaped").exists()
+
+
 def test_heredocs_in_run_and_copy(pallet, busybox, tmp_path):
     ctx = write_context(tmp_path / "h", {"Dockerfile": (
         "FROM busybox\nENV WHO=world\nRUN <<EOF\necho first line\necho second $WHO\nEOF\n"

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pallet.errors import InvalidArgument, InvalidReference
+from pallet import reference
 from pallet.reference import Reference, looks_like_id_prefix, parse, parse_repository_tag
 
 HEX = "0123456789abcdef" * 4
@@ -152,3 +153,29 @@ def test_familiar_form_of_a_hub_repo_with_a_dotted_first_part_reads_as_a_registr
     ref = Reference("docker.io", "a.b/c")
     assert ref.familiar() == "a.b/c"
     assert parse(ref.familiar()).domain == "a.b"
+
+
+def _by_grammar(text):
+    """What the grammar's regular expressions alone make of `text` (the fast path off)."""
+    saved, reference._parse_simple = reference._parse_simple, lambda _text: None
+    try:
+        return parse(text)
+    except InvalidReference as exc:
+        return f"error: {exc}"
+    finally:
+        reference._parse_simple = saved
+
+
+@given(st.one_of(references().map(str), references().map(Reference.familiar),
+                 st.text(alphabet="abAZ09._-_:/@[]", max_size=24)))
+def test_everyday_names_parsed_without_regexes_agree_with_the_grammar(text):
+    fast = reference._parse_simple(text)
+    if fast is not None:
+        assert fast == _by_grammar(text)
+
+
+@pytest.mark.parametrize("text", ["busybox", "myapp:1.0", "user/app:v2", "localhost:5000/x/y:t",
+                                  "x/a.b-c__d/e---f:_T.1", "Registry.io/app"])
+def test_everyday_names_take_the_fast_path(text):
+    fast = reference._parse_simple(text)
+    assert fast is not None and fast == _by_grammar(text)

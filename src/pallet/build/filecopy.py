@@ -122,7 +122,27 @@ class Placer:
         self._mkdir(target, created=True)
         host = self._host(target)
         with tarfile.open(item.path, "r:*") as tar:
-            tar.extractall(host, numeric_owner=True, filter="tar")
+            if hasattr(tarfile, "tar_filter"):
+                tar.extractall(host, numeric_owner=True, filter="tar")
+            else:  # CPython < 3.11.4 (Debian 12's 3.11.2) has no extraction filters
+                tar.extractall(host, members=_tar_filtered(tar, host), numeric_owner=True)
+
+
+def _tar_filtered(tar: tarfile.TarFile, dest: Path) -> Iterator[tarfile.TarInfo]:
+    """The members of `tar` as tarfile's "tar" filter (PEP 706) passes them: leading
+    slashes stripped, nothing whose path (following symlinks already extracted) leaves
+    `dest`, setuid/setgid/sticky and group/other write bits cleared. Lazy, so each member
+    is checked after the ones before it are on disk."""
+    root = os.path.realpath(dest)
+    for member in tar:
+        name = member.name.lstrip("/")
+        target = os.path.realpath(os.path.join(root, name))
+        if os.path.isabs(name) or os.path.commonpath([target, root]) != root:
+            raise InvalidArgument(f"{member.name!r} would be extracted to {target!r}, "
+                                  "which is outside the destination")
+        member.name = name
+        member.mode &= 0o755
+        yield member
 
 
 def is_archive(path: Path) -> bool:

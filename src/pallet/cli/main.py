@@ -10,8 +10,12 @@ import gc
 import os
 import sys
 
-from ..errors import PalletError, UsageError
-from . import flags as fl
+from . import deferred
+
+deferred.install()  # before anything imports pathlib
+
+from ..errors import PalletError, UsageError  # noqa: E402
+from . import flags as fl  # noqa: E402
 
 PROG = "pallet"
 

@@ -1,7 +1,6 @@
 """Output helpers shared by the CLI verbs: tables, --format, inspect JSON, prompts."""
 from __future__ import annotations
 
-import json
 
 IMAGE_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Digest": "DIGEST",
                  "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
@@ -23,6 +22,7 @@ def inspect(ctx, docs: list[dict], fmt: str | None) -> None:
         tpl = compile_template(fmt)
         ctx.stdout.write("".join(tpl.render(d) + "\n" for d in docs))
         return
+    import json  # indent= needs the json package; only inspect pays for its import
     ctx.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
 
 

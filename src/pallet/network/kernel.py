@@ -32,10 +32,12 @@ def create_netns(path: str) -> None:
 
 
 def delete_netns(path: str) -> None:
-    import ctypes
     import os
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.umount2(path.encode(), 2)  # MNT_DETACH; EINVAL when not mounted is fine
+    from .. import libc
+    try:
+        libc.umount2(path, libc.MNT_DETACH)
+    except OSError:
+        pass  # EINVAL: not mounted, which is fine
     try:
         os.unlink(path)
     except OSError:

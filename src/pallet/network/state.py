@@ -12,10 +12,11 @@ host port is taken while some endpoint file names it. Writes are atomic
 """
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
+
+from .. import jsontext
 
 
 class NetworkState:
@@ -39,7 +40,7 @@ class NetworkState:
         out = []
         for f in sorted(self.networks_dir.glob("*.json")):
             try:
-                out.append(json.loads(f.read_text()))
+                out.append(jsontext.loads(f.read_text()))
             except (OSError, ValueError):
                 continue
         return out
@@ -47,7 +48,7 @@ class NetworkState:
     def network(self, name: str) -> dict | None:
         f = self.networks_dir / f"{name}.json"
         try:
-            return json.loads(f.read_text())
+            return jsontext.loads(f.read_text())
         except (OSError, ValueError):
             return None
 
@@ -64,7 +65,7 @@ class NetworkState:
 
     def sandbox(self, cid: str) -> dict | None:
         try:
-            return json.loads(self.endpoint_file(cid).read_text())
+            return jsontext.loads(self.endpoint_file(cid).read_text())
         except (OSError, ValueError):
             return None
 
@@ -76,7 +77,7 @@ class NetworkState:
             if f.name.startswith("."):
                 continue
             try:
-                out.append(json.loads(f.read_text()))
+                out.append(jsontext.loads(f.read_text()))
             except (OSError, ValueError):
                 continue
         return out
@@ -91,5 +92,5 @@ class NetworkState:
 
 def _write_atomic(path: Path, doc: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(doc))
+    tmp.write_text(jsontext.dumps(doc))
     os.replace(tmp, path)

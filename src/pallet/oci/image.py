@@ -7,13 +7,13 @@ content always gives the same ID.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import Any
 
+from .. import jsontext
 from ..errors import InvalidArgument
 
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -87,12 +87,12 @@ def parse_time(text: str | None) -> float:
 
 def encode(doc: dict) -> bytes:
     """Canonical bytes for documents pallet creates."""
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    return jsontext.dumps(doc, compact=True, sort_keys=True, ensure_ascii=False).encode()
 
 
 def decode(data: bytes, what: str) -> dict:
     try:
-        doc = json.loads(data)
+        doc = jsontext.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument(f"malformed {what}: {exc}") from exc
     if not isinstance(doc, dict):

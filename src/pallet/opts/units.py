@@ -54,6 +54,8 @@ def bytes_size(size: float) -> str:
 
 
 def _parse_go_float(text: str) -> float:
+    if text.isascii() and text.isdigit():  # "10" of the default "10m": no regex at start-up
+        return float(text)
     if not re.fullmatch(_GO_FLOAT, text):
         raise InvalidArgument(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
     value = float(text)

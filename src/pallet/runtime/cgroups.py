@@ -179,8 +179,12 @@ def net_io(pid: int) -> tuple[int, int]:
 def remove_leftovers(cgroups_path: str, mount: Path = MOUNT) -> None:
     """rmdir a container's empty cgroup in every hierarchy: what runc's state would have
     let `runc delete` do, for a container whose state a wiped runroot lost."""
-    for d in mount.glob(f"*/{cgroups_path.strip('/')}"):
+    try:
+        hierarchies = os.listdir(mount)  # not Path.glob: that compiles a regex, ~6 ms with `re`
+    except OSError:
+        return
+    for hierarchy in hierarchies:
         try:
-            d.rmdir()
+            os.rmdir(os.path.join(mount, hierarchy, cgroups_path.strip("/")))
         except OSError:
-            pass  # still in use, or gone
+            pass  # still in use, or gone, or never made there

@@ -29,12 +29,12 @@ Exit codes and exit commands (``--exit-command``; the service passes ``pallet --
 """
 from __future__ import annotations
 
-import json
 import os
 import select
 import time
 from pathlib import Path
 
+from .. import jsontext
 from pallet.errors import PalletError, Unavailable
 from pallet.runtime.runc import Runc, alive, translate_error
 
@@ -223,7 +223,7 @@ def _read_sync(fd: int, timeout: float) -> dict | None:
     if not line:
         return None
     try:
-        return json.loads(line)
+        return jsontext.loads(line)
     except ValueError as exc:
         raise PalletError(f"conmon sent an unreadable sync message: {line[:200]!r}") from exc
 

@@ -17,11 +17,12 @@ Must not import the monitor (conmon) or anything above the runtime layer.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
-from ..record import dataclass
 from pathlib import Path
+
+from .. import jsontext
+from ..record import dataclass
 
 from pallet.errors import (AlreadyExists, Conflict, ContainerCommandError, NotFound,
                            PalletError, Unavailable)
@@ -47,7 +48,7 @@ def runc_message(stderr: str) -> str:
     for line in reversed(lines):
         if line.startswith("{"):
             try:
-                return json.loads(line).get("msg", line)
+                return jsontext.loads(line).get("msg", line)
             except ValueError:
                 pass
         found = re.search(_LOGRUS_MSG, line)
@@ -119,14 +120,14 @@ class Runc:
         return done.stdout
 
     def state(self, container_id: str) -> State:
-        doc = json.loads(self._run("state", container_id, container_id))
+        doc = jsontext.loads(self._run("state", container_id, container_id))
         return State(doc["id"], doc["status"], doc.get("pid", 0), doc.get("bundle", ""),
                      doc.get("created", ""))
 
     def list(self) -> list[State]:
         out = self._run("list", "", "--format", "json")
         return [State(d["id"], d["status"], d.get("pid", 0), d.get("bundle", ""),
-                      d.get("created", "")) for d in (json.loads(out or "null") or [])]
+                      d.get("created", "")) for d in (jsontext.loads(out or "null") or [])]
 
     def start(self, container_id: str, pid: int | None = None) -> None:
         """``runc start``. Given the init's `pid`, done as runc does it: a created
@@ -151,18 +152,18 @@ class Runc:
         self._run("resume", container_id, container_id)
 
     def ps(self, container_id: str) -> list[int]:
-        return json.loads(self._run("ps", container_id, "--format", "json", container_id)
+        return jsontext.loads(self._run("ps", container_id, "--format", "json", container_id)
                           or "[]") or []
 
     def stats(self, container_id: str) -> dict:
         """One ``runc events --stats`` sample (cpu, memory, pids, blkio) for ``docker stats``."""
-        return json.loads(self._run("events", container_id, "--stats", container_id))
+        return jsontext.loads(self._run("events", container_id, "--stats", container_id))
 
     def update(self, container_id: str, resources: dict) -> None:
         """Apply an OCI ``linux.resources`` object (``docker update``)."""
         import subprocess
         done = subprocess.run(self.argv("update", "--resources", "-", container_id),
-                              input=json.dumps(resources), capture_output=True, text=True)
+                              input=jsontext.dumps(resources), capture_output=True, text=True)
         if done.returncode != 0:
             raise translate_error(done.stderr, container_id, "update")
 
@@ -311,7 +312,7 @@ def _delete_stopped(state_dir: Path) -> bool:
     go. False (runc must do it) while the init lives or a cgroup still has processes."""
     try:
         with open(state_dir / "state.json", "rb") as f:
-            state = json.load(f)
+            state = jsontext.load(f)
     except (OSError, ValueError):
         return False
     if _same_process(state.get("init_process_pid", 0), state.get("init_process_start", 0)) \

@@ -365,7 +365,10 @@ def kernel_runs_x32() -> bool:
         if os.uname().machine != "x86_64":
             _X32.append(False)
         else:
-            import ctypes
-            libc = ctypes.CDLL(None, use_errno=True)
-            _X32.append(libc.syscall(0x40000000 | 39) != -1 or ctypes.get_errno() != 38)
+            from .. import libc
+            try:
+                libc.syscall(0x40000000 | 39)
+                _X32.append(True)
+            except OSError as exc:
+                _X32.append(exc.errno != 38)
     return _X32[0]

@@ -6,11 +6,11 @@ IMMEDIATE transaction, so concurrent pallet processes never lose a change.
 """
 from __future__ import annotations
 
-import json
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import Callable
 
+from .. import jsontext
 from ..errors import AlreadyExists, Conflict, NotFound
 from ..store.db import IntegrityError
 
@@ -26,7 +26,7 @@ class ContainerStore:
             with self.db.transaction():
                 self.conn.execute("INSERT INTO containers VALUES(?,?,?,?,?)",
                                   (record["Id"], name, record["Image"], record["_created"],
-                                   json.dumps(record)))
+                                   jsontext.dumps(record)))
         except IntegrityError as exc:
             row = self.conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
             other = row[0] if row else "?"
@@ -41,7 +41,7 @@ class ContainerStore:
         row = self.conn.execute("SELECT record FROM containers WHERE id=?", (container_id,)).fetchone()
         if row is None:
             raise NotFound(f"No such container: {container_id}")
-        return json.loads(row[0])
+        return jsontext.loads(row[0])
 
     def resolve(self, ref: str) -> str:
         """Docker's lookup: full ID, then exact name, then a unique ID prefix."""
@@ -63,10 +63,10 @@ class ContainerStore:
             row = self.conn.execute("SELECT record FROM containers WHERE id=?", (container_id,)).fetchone()
             if row is None:
                 raise NotFound(f"No such container: {container_id}")
-            record = json.loads(row[0])
+            record = jsontext.loads(row[0])
             change(record)
             self.conn.execute("UPDATE containers SET record=?, name=? WHERE id=?",
-                              (json.dumps(record), record["Name"].lstrip("/"), container_id))
+                              (jsontext.dumps(record), record["Name"].lstrip("/"), container_id))
         return record
 
     def rename(self, container_id: str, new_name: str) -> None:
@@ -83,7 +83,7 @@ class ContainerStore:
             self.conn.execute("DELETE FROM containers WHERE id=?", (container_id,))
 
     def all(self) -> list[dict]:
-        return [json.loads(r[0]) for r in self.conn.execute(
+        return [jsontext.loads(r[0]) for r in self.conn.execute(
             "SELECT record FROM containers ORDER BY created DESC")]
 
     def ids_using_image(self, image_id: str) -> list[str]:

@@ -12,17 +12,12 @@ short links.
 """
 from __future__ import annotations
 
-import ctypes
-
 import os
 from ..record import dataclass
 from pathlib import Path
 
+from .. import libc
 from ..errors import PalletError
-
-_libc = ctypes.CDLL("libc.so.6", use_errno=True)  # find_library would fork ldconfig
-MNT_DETACH = 2
-MS_RDONLY = 1
 
 
 @dataclass(frozen=True)
@@ -66,11 +61,11 @@ def mount(m: Mount, target: Path, readonly: bool = False) -> None:
     try:
         if m.cwd:
             os.chdir(m.cwd)
-        rc = _libc.mount(m.source.encode(), str(target).encode(), m.type.encode(),
-                         MS_RDONLY if readonly else 0, m.option_string().encode())
-        if rc != 0:
-            err = ctypes.get_errno()
-            raise PalletError(f"mounting the container's root filesystem at {target}: {os.strerror(err)}")
+        libc.mount(m.source, str(target), m.type, libc.MS_RDONLY if readonly else 0,
+                   m.option_string())
+    except OSError as exc:
+        raise PalletError(f"mounting the container's root filesystem at {target}: "
+                          f"{exc.strerror}") from None
     finally:
         if old:
             os.chdir(old)
@@ -78,10 +73,11 @@ def mount(m: Mount, target: Path, readonly: bool = False) -> None:
 
 def unmount(target: Path) -> None:
     """Lazy unmount; quiet when nothing is mounted there."""
-    if _libc.umount2(str(target).encode(), MNT_DETACH) != 0:
-        err = ctypes.get_errno()
-        if err not in (22, 2):  # EINVAL: not a mount point; ENOENT: gone already
-            raise PalletError(f"unmounting {target}: {os.strerror(err)}")
+    try:
+        libc.umount2(str(target), libc.MNT_DETACH)
+    except OSError as exc:
+        if exc.errno not in (22, 2):  # EINVAL: not a mount point; ENOENT: gone already
+            raise PalletError(f"unmounting {target}: {exc.strerror}") from None
 
 
 def is_mounted(target: Path) -> bool:

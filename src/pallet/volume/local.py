@@ -88,19 +88,19 @@ class LocalDriver:
         """Mount the volume's device on `_data` if its options ask for one and it is not mounted."""
         if not volume.options.get("type") and not volume.options.get("device"):
             return
-        from ..snapshot.overlay import _libc, is_mounted
+        from .. import libc
+        from ..snapshot.overlay import is_mounted
         target = volume.mountpoint
         if is_mounted(target):
             return
         flags, data = _mount_flags(volume.options.get("o", ""))
         device = volume.options.get("device", "")
         fstype = volume.options.get("type", "") or "none"
-        if _libc.mount(device.encode(), str(target).encode(), fstype.encode(), flags,
-                       data.encode()) != 0:
-            import ctypes
-            err = ctypes.get_errno()
+        try:
+            libc.mount(device, str(target), fstype, flags, data)
+        except OSError as exc:
             raise PalletError(f"error while mounting volume '{target}': failed to mount local "
-                              f"volume: mount {device}:{target}: {os.strerror(err)}")
+                              f"volume: mount {device}:{target}: {exc.strerror}") from None
 
     def deactivate(self, volume: Volume) -> None:
         from ..snapshot.overlay import unmount

@@ -1,0 +1,56 @@
+"""The few libc calls the stdlib's `os` lacks: mount(2), umount2(2) and raw syscall(2).
+
+Owns the binding. It goes through `_ctypes`, the C half of ctypes, because `import ctypes`
+costs ~3 ms at every CLI start (it builds all of ctypes' types) and these calls need only
+one function-pointer type returning a C int, built here the way ctypes/__init__.py builds
+its own. Arguments are bytes (char *) or Python ints (int). Each call raises OSError with
+errno on failure, like `os` does.
+"""
+from __future__ import annotations
+
+import _ctypes
+import os
+
+MNT_DETACH = 2
+MS_RDONLY = 1
+
+
+class _CInt(_ctypes._SimpleCData):
+    _type_ = "i"
+
+
+class _Function(_ctypes.CFuncPtr):
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _CInt
+
+
+class _Process:
+    """The running program's symbols (libc among them): what CDLL(None) opens."""
+    _handle = _ctypes.dlopen(None, os.RTLD_NOW)
+
+
+_FUNCTIONS: dict[str, _Function] = {}
+
+
+def _call(name: str, *args) -> int:
+    fn = _FUNCTIONS.get(name)
+    if fn is None:
+        fn = _FUNCTIONS[name] = _Function((name, _Process))
+    _ctypes.set_errno(0)
+    rc = fn(*args)
+    if rc == -1:
+        err = _ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return rc
+
+
+def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "") -> None:
+    _call("mount", source.encode(), target.encode(), fstype.encode(), flags, data.encode())
+
+
+def umount2(target: str, flags: int = 0) -> None:
+    _call("umount2", target.encode(), flags)
+
+
+def syscall(number: int, *args: int) -> int:
+    return _call("syscall", number, *args)
