@@ -140,7 +140,8 @@ class ContainerService(ContainerQueries):
 
         def prepare_bundle():  # while conmon starts up
             mount = overlay.describe(self.paths.container(cid),
-                                     self.engine.images.layer_dirs(record["Image"]), self.paths.layers)
+                                     self.engine.images.layer_dirs(record["Image"]), self.paths.layers,
+                                     volatile=bool(record["HostConfig"].get("AutoRemove")))
             overlay.mount(mount, self.rootfs(cid))
             bundle_spec(self, record, container_network.attach(self, record))
         sock = None
