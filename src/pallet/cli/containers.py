@@ -9,8 +9,6 @@ import sys
 from ..errors import NotFound, PalletError
 from .flags import Command, F
 from .run_flags import RUN_FLAGS, create_request
-from .networks import container_port
-from . import render
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
               "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
@@ -211,6 +209,7 @@ def container_ls(ctx, o, args) -> int:
     if o.quiet:
         ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
         return 0
+    from . import render
     render.rows(ctx, rows, o.format, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
                 "{{.Status}}\t{{.Ports}}\t{{.Names}}", PS_HEADERS)
     return 0
@@ -236,6 +235,11 @@ def container_attach(ctx, o, args) -> int:
     stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
     attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
     return svc.wait(record["Id"])
+
+
+def container_port(ctx, o, args) -> int:
+    from .networks import container_port as port  # imported here: `run` does not need it
+    return port(ctx, o, args)
 
 
 def container_inspect(ctx, o, args) -> int:

@@ -1,8 +1,9 @@
-"""Deferred stdlib imports for CLI start-up: `re` and `urllib.parse` load on first use.
+"""Deferred stdlib imports for CLI start-up: modules pathlib imports but rarely uses.
 
-pathlib imports both at its top but uses them only in glob() and as_uri(); with what they
-import in turn (enum, functools' users, ipaddress, the regular expression compiler) they
-are ~5 ms of every command, and most commands never match a pattern or build a URI.
+pathlib imports `re`, `fnmatch` and `urllib.parse` at its top but uses them only in glob(),
+match() and as_uri(), `ntpath` only for Windows paths and `warnings` only in deprecated
+methods; with what they import in turn (enum, ipaddress, the regular expression compiler)
+they are ~6 ms of every command, and most commands never match a pattern or build a URI.
 `install()` puts a placeholder module in sys.modules for each; the first attribute read
 imports the real module, copies its namespace into the placeholder (for the modules that
 already bound the placeholder's name) and leaves the real module in sys.modules.
@@ -28,6 +29,14 @@ class _Deferred(types.ModuleType):
 
 def _load(placeholder: _Deferred):
     name = placeholder.__name__
+    f = sys._getframe(1); out = []
+    while f and len(out) < 7:
+        out.append(f"   {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}"); f = f.f_back
+    sys.stderr.write("LOAD " + name + "\n" + "\n".join(out) + "\n")
+    f = sys._getframe(1); out = []
+    while f and len(out) < 7:
+        out.append(f"   {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}"); f = f.f_back
+    sys.stderr.write("LOAD " + name + "\n" + "\n".join(out) + "\n")
     if sys.modules.get(name) is placeholder:
         del sys.modules[name]
     import importlib
@@ -43,7 +52,10 @@ def _forward(placeholder: _Deferred, attr: str):
     return call
 
 
-def install(names: tuple[str, ...] = ("re", "urllib.parse")) -> None:
+DEFERRED = ("re", "fnmatch", "urllib.parse", "ntpath", "warnings")
+
+
+def install(names: tuple[str, ...] = DEFERRED) -> None:
     for name in names:
         if name in sys.modules:
             continue

@@ -69,7 +69,10 @@ class Monitor:
                 "-l", f"k8s-file:{log_path}", "--exit-dir", str(self.exit_dir),
                 "--socket-dir-path", str(self.socket_dir),
                 "--runtime-arg", f"--root={self.runc.root}",
-                "--runtime-arg", "--log-format=json"]
+                "--runtime-arg", "--log-format=json",
+                # conmon fsyncs the log when the container exits, a journal commit of a few
+                # ms on every exit; Docker's json-file logger does not sync either
+                "--no-sync-log"]
         if terminal:
             argv.append("-t")
         if stdin:

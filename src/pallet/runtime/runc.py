@@ -274,7 +274,8 @@ def which(binary: str) -> str | None:
     """The absolute path of `binary` on PATH (shutil.which without importing shutil)."""
     if os.sep in binary:
         return binary
-    for d in os.get_exec_path():
+    # PATH as os.get_exec_path reads it, without the warnings module that function imports
+    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
         candidate = os.path.join(d, binary)
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
             return candidate

@@ -144,6 +144,12 @@ class ContainerService(ContainerQueries):
                                      volatile=bool(record["HostConfig"].get("AutoRemove")))
             overlay.mount(mount, self.rootfs(cid))
             bundle_spec(self, record, container_network.attach(self, record))
+        early: list = []
+
+        def while_creating():  # on the CPU runc leaves idle
+            _warm_up_exit_path()
+            if attach_to is not None:
+                early.append(_connect_early(self.monitor.attach_path(cid)))
         sock = None
         try:
             pid = self.monitor_of(cid).create(cid, self.userdata(cid), Path(record["LogPath"]),
@@ -153,28 +159,34 @@ class ContainerService(ContainerQueries):
                                       exit_command=self._exit_command(cid),
                                       log_size_max=_log_size(record),
                                       before_create=prepare_bundle,
-                                      while_creating=_warm_up_exit_path)
-            if attach_to is not None:
-                from ..runtime.attach import connect  # imported while runc created it
+                                      while_creating=while_creating)
+            sock = early[0] if early else None
+            if attach_to is not None and sock is None:
+                from ..runtime.attach import connect
                 sock = connect(self.monitor.attach_path(cid))
             self.monitor_of(cid).start(cid, pid)
         except ContainerCommandError as exc:
             self._cleanup_runtime(cid)
             self.store.update(cid, lambda r: status.mark_failed(r, exc))
-            if sock:
-                sock.close()
+            for conn in [sock, *early]:
+                if conn is not None:
+                    conn.close()
             raise
         except BaseException:
             self._cleanup_runtime(cid)
-            if sock:
-                sock.close()
+            for conn in [sock, *early]:
+                if conn is not None:
+                    conn.close()
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         record = _ops().on_start(self, record)  # health loop; ends a pending restart
         from .log_rotation import start_rotator
         start_rotator(self, record)  # only for --log-opt max-file > 1
         if attach_to is not None:
-            attach_to(sock)
+            try:
+                attach_to(sock)
+            finally:
+                sock.close()
         return record
 
     def _exit_command(self, cid: str) -> list[str]:
@@ -388,6 +400,20 @@ class ContainerService(ContainerQueries):
                            f"is already in use by container \"{self.resolve(new_name)}\". "
                            "You have to remove (or rename) that container to be able to reuse that name.")
         self.store.rename(cid, new_name)
+
+
+def _connect_early(attach_path: Path, tries: int = 20):
+    """The attach connection, made while runc creates the container (conmon listens from
+    just after it starts runc; the connection waits in its backlog until conmon's loop
+    runs): off the critical path. None if the socket did not appear within ~10 ms, and
+    the caller connects after the create as before."""
+    from ..runtime.attach import connect
+    for _ in range(tries):
+        try:
+            return connect(attach_path)
+        except NotFound:
+            time.sleep(0.0005)
+    return None
 
 
 def _warm_up_exit_path() -> None:
