@@ -29,14 +29,6 @@ class _Deferred(types.ModuleType):
 
 def _load(placeholder: _Deferred):
     name = placeholder.__name__
-    f = sys._getframe(1); out = []
-    while f and len(out) < 7:
-        out.append(f"   {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}"); f = f.f_back
-    sys.stderr.write("LOAD " + name + "\n" + "\n".join(out) + "\n")
-    f = sys._getframe(1); out = []
-    while f and len(out) < 7:
-        out.append(f"   {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}"); f = f.f_back
-    sys.stderr.write("LOAD " + name + "\n" + "\n".join(out) + "\n")
     if sys.modules.get(name) is placeholder:
         del sys.modules[name]
     import importlib
