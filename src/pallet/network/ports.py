@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import random
 import socket
 
 from ..errors import Conflict, InvalidArgument
@@ -97,6 +96,7 @@ def _choose(host_ip: str, spec: str, proto: str, taken: list[dict], endpoint: st
         candidates = list(range(lo, hi + 1))
     else:
         lo, hi = _ephemeral_range()
+        import random  # only when a host port is picked at random
         candidates = random.sample(range(lo, hi + 1), min(64, hi - lo + 1))
     for port in candidates:
         try:

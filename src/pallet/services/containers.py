@@ -44,12 +44,15 @@ class ContainerService(ContainerQueries):
         return self.monitor_for("runc")
 
     def monitor_of(self, cid: str):
-        """The monitor for a container's own runtime (HostConfig.Runtime)."""
-        try:
-            runtime = self.store.get(cid)["HostConfig"].get("Runtime") or "runc"
-        except NotFound:
-            runtime = "runc"
-        return self.monitor_for(runtime)
+        """The monitor for a container's own runtime (HostConfig.Runtime, fixed at create:
+        remembered, since a start or a cleanup asks several times)."""
+        runtimes = self.__dict__.setdefault("_runtimes", {})
+        if cid not in runtimes:
+            try:
+                runtimes[cid] = self.store.get(cid)["HostConfig"].get("Runtime") or "runc"
+            except NotFound:
+                return self.monitor_for("runc")  # not remembered: it may yet be created
+        return self.monitor_for(runtimes[cid])
 
     def monitor_for(self, runtime: str):
         """The monitor driving containers of one OCI runtime (--runtime); runc by default."""
