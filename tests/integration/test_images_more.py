@@ -107,6 +107,13 @@ def test_system_df_counts_images_and_containers(pallet, busybox):
     assert "Local" in rows and "Build" in rows
 
 
+def test_version_flag_prints_one_line_like_docker(pallet):
+    # `docker --version`: "Docker version 28.2.2, build e6534b4", not the `version` report
+    for flag in ("--version", "-v"):
+        r = pallet.ok(flag)
+        assert r.out.startswith("pallet version ") and r.out.count("\n") == 1
+
+
 def test_version_and_info(pallet):
     assert "Version:" in pallet.ok("version").out
     assert pallet.ok("version", "--format", "{{.Client.Version}}").out.strip()

@@ -210,8 +210,10 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
     ctx = ctx or Context(gopts.root, gopts.runroot, gopts.debug)
     if ctx.root is None:
         ctx.root, ctx.runroot = gopts.root, gopts.runroot
-    if gopts.version:
-        rest = ["version"]
+    if gopts.version:  # Docker's one line ("Docker version 28.2.2, build e6534b4"), not `version`
+        from .. import __version__
+        ctx.out(f"{PROG} version {__version__}")
+        return 0
     if not rest or gopts.help:
         return _top_help(ctx)
     path = rest[0]

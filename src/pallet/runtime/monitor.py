@@ -162,7 +162,7 @@ class Monitor:
         Given `bundle`, a conmon that died without writing one is an error, not a hang.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.0005  # conmon may close the attach socket just before it writes the file
+        delay = 0.0001  # conmon closes the attach socket just before it writes the file
         while True:
             code = self.exit_code(container_id)
             if code is not None:

@@ -168,18 +168,12 @@ class ContainerService(ContainerQueries):
                 from ..runtime.attach import connect
                 sock = connect(self.monitor.attach_path(cid))
             self.monitor_of(cid).start(cid, pid)
-        except ContainerCommandError as exc:
+        except BaseException as exc:
             self._cleanup_runtime(cid)
-            self.store.update(cid, lambda r: status.mark_failed(r, exc))
-            for conn in [sock, *early]:
-                if conn is not None:
-                    conn.close()
-            raise
-        except BaseException:
-            self._cleanup_runtime(cid)
-            for conn in [sock, *early]:
-                if conn is not None:
-                    conn.close()
+            if isinstance(exc, ContainerCommandError):  # 126/127: Docker records the failure
+                self.store.update(cid, lambda r: status.mark_failed(r, exc))
+            for conn in {sock, *early} - {None}:
+                conn.close()
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         record = _ops().on_start(self, record)  # health loop; ends a pending restart
