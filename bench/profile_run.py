@@ -135,9 +135,11 @@ def bench_phases(pallet, runs: int) -> dict:
 
 
 def bench_imports(pallet, top: int = 15) -> dict:
-    res = subprocess.run([str(h.REPO / ".venv/bin/python"), "-X", "importtime", "-m", "pallet.cli.main",
-                          "--root", str(pallet.dir / "root"), "--runroot", str(pallet.dir / "run"),
-                          "run", "--rm", "--network", "none", "busybox", "true"],
+    # the `pallet` command itself (python -S with its paths written in), not `-m`, whose
+    # runpy and site would show up here but not in what a user runs
+    res = subprocess.run([str(h.REPO / ".venv/bin/python"), "-X", "importtime", "-S",
+                          str(h.REPO / ".venv/bin/pallet"), "--root", str(pallet.dir / "root"),
+                          "--runroot", str(pallet.dir / "run"), "run", "--rm", "--network", "none", "busybox", "true"],
                          capture_output=True, text=True, check=True)
     rows = []
     for line in res.stderr.splitlines():
