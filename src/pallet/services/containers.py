@@ -352,11 +352,12 @@ class ContainerService(ContainerQueries):
                                "stop the container before removing or force remove")
             self._signal(cid, "SIGKILL")
             self._wait_exit(cid, 30)
+        had_runc_state = (self.monitor_of(cid).runc.root / cid).exists()
         with self._locked(cid):
-            self._cleanup_runtime(cid)
+            self._cleanup_runtime(cid)  # runc delete takes the cgroups with the state
             self.store.delete(cid)
-        if not (self.monitor_of(cid).runc.root / cid).exists():
-            # runc's state is gone but its cgroups may not be: a reboot-like wipe of the
+        if not had_runc_state:
+            # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
             from ..runtime.cgroups import remove_leftovers
             from ..runtime.spec import cgroups_path
