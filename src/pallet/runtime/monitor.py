@@ -138,9 +138,10 @@ class Monitor:
             raise translate_error(message.get("message", ""), container_id, "create")
         return pid
 
-    def start(self, container_id: str, pid: int | None = None) -> None:
-        """Let the created container's process run (`pid`, from `create`, saves a runc exec)."""
-        self.runc.start(container_id, pid)
+    def start(self, container_id: str, pid: int | None = None, fifo_fd: int | None = None) -> None:
+        """Let the created container's process run (`pid`, from `create`, saves a runc exec;
+        `fifo_fd` from `Runc.open_exec_fifo` during the create)."""
+        self.runc.start(container_id, pid, fifo_fd)
 
     def conmon_pid(self, bundle: Path) -> int | None:
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 from .. import jsontext
@@ -129,12 +130,31 @@ class Runc:
         return [State(d["id"], d["status"], d.get("pid", 0), d.get("bundle", ""),
                       d.get("created", "")) for d in (jsontext.loads(out or "null") or [])]
 
-    def start(self, container_id: str, pid: int | None = None) -> None:
+    def start(self, container_id: str, pid: int | None = None, fifo_fd: int | None = None) -> None:
         """``runc start``. Given the init's `pid`, done as runc does it: a created
         container's init blocks writing one byte to ``ROOT/ID/exec.fifo``; reading it lets
-        the init exec the process, and the fifo's removal marks the container running."""
-        if not (self.native and pid and _read_exec_fifo(self.root / container_id / "exec.fifo", pid)):
+        the init exec the process, and the fifo's removal marks the container running.
+        `fifo_fd` is the fifo opened beforehand (`open_exec_fifo`); it is closed here."""
+        fifo = self.root / container_id / "exec.fifo"
+        if not (self.native and pid and _read_exec_fifo(fifo, pid, fifo_fd)):
             self._run("start", container_id, container_id)
+
+    def open_exec_fifo(self, container_id: str, wait: float = 0.02) -> int | None:
+        """The exec fifo opened for reading while `runc create` runs (it makes the fifo
+        first, before the init): the init, which opens its end only once the container is
+        set up, then execs the process at once instead of when `start` comes, as `runc
+        run` does. None for other runtimes, or if the fifo did not appear within `wait`."""
+        if not self.native:
+            return None
+        fifo = self.root / container_id / "exec.fifo"
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except FileNotFoundError:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.0003)
 
     def delete(self, container_id: str, force: bool = False) -> None:
         if self.native and _delete_stopped(self.root / container_id):
@@ -282,14 +302,15 @@ def which(binary: str) -> str | None:
     return None
 
 
-def _read_exec_fifo(fifo: Path, pid: int) -> bool:
+def _read_exec_fifo(fifo: Path, pid: int, fd: int | None = None) -> bool:
     """runc start's handshake; False (let runc itself say why) when there is no fifo or
-    the init died before writing to it."""
+    the init died before writing to it. `fd`: the fifo, already open (and closed here)."""
     import select
-    try:
-        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
+    if fd is None:
+        try:
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
     try:
         while True:
             if select.select([fd], [], [], 0.05)[0]:
