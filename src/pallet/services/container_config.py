@@ -209,6 +209,8 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
 
 
 def _volume_mounts(svc, record: dict) -> list:
+    if not any(m["Type"] in ("volume", "tmpfs") for m in record["Mounts"]):
+        return []  # and the volumes module stays unloaded
     from .volumes import runtime_mounts
     return runtime_mounts(svc, record)
 

@@ -27,30 +27,42 @@ SAMPLE_INTERVAL = 0.5  # seconds between the two readings a CPU % needs
 # ---- limits: validation, --ulimit ----
 
 def on_create(record: dict, req, image_config: dict) -> None:
-    """Hook for ContainerService.create: validate limits, normalise ulimits, set healthcheck."""
-    from .health import apply_config
-    from .restart import parse_policy
+    """Hook for ContainerService.create: validate limits, normalise ulimits, set healthcheck.
+    (The restart and health modules are imported only for containers that use them: every
+    `run` pays for what it imports.)"""
     host = record["HostConfig"]
     host["Ulimits"] = [parse_ulimit(u) for u in req.ulimits] or None
-    if host.get("AutoRemove") and parse_policy(req.restart)["Name"] != "no":
-        raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
+    if host.get("AutoRemove") and req.restart not in ("", "no"):
+        from .restart import parse_policy
+        if parse_policy(req.restart)["Name"] != "no":
+            raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     check_resources(host)
-    apply_config(record, req, image_config)
+    health_flags = (getattr(req, "extra", None) or {}).get("health") or {}
+    if any(health_flags.values()) or (image_config.get("config") or {}).get("Healthcheck"):
+        from .health import apply_config
+        apply_config(record, req, image_config)
+
+
+HEALTH_PID_FILE = "health.pid"  # in the container's userdata: its health loop's process group
 
 
 def on_start(svc, record: dict) -> dict:
     """Hook for ContainerService._start_locked once it runs: end a pending restart, start
     the health loop; returns the record as stored."""
-    from . import health, restart
     if record["State"].get("Restarting"):
+        from . import restart
         record = svc.store.update(record["Id"], restart.on_start)
-    return health.start_loop(svc, record)
+    if record["Config"].get("Healthcheck"):
+        from . import health
+        record = health.start_loop(svc, record)
+    return record
 
 
 def on_cleanup(svc, cid: str) -> None:
     """Hook for ContainerService._cleanup_runtime: the health loop ends with the process."""
-    from .health import stop_loop
-    stop_loop(svc, cid)
+    if (svc.userdata(cid) / HEALTH_PID_FILE).exists():
+        from .health import stop_loop
+        stop_loop(svc, cid)
 
 
 def oom_killed(cid: str) -> bool:

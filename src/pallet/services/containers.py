@@ -98,7 +98,9 @@ class ContainerService(ContainerQueries):
         from .log_rotation import limits
         limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
         record = build_record(cid, name, image_id, req, image_config, self)
-        _volumes().on_create(self, record, req, image_config)  # -v NAME, image VOLUMEs, --volumes-from
+        if req.mounts or (req.extra or {}).get("volumes_from") \
+                or (image_config.get("config") or {}).get("Volumes"):
+            _volumes().on_create(self, record, req, image_config)  # -v NAME, VOLUMEs, --volumes-from
         _ops().on_create(record, req, image_config)  # limits, ulimits, healthcheck
         _network().on_create(self, record, req)  # --network, -p/-P, --dns, --add-host
         self._prepare_storage(cid, image_id)
@@ -260,7 +262,8 @@ class ContainerService(ContainerQueries):
                     r, 255 if code is None else code, finished, oom))
         if auto_remove:
             self._remove_storage(cid)
-            _volumes().on_remove(self, record, True)
+            if _has_volumes(record):
+                _volumes().on_remove(self, record, True)
 
     def _finished_at(self, cid: str) -> str:
         try:
@@ -372,7 +375,8 @@ class ContainerService(ContainerQueries):
             from ..runtime.spec import cgroups_path
             remove_leftovers(cgroups_path(cid))
         self._remove_storage(cid)
-        _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
+        if _has_volumes(record):
+            _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
         if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir
             self._sweep_exit_files()
 
@@ -439,6 +443,11 @@ def _network():
 def _ops():
     from . import container_ops
     return container_ops
+
+
+def _has_volumes(record: dict) -> bool:
+    """Whether removing the container may concern a volume (else its module stays unloaded)."""
+    return any(m.get("Type") == "volume" for m in record.get("Mounts") or [])
 
 
 def _volumes():

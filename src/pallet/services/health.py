@@ -20,13 +20,13 @@ import sys
 import time
 
 from ..errors import Conflict, InvalidArgument, NotFound
+from .container_ops import HEALTH_PID_FILE as PID_FILE
 
 SECOND = 10**9
 DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "Retries": 3}
 ACTIONS = ("none", "kill", "restart", "stop")
 LOG_ENTRIES = 5
 MAX_OUTPUT = 4096
-PID_FILE = "health.pid"
 
 
 # ---- configuration (create time) ----
