@@ -216,7 +216,7 @@ def _volume_mounts(svc, record: dict) -> list:
 
 
 def _rlimits(host: dict) -> dict:
-    from .container_ops import rlimits
+    from .container_limits import rlimits
     return rlimits(host)
 
 

@@ -101,7 +101,7 @@ class ContainerService(ContainerQueries):
         if req.mounts or (req.extra or {}).get("volumes_from") \
                 or (image_config.get("config") or {}).get("Volumes"):
             _volumes().on_create(self, record, req, image_config)  # -v NAME, VOLUMEs, --volumes-from
-        _ops().on_create(record, req, image_config)  # limits, ulimits, healthcheck
+        _limits().on_create(record, req, image_config)  # limits, ulimits, healthcheck
         _network().on_create(self, record, req)  # --network, -p/-P, --dns, --add-host
         self._prepare_storage(cid, image_id)
         try:
@@ -187,7 +187,7 @@ class ContainerService(ContainerQueries):
                 os.close(fd)
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
-        record = _ops().on_start(self, record)  # health loop; ends a pending restart
+        record = _limits().on_start(self, record)  # health loop; ends a pending restart
         from .log_rotation import start_rotator
         start_rotator(self, record)  # only for --log-opt max-file > 1
         if attach_to is not None:
@@ -233,7 +233,7 @@ class ContainerService(ContainerQueries):
             except PalletError:
                 pass
         container_network.detach(self, cid)
-        _ops().on_cleanup(self, cid)
+        _limits().on_cleanup(self, cid)
         overlay.unmount(self.rootfs(cid))
 
     # ---- exit handling ----
@@ -272,7 +272,7 @@ class ContainerService(ContainerQueries):
             return now_rfc3339()
 
     def _oom_killed(self, cid: str) -> bool:
-        return _ops().oom_killed(cid)
+        return _limits().oom_killed(cid)
 
     # ---- stop / kill / wait ----
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
@@ -440,9 +440,9 @@ def _network():
     return container_network
 
 
-def _ops():
-    from . import container_ops
-    return container_ops
+def _limits():
+    from . import container_limits
+    return container_limits
 
 
 def _has_volumes(record: dict) -> bool:
