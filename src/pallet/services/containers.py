@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
@@ -71,13 +70,12 @@ class ContainerService(ContainerQueries):
     def rootfs(self, cid: str) -> Path:
         return self.paths.container_run(cid) / "rootfs"
 
-    @contextmanager
     def _locked(self, cid: str):
+        """`with self._locked(cid):` holds the container's lock."""
         from ..store.locks import flocked
         d = self.paths.container(cid)
         d.mkdir(parents=True, exist_ok=True)
-        with flocked(d / "lock"):
-            yield
+        return flocked(d / "lock")
 
     def resolve(self, ref: str) -> str:
         return self.store.resolve(ref)
@@ -209,18 +207,14 @@ class ContainerService(ContainerQueries):
     def attach_lock(self, cid: str) -> Path:
         return self.userdata(cid) / "attached.lock"
 
-    @contextmanager
     def foreground(self, cid: str):
-        """Held by a CLI that waits for the container and cleans up after it (`run` without -d).
-
-        Only without a restart policy: a policy is carried out by the exit command."""
-        from ..store.locks import flocked
+        """Held (`with`) by a CLI that waits for the container and cleans up after it (`run`
+        without -d). Only without a restart policy: a policy is carried out by the exit command."""
+        from ..store.locks import flocked, unlocked
         policy = (self.store.get(cid)["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
         if policy not in ("", "no"):
-            yield
-            return
-        with flocked(self.attach_lock(cid)):
-            yield
+            return unlocked()
+        return flocked(self.attach_lock(cid))
 
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
