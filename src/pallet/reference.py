@@ -42,7 +42,6 @@ _NAME = rf"(?:{_DOMAIN}/)?{_REMOTE_NAME}"
 _REFERENCE = rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?"
 _ANCHORED_NAME = rf"(?:({_DOMAIN})/)?({_REMOTE_NAME})"
 _IDENTIFIER = r"[a-f0-9]{64}"
-_ID_PREFIX = r"[a-f0-9]{1,64}"
 
 # go-digest's registered algorithms and their hex lengths.
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
@@ -152,19 +151,19 @@ def _is_domain(domain: str) -> bool:
 
 def _is_path_component(component: str) -> bool:
     """[a-z0-9]+ runs joined by one separator each: ".", "_", "__" or any run of "-"."""
+    if not component or component[0] not in _ALNUM_CHARS or component[-1] not in _ALNUM_CHARS:
+        return False
     run = ""
-    for i, c in enumerate(component):
+    for c in component:
         if c in _ALNUM_CHARS:
             if run and run not in (".", "_", "__") and run.strip("-"):
-                return False
-            if run and i == len(run):  # a separator may not lead
                 return False
             run = ""
         elif c in "._-":
             run += c
         else:
             return False
-    return bool(component) and not run
+    return True
 
 
 def _split_docker_domain(text: str) -> tuple[str, str]:
@@ -228,4 +227,4 @@ def parse_repository_tag(text: str) -> Reference:
 
 def looks_like_id_prefix(text: str) -> bool:
     """True for 1-64 lowercase hex digits: something that may name an image by ID prefix."""
-    return bool(re.fullmatch(_ID_PREFIX, text))
+    return 0 < len(text) <= 64 and _is_hex(text)

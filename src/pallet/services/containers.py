@@ -147,20 +147,18 @@ class ContainerService(ContainerQueries):
                                      volatile=bool(record["HostConfig"].get("AutoRemove")))
             overlay.mount(mount, self.rootfs(cid))
             bundle_spec(self, record, container_network.attach(self, record))
-        early: list = []
-        fifo: list[int] = []
+        sock = fifo_fd = None
 
         def while_creating():  # on the CPU runc leaves idle
+            nonlocal sock, fifo_fd
             _warm_up_exit_path()
             if attach_to is not None:
-                early.append(_connect_early(self.monitor.attach_path(cid)))
-            if attach_to is None or early[0] is not None:
+                sock = _connect_early(self.monitor.attach_path(cid))
+            if attach_to is None or sock is not None:
                 # the process may now start before conmon says it was created: an attach
                 # connection made before conmon's loop runs is accepted before any output
                 # is read (conmon's sources are served in the order they were added)
-                fifo.extend(fd for fd in [self.monitor_of(cid).runc.open_exec_fifo(cid)]
-                            if fd is not None)
-        sock = None
+                fifo_fd = self.monitor_of(cid).runc.open_exec_fifo(cid)
         try:
             pid = self.monitor_of(cid).create(cid, self.userdata(cid), Path(record["LogPath"]),
                                       name=record["Name"].lstrip("/"),
@@ -170,19 +168,19 @@ class ContainerService(ContainerQueries):
                                       log_size_max=_log_size(record),
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
-            sock = early[0] if early else None
             if attach_to is not None and sock is None:
                 from ..runtime.attach import connect
                 sock = connect(self.monitor.attach_path(cid))
-            self.monitor_of(cid).start(cid, pid, fifo.pop() if fifo else None)
+            fd, fifo_fd = fifo_fd, None  # start closes it
+            self.monitor_of(cid).start(cid, pid, fd)
         except BaseException as exc:
             self._cleanup_runtime(cid)
             if isinstance(exc, ContainerCommandError):  # 126/127: Docker records the failure
                 self.store.update(cid, lambda r: status.mark_failed(r, exc))
-            for conn in {sock, *early} - {None}:
-                conn.close()
-            for fd in fifo:
-                os.close(fd)
+            if sock is not None:
+                sock.close()
+            if fifo_fd is not None:
+                os.close(fifo_fd)
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         record = _limits().on_start(self, record)  # health loop; ends a pending restart
