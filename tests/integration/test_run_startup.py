@@ -17,6 +17,9 @@ AVOIDED = ("re", "enum", "json", "ctypes", "ipaddress", "urllib.parse", "typing"
 
 
 def test_run_rm_imports_none_of_the_costly_modules(pallet, busybox):
+    # the first container after a boot reads libseccomp's syscall tables through ctypes
+    # (pallet.runtime.syscall_guard keeps them in the runroot); every later run does not
+    pallet.ok("run", "--rm", "--network", "none", busybox, "true")
     code = textwrap.dedent(f"""
         import sys
         sys.path.append({SRC!r})

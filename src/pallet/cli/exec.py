@@ -34,7 +34,14 @@ def run_exec(ctx, o, args) -> int:
     return svc.monitor_of(record["Id"]).runc.exec(record["Id"], args[1:], env=env, cwd=workdir,
                                  user=_user(svc, record, o.user), tty=o.tty,
                                  detach=o.detach, privileged=o.privileged,
-                                 stdin=stdin, stdout=stdout, stderr=stderr)
+                                 stdin=stdin, stdout=stdout, stderr=stderr,
+                                 guard=_guard(svc, record))
+
+
+def _guard(svc, record) -> bytes | None:
+    """The container's seccomp guard filter, which a process joining it must run under."""
+    from ..runtime.syscall_guard import from_bundle
+    return from_bundle(svc.userdata(record["Id"]))
 
 
 def _captured(ctx, svc, record, o, args, env) -> int:
@@ -45,7 +52,8 @@ def _captured(ctx, svc, record, o, args, env) -> int:
                                      cwd=o.workdir or record["Config"].get("WorkingDir") or None,
                                      user=_user(svc, record, o.user), tty=o.tty,
                                      detach=o.detach, privileged=o.privileged,
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                     guard=_guard(svc, record))
         out.seek(0)
         err.seek(0)
         getattr(ctx.stdout, "buffer", ctx.stdout).write(out.read())

@@ -190,8 +190,10 @@ class Runc:
     def run_foreground(self, container_id: str, bundle: Path) -> int:
         """``runc run`` attached to our stdio (no monitor): for measurements and tests."""
         import subprocess
+        from .syscall_guard import from_bundle, preexec
         done = subprocess.run(self.argv("run", "--bundle", str(bundle), container_id),
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              preexec_fn=preexec(from_bundle(bundle)))
         if done.returncode != 0 and done.stderr:
             err = translate_error(done.stderr, container_id, "run")
             if isinstance(err, (ContainerCommandError, NotFound, AlreadyExists)):
@@ -201,12 +203,13 @@ class Runc:
     def exec(self, container_id: str, args: list[str], *, env: list[str] = (),
              cwd: str | None = None, user: str | None = None, tty: bool = False,
              detach: bool = False, privileged: bool = False, stdin=None, stdout=None,
-             stderr=None) -> int:
+             stderr=None, guard: bytes | None = None) -> int:
         """``docker exec``: run `args` in the container; returns the command's exit code.
 
         Foreground non-tty exec hands our stdio (or the given files) to the process; with
         `tty` runc makes the pty and relays it to our stdio. A command that cannot be run
-        raises ContainerCommandError (126/127) with Docker's message.
+        raises ContainerCommandError (126/127) with Docker's message. `guard`: the bundle's
+        seccomp guard filter (`syscall_guard.from_bundle`), installed under runc exec.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         stem = self.root / f".exec-{container_id}-{os.urandom(6).hex()}"
@@ -228,8 +231,9 @@ class Runc:
         import subprocess
         gate = _StderrGate(pid_file, stderr)
         try:
+            from .syscall_guard import preexec
             code = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=gate.write_fd,
-                                  pass_fds=()).returncode
+                                  pass_fds=(), preexec_fn=preexec(guard)).returncode
             gate.close()
             if not pid_file.exists():
                 raise translate_error(_read(log_file) or "exec failed", container_id, "exec")

@@ -1,12 +1,23 @@
 """Docker's default seccomp profile, written as data, and its rendering to OCI form.
 
 Owns: the allowlist of system calls a default container may make, the calls that a
-capability unlocks (``cap_add SYS_ADMIN`` lets ``mount`` through, as in Docker), and
-`default_profile(caps, arch)` which renders the ``linux.seccomp`` object of config.json.
+capability unlocks (``cap_add SYS_ADMIN`` lets ``mount`` through, as in Docker), and two
+renderings of the same policy:
 
-Invariants: the default action is ``SCMP_ACT_ERRNO`` with EPERM, so anything not listed
-fails rather than kills; names unknown to the host's libseccomp are skipped by runc, so
-the list may name calls of newer kernels. Pure: no I/O. Imports only the stdlib.
+* `default_profile(caps, arch)`: Docker's own form, an allowlist (default action
+  ``SCMP_ACT_ERRNO`` with EPERM; runc answers ENOSYS above the newest call it lists).
+* `inverted_profile(caps, tables)` + `guard_program(tables)`: the same effect, call for
+  call, for a host whose libseccomp syscall tables are known (`tables`: arch -> name ->
+  number). runc gets the complement, a short denylist (default ``SCMP_ACT_ALLOW``), which
+  it compiles ~12 ms faster than ~370 allow rules for two ABIs; what a denylist by name
+  cannot say, a small classic-BPF guard says by number: ENOSYS above the newest listed
+  call, EPERM for numbers libseccomp has no name for, and personality(2) limited to
+  Docker's five values. The guard is installed (see `syscall_guard`) in the thread that
+  starts conmon or ``runc exec``, so runc and the container inherit it; the kernel applies
+  both filters and the stricter answer wins.
+
+Invariants: names unknown to the host's libseccomp are skipped by runc, so the lists may
+name calls of newer kernels. Pure: no I/O. Imports only the stdlib.
 """
 from __future__ import annotations
 
@@ -130,3 +141,140 @@ def default_profile(capabilities: list[str], arch: str | None = None,
         "architectures": [a for a in SECCOMP_ARCHES.get(arch, []) if x32 or a != "SCMP_ARCH_X32"],
         "syscalls": syscalls,
     }
+
+
+# ---- the inverted rendering (same effect, compiled faster) ----
+
+# seccomp_data.arch values (linux/audit.h) of the ABIs the inverted form covers
+AUDIT_ARCH = {"x86_64": 0xC000003E, "x86": 0x40000003}
+X32_SYSCALL_BIT = 0x40000000
+EPERM = 1
+RET_ALLOW = 0x7FFF0000
+RET_ERRNO = 0x00050000
+SPECIAL = ("personality", "clone", "clone3")  # rules with conditions or another errno
+
+
+def _always_listed() -> set[str]:
+    """Names Docker's rendering lists whatever the capabilities: they fix runc's ENOSYS line."""
+    return set(ALLOWED) | set(ARCH_ALLOWED["x86_64"]) | set(SPECIAL)
+
+
+def tables_fit(tables: dict[str, dict[str, int]]) -> bool:
+    """Whether the inverted form can match Docker's exactly with these libseccomp tables:
+    per ABI, no call is numbered above the newest one Docker's list always names (those
+    runc answers ENOSYS before its filter runs, a denylist would answer EPERM), and no
+    capability-unlocked call is either."""
+    listed = _always_listed()
+    for table in tables.values():
+        limit = max((table[n] for n in listed if n in table), default=-1)
+        if limit < 0 or max(table.values()) > limit:
+            return False
+    return True
+
+
+def inverted_profile(capabilities: list[str], names: list[str]) -> dict:
+    """Docker's default profile for ``capabilities`` as a denylist over `names` (every name
+    the host's libseccomp knows for x86_64 and x86); only valid together with
+    `guard_program` of the same tables and when `tables_fit` them."""
+    caps = set(capabilities)
+    allowed = set(ALLOWED) | set(ARCH_ALLOWED["x86_64"])
+    allowed |= {n for cap, listed in BY_CAPABILITY.items() if cap in caps for n in listed}
+    rules = [{"names": [n for n in names if n not in allowed and n not in SPECIAL],
+              "action": "SCMP_ACT_ERRNO", "errnoRet": EPERM}]
+    if "CAP_SYS_ADMIN" not in caps:
+        # Docker allows clone when (flags & CLONE_NS_FLAGS) == 0: refuse each flag alone
+        bits = [1 << b for b in range(32) if CLONE_NS_FLAGS >> b & 1]
+        rules += [{"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": EPERM,
+                   "args": [{"index": 0, "value": bit, "valueTwo": bit,
+                             "op": "SCMP_CMP_MASKED_EQ"}]} for bit in bits]
+        rules.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS})
+    return {"defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": rules}
+
+
+def guard_program(tables: dict[str, dict[str, int]]) -> bytes:
+    """The guard filter (struct sock_filter[]) for `tables`: see the module docstring."""
+    listed = _always_listed()
+    asm = _Assembler()
+    asm.load(4)  # seccomp_data.arch
+    for arch in tables:
+        asm.jump(0x15, AUDIT_ARCH[arch], arch, None)  # jeq
+    asm.ret(RET_ALLOW)  # another ABI: runc's filter answers for it
+    for arch, table in tables.items():
+        limit = max(table[n] for n in listed if n in table)
+        asm.label(arch)
+        asm.load(0)  # seccomp_data.nr
+        if arch == "x86_64":
+            asm.jump(0x45, X32_SYSCALL_BIT, "allow", None)  # jset: x32 numbers, runc's filter
+        asm.jump(0x25, limit, "enosys", None)  # jgt
+        asm.jump(0x15, table["personality"], f"personality-{arch}", None)
+        for lo, hi in _gaps(set(table.values()), limit):
+            if lo == hi:
+                asm.jump(0x15, lo, "eperm", None)
+            else:
+                after = asm.fresh()
+                asm.jump(0x35, lo, None, after)    # jge lo
+                asm.jump(0x25, hi, after, "eperm")  # jgt hi
+                asm.label(after)
+        asm.ret(RET_ALLOW)
+        asm.label(f"personality-{arch}")
+        if arch == "x86_64":  # a 64-bit argument: the high word must be 0
+            asm.load(20)
+            asm.jump(0x15, 0, None, "eperm")
+        asm.load(16)  # args[0], low word
+        for value in PERSONALITIES:
+            asm.jump(0x15, value, "allow", None)
+        asm.ret(RET_ERRNO | EPERM)
+    asm.label("allow")
+    asm.ret(RET_ALLOW)
+    asm.label("eperm")
+    asm.ret(RET_ERRNO | EPERM)
+    asm.label("enosys")
+    asm.ret(RET_ERRNO | ENOSYS)
+    return asm.assemble()
+
+
+def _gaps(known: set[int], limit: int) -> list[tuple[int, int]]:
+    """Runs of numbers in [0, limit] with no name in `known`."""
+    runs: list[tuple[int, int]] = []
+    for nr in range(limit + 1):
+        if nr in known:
+            continue
+        if runs and runs[-1][1] == nr - 1:
+            runs[-1] = (runs[-1][0], nr)
+        else:
+            runs.append((nr, nr))
+    return runs
+
+
+class _Assembler:
+    """Classic BPF with symbolic jump targets (None: the next instruction)."""
+
+    def __init__(self):
+        self.code: list[tuple] = []
+        self.labels: dict[str, int] = {}
+
+    def fresh(self) -> str:
+        return f"_{len(self.code)}_{len(self.labels)}"
+
+    def label(self, name: str) -> None:
+        self.labels[name] = len(self.code)
+
+    def load(self, offset: int) -> None:
+        self.code.append((0x20, None, None, offset))  # ld [offset]
+
+    def jump(self, op: int, k: int, true: str | None, false: str | None) -> None:
+        self.code.append((op, true, false, k))
+
+    def ret(self, value: int) -> None:
+        self.code.append((0x06, None, None, value))
+
+    def assemble(self) -> bytes:
+        out = bytearray()
+        for at, (op, true, false, k) in enumerate(self.code):
+            offsets = [0 if t is None else self.labels[t] - at - 1 for t in (true, false)]
+            if op & 0x07 == 0x05 and not all(0 <= o <= 255 for o in offsets):
+                raise ValueError("seccomp guard: jump out of range")
+            jt, jf = offsets if op & 0x07 == 0x05 else (0, 0)
+            out += op.to_bytes(2, "little") + bytes((jt, jf)) + k.to_bytes(4, "little")
+        return bytes(out)

@@ -16,7 +16,10 @@ Docker's defaults reproduced (moby oci/defaults.go + daemon/oci_linux.go):
     default character devices.
   * ``privileged``: every capability, no masks, /sys and cgroup rw, all devices allowed
     (the caller passes `devices.host_devices()` to expose them), no seccomp.
-  * seccomp: `pallet.runtime.seccomp.default_profile` for the final capability set.
+  * seccomp: `pallet.runtime.seccomp.default_profile` for the final capability set, or
+    with `seccomp_host` (`syscall_guard.HostTables`) its inverted form, same effect, plus
+    the guard filter's program in the ``org.pallet.seccomp.guard`` annotation: whoever
+    starts conmon or ``runc exec`` for this bundle must install it (`syscall_guard`).
   * ``--init``: `init_path` (Docker uses tini; on Debian ``apt-get install tini`` gives
     /usr/bin/tini-static) is bind-mounted read-only at /sbin/docker-init and the command
     becomes ``/sbin/docker-init -- args...``, as Docker does.
@@ -137,6 +140,7 @@ class SpecRequest:
     rlimits: dict[str, tuple[int, int]] = field(default_factory=dict)  # "nofile": (soft, hard)
     rlimit_ceilings: dict[str, int] | None = None  # None: this process's hard limits
     seccomp_profile: dict | None = None  # None: Docker's default; {} : unconfined
+    seccomp_host: object | None = None  # syscall_guard.HostTables: Docker's default, inverted
     resources: Resources = field(default_factory=Resources)
     cgroups_path: str = ""
     etc_files: dict[str, str] = field(default_factory=dict)  # dest -> host file
@@ -218,6 +222,9 @@ def make_spec(req: SpecRequest) -> dict:
         available = host_capabilities()
     caps = capabilities(req.cap_add, req.cap_drop, req.privileged, available)
     linux = _linux(req, caps)
+    annotations = dict(req.annotations)
+    if uses_guard(req):
+        annotations[GUARD_ANNOTATION] = req.seccomp_host.guard.hex()
     return {
         "ociVersion": OCI_VERSION,
         "process": _process(req, caps),
@@ -225,8 +232,17 @@ def make_spec(req: SpecRequest) -> dict:
         "hostname": req.hostname,
         "mounts": [m.to_oci() for m in _mounts(req)],
         "linux": linux,
-        "annotations": dict(req.annotations),
+        "annotations": annotations,
     }
+
+
+GUARD_ANNOTATION = "org.pallet.seccomp.guard"
+
+
+def uses_guard(req: SpecRequest) -> bool:
+    """Whether the bundle gets Docker's default profile in the inverted form (and so needs
+    the guard under conmon and ``runc exec``)."""
+    return req.seccomp_host is not None and not req.privileged and req.seccomp_profile is None
 
 
 def _process(req: SpecRequest, caps: list[str]) -> dict:
@@ -318,8 +334,12 @@ def _linux(req: SpecRequest, caps: list[str]) -> dict:
     if not req.privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
-        profile = seccomp.default_profile(caps, x32=kernel_runs_x32()) if req.seccomp_profile is None \
-            else req.seccomp_profile
+        if uses_guard(req):
+            profile = seccomp.inverted_profile(caps, req.seccomp_host.names)
+        elif req.seccomp_profile is None:
+            profile = seccomp.default_profile(caps, x32=kernel_runs_x32())
+        else:
+            profile = req.seccomp_profile
         if profile:
             linux["seccomp"] = profile
     return linux

@@ -166,7 +166,17 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int]]:
     return uid, gid, sorted(set(extra) - {gid})
 
 
-def bundle_spec(svc, record: dict, net=None) -> dict:
+def seccomp_host(svc, record: dict):
+    """The host tables for Docker's default profile in its inverted form, or None (see
+    `pallet.runtime.syscall_guard`); decided before conmon starts, since the guard goes
+    under conmon and the bundle must agree with it."""
+    if record["HostConfig"].get("Privileged"):
+        return None
+    from ..runtime import syscall_guard
+    return syscall_guard.usable(svc.monitor_of(record["Id"]).runc.binary, svc.paths.runroot)
+
+
+def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     from ..runtime import spec as rs
     cid = record["Id"]
     cfg, host = record["Config"], record["HostConfig"]
@@ -195,7 +205,7 @@ def bundle_spec(svc, record: dict, net=None) -> dict:
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
         devices=_privileged_devices() if host.get("Privileged") else [],
-        rlimits=_rlimits(host),
+        rlimits=_rlimits(host), seccomp_host=seccomp_host,
         resources=rs.Resources(memory=host.get("Memory") or None,
                                memory_swap=host.get("MemorySwap") or None,
                                cpu_shares=host.get("CpuShares") or None,

@@ -137,16 +137,17 @@ class ContainerService(ContainerQueries):
             return self._start_locked(cid, record, attach_to)
 
     def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
-        from .container_config import bundle_spec
+        from .container_config import bundle_spec, seccomp_host
         from ..snapshot import overlay
         from . import container_network
+        tables = seccomp_host(self, record)
 
         def prepare_bundle():  # while conmon starts up
             mount = overlay.describe(self.paths.container(cid),
                                      self.engine.images.layer_dirs(record["Image"]), self.paths.layers,
                                      volatile=bool(record["HostConfig"].get("AutoRemove")))
             overlay.mount(mount, self.rootfs(cid))
-            bundle_spec(self, record, container_network.attach(self, record))
+            bundle_spec(self, record, container_network.attach(self, record), tables)
         sock = fifo_fd = None
 
         def while_creating():  # on the CPU runc leaves idle
@@ -166,6 +167,7 @@ class ContainerService(ContainerQueries):
                                       stdin=record["Config"]["OpenStdin"],
                                       exit_command=self._exit_command(cid),
                                       log_size_max=_log_size(record),
+                                      guard=tables.guard if tables else None,
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
             if attach_to is not None and sock is None:
