@@ -35,13 +35,7 @@ def run_exec(ctx, o, args) -> int:
                                  user=_user(svc, record, o.user), tty=o.tty,
                                  detach=o.detach, privileged=o.privileged,
                                  stdin=stdin, stdout=stdout, stderr=stderr,
-                                 guard=_guard(svc, record))
-
-
-def _guard(svc, record) -> bytes | None:
-    """The container's seccomp guard filter, which a process joining it must run under."""
-    from ..runtime.syscall_guard import from_bundle
-    return from_bundle(svc.userdata(record["Id"]))
+                                 guard=svc.exec_guard(record["Id"]))
 
 
 def _captured(ctx, svc, record, o, args, env) -> int:
@@ -53,7 +47,7 @@ def _captured(ctx, svc, record, o, args, env) -> int:
                                      user=_user(svc, record, o.user), tty=o.tty,
                                      detach=o.detach, privileged=o.privileged,
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                     guard=_guard(svc, record))
+                                     guard=svc.exec_guard(record["Id"]))
         out.seek(0)
         err.seek(0)
         getattr(ctx.stdout, "buffer", ctx.stdout).write(out.read())

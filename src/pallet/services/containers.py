@@ -204,6 +204,12 @@ class ContainerService(ContainerQueries):
                 sys.executable, "-m", "pallet.cli.main", "--root", str(self.paths.root),
                 "--runroot", str(self.paths.runroot), "container", "cleanup", cid]
 
+    def exec_guard(self, cid: str) -> bytes | None:
+        """The seccomp guard filter a process joining the container must run under (None when
+        its bundle holds Docker's allowlist as is); see `pallet.runtime.syscall_guard`."""
+        from ..runtime.syscall_guard import from_bundle
+        return from_bundle(self.userdata(cid))
+
     def attach_lock(self, cid: str) -> Path:
         return self.userdata(cid) / "attached.lock"
 

@@ -164,10 +164,10 @@ def _exec(svc, cid: str, argv: list[str], timeout: float) -> tuple[int, str]:
     pid_file = svc.userdata(cid) / "health-exec.pid"
     pid_file.unlink(missing_ok=True)
     import subprocess  # lazily: `run` imports this module, rarely this path
-    from ..runtime.syscall_guard import from_bundle, preexec
+    from ..runtime.syscall_guard import preexec
     proc = subprocess.Popen(runc.argv("exec", "--pid-file", str(pid_file), cid, *argv),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            preexec_fn=preexec(from_bundle(svc.userdata(cid))))
+                            preexec_fn=preexec(svc.exec_guard(cid)))
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
