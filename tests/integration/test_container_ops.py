@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from pallet.runtime.cgroups import Cgroup, blkio_v1, flat_keyed, io_stat_v2
+from pallet.runtime.cgroups import (Cgroup, blkio_v1, flat_keyed, io_stat_v2, own_procs_file,
+                                    touch_own_cgroup)
 from pallet.services.disk import tree_size
 
 from polling import wait_for as _wait_for
@@ -206,3 +207,22 @@ def test_cgroup_file_parsers():
     assert blkio_v1("8:0 Read 4096\n8:0 Write 512\n8:0 Sync 9\n8:16 Read 1\nTotal 4609\n") == (4097, 512)
     assert io_stat_v2("8:0 rbytes=100 wbytes=20 rios=1\n259:0 rbytes=1 wbytes=2\n") == (101, 22)
     assert os.path.isdir("/sys/fs/cgroup")
+
+
+# ---- the cgroup join runc makes at every start, primed (pallet.runtime.cgroups.prime_attach) ----
+
+def test_touching_our_own_cgroup_takes_the_lock_but_moves_no_process():
+    with open("/proc/self/cgroup") as f:
+        before = f.read()
+    assert touch_own_cgroup(), "root can write its own cgroup.procs on this host"
+    with open("/proc/self/cgroup") as f:
+        assert f.read() == before
+
+
+def test_own_cgroup_file_is_found_on_v1_hybrid_and_v2_layouts(tmp_path):
+    hybrid = "9:name=systemd:/\n8:pids:/user.slice/a\n4:memory:/x\n0::/user.slice/a\n"
+    assert own_procs_file(hybrid, tmp_path) == f"{tmp_path}/pids/user.slice/a/cgroup.procs"
+    assert own_procs_file("0::/system.slice/b\n", tmp_path) is None  # no v2 mount here
+    (tmp_path / "cgroup.controllers").write_text("pids memory\n")
+    assert own_procs_file("0::/system.slice/b\n", tmp_path) == f"{tmp_path}/system.slice/b/cgroup.procs"
+    assert own_procs_file("0::/\n", tmp_path) == f"{tmp_path}/cgroup.procs"

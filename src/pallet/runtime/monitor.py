@@ -36,6 +36,7 @@ from pathlib import Path
 
 from .. import jsontext
 from pallet.errors import PalletError, Unavailable
+from pallet.runtime.cgroups import prime_attach
 from pallet.runtime.runc import Runc, alive, translate_error
 
 CONMON = "/usr/bin/conmon"
@@ -128,6 +129,7 @@ class Monitor:
             sync_w = start_r = -1
             if before_create is not None:
                 _unless_raises(before_create, pid)
+            prime_attach()           # runc's cgroup join then waits less (see there)
             os.write(start_w, b"0")  # here a caller could first move conmon into a cgroup
             os.waitpid(pid, 0)       # the first conmon exits once it has forked
             if while_creating is not None:

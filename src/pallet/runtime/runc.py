@@ -232,6 +232,8 @@ class Runc:
         gate = _StderrGate(pid_file, stderr)
         try:
             from .syscall_guard import preexec
+            from .cgroups import prime_attach
+            prime_attach()  # runc exec joins the container's cgroups ~5 ms from now
             code = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=gate.write_fd,
                                   pass_fds=(), preexec_fn=preexec(guard)).returncode
             gate.close()
