@@ -147,6 +147,19 @@ def test_ps_filters_and_format(pallet, busybox):
     assert pallet.ok("ps", "--format", '{{.Label "tier"}}').lines == ["web"]
 
 
+def test_ps_format_with_an_unknown_field_fails_even_with_nothing_to_list(pallet, busybox):
+    # docker/cli executes the template on an empty ContainerContext before it lists anything
+    for fmt, words in (("{{.Nope}}", 'failed to execute template: template: :1:2: executing "" at '
+                                     "<.Nope>: can't evaluate field Nope in type *formatter.ContainerContext"),
+                       ("table {{.Nope}}", "template: :1:8: executing"),
+                       ("{{.Names", "failed to parse template: template: :1: unclosed action")):
+        r = pallet("ps", "-a", "--format", fmt)
+        assert r.code == 1 and words in r.err and r.out == "", (fmt, r.err)
+    pallet.ok("run", "--name", "there", "busybox", "true")
+    assert pallet("ps", "-a", "--format", "{{.Nope}}").code == 1
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").lines == ["there exited"]
+
+
 # ---- stop, kill, restart, wait, rm, rename ----
 
 def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):

@@ -116,6 +116,17 @@ def test_malformed_volume_specs_are_refused(pallet, busybox, spec, message):
     assert pallet.ok("ps", "-aq").out == ""
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["-w", "relative"], "the working directory 'relative' is invalid, it needs to be an absolute path"),
+    (["--stop-signal", "FOO"], "Invalid signal: FOO"),
+])
+def test_settings_docker_refuses_at_create_make_no_container(pallet, busybox, flags, message):
+    for verb in ("create", "run"):
+        r = pallet(verb, *flags, "busybox", "true")
+        assert r.code == 125 and message in r.err, (verb, r.err)
+    assert pallet.ok("ps", "-aq").out == ""
+
+
 def test_mount_flag_refuses_missing_bind_source(pallet, busybox):
     r = pallet("run", "--rm", "--mount", "type=bind,source=/nonexistent/x,target=/x", "busybox", "true")
     assert r.code == 125 and "bind source path does not exist: /nonexistent/x" in r.err

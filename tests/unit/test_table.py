@@ -154,3 +154,15 @@ def test_execution_error_aborts_the_listing():
     with pytest.raises(InvalidArgument) as info:
         format_rows("{{.ID.Foo}}", PS_ROWS, PS_TABLE)
     assert str(info.value).startswith('template parsing error: template: :1:5: executing "" at <.ID.Foo>')
+
+
+def test_rows_of_a_docker_struct_refuse_fields_they_lack_naming_the_struct():
+    # `docker images --format '{{.Nope}}'`: docker/cli's rows are Go structs, not maps
+    rows = [{"Repository": "busybox", "Tag": "latest"}]
+    with pytest.raises(InvalidArgument, match=r"^template parsing error: template: :1:2: executing \"\" "
+                       r"at <\.Nope>: can't evaluate field Nope in type \*formatter\.imageContext$"):
+        format_rows("{{.Nope}}", rows, "", go_type="*formatter.imageContext")
+    assert format_rows("{{.Tag}}", rows, "", go_type="*formatter.imageContext") == "latest\n"
+    assert format_rows("{{.Nope}}", rows, "") == "<no value>\n"  # a plain map, as `inspect` has
+    assert format_rows("json", rows, "", go_type="*formatter.imageContext") == (
+        '{"Repository":"busybox","Tag":"latest"}\n')

@@ -204,7 +204,9 @@ def container_cleanup(ctx, o, args) -> int:
 
 
 def container_ls(ctx, o, args) -> int:
-    from .ps import list_rows
+    from .ps import check_format, list_rows
+    if o.format:
+        check_format(o.format)
     rows = list_rows(ctx.engine.containers, o)
     if o.quiet:
         ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))

@@ -31,7 +31,7 @@ def images_ls(ctx, o, args) -> int:
         return 0
     cols = "{{.Repository}}\t{{.Tag}}\t" + ("{{.Digest}}\t" if o.digests else "") + \
         "{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-    render.rows(ctx, rows, o.format, "table " + cols, render.IMAGE_HEADERS)
+    render.rows(ctx, rows, o.format, "table " + cols, render.IMAGE_HEADERS, "*formatter.imageContext")
     return 0
 
 
@@ -135,7 +135,7 @@ def image_history(ctx, o, args) -> int:
         return 0
     render.rows(ctx, rows, o.format,
                 "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
-                render.HISTORY_HEADERS)
+                render.HISTORY_HEADERS, "*image.historyContext")
     return 0
 
 

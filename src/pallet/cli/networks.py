@@ -97,7 +97,8 @@ def network_ls(ctx, o, args) -> int:
     if o.quiet:
         ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
         return 0
-    render.rows(ctx, rows, o.format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", NETWORK_HEADERS)
+    render.rows(ctx, rows, o.format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", NETWORK_HEADERS,
+                "*network.networkContext")
     return 0
 
 

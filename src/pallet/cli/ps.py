@@ -49,6 +49,21 @@ def _keep(record: dict, f, ancestors) -> bool:
             and (ancestors is None or record["Image"] in ancestors))
 
 
+def check_format(fmt: str) -> None:
+    """docker/cli runs a `ps --format` on an empty row before it asks for any container, so a
+    bad template fails (exit 1) even when nothing would be listed."""
+    from ..dockerjson.container import PsRow
+    from ..format.template import compile_template
+    try:
+        template = compile_template(fmt)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"failed to parse template: {exc}") from None
+    try:
+        template.render(PsRow.empty())
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"failed to execute template: {exc}") from None
+
+
 def list_rows(svc, o) -> list[dict]:
     from ..dockerjson.container import ps_row
     from ..opts.filters import Filters

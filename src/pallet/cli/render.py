@@ -10,10 +10,13 @@ HISTORY_HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREAT
                    "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}
 
 
-def rows(ctx, items: list, fmt: str | None, default: str, headers: dict[str, str]) -> None:
-    """Docker's list rendering: `table ...` aligned with a header, raw templates, or `json`."""
+def rows(ctx, items: list, fmt: str | None, default: str, headers: dict[str, str],
+         go_type: str | None = None) -> None:
+    """Docker's list rendering: `table ...` aligned with a header, raw templates, or `json`.
+    `go_type`: the docker/cli struct a row stands for, named when a template asks it for a
+    field it lacks."""
     from ..format.table import format_rows
-    ctx.stdout.write(format_rows(fmt, items, default, headers=headers))
+    ctx.stdout.write(format_rows(fmt, items, default, headers=headers, go_type=go_type))
 
 
 def inspect(ctx, docs: list[dict], fmt: str | None) -> None:

@@ -54,7 +54,8 @@ def volume_ls(ctx, o, args) -> int:
     rows = [_Row(Driver=v.driver, Name=v.name, Mountpoint=str(v.mountpoint), Scope="local",
                  CreatedAt=v.created, Labels=",".join(f"{k}={val}" for k, val in v.labels.items()),
                  Links="N/A", Size="N/A", _labels=v.labels) for v in vols]
-    render.rows(ctx, rows, o.format, "table {{.Driver}}\t{{.Name}}", VOLUME_HEADERS)
+    render.rows(ctx, rows, o.format, "table {{.Driver}}\t{{.Name}}", VOLUME_HEADERS,
+                "*formatter.volumeContext")
     return 0
 
 

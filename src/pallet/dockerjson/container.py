@@ -54,7 +54,15 @@ class Row(dict):
 
 
 class PsRow(Row):
-    """A `ps` row: Docker's template fields, plus the `.Label "key"` method."""
+    """A `ps` row: Docker's template fields, plus the `.Label "key"` method. A field it does not
+    have is an error, as on docker/cli's struct."""
+    _go_type = "*formatter.ContainerContext"
+    FIELDS = ("ID", "Image", "Command", "CreatedSince", "RunningFor", "CreatedAt", "Status", "State",
+              "Ports", "Names", "Labels", "Mounts", "Networks", "Size")
+
+    @classmethod
+    def empty(cls) -> "PsRow":
+        return cls({**dict.fromkeys(cls.FIELDS, ""), "_labels": {}, "_created": 0.0})
 
     def Label(self, key: str) -> str:  # noqa: N802 - Docker's template method name
         return (self["_labels"] or {}).get(key, "")

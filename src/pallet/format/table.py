@@ -30,9 +30,22 @@ MIN_WIDTH, PADDING = 10, 3  # tabwriter.NewWriter(output, 10, 1, 3, ' ', 0)
 _CELL_END = re.compile(r"[\t\v\n\f]")
 
 
+class StructRow(dict):
+    """A row docker/cli renders from a Go struct (`_go_type`, e.g. ``*formatter.imageContext``):
+    a field it lacks is an execution error naming that type, not ``<no value>`` as for a map."""
+    _go_type: str | None = None
+
+
+def as_struct(row: Mapping, go_type: str) -> Mapping:
+    if type(row) is dict:
+        row = StructRow(row)
+    row._go_type = go_type
+    return row
+
+
 def format_rows(format: str | None, rows: Iterable, default_table: str,
                 quiet_field: str | None = None,
-                headers: Mapping[str, str] | None = None) -> str:
+                headers: Mapping[str, str] | None = None, go_type: str | None = None) -> str:
     """Render ``rows`` the way docker's list commands do; returns the whole output.
 
     ``format`` is the user's ``--format`` (None or ``table`` selects
@@ -51,7 +64,7 @@ def format_rows(format: str | None, rows: Iterable, default_table: str,
         template = compile_template(body)
         out: list[str] = []
         for row in rows:
-            template.execute(row, out)
+            template.execute(as_struct(row, go_type) if go_type else row, out)
             out.append("\n")
     except InvalidArgument as exc:
         raise InvalidArgument(f"template parsing error: {exc}") from None

@@ -299,7 +299,8 @@ def _field_chain(st, dot, receiver, node, idents, arg_fns, final):
 
 def _field(st, dot, node, name, receiver, arg_fns, final):
     has_args = bool(arg_fns) or final is not _NOFINAL
-    if isinstance(receiver, Mapping) and type(receiver) is not dict and name in type(receiver).__dict__:
+    if isinstance(receiver, Mapping) and type(receiver) is not dict and name in type(receiver).__dict__ \
+            and not name.startswith("_"):
         # a row type (a dict subclass) with Go-style methods, e.g. ps rows' {{.Label "k"}}
         attr = getattr(receiver, name)
         return _call(st, dot, node, node, name, attr, _arity(attr), arg_fns, final, True)
@@ -309,6 +310,9 @@ def _field(st, dot, node, name, receiver, arg_fns, final):
         try:
             return receiver[name]
         except KeyError:
+            go_type = getattr(receiver, "_go_type", None)
+            if go_type:  # a row docker/cli formats from a struct: an unknown field is an error
+                raise _ExecError(node, f"can't evaluate field {name} in type {go_type}") from None
             if st.missing_error:
                 raise _ExecError(node, f"map has no entry for key {go_quote(name)}") from None
             return MISSING

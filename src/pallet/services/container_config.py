@@ -65,6 +65,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
     argv = entrypoint + cmd
     if not argv:
         raise InvalidArgument("no command specified")
+    _check_settings(req)
     env = merge_env(cfg.get("Env") or [PATH_ENV], req.env)
     if not any(e.startswith("PATH=") for e in env):
         env.insert(0, PATH_ENV)
@@ -89,6 +90,16 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
         "HostConfig": _host_config(req, log_opts),
         "Mounts": [_mount_point(m) for m in req.mounts],
     }
+
+
+def _check_settings(req: CreateRequest) -> None:
+    """What Docker's daemon refuses before it makes anything (verifyContainerSettings)."""
+    if req.workdir and not req.workdir.startswith("/"):
+        raise InvalidArgument(f"the working directory '{req.workdir}' is invalid, "
+                              "it needs to be an absolute path")
+    if req.stop_signal:
+        from ..opts.signals import parse_signal
+        parse_signal(req.stop_signal)  # "Invalid signal: FOO"
 
 
 def _now() -> float:
