@@ -269,6 +269,36 @@ def test_exec_passes_exit_code_env_workdir_and_user(pallet, busybox):
     assert r.out == "1 /etc 65534\n"
 
 
+def test_exec_that_cannot_start_exits_126_with_dockers_words(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "ex3", "busybox", "sleep", "1000")
+    r = pallet("exec", "-u", "nosuch", "ex3", "true")
+    assert r.code == 126 and "unable to find user nosuch: no matching entries in passwd file" in r.err
+    r = pallet("exec", "-w", "relative", "ex3", "pwd")
+    assert r.code == 126 and "OCI runtime exec failed: exec failed: Cwd must be an absolute path" in r.err
+
+
+def test_process_groups_are_dockers_primary_group_memberships_and_group_add(pallet, busybox):
+    assert pallet.ok("run", "--rm", "busybox", "id").out == "uid=0(root) gid=0(root) groups=0(root)\n"
+    assert pallet.ok("run", "--rm", "-u", "1234:5678", "busybox", "id").out == (
+        "uid=1234 gid=5678 groups=5678\n")
+    assert pallet.ok("run", "--rm", "--group-add", "10", "busybox", "id", "-G").out == "0 10\n"
+    r = pallet("run", "--rm", "--group-add", "nosuch", "busybox", "true")
+    assert r.code == 125 and "Unable to find group nosuch: no matching entries in group file" in r.err
+    pallet.ok("run", "-d", "--name", "grp", "--group-add", "10", "busybox", "sleep", "1000")
+    assert pallet.ok("exec", "grp", "id", "-G").out == "0 10\n"
+    # another user gets its own groups (and --group-add), never the container user's
+    assert pallet.ok("exec", "-u", "1234:5678", "grp", "id", "-G").out.split() == ["5678", "10"]
+
+
+def test_process_env_has_dockers_hostname_and_a_tty_gets_term(pallet, busybox):
+    env = pallet.ok("run", "--rm", "--hostname", "box", "busybox", "env").lines
+    assert "HOSTNAME=box" in env and not any(e.startswith("TERM=") for e in env)
+    r = pallet.ok("run", "--rm", "-t", "busybox", "sh", "-c", "echo $TERM")
+    assert r.out.strip() == "xterm"
+    r = pallet.ok("run", "--rm", "-t", "-e", "TERM=vt100", "busybox", "sh", "-c", "echo $TERM")
+    assert r.out.strip() == "vt100"
+
+
 def test_exec_in_stopped_container_fails(pallet, busybox):
     pallet.ok("create", "--name", "idle", "busybox", "true")
     r = pallet("exec", "idle", "true")

@@ -149,6 +149,82 @@ def test_no_new_privileges_security_opt(pallet, busybox):
     assert r.out.split() == ["NoNewPrivs:", "1"]
 
 
+def test_no_new_privileges_takes_a_go_bool(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--security-opt", "no-new-privileges=false", "busybox",
+                  "grep", "NoNewPrivs", "/proc/self/status")
+    assert r.out.split() == ["NoNewPrivs:", "0"]
+
+
+PROFILE = {  # Docker's profile format: archMap, errnoRet, includes/excludes by capability
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
+                {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+    "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+        {"names": ["chmod", "fchmodat", "fchmodat2"], "action": "SCMP_ACT_ERRNO",
+         "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+        {"names": ["symlink", "symlinkat"], "action": "SCMP_ACT_ERRNO",
+         "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+    ],
+}
+PROBE = "mkdir /made; echo mkdir=$?; chmod 755 /; echo chmod=$?; ln -s x /l; echo ln=$?"
+
+
+def test_seccomp_profile_file_is_applied_to_run_and_exec(pallet, busybox, tmp_path):
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE, indent=2))
+    opt = ["--security-opt", f"seccomp={profile}"]
+    r = pallet("run", "--rm", *opt, "busybox", "sh", "-c", PROBE)
+    assert r.out.split() == ["mkdir=1", "chmod=0", "ln=1"]  # chmod's rule needs SYS_ADMIN
+    r = pallet("run", "--rm", "--cap-add", "SYS_ADMIN", *opt, "busybox", "sh", "-c", PROBE)
+    assert r.out.split() == ["mkdir=1", "chmod=1", "ln=0"]
+    # the CLI stores the profile itself: editing or removing the file later changes nothing
+    pallet.ok("run", "-d", "--name", "prof", *opt, "busybox", "sleep", "1000")
+    profile.unlink()
+    assert pallet("exec", "prof", "mkdir", "/y").code == 1
+    stored = json.loads(pallet.ok("inspect", "prof").out)[0]["HostConfig"]["SecurityOpt"]
+    assert json.loads(stored[0].removeprefix("seccomp=")) == PROFILE
+    pallet.ok("restart", "-t", "0", "prof")
+    assert pallet("exec", "prof", "mkdir", "/y").code == 1
+
+
+def test_seccomp_unconfined_runs_without_any_filter(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox",
+                  "grep", "Seccomp:", "/proc/self/status")
+    assert r.out.split() == ["Seccomp:", "0"]
+    pallet.ok("run", "-d", "--name", "free", "--security-opt", "seccomp:unconfined", "busybox", "sleep", "1000")
+    assert pallet.ok("exec", "free", "grep", "Seccomp:", "/proc/self/status").out.split() == ["Seccomp:", "0"]
+    assert pallet.ok("run", "--rm", "busybox", "grep", "Seccomp:", "/proc/self/status").out.split() == [
+        "Seccomp:", "2"]
+
+
+def test_systempaths_unconfined_leaves_proc_unmasked(pallet, busybox):
+    count = "grep -c ' /proc/' /proc/self/mounts"
+    assert int(pallet.ok("run", "--rm", "busybox", "sh", "-c", count).out) > 0
+    r = pallet("run", "--rm", "--security-opt", "systempaths=unconfined", "busybox", "sh", "-c", count)
+    assert r.out.strip() == "0"
+
+
+def test_bad_security_opts_are_refused_with_dockers_words(pallet, busybox, tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "both.json").write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW",
+                                                    "architectures": ["SCMP_ARCH_X86_64"],
+                                                    "archMap": PROFILE["archMap"]}))
+    for opt, words in (("bogus", 'Invalid --security-opt: "bogus"'),
+                       ("foo=bar", 'invalid --security-opt 2: "foo=bar"'),
+                       ("no-new-privileges=maybe", 'invalid --security-opt 2: "no-new-privileges=maybe"'),
+                       ("seccomp=/nonexistent", "opening seccomp profile (/nonexistent) failed: "
+                                                "open /nonexistent: no such file or directory"),
+                       (f"seccomp={tmp_path}/bad.json", f"compacting json for seccomp profile "
+                                                         f"({tmp_path}/bad.json) failed"),
+                       (f"seccomp={tmp_path}/both.json", "both 'architectures' and 'archMap' are specified")):
+        r = pallet("run", "--rm", "--security-opt", opt, "busybox", "true")
+        assert r.code == 125 and words in r.err, (opt, r.err)
+    for opt in ("apparmor=unconfined", "label=disable", "label:disable"):
+        pallet.ok("run", "--rm", "--security-opt", opt, "busybox", "true")  # no LSM here: accepted
+    assert pallet.ok("ps", "-aq").out == ""
+
+
 def test_unknown_runtime_is_refused(pallet, busybox):
     r = pallet("run", "--rm", "--runtime", "nosuchruntime", "busybox", "true")
     assert r.code == 125 and "unknown or invalid runtime name: nosuchruntime" in r.err

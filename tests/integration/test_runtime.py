@@ -26,7 +26,7 @@ from pallet.runtime import logs
 from pallet.runtime.monitor import Monitor
 from pallet.runtime.runc import Runc
 from pallet.runtime.hostfiles import write_etc_files
-from pallet.runtime.spec import SpecRequest, cgroups_path, make_spec
+from pallet.runtime.spec import SpecRequest, cgroups_path, exec_process, make_spec
 
 BUSYBOX = "/bin/busybox"
 
@@ -193,22 +193,30 @@ def test_exec_into_running_container_returns_the_command_exit_code(rt):
     try:
         rt.monitor.start(container_id)
         with tempfile.TemporaryFile() as out:
-            assert rt.runc.exec(container_id, ["sh", "-c", "echo in-$FOO; exit 7"],
-                                env=["FOO=bar"], stdout=out) == 7
+            assert rt.runc.exec(container_id, _process(bundle, ["sh", "-c", "echo in-$FOO; exit 7"],
+                                                       env=["FOO=bar"]), stdout=out) == 7
             out.seek(0)
             assert out.read() == b"in-bar\n"
-        assert rt.runc.exec(container_id, ["id", "-u"], user="65534:65534",
-                            stdout=subprocess.DEVNULL) == 0
+        with tempfile.TemporaryFile() as out:  # another user: its own groups, not the container's
+            assert rt.runc.exec(container_id, _process(bundle, ["id"], uid=65534, gid=65534,
+                                                       additional_gids=[65534]), stdout=out) == 0
+            out.seek(0)
+            assert out.read().split()[2] in (b"groups=65534", b"groups=65534(nogroup)")  # and no other
         with tempfile.TemporaryFile() as out:  # exec --privileged: every cap we hold
-            rt.runc.exec(container_id, ["grep", "CapEff", "/proc/self/status"],
-                         privileged=True, stdout=out)
+            rt.runc.exec(container_id, _process(bundle, ["grep", "CapEff", "/proc/self/status"],
+                                                privileged=True), stdout=out)
             out.seek(0)
             assert out.read().split()[1] == _own_caps()
         with pytest.raises(ContainerCommandError) as caught:
-            rt.runc.exec(container_id, ["nosuch"], stderr=subprocess.DEVNULL)
+            rt.runc.exec(container_id, _process(bundle, ["nosuch"]), stderr=subprocess.DEVNULL)
         assert caught.value.exit_code == 127
     finally:
         rt.monitor.delete(container_id, force=True)
+
+
+def _process(bundle, args, **kw) -> dict:
+    """What `docker exec` hands runc: the container's own process with the exec's changes."""
+    return exec_process(json.loads((Path(bundle) / "config.json").read_text())["process"], args, **kw)
 
 
 def _own_caps() -> bytes:
@@ -222,7 +230,7 @@ def test_state_of_unknown_container_is_not_found(rt):
     with pytest.raises(NotFound):
         rt.runc.kill("nosuch", "KILL")
     with pytest.raises(NotFound):
-        rt.runc.exec("nosuch", ["true"])
+        rt.runc.exec("nosuch", {"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}})
 
 
 def test_read_only_rootfs_refuses_writes(rt):
@@ -304,7 +312,7 @@ def test_pause_resume_and_state_conflicts(rt):
         assert rt.monitor.wait_exit(container_id, bundle, timeout=10) == 137
         assert rt.runc.state(container_id).status == "stopped"
         with pytest.raises(Conflict, match=f"Container {container_id} is not running"):
-            rt.runc.exec(container_id, ["true"])
+            rt.runc.exec(container_id, _process(bundle, ["true"]))
         with pytest.raises(Conflict, match=f"Container {container_id} is not running"):
             rt.runc.kill(container_id, "KILL")
     finally:
@@ -322,7 +330,7 @@ def test_init_reaps_and_forwards_sigterm_so_sleep_exits_143(rt):
     try:
         rt.monitor.start(container_id)
         with tempfile.TemporaryFile() as out:
-            rt.runc.exec(container_id, ["cat", "/proc/1/cmdline"], stdout=out)
+            rt.runc.exec(container_id, _process(bundle, ["cat", "/proc/1/cmdline"]), stdout=out)
             out.seek(0)
             assert out.read().split(b"\0")[:3] == [b"/sbin/docker-init", b"--", b"sleep"]
         rt.runc.kill(container_id, "TERM")

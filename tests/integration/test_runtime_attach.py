@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 import uuid
+from pathlib import Path
 
 from test_runtime import output, rootfs, rt  # noqa: F401  (fixtures)
 
 from pallet.runtime import attach, logs
+from pallet.runtime.spec import exec_process
 
 
 def _frames(sock) -> list[tuple[int, bytes]]:
@@ -59,7 +62,8 @@ def test_exec_t_gets_a_terminal(rt):
     master, slave = os.openpty()
     try:
         rt.monitor.start(container_id)
-        code = rt.runc.exec(container_id, ["sh", "-c", "tty; exit 4"], tty=True,
+        base = json.loads((Path(bundle) / "config.json").read_text())["process"]
+        code = rt.runc.exec(container_id, exec_process(base, ["sh", "-c", "tty; exit 4"], terminal=True),
                             stdin=slave, stdout=slave, stderr=slave)
         assert code == 4
         assert b"/dev/pts/" in os.read(master, 4096)

@@ -178,3 +178,48 @@ def test_etc_files_are_written_for_bind_mounting(tmp_path):
     assert (tmp_path / "ud" / "resolv.conf").read_text() == "nameserver 1.1.1.1\n"
     m = mounts_by_destination(spec(etc_files=etc))
     assert m["/etc/resolv.conf"]["source"] == str(tmp_path / "ud" / "resolv.conf")
+
+
+# ---- --security-opt seccomp=<profile in Docker's format> ----
+
+def test_docker_profile_keeps_the_rules_that_apply_to_this_container():
+    from pallet.runtime.seccomp import from_docker_profile
+    profile = {
+        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "archMap": [{"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+                    {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
+        "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ALLOW", "comment": "kept, comment dropped"},
+            {"name": "write", "action": "SCMP_ACT_ALLOW"},
+            {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64"]}},
+            {"names": ["sync_file_range2"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["ppc64le"]}},
+            {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+            {"names": ["new_call"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "6.20"}},
+            {"names": ["old_call"], "action": "SCMP_ACT_ALLOW", "excludes": {"minKernel": "5.4"}},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+        ]}
+    out = from_docker_profile(profile, ["CAP_CHOWN"], machine="x86_64", kernel=(6, 1))
+    assert out["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]
+    assert out["defaultAction"] == "SCMP_ACT_ERRNO" and out["defaultErrnoRet"] == 1
+    assert [r["names"] for r in out["syscalls"]] == [["read"], ["write"], ["arch_prctl"],
+                                                     ["personality"], ["clone3"]]
+    assert out["syscalls"][3]["args"] == [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]
+    assert out["syscalls"][4]["errnoRet"] == 38
+    with_admin = from_docker_profile(profile, ["CAP_SYS_ADMIN"], machine="x86_64", kernel=(6, 20))
+    names = [n for r in with_admin["syscalls"] for n in r["names"]]
+    assert "mount" in names and "new_call" in names
+    assert "arch_prctl" not in [n for r in from_docker_profile(profile, [], machine="aarch64")["syscalls"]
+                                for n in r["names"]]
+
+
+def test_docker_profile_errors_and_the_empty_profile():
+    from pallet.runtime.seccomp import ProfileError, from_docker_profile
+    assert from_docker_profile({}, []) is None  # no default action, no rules: no seccomp, as Docker
+    with pytest.raises(ProfileError, match="use either 'architectures' or 'archMap'"):
+        from_docker_profile({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"],
+                             "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]}, [])
+    with pytest.raises(ProfileError, match="use either 'name' or 'names'"):
+        from_docker_profile({"defaultAction": "SCMP_ACT_ALLOW",
+                             "syscalls": [{"name": "a", "names": ["b"], "action": "SCMP_ACT_ERRNO"}]}, [])

@@ -19,9 +19,9 @@ def run_exec(ctx, o, args) -> int:
     svc = ctx.engine.containers
     record = svc.get(args[0])
     if not record["State"]["Running"]:
-        raise Conflict(f"container {record['Id']} is not running")
+        raise Conflict(f"Container {record['Id']} is not running")
     if record["State"]["Paused"]:
-        raise Conflict(f"container {record['Id']} is paused, unpause the container before exec")
+        raise Conflict(f"Container {args[0]} is paused, unpause the container before exec")
     env = env_options(o.env, o.env_file)
     stdout, _ = _stream_or_pipe(ctx.stdout)
     stderr, _ = _stream_or_pipe(ctx.stderr)
@@ -30,33 +30,24 @@ def run_exec(ctx, o, args) -> int:
         stdin, _ = _stream_or_pipe(ctx.stdin)
     if stdout is subprocess.PIPE or stderr is subprocess.PIPE:
         return _captured(ctx, svc, record, o, args, env)
-    workdir = o.workdir or record["Config"].get("WorkingDir") or None
-    return svc.monitor_of(record["Id"]).runc.exec(record["Id"], args[1:], env=env, cwd=workdir,
-                                 user=_user(svc, record, o.user), tty=o.tty,
-                                 detach=o.detach, privileged=o.privileged,
-                                 stdin=stdin, stdout=stdout, stderr=stderr,
-                                 guard=svc.exec_guard(record["Id"]))
+    process = svc.exec_process(record, args[1:], env=env, workdir=o.workdir, user=o.user, tty=o.tty,
+                               privileged=o.privileged)
+    return svc.monitor_of(record["Id"]).runc.exec(record["Id"], process, detach=o.detach, stdin=stdin,
+                                                  stdout=stdout, stderr=stderr,
+                                                  guard=svc.exec_guard(record["Id"]))
 
 
 def _captured(ctx, svc, record, o, args, env) -> int:
     """In-process callers (tests) have no file descriptors: relay through files."""
     import tempfile
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        code = svc.monitor_of(record["Id"]).runc.exec(record["Id"], args[1:], env=env,
-                                     cwd=o.workdir or record["Config"].get("WorkingDir") or None,
-                                     user=_user(svc, record, o.user), tty=o.tty,
-                                     detach=o.detach, privileged=o.privileged,
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                     guard=svc.exec_guard(record["Id"]))
+        process = svc.exec_process(record, args[1:], env=env, workdir=o.workdir, user=o.user,
+                                   tty=o.tty, privileged=o.privileged)
+        code = svc.monitor_of(record["Id"]).runc.exec(record["Id"], process, detach=o.detach,
+                                                      stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                                      guard=svc.exec_guard(record["Id"]))
         out.seek(0)
         err.seek(0)
         getattr(ctx.stdout, "buffer", ctx.stdout).write(out.read())
         getattr(ctx.stderr, "buffer", ctx.stderr).write(err.read())
     return code
-
-
-def _user(svc, record: dict, user: str | None) -> str:
-    """runc takes numeric uid:gid; names resolve in the container's own /etc/passwd."""
-    from ..services.container_config import resolve_user
-    uid, gid, _ = resolve_user(svc.rootfs(record["Id"]), user or record["Config"].get("User") or "")
-    return f"{uid}:{gid}"

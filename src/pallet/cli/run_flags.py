@@ -21,6 +21,7 @@ RUN_FLAGS = [
     F("env", "e", kind="list", help="Set environment variables"),
     F("env-file", kind="list", help="Read in a file of environment variables"),
     F("expose", kind="list", help="Expose a port or a range of ports"),
+    F("group-add", kind="list", help="Add additional groups to join"),
     F("health-cmd", kind="str", help="Command to run to check health"),
     F("health-interval", kind="str", help="Time between running the check"),
     F("health-on-failure", kind="str", help="Action on an unhealthy container: none, kill, restart or stop"),
@@ -128,6 +129,13 @@ def _tmpfs(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _security_opts(items: list[str]) -> list[str]:
+    if not items:
+        return []
+    from ..opts.security import cli_options
+    return cli_options(items)
+
+
 def _cpus(text: str | None) -> float:
     if not text:
         return 0.0
@@ -179,11 +187,11 @@ def create_request(o, args: list[str]):
         labels=_labels(o.label), tty=o.tty, open_stdin=o.interactive, auto_remove=o.rm,
         read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
-        cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=o.security_opt, log_opts=log_opts,
+        cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=_security_opts(o.security_opt), log_opts=log_opts,
         restart=_restart(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
-        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime),
+        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime), group_add=o.group_add,
         extra={"health": _health(o), "volumes_from": o.volumes_from, "network": network_options(o)},
     )

@@ -91,6 +91,8 @@ def translate_error(stderr: str, container_id: str, verb: str) -> PalletError:
         found = command_error(message, verb)
         if found:
             return found
+    if verb == "exec":  # the process could not be started: Docker's 126 and words
+        return ContainerCommandError(f"OCI runtime exec failed: {message}: unknown", 126)
     return PalletError(f"runc {verb} {container_id}: {message}")
 
 
@@ -200,34 +202,27 @@ class Runc:
                 raise err
         return done.returncode
 
-    def exec(self, container_id: str, args: list[str], *, env: list[str] = (),
-             cwd: str | None = None, user: str | None = None, tty: bool = False,
-             detach: bool = False, privileged: bool = False, stdin=None, stdout=None,
-             stderr=None, guard: bytes | None = None) -> int:
-        """``docker exec``: run `args` in the container; returns the command's exit code.
+    def exec(self, container_id: str, process: dict, *, detach: bool = False, stdin=None,
+             stdout=None, stderr=None, guard: bytes | None = None) -> int:
+        """``docker exec``: run `process` (a whole OCI process, `spec.exec_process`) in the
+        container; returns the command's exit code.
 
+        The whole process rather than runc's --user/--env flags: those add to the
+        container's own process, so its supplementary groups would follow any --user.
         Foreground non-tty exec hands our stdio (or the given files) to the process; with
-        `tty` runc makes the pty and relays it to our stdio. A command that cannot be run
-        raises ContainerCommandError (126/127) with Docker's message. `guard`: the bundle's
-        seccomp guard filter (`syscall_guard.from_bundle`), installed under runc exec.
+        ``terminal`` runc makes the pty and relays it to our stdio. A command that cannot
+        be run raises ContainerCommandError (126/127) with Docker's message. `guard`: the
+        bundle's seccomp guard filter (`syscall_guard.from_bundle`), installed under runc exec.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         stem = self.root / f".exec-{container_id}-{os.urandom(6).hex()}"
         pid_file, log_file = stem.with_suffix(".pid"), stem.with_suffix(".log")
-        flags = ["--pid-file", str(pid_file), *(["--tty"] if tty else []),
+        process_file = stem.with_suffix(".json")
+        process_file.write_text(jsontext.dumps(process))
+        flags = ["--pid-file", str(pid_file), "--process", str(process_file),
                  *(["--detach"] if detach else [])]
-        for item in env:
-            flags += ["--env", item]
-        if cwd:
-            flags += ["--cwd", cwd]
-        if user:
-            flags += ["--user", user]
-        if privileged:
-            from pallet.runtime.spec import host_capabilities
-            for cap in host_capabilities():
-                flags += ["--cap", cap]
         argv = [self.binary, "--root", str(self.root), "--log", str(log_file),
-                "--log-format", "json", "exec", *flags, container_id, *args]
+                "--log-format", "json", "exec", *flags, container_id]
         import subprocess
         gate = _StderrGate(pid_file, stderr)
         try:
@@ -242,7 +237,7 @@ class Runc:
             return code
         finally:
             gate.close()
-            for leftover in (pid_file, log_file):
+            for leftover in (pid_file, log_file, process_file):
                 leftover.unlink(missing_ok=True)
 
 

@@ -278,3 +278,88 @@ class _Assembler:
             jt, jf = offsets if op & 0x07 == 0x05 else (0, 0)
             out += op.to_bytes(2, "little") + bytes((jt, jf)) + k.to_bytes(4, "little")
         return bytes(out)
+
+
+# ---- a profile of the user's (--security-opt seccomp=profile.json) ----
+
+GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"}
+NATIVE_SECCOMP_ARCH = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64",
+                       "i686": "SCMP_ARCH_X86", "armv7l": "SCMP_ARCH_ARM"}
+
+
+class ProfileError(ValueError):
+    """A seccomp profile Docker would refuse; the message is Docker's."""
+
+
+def from_docker_profile(profile: dict, bounding: list[str], machine: str | None = None,
+                        kernel: tuple[int, int] | None = None) -> dict | None:
+    """The ``linux.seccomp`` object for a profile in Docker's format, for a container whose
+    bounding set is `bounding`: rules whose ``includes`` the container does not meet, or
+    whose ``excludes`` it does, are left out, as Docker's daemon does (an ``archMap``
+    contributes the native architecture and its sub-architectures). None when the profile
+    has neither a default action nor rules (Docker: no seccomp)."""
+    if not isinstance(profile, dict):
+        raise ProfileError("the seccomp profile is not a JSON object")
+    if not profile.get("defaultAction") and not profile.get("syscalls"):
+        return None
+    if profile.get("architectures") and profile.get("archMap"):
+        raise ProfileError("both 'architectures' and 'archMap' are specified in the seccomp "
+                           "profile, use either 'architectures' or 'archMap'")
+    machine = machine or os.uname().machine
+    arch = GO_ARCH.get(machine, machine)
+    out: dict = {"defaultAction": profile.get("defaultAction", "")}
+    archs = list(profile.get("architectures") or [])
+    for entry in profile.get("archMap") or []:
+        if entry.get("architecture") == NATIVE_SECCOMP_ARCH.get(machine):
+            archs = [entry["architecture"], *(entry.get("subArchitectures") or [])]
+            break
+    if archs:
+        out["architectures"] = archs
+    for key in ("defaultErrnoRet", "listenerPath", "listenerMetadata", "flags"):
+        if profile.get(key):
+            out[key] = profile[key]
+    kernel = kernel or _kernel_version()
+    out["syscalls"] = [_rule(call) for call in profile.get("syscalls") or []
+                       if _applies(call, arch, set(bounding), kernel)]
+    return out
+
+
+def _applies(call: dict, arch: str, caps: set[str], kernel: tuple[int, int]) -> bool:
+    inc, exc = call.get("includes") or {}, call.get("excludes") or {}
+    if arch in (exc.get("arches") or []) or caps & set(exc.get("caps") or []):
+        return False
+    if exc.get("minKernel") and kernel >= _version(exc["minKernel"]):
+        return False
+    if inc.get("arches") and arch not in inc["arches"]:
+        return False
+    if not set(inc.get("caps") or []) <= caps:
+        return False
+    return not (inc.get("minKernel") and kernel < _version(inc["minKernel"]))
+
+
+def _rule(call: dict) -> dict:
+    names = list(call.get("names") or [])
+    if call.get("name"):
+        if names:
+            raise ProfileError("'name' and 'names' were specified in the seccomp profile, "
+                               "use either 'name' or 'names'")
+        names = [call["name"]]
+    rule = {"names": names, "action": call.get("action", "")}
+    if call.get("args"):
+        rule["args"] = [{k: a[k] for k in ("index", "value", "valueTwo", "op") if k in a}
+                        for a in call["args"]]
+    if call.get("errnoRet") is not None:
+        rule["errnoRet"] = call["errnoRet"]
+    return rule
+
+
+def _version(text) -> tuple[int, int]:
+    try:
+        major, _, rest = str(text).partition(".")
+        return int(major), int((rest.split(".")[0] or "0").split("-")[0])
+    except ValueError:
+        raise ProfileError(f"invalid kernel version: {text}") from None
+
+
+def _kernel_version() -> tuple[int, int]:
+    return _version(os.uname().release)

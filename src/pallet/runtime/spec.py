@@ -140,6 +140,8 @@ class SpecRequest:
     rlimits: dict[str, tuple[int, int]] = field(default_factory=dict)  # "nofile": (soft, hard)
     rlimit_ceilings: dict[str, int] | None = None  # None: this process's hard limits
     seccomp_profile: dict | None = None  # None: Docker's default; {} : unconfined
+    docker_seccomp: dict | None = None   # a profile in Docker's format (--security-opt seccomp=...)
+    system_paths_unconfined: bool = False  # --security-opt systempaths=unconfined
     seccomp_host: object | None = None  # syscall_guard.HostTables: Docker's default, inverted
     resources: Resources = field(default_factory=Resources)
     cgroups_path: str = ""
@@ -242,7 +244,8 @@ GUARD_ANNOTATION = "org.pallet.seccomp.guard"
 def uses_guard(req: SpecRequest) -> bool:
     """Whether the bundle gets Docker's default profile in the inverted form (and so needs
     the guard under conmon and ``runc exec``)."""
-    return req.seccomp_host is not None and not req.privileged and req.seccomp_profile is None
+    return (req.seccomp_host is not None and not req.privileged and req.seccomp_profile is None
+            and req.docker_seccomp is None)
 
 
 def _process(req: SpecRequest, caps: list[str]) -> dict:
@@ -262,6 +265,32 @@ def _process(req: SpecRequest, caps: list[str]) -> dict:
     }
     if req.additional_gids:
         process["user"]["additionalGids"] = list(req.additional_gids)
+    return process
+
+
+def exec_process(base: dict, args: list[str], *, env: list[str] = (), cwd: str | None = None,
+                 uid: int | None = None, gid: int = 0, additional_gids: list[int] = (),
+                 terminal: bool = False, privileged: bool = False) -> dict:
+    """The OCI process ``docker exec`` runs: the container's own (`base`, from its bundle:
+    capabilities, rlimits, no_new_privileges, environment) with the exec's command, `env`
+    replacing or adding variables, `cwd`, user and groups when given (`uid` None: the
+    container's), a terminal if asked, and every capability the host has if `privileged`."""
+    process = {k: v for k, v in base.items() if k not in ("args", "terminal", "consoleSize")}
+    process["args"] = list(args)
+    process["terminal"] = terminal
+    merged = {e.partition("=")[0]: e for e in base.get("env") or []}
+    if terminal:
+        merged.setdefault("TERM", "TERM=xterm")
+    merged.update((e.partition("=")[0], e) for e in env)
+    process["env"] = list(merged.values())
+    if cwd:
+        process["cwd"] = cwd
+    if uid is not None:
+        process["user"] = {"uid": uid, "gid": gid, **({"additionalGids": list(additional_gids)}
+                                                     if additional_gids else {})}
+    if privileged:
+        caps = host_capabilities()
+        process["capabilities"] = {k: list(caps) for k in ("bounding", "effective", "permitted")}
     return process
 
 
@@ -332,10 +361,16 @@ def _linux(req: SpecRequest, caps: list[str]) -> dict:
     if req.cgroups_path:
         linux["cgroupsPath"] = req.cgroups_path
     if not req.privileged:
-        linux["maskedPaths"] = list(MASKED_PATHS)
-        linux["readonlyPaths"] = list(READONLY_PATHS)
+        if not req.system_paths_unconfined:
+            linux["maskedPaths"] = list(MASKED_PATHS)
+            linux["readonlyPaths"] = list(READONLY_PATHS)
         if uses_guard(req):
             profile = seccomp.inverted_profile(caps, req.seccomp_host.names)
+        elif req.docker_seccomp is not None:
+            try:
+                profile = seccomp.from_docker_profile(req.docker_seccomp, caps)
+            except seccomp.ProfileError as exc:
+                raise InvalidArgument(str(exc)) from None
         elif req.seccomp_profile is None:
             profile = seccomp.default_profile(caps, x32=kernel_runs_x32())
         else:

@@ -100,6 +100,15 @@ def _check_settings(req: CreateRequest) -> None:
     if req.stop_signal:
         from ..opts.signals import parse_signal
         parse_signal(req.stop_signal)  # "Invalid signal: FOO"
+    if req.security_opt:
+        profile = _docker_seccomp(_security(req.security_opt))
+        if profile is not None:
+            from ..runtime.seccomp import ProfileError, from_docker_profile
+            from ..runtime.spec import DEFAULT_CAPS
+            try:
+                from_docker_profile(profile, list(DEFAULT_CAPS))
+            except ProfileError as exc:
+                raise InvalidArgument(str(exc)) from None
 
 
 def _now() -> float:
@@ -120,7 +129,7 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "SecurityOpt": req.security_opt or None, "Tmpfs": req.tmpfs or None, "Init": req.init or None,
         "Runtime": req.runtime, "Memory": req.memory, "MemorySwap": req.memory_swap, "NanoCpus": int(req.cpus * 1e9),
         "CpuShares": req.cpu_shares, "CpusetCpus": req.cpuset_cpus, "PidsLimit": req.pids_limit or None,
-        "Ulimits": req.ulimits or None,
+        "Ulimits": req.ulimits or None, "GroupAdd": req.group_add or None,
     }
 
 
@@ -177,12 +186,31 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int]]:
     return uid, gid, sorted(set(extra) - {gid})
 
 
+def process_groups(rootfs: Path, user: str, group_add: list[str] | None) -> tuple[int, int, list[int]]:
+    """uid, gid and the supplementary groups Docker gives a container's process: its primary
+    group, the groups /etc/group lists the user in, then ``--group-add`` (names or gids)."""
+    uid, gid, extra = resolve_user(rootfs, user)
+    added = []
+    if group_add:
+        groups = [line.split(":") for line in _read_in_root(rootfs, "etc/group").splitlines()]
+        for want in group_add:
+            match = [g for g in groups if len(g) >= 3 and g[0] == want and g[2].isdigit()]
+            if match:
+                added.append(int(match[0][2]))
+            elif want.isdigit():
+                added.append(int(want))
+            else:
+                raise NotFound(f"Unable to find group {want}: no matching entries in group file")
+    return uid, gid, list(dict.fromkeys([gid, *extra, *added]))
+
+
 def seccomp_host(svc, record: dict):
     """The host tables for Docker's default profile in its inverted form, or None (see
     `pallet.runtime.syscall_guard`); decided before conmon starts, since the guard goes
     under conmon and the bundle must agree with it."""
-    if record["HostConfig"].get("Privileged"):
-        return None
+    host = record["HostConfig"]
+    if host.get("Privileged") or any(o.startswith(("seccomp=", "seccomp:")) for o in host.get("SecurityOpt") or []):
+        return None  # no seccomp, or a profile of the user's: runc gets it as it is
     from ..runtime import syscall_guard
     return syscall_guard.usable(svc.monitor_of(record["Id"]).runc.binary, svc.paths.runroot)
 
@@ -192,7 +220,8 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     cid = record["Id"]
     cfg, host = record["Config"], record["HostConfig"]
     rootfs = svc.rootfs(cid)
-    uid, gid, gids = resolve_user(rootfs, cfg.get("User") or "")
+    uid, gid, gids = process_groups(rootfs, cfg.get("User") or "", host.get("GroupAdd"))
+    security = _security(host.get("SecurityOpt"))
     from ..runtime.hostfiles import write_etc_files
     etc = (net.etc_files if net and net.etc_files else
            write_etc_files(svc.userdata(cid), cfg["Hostname"], **(net.etc_args if net else {})))
@@ -205,14 +234,15 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
         mounts.append(rs.tmpfs(target))
     network = host.get("NetworkMode") or "none"
     req = rs.SpecRequest(
-        args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=cfg["Env"],
+        args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=_process_env(cfg),
         cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
         hostname=cfg["Hostname"], terminal=cfg["Tty"], readonly_rootfs=host.get("ReadonlyRootfs", False),
         mounts=mounts, host_network=net.host_network if net else network == "host",
         net_ns_path=net.net_ns_path if net else None, cap_add=host.get("CapAdd") or [],
         cap_drop=host.get("CapDrop") or [], privileged=host.get("Privileged", False),
-        no_new_privileges=any(o.startswith("no-new-privileges") and not o.endswith("false")
-                              for o in host.get("SecurityOpt") or []),
+        no_new_privileges=security.no_new_privileges,
+        seccomp_profile={} if security.seccomp == "unconfined" else None,
+        docker_seccomp=_docker_seccomp(security), system_paths_unconfined=security.systempaths_unconfined,
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
         devices=_privileged_devices() if host.get("Privileged") else [],
@@ -227,6 +257,28 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     spec = rs.make_spec(req)
     (svc.userdata(cid) / "config.json").write_text(jsontext.dumps(spec))
     return spec
+
+
+def _process_env(cfg: dict) -> list[str]:
+    """Docker's CreateDaemonEnvironment: PATH, HOSTNAME and (with a tty) TERM=xterm, which
+    the container's own Env replaces or extends."""
+    from ..opts.env import process_env
+    defaults = [PATH_ENV, f"HOSTNAME={cfg['Hostname']}", *(["TERM=xterm"] if cfg.get("Tty") else [])]
+    return process_env(defaults, cfg["Env"])
+
+
+def _security(options: list[str] | None):
+    from ..opts.security import SecurityOptions
+    return SecurityOptions.parse(options)
+
+
+def _docker_seccomp(security) -> dict | None:
+    if security.seccomp in (None, "unconfined"):
+        return None
+    try:
+        return jsontext.loads(security.seccomp)
+    except ValueError as exc:
+        raise InvalidArgument(f"decoding seccomp profile failed: {exc}") from None
 
 
 def _volume_mounts(svc, record: dict) -> list:

@@ -55,6 +55,7 @@ class CreateRequest:
     cpuset_cpus: str = ""
     pids_limit: int = 0
     ulimits: list[str] = field(default_factory=list)
+    group_add: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)      # flags accepted for later issues
 
 

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import jsontext
 from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
 from ..oci.image import now_rfc3339, rfc3339_ts
 from . import container_status as status
@@ -209,6 +210,31 @@ class ContainerService(ContainerQueries):
         its bundle holds Docker's allowlist as is); see `pallet.runtime.syscall_guard`."""
         from ..runtime.syscall_guard import from_bundle
         return from_bundle(self.userdata(cid))
+
+    def exec_process(self, record: dict, args: list[str], *, env: list[str] = (),
+                     workdir: str | None = None, user: str | None = None, tty: bool = False,
+                     privileged: bool = False) -> dict:
+        """The OCI process ``docker exec`` runs in this running container (see
+        `spec.exec_process`); `user` (``-u``) resolves in the container's own /etc/passwd and
+        /etc/group, with its --group-add, as its own process's user did. An unknown user
+        is Docker's 126: the process cannot be started."""
+        from ..errors import ContainerCommandError
+        from ..runtime.spec import exec_process
+        from .container_config import process_groups
+        cid = record["Id"]
+        try:
+            base = jsontext.loads((self.userdata(cid) / "config.json").read_bytes())["process"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise PalletError(f"container {cid}: its bundle is unreadable: {exc}") from None
+        ids = {}
+        if user:
+            try:
+                uid, gid, gids = process_groups(self.rootfs(cid), user, record["HostConfig"].get("GroupAdd"))
+            except NotFound as exc:
+                raise ContainerCommandError(str(exc), 126) from None
+            ids = {"uid": uid, "gid": gid, "additional_gids": gids}
+        return exec_process(base, args, env=env, cwd=workdir or record["Config"].get("WorkingDir") or None,
+                            terminal=tty, privileged=privileged, **ids)
 
     def attach_lock(self, cid: str) -> Path:
         return self.userdata(cid) / "attached.lock"
