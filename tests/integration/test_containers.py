@@ -81,6 +81,30 @@ def test_run_tmpfs_is_writable_on_read_only_root(pallet, busybox):
     pallet.ok("run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "touch", "/scratch/x")
 
 
+def _mount_line(pallet, flags, target) -> list[str]:
+    line = pallet.ok("run", "--rm", *flags, "busybox", "grep", f" {target} ", "/proc/mounts").out.split()
+    return line[3].split(",")
+
+
+def test_tmpfs_options_are_dockers_defaults_then_the_users(pallet, busybox):
+    assert {"nosuid", "nodev", "noexec"} <= set(_mount_line(pallet, ["--tmpfs", "/t"], "/t"))
+    opts = _mount_line(pallet, ["--tmpfs", "/t:size=1m,mode=700,exec"], "/t")
+    assert "size=1024k" in opts and "mode=700" in opts and "noexec" not in opts
+    for bad, words in (("/t:bogus", 'Invalid tmpfs option ["bogus"]'),
+                       ("/t:foo=1", 'Invalid tmpfs option ["foo" "1"]')):
+        r = pallet("run", "--rm", "--tmpfs", bad, "busybox", "true")
+        assert r.code == 125 and words in r.err, r.err
+
+
+def test_shm_size_sizes_dev_shm_and_defaults_to_64mb(pallet, busybox):
+    assert "size=1024k" in _mount_line(pallet, ["--shm-size", "1m"], "/dev/shm")
+    assert "size=65536k" in _mount_line(pallet, [], "/dev/shm")
+    pallet.ok("create", "--name", "shm", "busybox", "true")
+    assert pallet.ok("inspect", "-f", "{{.HostConfig.ShmSize}}", "shm").out == "67108864\n"
+    r = pallet("run", "--rm", "--shm-size", "x", "busybox", "true")
+    assert r.code == 125 and 'invalid argument "x" for "--shm-size" flag: invalid size: \'x\'' in r.err
+
+
 def test_network_none_has_only_loopback_and_host_shares_the_host(pallet, busybox):
     r = pallet.ok("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net")
     assert r.out.split() == ["lo"]
@@ -363,3 +387,58 @@ def test_containers_show_exited_after_a_reboot_and_start_again(pallet, busybox):
     assert "Exited" in pallet.ok("ps", "-a", "--format", "{{.Status}}").out
     pallet.ok("start", "survivor")
     assert _inspect(pallet, "survivor")["State"]["Running"] is True
+
+
+# ---- Docker's words when a verb cannot do what it was asked (checked against docker 28 + dockerd 20.10) ----
+
+def test_many_container_verbs_report_each_failure_then_docker_summary(pallet, busybox):
+    r = pallet("start", "nosuch", "nosuch2")
+    assert r.code == 1 and r.err.splitlines() == [
+        "Error: No such container: nosuch", "Error: No such container: nosuch2",
+        "Error: failed to start containers: nosuch, nosuch2"]
+    r = pallet("kill", "nosuch")
+    assert r.code == 1 and r.err == "Error: Cannot kill container: nosuch: No such container: nosuch\n"
+
+
+def test_rename_pause_and_port_refusals_in_dockers_words(pallet, busybox):
+    cid = pallet.ok("run", "-d", "--name", "w", "busybox", "sleep", "1000").out.strip()
+    r = pallet("rename", "w", "w")
+    assert r.code == 1 and r.err.splitlines() == [
+        "Error: Renaming a container with the same name as its current name",
+        "Error: failed to rename container named w"]
+    pallet.ok("pause", "w")
+    assert pallet("pause", "w").err == f"Error: Container {cid} is already paused\n"
+    assert pallet("exec", "w", "true").err == "Error: Container w is paused, unpause the container before exec\n"
+    pallet.ok("unpause", "w")
+    assert pallet("unpause", "w").err == f"Error: Container {cid} is not paused\n"
+    assert pallet("port", "w", "80").err == "Error: No public port '80' published for w\n"
+
+
+def test_logs_flag_values_as_docker_reads_them(pallet, busybox):
+    pallet.ok("run", "--name", "l", "busybox", "sh", "-c", "echo 1; echo 2")
+    assert pallet.ok("logs", "--tail", "x", "l").out == "1\n2\n"  # an unreadable --tail shows all
+    r = pallet("logs", "--since", "bogus", "l")
+    assert r.code == 1 and 'invalid value for "since": failed to parse value as time or duration: "bogus"' in r.err
+
+
+def test_create_refusals_in_dockers_words(pallet, busybox):
+    for flags, words in ((["--cap-add", "NOSUCH"], 'invalid CapAdd: unknown capability: "CAP_NOSUCH"'),
+                         (["--cap-drop", "bogus"], 'invalid CapDrop: unknown capability: "CAP_BOGUS"'),
+                         (["--log-opt", "max-size=abc"], "failed to initialize logging driver: invalid size: 'abc'"),
+                         (["-e", "=x"], 'invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x'),
+                         (["--entrypoint", ""], "No command specified")):
+        r = pallet("run", "--rm", *flags, "busybox")
+        assert r.code == 125 and words in r.err, (flags, r.err)
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_inspect_prints_dockers_empty_list_and_refuses_missing_keys(pallet, busybox):
+    r = pallet("inspect", "nosuch")
+    assert r.code == 1 and r.out == "[]\n" and r.err == "Error: No such object: nosuch\n"
+    r = pallet("inspect", "-f", "{{.Id}}", "nosuch")
+    assert r.code == 1 and r.out == "\n"
+    r = pallet("inspect", "-f", "{{.Nope}}", "busybox")
+    assert r.code == 1 and r.err == ('template parsing error: template: :1:2: executing "" at <.Nope>: '
+                                     'map has no entry for key "Nope"\n')
+    r = pallet.ok("inspect", "--format", "json", "busybox")
+    assert json.loads(r.out)[0]["Id"].startswith("sha256:") and r.out.count("\n") == 1

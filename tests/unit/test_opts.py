@@ -93,7 +93,8 @@ def test_bare_env_key_takes_the_host_value_or_stays_bare():
 
 
 def test_env_without_a_name_is_rejected():
-    with pytest.raises(UsageError, match="^invalid environment variable: =x$"):
+    with pytest.raises(UsageError, match='^invalid argument "=x" for "-e, --env" flag: '
+                                         "invalid environment variable: =x$"):
         parse_env("=x")
 
 

@@ -20,18 +20,21 @@ def _binary(stream):
     return getattr(stream, "buffer", stream)
 
 
-def _each(ctx, refs: list[str], action, echo: bool = True) -> int:
-    """Docker's many-container verbs: act on each, print it, report failures and go on."""
-    failed = False
+def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None = None) -> int:
+    """Docker's many-container verbs: act on each, print it, report failures and go on;
+    `summary` (e.g. "failed to start containers") ends a failure report naming them all."""
+    failed = []
     for ref in refs:
         try:
             action(ref)
         except PalletError as exc:
             ctx.err(f"Error: {exc}")
-            failed = True
+            failed.append(ref)
             continue
         if echo:
             ctx.out(ref)
+    if failed and summary:
+        ctx.err(f"Error: {summary}: {', '.join(failed)}")
     return 1 if failed else 0
 
 
@@ -142,7 +145,7 @@ def container_start(ctx, o, args) -> int:
         svc.start(args[0], attach_to=lambda sock: attach.relay(
             sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin))
         return svc.wait(args[0])
-    return _each(ctx, args, lambda ref: svc.start(ref))
+    return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
 def container_stop(ctx, o, args) -> int:
@@ -163,7 +166,13 @@ def container_restart(ctx, o, args) -> int:
 
 def container_kill(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    return _each(ctx, args, lambda ref: svc.kill(ref, o.signal or "KILL"))
+
+    def kill(ref):
+        try:
+            svc.kill(ref, o.signal or "KILL")
+        except NotFound as exc:
+            raise NotFound(f"Cannot kill container: {ref}: {exc}") from None
+    return _each(ctx, args, kill)
 
 
 def container_rm(ctx, o, args) -> int:
@@ -172,7 +181,11 @@ def container_rm(ctx, o, args) -> int:
 
 
 def container_rename(ctx, o, args) -> int:
-    ctx.engine.containers.rename(args[0], args[1])
+    try:
+        ctx.engine.containers.rename(args[0], args[1])
+    except PalletError as exc:
+        ctx.err(f"Error: {exc}")
+        raise PalletError(f"failed to rename container named {args[0]}") from None
     return 0
 
 

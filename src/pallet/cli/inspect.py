@@ -35,9 +35,8 @@ def inspect_objects(ctx, names: list[str], fmt: str | None, kinds: tuple[str, ..
             ctx.err(f"Error: {msg}")
             continue
         docs.append(doc)
-    if docs or not failed:
-        render.inspect(ctx, docs, fmt)
-    return 1 if failed else 0
+    printed = render.inspect(ctx, docs, fmt, objects=True)
+    return 1 if failed or not printed else 0
 
 
 def inspect(ctx, o, args) -> int:

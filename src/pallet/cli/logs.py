@@ -7,11 +7,14 @@ from datetime import datetime, timezone
 from ..errors import InvalidArgument
 
 
-def _when(text: str | None, now: float) -> datetime | None:
+def _when(text: str | None, now: float, flag: str) -> datetime | None:
     if not text:
         return None
     from ..opts.units import parse_timestamp
-    return datetime.fromtimestamp(parse_timestamp(text, now), timezone.utc)
+    try:
+        return datetime.fromtimestamp(parse_timestamp(text, now), timezone.utc)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f'invalid value for "{flag}": {exc}') from None
 
 
 def _tail(text: str) -> int | None:
@@ -19,8 +22,8 @@ def _tail(text: str) -> int | None:
         return None
     try:
         n = int(text)
-    except ValueError:
-        raise InvalidArgument(f'invalid value for "tail": {text}') from None
+    except ValueError:  # Docker's daemon shows everything for a --tail it cannot read
+        return None
     return None if n < 0 else n
 
 
@@ -38,7 +41,7 @@ def show_logs(ctx, o, ref: str) -> int:
             return False
     out = getattr(ctx.stdout, "buffer", ctx.stdout)
     err = getattr(ctx.stderr, "buffer", ctx.stderr)
-    for rec in _records(record["LogPath"], _when(o.since, now), _when(o.until, now), _tail(o.tail),
+    for rec in _records(record["LogPath"], _when(o.since, now, "since"), _when(o.until, now, "until"), _tail(o.tail),
                         o.follow, running):
         sink = err if rec.stream == "stderr" else out
         if o.timestamps:

@@ -202,7 +202,7 @@ def container_port(ctx, o, args) -> int:
         key = f"{port}/{proto or 'tcp'}"
         binds = ports.get(key)
         if not binds:
-            raise NotFound(f"No public port '{key}' published for {args[0]}")
+            raise NotFound(f"No public port '{args[1]}' published for {args[0]}")
         ctx.stdout.write("".join(f"{b['HostIp']}:{b['HostPort']}\n" for b in binds))
         return 0
     def order(key):

@@ -19,14 +19,36 @@ def rows(ctx, items: list, fmt: str | None, default: str, headers: dict[str, str
     ctx.stdout.write(format_rows(fmt, items, default, headers=headers, go_type=go_type))
 
 
-def inspect(ctx, docs: list[dict], fmt: str | None) -> None:
-    if fmt:
-        from ..format.template import compile_template
-        tpl = compile_template(fmt)
-        ctx.stdout.write("".join(tpl.render(d) + "\n" for d in docs))
-        return
+def inspect(ctx, docs: list[dict], fmt: str | None, *, objects: bool = False) -> bool:
+    """Print `docs` as docker/cli's inspectors do; False if a template failed on one.
+
+    Without a format, an indented JSON list (``[]`` for none); ``json``, the same list
+    compact on one line; any other format, the template on each doc, one line each, and a
+    lone newline if nothing printed. With `objects` (``inspect`` of containers, images,
+    volumes, networks: raw JSON maps in docker/cli) a key the data lacks is an error,
+    ``map has no entry for key "X"``, where version/info print ``<no value>``."""
+    from ..errors import InvalidArgument
     import json  # indent= needs the json package; only inspect pays for its import
-    ctx.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
+    if not fmt:
+        ctx.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
+        return True
+    if fmt == "json" and objects:
+        ctx.stdout.write(json.dumps(docs, ensure_ascii=False, separators=(",", ":")) + "\n")
+        return True
+    from ..format.template import compile_template
+    try:
+        tpl = compile_template(fmt)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"template parsing error: {exc}") from None
+    out, ok = [], True
+    for doc in docs:
+        try:
+            out.append(tpl.render(doc, missing_key_error=objects) + "\n")
+        except InvalidArgument as exc:
+            ctx.err(f"template parsing error: {exc}")
+            ok = False
+    ctx.stdout.write("".join(out) or "\n")
+    return ok
 
 
 def inspect_each(ctx, refs: list[str], lookup, fmt: str | None) -> int:
@@ -39,9 +61,8 @@ def inspect_each(ctx, refs: list[str], lookup, fmt: str | None) -> int:
         except PalletError as exc:
             ctx.err(f"Error: {exc}")
             failed = True
-    if docs or not failed:
-        inspect(ctx, docs, fmt)
-    return 1 if failed else 0
+    printed = inspect(ctx, docs, fmt, objects=True)
+    return 1 if failed or not printed else 0
 
 
 def confirm(ctx, warning: str) -> bool:

@@ -125,8 +125,22 @@ def _tmpfs(items: list[str]) -> dict[str, str]:
         target, _, opts = item.partition(":")
         if not target.startswith("/"):
             raise InvalidArgument(f"invalid mount path: '{target}' mount path must be absolute")
+        if opts:
+            from ..opts.mounts import merge_tmpfs_options
+            merge_tmpfs_options(opts)  # refused now rather than at start
         out[target] = opts
     return out
+
+
+def _flag_bytes(text: str | None, flag: str) -> int:
+    """A size flag as Docker's CLI takes it (go-units RAMInBytes); its error is a flag error."""
+    if not text:
+        return 0
+    from ..opts.units import parse_bytes
+    try:
+        return parse_bytes(text)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{text}" for "--{flag}" flag: {exc}') from None
 
 
 def _security_opts(items: list[str]) -> list[str]:
@@ -193,5 +207,6 @@ def create_request(o, args: list[str]):
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
         pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime), group_add=o.group_add,
+        shm_size=_flag_bytes(o.shm_size, "shm-size"),
         extra={"health": _health(o), "volumes_from": o.volumes_from, "network": network_options(o)},
     )

@@ -35,7 +35,7 @@ def parse_env(value: str, lookup: Lookup | None = None) -> str:
     """One ``-e`` value (Docker's ValidateEnv): ``KEY=VAL`` as is, ``KEY`` from the host."""
     key, has_value, _ = value.partition("=")
     if not key:
-        raise UsageError(f"invalid environment variable: {value}")
+        raise UsageError(f'invalid argument "{value}" for "-e, --env" flag: invalid environment variable: {value}')
     if has_value:
         return value
     host_value = (lookup or os.environ.get)(key)

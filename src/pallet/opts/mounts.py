@@ -300,6 +300,41 @@ def _set_mount_field(spec: MountSpec, key: str, val: str, item: str, cwd: str | 
 
 # -- --tmpfs ------------------------------------------------------------------------
 
+# mount(8) flags a tmpfs option may name, keyed by the flag they set: a later option
+# replaces an earlier one with the same key (exec after noexec), as Docker's MergeTmpfsOptions
+_TMPFS_FLAGS = {
+    "ro": "rdonly", "rw": "rdonly", "suid": "nosuid", "nosuid": "nosuid", "dev": "nodev",
+    "nodev": "nodev", "exec": "noexec", "noexec": "noexec", "sync": "sync", "async": "sync",
+    "dirsync": "dirsync", "remount": "remount", "mand": "mand", "nomand": "mand",
+    "atime": "noatime", "noatime": "noatime", "diratime": "nodiratime", "nodiratime": "nodiratime",
+    "bind": "bind", "rbind": "rbind", "relatime": "relatime", "norelatime": "relatime",
+    "strictatime": "strictatime", "nostrictatime": "strictatime",
+    **{mode: "propagation" for mode in PROPAGATION_MODES + ("unbindable", "runbindable")},
+}
+_TMPFS_DATA = ("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol")
+TMPFS_DEFAULTS = ("noexec", "nosuid", "nodev")
+
+
+def merge_tmpfs_options(data: str) -> list[str]:
+    """The options of a ``--tmpfs`` mount: Docker's defaults (noexec, nosuid, nodev), then
+    the user's, the last of each kind winning; an option mount(8) would not take for a
+    tmpfs is Docker's ``Invalid tmpfs option ["x"]``."""
+    kept: dict[str, str] = {}
+    for option in [*TMPFS_DEFAULTS, *(o for o in data.split(",") if o)]:
+        if option == "defaults":
+            continue
+        if option in _TMPFS_FLAGS:
+            key = _TMPFS_FLAGS[option]
+        else:
+            key, eq, _ = option.partition("=")
+            if not eq or key not in _TMPFS_DATA:
+                parts = option.split("=", 1)
+                raise InvalidArgument("Invalid tmpfs option [" + " ".join(f'"{p}"' for p in parts) + "]")
+        kept.pop(key, None)  # re-inserted last: the order the user gave stays
+        kept[key] = option
+    return list(kept.values())
+
+
 def parse_tmpfs(value: str) -> MountSpec:
     """One ``--tmpfs /run:rw,size=64m``: options are kept verbatim for the mount call."""
     target, _, options = value.partition(":")

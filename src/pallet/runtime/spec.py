@@ -142,6 +142,7 @@ class SpecRequest:
     seccomp_profile: dict | None = None  # None: Docker's default; {} : unconfined
     docker_seccomp: dict | None = None   # a profile in Docker's format (--security-opt seccomp=...)
     system_paths_unconfined: bool = False  # --security-opt systempaths=unconfined
+    shm_size: int = 0                    # --shm-size; 0: Docker's 64 MB
     seccomp_host: object | None = None  # syscall_guard.HostTables: Docker's default, inverted
     resources: Resources = field(default_factory=Resources)
     cgroups_path: str = ""
@@ -310,7 +311,7 @@ def _rlimits(req: SpecRequest) -> list[dict]:
     return out
 
 
-def _default_mounts(privileged: bool) -> list[Mount]:
+def _default_mounts(privileged: bool, shm_size: int = SHM_SIZE) -> list[Mount]:
     sys_mode = "rw" if privileged else "ro"
     return [
         Mount("/proc", "proc", "proc", ("nosuid", "noexec", "nodev")),
@@ -321,7 +322,7 @@ def _default_mounts(privileged: bool) -> list[Mount]:
         Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("nosuid", "noexec", "nodev", sys_mode)),
         Mount("/dev/mqueue", "mqueue", "mqueue", ("nosuid", "noexec", "nodev")),
         Mount("/dev/shm", "tmpfs", "shm",
-              ("nosuid", "noexec", "nodev", "mode=1777", f"size={SHM_SIZE}")),
+              ("nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}")),
     ]
 
 
@@ -331,7 +332,8 @@ def _mounts(req: SpecRequest) -> list[Mount]:
     if req.init_path:
         user.append(bind(req.init_path, INIT_DESTINATION, readonly=True))
     taken = {os.path.normpath(m.destination) for m in user}
-    defaults = [m for m in _default_mounts(req.privileged) if m.destination not in taken]
+    defaults = [m for m in _default_mounts(req.privileged, req.shm_size or SHM_SIZE)
+                if m.destination not in taken]
     user.sort(key=lambda m: os.path.normpath(m.destination).count("/"))
     return defaults + user
 

@@ -17,6 +17,7 @@ from .container_status import new_state
 from .container_types import CreateRequest
 
 DEFAULT_LOG_MAX = "10m"   # logs are bounded unless the user asks otherwise (moby#40207)
+DEFAULT_SHM_SIZE = 64 * 1024 * 1024  # what Docker's HostConfig.ShmSize says when --shm-size is not given
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -64,7 +65,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
     entrypoint, cmd = command_of(req, cfg)
     argv = entrypoint + cmd
     if not argv:
-        raise InvalidArgument("no command specified")
+        raise InvalidArgument("No command specified")
     _check_settings(req)
     env = merge_env(cfg.get("Env") or [PATH_ENV], req.env)
     if not any(e.startswith("PATH=") for e in env):
@@ -100,6 +101,8 @@ def _check_settings(req: CreateRequest) -> None:
     if req.stop_signal:
         from ..opts.signals import parse_signal
         parse_signal(req.stop_signal)  # "Invalid signal: FOO"
+    for flag, caps in (("CapAdd", req.cap_add), ("CapDrop", req.cap_drop)):
+        _check_caps(flag, caps)
     if req.security_opt:
         profile = _docker_seccomp(_security(req.security_opt))
         if profile is not None:
@@ -109,6 +112,14 @@ def _check_settings(req: CreateRequest) -> None:
                 from_docker_profile(profile, list(DEFAULT_CAPS))
             except ProfileError as exc:
                 raise InvalidArgument(str(exc)) from None
+
+
+def _check_caps(flag: str, caps: list[str]) -> None:
+    from ..runtime.spec import ALL_CAPS
+    for cap in caps:
+        name = cap.upper() if cap.upper() == "ALL" or cap.upper().startswith("CAP_") else "CAP_" + cap.upper()
+        if name != "ALL" and name not in ALL_CAPS:
+            raise InvalidArgument(f'invalid {flag}: unknown capability: "{name}"')
 
 
 def _now() -> float:
@@ -130,6 +141,7 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "Runtime": req.runtime, "Memory": req.memory, "MemorySwap": req.memory_swap, "NanoCpus": int(req.cpus * 1e9),
         "CpuShares": req.cpu_shares, "CpusetCpus": req.cpuset_cpus, "PidsLimit": req.pids_limit or None,
         "Ulimits": req.ulimits or None, "GroupAdd": req.group_add or None,
+        "ShmSize": req.shm_size or DEFAULT_SHM_SIZE,
     }
 
 
@@ -231,7 +243,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
             mounts.append(rs.bind(m["Source"], m["Destination"], not m["RW"], m.get("Propagation", "rprivate")))
     mounts += _volume_mounts(svc, record)  # volumes (after copy-up), --mount type=tmpfs
     for target, opts in (host.get("Tmpfs") or {}).items():
-        mounts.append(rs.tmpfs(target))
+        mounts.append(rs.tmpfs(target, options=tuple(_tmpfs_options(opts))))
     network = host.get("NetworkMode") or "none"
     req = rs.SpecRequest(
         args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=_process_env(cfg),
@@ -243,6 +255,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
         no_new_privileges=security.no_new_privileges,
         seccomp_profile={} if security.seccomp == "unconfined" else None,
         docker_seccomp=_docker_seccomp(security), system_paths_unconfined=security.systempaths_unconfined,
+        shm_size=host.get("ShmSize") or 0,
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
         devices=_privileged_devices() if host.get("Privileged") else [],
@@ -265,6 +278,14 @@ def _process_env(cfg: dict) -> list[str]:
     from ..opts.env import process_env
     defaults = [PATH_ENV, f"HOSTNAME={cfg['Hostname']}", *(["TERM=xterm"] if cfg.get("Tty") else [])]
     return process_env(defaults, cfg["Env"])
+
+
+def _tmpfs_options(data: str) -> list[str]:
+    if not data:
+        from ..opts.mounts import TMPFS_DEFAULTS
+        return list(TMPFS_DEFAULTS)
+    from ..opts.mounts import merge_tmpfs_options
+    return merge_tmpfs_options(data)
 
 
 def _security(options: list[str] | None):

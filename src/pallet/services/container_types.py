@@ -56,6 +56,7 @@ class CreateRequest:
     pids_limit: int = 0
     ulimits: list[str] = field(default_factory=list)
     group_add: list[str] = field(default_factory=list)
+    shm_size: int = 0                            # --shm-size in bytes; 0: Docker's 64 MB
     extra: dict = field(default_factory=dict)      # flags accepted for later issues
 
 

@@ -95,7 +95,10 @@ class ContainerService(ContainerQueries):
         check_name(name)
         check_mounts(req)
         from .log_rotation import limits
-        limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
+        try:
+            limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
         record = build_record(cid, name, image_id, req, image_config, self)
         if req.mounts or (req.extra or {}).get("volumes_from") \
                 or (image_config.get("config") or {}).get("Volumes"):
@@ -368,7 +371,7 @@ class ContainerService(ContainerQueries):
         if not record["State"]["Running"]:
             raise Conflict(f"container {cid} is not running")
         if record["State"]["Paused"]:
-            raise Conflict(f"container {cid} is already paused")
+            raise Conflict(f"Container {cid} is already paused")
         self.monitor_of(cid).runc.pause(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
 
@@ -376,7 +379,7 @@ class ContainerService(ContainerQueries):
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Paused"]:
-            raise Conflict(f"container {cid} is not paused")
+            raise Conflict(f"Container {cid} is not paused")
         self.monitor_of(cid).runc.resume(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
 
@@ -432,6 +435,8 @@ class ContainerService(ContainerQueries):
     def rename(self, ref: str, new_name: str) -> None:
         cid = self.resolve(ref)
         check_name(new_name)
+        if self.store.get(cid)["Name"] == "/" + new_name:
+            raise Conflict("Renaming a container with the same name as its current name")
         if self._name_taken(new_name):
             raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
                            f"is already in use by container \"{self.resolve(new_name)}\". "

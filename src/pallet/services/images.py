@@ -125,7 +125,12 @@ class ImageService:
     # ---- tag ----
     def tag(self, source: str, target: str) -> None:
         image_id = self.resolve(source)
-        name = str(reference.parse_repository_tag(target).tagged())
+        try:
+            name = str(reference.parse_repository_tag(target).tagged())
+        except InvalidArgument as exc:
+            from ..format.lexer import go_quote
+            raise InvalidArgument(f"Error parsing reference: {go_quote(target)} is not a valid "
+                                  f"repository/tag: {exc}") from None
         with self.db.transaction():
             self.db.set_tag(name, image_id)
 
