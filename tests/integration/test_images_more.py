@@ -107,6 +107,14 @@ def test_system_df_counts_images_and_containers(pallet, busybox):
     assert "Local" in rows and "Build" in rows
 
 
+def test_system_df_reclaimable_as_docker_cli_prints_it(pallet, busybox):
+    pallet.ok("volume", "create", "empty")
+    rows = {line.split()[0]: line for line in pallet.ok("system", "df").lines[1:]}
+    assert rows["Images"].endswith("(100%)")      # nothing uses the image: all of it
+    assert rows["Local"].split()[-2:] == ["0B", "0B"]  # an empty volume is 0B, no percentage of 0
+    pallet.ok("volume", "rm", "empty")
+
+
 def test_version_flag_prints_one_line_like_docker(pallet):
     # `docker --version`: "Docker version 28.2.2, build e6534b4", not the `version` report
     for flag in ("--version", "-v"):

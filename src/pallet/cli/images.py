@@ -71,7 +71,9 @@ def image_import(ctx, o, args) -> int:
     target = args[1] if len(args) > 1 else None
     stream, close = _open_source(ctx, source)
     try:
-        image_id = ctx.engine.images.import_tar(stream, source, target, o.change, o.message,
+        # docker's CLI streams a local file to the daemon, which then knows it only as "-"
+        shown = source if source.startswith(("http://", "https://")) else "-"
+        image_id = ctx.engine.images.import_tar(stream, shown, target, o.change, o.message,
                                                 _platform(o.platform))
     finally:
         close()

@@ -26,9 +26,26 @@ def tree_size(path: Path) -> int:
     return total
 
 
+def content_size(path: Path) -> int:
+    """Docker's directory.Size: the apparent size of the files under `path`, directories
+    left out, each hard-linked inode once (an empty volume is 0B, not a 4 kB block)."""
+    total, seen = 0, set()
+    for root, _, files in os.walk(path, onerror=lambda e: None):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if st.st_size and (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
+
+
 def _pct(part: int, whole: int) -> str:
+    """docker/cli's RECLAIMABLE: a percentage (rounded down) only when there is a total."""
     from ..opts.units import human_size
-    return f"{human_size(part)} ({int(part * 100 / whole) if whole else 0}%)"
+    return f"{human_size(part)} ({part * 100 // whole}%)" if whole > 0 else human_size(part)
 
 
 def image_usage(engine, in_use: set[str]) -> dict:
@@ -41,7 +58,9 @@ def image_usage(engine, in_use: set[str]) -> dict:
     total = sum(layers.values())
     for d in engine.content.all_digests():
         total += engine.content.size(d)
-    reclaim = sum(s for c, s in layers.items() if c not in used_layers)
+    # what a prune of every unused image frees: all but the layers in use (their blobs count
+    # as reclaimable too: an image nobody uses takes its config and tar-split with it)
+    reclaim = total - sum(s for c, s in layers.items() if c in used_layers)
     images = db.images()
     return {"Type": "Images", "TotalCount": str(len(images)),
             "Active": str(len([i for i in images if i.id in in_use])),
@@ -57,7 +76,7 @@ def disk_usage(engine, containers=None) -> list[dict]:
                  "Size": human_size(c_rows["size"]), "Reclaimable": _pct(c_rows["reclaim"], c_rows["size"])})
     vol_dir = engine.paths.volumes
     vols = [d for d in vol_dir.iterdir()] if vol_dir.exists() else []
-    vsize = sum(tree_size(v) for v in vols)
+    vsize = sum(content_size(v) for v in vols)
     rows.append({"Type": "Local Volumes", "TotalCount": str(len(vols)), "Active": "0",
                  "Size": human_size(vsize), "Reclaimable": _pct(vsize, vsize)})
     cache_dir = engine.paths.root / "buildcache"
