@@ -126,11 +126,20 @@ def test_quiet_prints_only_the_image_id_and_iidfile_gets_it(pallet, busybox, app
     assert pallet.engine.images.resolve("q:1") == r.lines[0]
 
 
+def test_copy_of_a_missing_file_and_a_bad_tag_fail_in_dockers_words(pallet, busybox, tmp_path):
+    ctx = write_context(tmp_path / "nofile", {"Dockerfile": "FROM busybox\nCOPY nosuch /x\n"})
+    r = pallet("build", str(ctx))
+    assert r.code == 1 and ("Error: COPY failed: file not found in build context or excluded by "
+                            ".dockerignore: stat nosuch: file does not exist") in r.err
+    r = pallet("build", "-t", "BAD TAG", str(ctx))
+    assert r.code == 125 and 'invalid argument "BAD TAG" for "-t, --tag" flag: invalid reference format' in r.err
+
+
 def test_failing_run_prints_command_and_code_tags_nothing_and_keeps_cache(pallet, busybox, tmp_path):
     ctx = write_context(tmp_path / "bad", {"Dockerfile": "FROM busybox\nENV A=1\nRUN echo before\n"
                                                         "RUN exit 3\nRUN echo never\n"})
     r = pallet("build", "-t", "bad:1", str(ctx))
-    assert r.code == 1
+    assert r.code == 3  # the classic builder's CLI exits with the failed step's code
     assert "Error: The command '/bin/sh -c exit 3' returned a non-zero code: 3" in r.err
     assert "never" not in r.out
     assert pallet("image", "inspect", "bad:1").code == 1

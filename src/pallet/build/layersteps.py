@@ -141,7 +141,11 @@ def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from
             raise InvalidArgument(f"source can't be a URL for COPY: {word}")
         return [_download(word, ins.flag("checksum"), scratch, files)]
     out = []
-    for src in source_ctx.sources(word):
+    try:
+        sources = source_ctx.sources(word)
+    except NotFound as exc:  # the classic builder's words: "COPY failed: file not found ..."
+        raise NotFound(f"{ins.cmd} failed: {exc}") from None
+    for src in sources:
         if not from_image:
             digest, entries = source_ctx.source_digest(src)
             files.update(entries)
@@ -251,7 +255,9 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
                                   lambda c: builder.emit(f" ---> Running in {c[:12]}"))
         try:
             if code != 0:
-                raise PalletError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
+                failed = PalletError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
+                failed.exit_code = code  # the classic builder's CLI exits with the step's code
+                raise failed
             upper = builder.engine.paths.container(cid) / "upper"
             view = view_of(builder, state.image_id)
             drop_runtime_artifacts(upper, view, [t for _, t, _ in binds] + tmpfs)

@@ -83,6 +83,16 @@ def _binary(stream):
     return getattr(stream, "buffer", None)
 
 
+def _check_tags(tags: list[str]) -> None:
+    """docker/cli checks -t values as it reads its flags: a bad one is a flag error (125)."""
+    from .. import reference
+    for tag in tags:
+        try:
+            reference.parse_repository_tag(tag)
+        except InvalidArgument as exc:
+            raise UsageError(f'invalid argument "{tag}" for "-t, --tag" flag: {exc}') from None
+
+
 def image_build(ctx, o, args) -> int:
     from ..services.builds import BuildService, BuildSource
     if o.progress not in PROGRESS_MODES:
@@ -97,6 +107,7 @@ def image_build(ctx, o, args) -> int:
         if not quiet:
             ctx.stdout.write(line + "\n")
             ctx.stdout.flush()
+    _check_tags(o.tag)
     stdin = _binary(ctx.stdin) or ctx.stdin
     result = BuildService(ctx.engine).build(
         BuildSource(args[0], o.file, stdin), emit, None if quiet else _binary(ctx.stdout),
