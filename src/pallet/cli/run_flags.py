@@ -16,6 +16,8 @@ RUN_FLAGS = [
     F("cpus", kind="str", help="Number of CPUs"),
     F("cpuset-cpus", kind="str", default="", help="CPUs in which to allow execution (0-3, 0,1)"),
     F("detach", "d", help="Run container in background and print container ID"),
+    F("device", kind="list", help="Add a host device to the container"),
+    F("device-cgroup-rule", kind="list", help="Add a rule to the cgroup allowed devices list"),
     F("dns", kind="list", help="Set custom DNS servers"),
     F("entrypoint", kind="str", help="Overwrite the default ENTRYPOINT of the image"),
     F("env", "e", kind="list", help="Set environment variables"),
@@ -143,6 +145,19 @@ def _flag_bytes(text: str | None, flag: str) -> int:
         raise UsageError(f'invalid argument "{text}" for "--{flag}" flag: {exc}') from None
 
 
+def _devices(items: list[str]) -> list[dict]:
+    if not items:
+        return []
+    from ..runtime.devices import parse_device
+    out = []
+    for item in items:
+        try:
+            out.append(parse_device(item))
+        except InvalidArgument as exc:
+            raise UsageError(f'invalid argument "{item}" for "--device" flag: {exc}') from None
+    return out
+
+
 def _security_opts(items: list[str]) -> list[str]:
     if not items:
         return []
@@ -207,6 +222,7 @@ def create_request(o, args: list[str]):
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
         pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime), group_add=o.group_add,
-        shm_size=_flag_bytes(o.shm_size, "shm-size"),
+        shm_size=_flag_bytes(o.shm_size, "shm-size"), devices=_devices(o.device),
+        device_cgroup_rules=o.device_cgroup_rule,
         extra={"health": _health(o), "volumes_from": o.volumes_from, "network": network_options(o)},
     )

@@ -44,8 +44,76 @@ def device_rules(privileged: bool, devices: list[dict], cgroup_rules: list[str])
                   "access": "rwm"})
     for dev in devices:
         rules.append({"allow": True, "type": dev["type"], "major": dev["major"],
-                      "minor": dev["minor"], "access": "rwm"})
+                      "minor": dev["minor"], "access": dev.get("access", "rwm")})
     return rules + [parse_rule(r) for r in cgroup_rules]
+
+
+def oci_entry(dev: dict) -> dict:
+    """A device as linux.devices lists it (its cgroup access lives in the rules)."""
+    return {k: v for k, v in dev.items() if k != "access"}
+
+
+def parse_device(spec: str) -> dict:
+    """``--device src[:dst][:perms]`` as docker/cli reads it -> a HostConfig.Devices entry."""
+    parts = spec.split(":")
+    if len(parts) > 3:
+        raise InvalidArgument(f"invalid device specification: {spec}")
+    src, dst, perms = parts[0], "", "rwm"
+    if len(parts) == 3:
+        dst, perms = parts[1], parts[2]
+    elif len(parts) == 2:
+        if _valid_mode(parts[1]):
+            perms = parts[1]
+        else:
+            dst = parts[1]
+    dst = dst or src
+    if not _valid_mode(perms):
+        raise InvalidArgument(f"bad mode specified: {perms}")
+    if not dst.startswith("/"):
+        raise InvalidArgument(f"{dst} is not an absolute path")
+    return {"PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perms}
+
+
+def _valid_mode(mode: str) -> bool:
+    return bool(mode) and len(mode) <= 3 and set(mode) <= set("rwm") and len(set(mode)) == len(mode)
+
+
+def mapped_devices(mapping: dict) -> list[dict]:
+    """The OCI device entries (with their cgroup access) a HostConfig.Devices entry gives:
+    the node itself, or every node under a directory, each at its place under
+    PathInContainer, as Docker's daemon does."""
+    import stat
+    src, dst = mapping["PathOnHost"], mapping["PathInContainer"]
+    try:
+        st = os.stat(src)
+    except OSError as exc:
+        raise InvalidArgument(f"error gathering device information while adding custom device "
+                              f'"{src}": {(exc.strerror or str(exc)).lower()}') from None
+    if stat.S_ISDIR(st.st_mode):
+        found = []
+        for root, _dirs, files in os.walk(src):
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                try:
+                    found.append(_entry(path, dst + path[len(src):], os.stat(path), mapping))
+                except (OSError, ValueError):
+                    continue  # not a device node: Docker skips it too
+        return found
+    try:
+        return [_entry(src, dst, st, mapping)]
+    except ValueError:
+        raise InvalidArgument(f"error gathering device information while adding custom device "
+                              f'"{src}": not a device node') from None
+
+
+def _entry(path: str, target: str, st, mapping: dict) -> dict:
+    import stat
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+        raise ValueError(path)
+    return {"path": target, "type": "c" if stat.S_ISCHR(st.st_mode) else "b",
+            "major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev),
+            "fileMode": stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
+            "access": mapping["CgroupPermissions"]}
 
 
 def host_devices() -> list[dict]:

@@ -357,7 +357,7 @@ def _linux(req: SpecRequest, caps: list[str]) -> dict:
     linux: dict = {
         "namespaces": _namespaces(req),
         "resources": _resources(req),
-        "devices": list(req.devices),
+        "devices": [devices.oci_entry(d) for d in req.devices],
         "sysctl": dict(req.sysctls),
     }
     if req.cgroups_path:

@@ -103,6 +103,12 @@ def _check_settings(req: CreateRequest) -> None:
         parse_signal(req.stop_signal)  # "Invalid signal: FOO"
     for flag, caps in (("CapAdd", req.cap_add), ("CapDrop", req.cap_drop)):
         _check_caps(flag, caps)
+    if req.devices or req.device_cgroup_rules:
+        from ..runtime.devices import mapped_devices, parse_rule
+        for mapping in req.devices:
+            mapped_devices(mapping)  # Docker finds out at start; nothing half-made here
+        for rule in req.device_cgroup_rules:
+            parse_rule(rule)
     if req.security_opt:
         profile = _docker_seccomp(_security(req.security_opt))
         if profile is not None:
@@ -142,6 +148,7 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "CpuShares": req.cpu_shares, "CpusetCpus": req.cpuset_cpus, "PidsLimit": req.pids_limit or None,
         "Ulimits": req.ulimits or None, "GroupAdd": req.group_add or None,
         "ShmSize": req.shm_size or DEFAULT_SHM_SIZE,
+        "Devices": req.devices or [], "DeviceCgroupRules": req.device_cgroup_rules or None,
     }
 
 
@@ -258,7 +265,8 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
         shm_size=host.get("ShmSize") or 0,
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
-        devices=_privileged_devices() if host.get("Privileged") else [],
+        devices=(_privileged_devices() if host.get("Privileged") else []) + _mapped_devices(host),
+        device_cgroup_rules=host.get("DeviceCgroupRules") or [],
         rlimits=_rlimits(host), seccomp_host=seccomp_host,
         resources=rs.Resources(memory=host.get("Memory") or None,
                                memory_swap=host.get("MemorySwap") or None,
@@ -312,6 +320,13 @@ def _volume_mounts(svc, record: dict) -> list:
 def _rlimits(host: dict) -> dict:
     from .container_limits import rlimits
     return rlimits(host)
+
+
+def _mapped_devices(host: dict) -> list[dict]:
+    if not host.get("Devices"):
+        return []
+    from ..runtime.devices import mapped_devices
+    return [d for m in host["Devices"] for d in mapped_devices(m)]
 
 
 def _privileged_devices() -> list[dict]:

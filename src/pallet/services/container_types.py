@@ -57,6 +57,8 @@ class CreateRequest:
     ulimits: list[str] = field(default_factory=list)
     group_add: list[str] = field(default_factory=list)
     shm_size: int = 0                            # --shm-size in bytes; 0: Docker's 64 MB
+    devices: list[dict] = field(default_factory=list)  # --device, as HostConfig.Devices entries
+    device_cgroup_rules: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)      # flags accepted for later issues
 
 
