@@ -442,3 +442,15 @@ def test_inspect_prints_dockers_empty_list_and_refuses_missing_keys(pallet, busy
                                      'map has no entry for key "Nope"\n')
     r = pallet.ok("inspect", "--format", "json", "busybox")
     assert json.loads(r.out)[0]["Id"].startswith("sha256:") and r.out.count("\n") == 1
+
+
+def test_inspect_records_what_dockers_daemon_stores(pallet, busybox):
+    pallet.ok("create", "--name", "rec", "--cap-add", "net_admin", "--cap-drop", "CAP_CHOWN",
+              "-m", "64m", "-e", "A=1", "busybox", "true")
+    host = json.loads(pallet.ok("inspect", "rec").out)[0]["HostConfig"]
+    assert host["CapAdd"] == ["CAP_NET_ADMIN"] and host["CapDrop"] == ["CAP_CHOWN"]
+    assert host["MemorySwap"] == 2 * host["Memory"] == 2 * 64 * 1024 * 1024
+    # the image has no Env: Config.Env holds the user's alone (PATH is the process's default)
+    env = pallet.ok("inspect", "-f", "{{json .Config.Env}}", "rec").out
+    assert json.loads(env) == ["A=1"]
+    assert "PATH=/usr/local/sbin" in pallet.ok("run", "--rm", "busybox", "env").out

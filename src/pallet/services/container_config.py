@@ -67,9 +67,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
     if not argv:
         raise InvalidArgument("No command specified")
     _check_settings(req)
-    env = merge_env(cfg.get("Env") or [PATH_ENV], req.env)
-    if not any(e.startswith("PATH=") for e in env):
-        env.insert(0, PATH_ENV)
+    env = merge_env(cfg.get("Env") or [], req.env)  # PATH, if missing, is the process's default
     userdata = svc.userdata(cid)
     log_opts = {"max-size": DEFAULT_LOG_MAX, **req.log_opts}
     return {
@@ -120,6 +118,13 @@ def _check_settings(req: CreateRequest) -> None:
                 raise InvalidArgument(str(exc)) from None
 
 
+def _cap_names(caps: list[str]) -> list[str] | None:
+    """As Docker's daemon stores them: CAP_ and upper case (``ALL`` as is)."""
+    out = [c.upper() if c.upper() == "ALL" or c.upper().startswith("CAP_") else "CAP_" + c.upper()
+           for c in caps]
+    return out or None
+
+
 def _check_caps(flag: str, caps: list[str]) -> None:
     from ..runtime.spec import ALL_CAPS
     for cap in caps:
@@ -141,10 +146,10 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "LogConfig": {"Type": "k8s-file", "Config": log_opts},
         "NetworkMode": req.network, "PortBindings": {}, "RestartPolicy": {
             "Name": name or "no", "MaximumRetryCount": int(count or 0)},
-        "AutoRemove": req.auto_remove, "CapAdd": req.cap_add or None, "CapDrop": req.cap_drop or None,
+        "AutoRemove": req.auto_remove, "CapAdd": _cap_names(req.cap_add), "CapDrop": _cap_names(req.cap_drop),
         "Privileged": req.privileged, "ReadonlyRootfs": req.read_only,
         "SecurityOpt": req.security_opt or None, "Tmpfs": req.tmpfs or None, "Init": req.init or None,
-        "Runtime": req.runtime, "Memory": req.memory, "MemorySwap": req.memory_swap, "NanoCpus": int(req.cpus * 1e9),
+        "Runtime": req.runtime, "Memory": req.memory, "MemorySwap": req.memory_swap or 2 * req.memory, "NanoCpus": int(req.cpus * 1e9),
         "CpuShares": req.cpu_shares, "CpusetCpus": req.cpuset_cpus, "PidsLimit": req.pids_limit or None,
         "Ulimits": req.ulimits or None, "GroupAdd": req.group_add or None,
         "ShmSize": req.shm_size or DEFAULT_SHM_SIZE,
