@@ -127,6 +127,11 @@ def test_settings_docker_refuses_at_create_make_no_container(pallet, busybox, fl
     assert pallet.ok("ps", "-aq").out == ""
 
 
+def test_mount_flag_syntax_errors_are_flag_errors(pallet, busybox):
+    r = pallet("run", "--rm", "--mount", "source=/tmp", "busybox", "true")
+    assert r.code == 125 and r.err.startswith('invalid argument "source=/tmp" for "--mount" flag: target is required')
+
+
 def test_mount_flag_refuses_missing_bind_source(pallet, busybox):
     r = pallet("run", "--rm", "--mount", "type=bind,source=/nonexistent/x,target=/x", "busybox", "true")
     assert r.code == 125 and "bind source path does not exist: /nonexistent/x" in r.err

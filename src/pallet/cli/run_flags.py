@@ -101,7 +101,11 @@ def _mounts(o) -> list:
     from ..opts.mounts import parse_mount, parse_volume
     cwd = os.getcwd()
     specs = [(parse_volume(v, cwd=cwd), "-v") for v in o.volume]
-    specs += [(parse_mount(v, cwd=cwd), "--mount") for v in o.mount]
+    for value in o.mount:
+        try:
+            specs.append((parse_mount(value, cwd=cwd), "--mount"))
+        except UsageError as exc:  # what docker/cli refuses as it reads the flag
+            raise UsageError(f'invalid argument "{value}" for "--mount" flag: {exc}') from None
     reqs = []
     for m, flag in specs:
         opts = {"flag": flag}
