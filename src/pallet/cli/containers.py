@@ -220,13 +220,14 @@ def container_ls(ctx, o, args) -> int:
     from .ps import check_format, list_rows
     if o.format:
         check_format(o.format)
-    rows = list_rows(ctx.engine.containers, o)
+    # docker/cli measures sizes for -s, and for a --format that reads .Size
+    rows = list_rows(ctx.engine.containers, o, size=o.size or ".Size" in (o.format or ""))
     if o.quiet:
         ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
         return 0
     from . import render
     render.rows(ctx, rows, o.format, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
-                "{{.Status}}\t{{.Ports}}\t{{.Names}}", PS_HEADERS)
+                "{{.Status}}\t{{.Ports}}\t{{.Names}}" + ("\t{{.Size}}" if o.size else ""), PS_HEADERS)
     return 0
 
 

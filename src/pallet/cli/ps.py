@@ -64,7 +64,7 @@ def check_format(fmt: str) -> None:
         raise InvalidArgument(f"failed to execute template: {exc}") from None
 
 
-def list_rows(svc, o) -> list[dict]:
+def list_rows(svc, o, size: bool = False) -> list[dict]:
     from ..dockerjson.container import ps_row
     from ..opts.filters import Filters
     f = Filters.parse(o.filter, PS_FILTERS)
@@ -83,7 +83,21 @@ def list_rows(svc, o) -> list[dict]:
     elif o.last > -1:
         records = records[:o.last]
     now = time.time()
-    return [ps_row(svc, r, trunc=not o.no_trunc, now=now) for r in records]
+    rows = [ps_row(svc, r, trunc=not o.no_trunc, now=now) for r in records]
+    if size:
+        for row, record in zip(rows, records):
+            row["Size"] = _size_text(svc, record)
+    return rows
+
+
+def _size_text(svc, record: dict) -> str:
+    """``ps -s``: what the container wrote (Docker's SizeRw: file sizes in its writable
+    layer) and, as "virtual", that plus its image."""
+    from ..opts.units import human_size
+    from ..services.disk import content_size
+    written = content_size(svc.paths.container(record["Id"]) / "upper")
+    image = svc.engine.db.image(record["Image"])
+    return f"{human_size(written)} (virtual {human_size(written + (image.size if image else 0))})"
 
 
 def _before_since(svc, records: list[dict], f) -> list[dict]:
