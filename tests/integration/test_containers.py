@@ -462,3 +462,9 @@ def test_ps_size_shows_what_the_container_wrote_and_the_virtual_total(pallet, bu
     assert table[0].split()[-1] == "SIZE" and "10.2kB (virtual " in table[1]
     # a --format reading .Size gets sizes without -s, as docker/cli's template pre-pass asks for them
     assert pallet.ok("ps", "-a", "--format", "{{.Size}}").out.startswith("10.2kB (virtual ")
+
+
+def test_rm_force_of_a_missing_container_says_so_but_succeeds(pallet, busybox):
+    r = pallet("rm", "-f", "nosuch")
+    assert r.code == 0 and r.err == "Error: No such container: nosuch\n"
+    assert pallet("rm", "nosuch").code == 1

@@ -177,7 +177,20 @@ def container_kill(ctx, o, args) -> int:
 
 def container_rm(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    return _each(ctx, args, lambda ref: svc.remove(ref, force=o.force, volumes=o.volumes))
+    failed = False
+    for ref in args:
+        try:
+            svc.remove(ref, force=o.force, volumes=o.volumes)
+        except NotFound as exc:
+            ctx.err(f"Error: {exc}")
+            failed = failed or not o.force  # rm -f: a container already gone is no failure
+            continue
+        except PalletError as exc:
+            ctx.err(f"Error: {exc}")
+            failed = True
+            continue
+        ctx.out(ref)
+    return 1 if failed else 0
 
 
 def container_rename(ctx, o, args) -> int:
