@@ -287,3 +287,13 @@ def test_logs_rotate_with_max_size_and_max_file(pallet, busybox):
 def test_log_opt_max_file_must_be_positive(pallet, busybox):
     r = pallet("run", "--rm", "--log-opt", "max-file=0", "busybox", "true")
     assert r.code == 125 and "max-file cannot be less than 1" in r.err
+
+
+def test_it_without_a_terminal_is_refused_before_anything_runs(pallet, busybox):
+    r = pallet.sub("run", "--rm", "-it", "busybox", "true", stdin=b"")
+    assert r.code == 1 and "the input device is not a TTY" in r.err
+    assert pallet.ok("ps", "-aq").out == ""
+    pallet.ok("run", "-d", "--name", "tt", "busybox", "sleep", "1000")
+    r = pallet.sub("exec", "-it", "tt", "true", stdin=b"")
+    assert r.code == 1 and "the input device is not a TTY" in r.err
+    assert pallet.sub("exec", "-i", "tt", "cat", stdin=b"fine\n").out == "fine\n"

@@ -4,6 +4,8 @@ Thin: decode flags into a request, call the ContainerService, render.
 """
 from __future__ import annotations
 
+import os
+
 import sys
 
 from ..errors import NotFound, PalletError
@@ -71,7 +73,19 @@ def _write_cidfile(o, cid: str) -> None:
             f.write(cid)
 
 
+def check_tty(ctx, tty: bool, interactive: bool) -> None:
+    """docker/cli's CheckTty: -it needs a terminal to read from (refused before anything runs)."""
+    if tty and interactive:
+        fd = _fileno(ctx.stdin)
+        if fd is None or not os.isatty(fd):
+            err = PalletError("the input device is not a TTY")
+            err.exit_code = 1
+            raise err
+
+
 def container_run(ctx, o, args) -> int:
+    if not o.detach:
+        check_tty(ctx, o.tty, o.interactive)
     req = create_request(o, args)
     _ensure_image(ctx, req.image)
     svc = ctx.engine.containers

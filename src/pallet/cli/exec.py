@@ -16,6 +16,9 @@ def _stream_or_pipe(stream):
 
 def run_exec(ctx, o, args) -> int:
     from ..opts.env import env_options
+    from .containers import check_tty
+    if not o.detach:
+        check_tty(ctx, o.tty, o.interactive)
     svc = ctx.engine.containers
     record = svc.get(args[0])
     if not record["State"]["Running"]:

@@ -26,7 +26,7 @@ def top(svc, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
     from ..runtime.spec import cgroups_path
     record = svc.get(ref)
     if not record["State"]["Running"]:
-        raise Conflict(f"container {record['Id']} is not running")
+        raise Conflict(f"Container {record['Id']} is not running")
     pids = set(Cgroup(cgroups_path(record["Id"])).procs())
     try:
         import subprocess  # lazily: `run` imports this module, rarely this path
@@ -34,7 +34,7 @@ def top(svc, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
     except OSError as exc:
         raise PalletError(f"ps: {exc.strerror}") from exc
     if done.returncode != 0:
-        raise PalletError(f"ps: {done.stderr.strip()}")
+        raise PalletError(f"ps: {(done.stderr.strip().splitlines() or [''])[0]}")  # not ps's usage text
     lines = done.stdout.splitlines()
     titles = lines[0].split() if lines else []
     if "PID" not in titles:

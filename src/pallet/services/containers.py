@@ -340,7 +340,7 @@ class ContainerService(ContainerQueries):
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Running"]:
-            raise Conflict(f"Cannot kill container: {ref}: container {cid} is not running")
+            raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
         self.monitor_of(cid).runc.kill(cid, parse_signal(signal))
 
     def wait(self, ref: str) -> int:
@@ -369,7 +369,7 @@ class ContainerService(ContainerQueries):
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Running"]:
-            raise Conflict(f"container {cid} is not running")
+            raise Conflict(f"Container {cid} is not running")
         if record["State"]["Paused"]:
             raise Conflict(f"Container {cid} is already paused")
         self.monitor_of(cid).runc.pause(cid)
