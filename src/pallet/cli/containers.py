@@ -22,16 +22,19 @@ def _binary(stream):
     return getattr(stream, "buffer", stream)
 
 
-def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None = None) -> int:
+def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None = None,
+          forgiven=lambda exc: False) -> int:
     """Docker's many-container verbs: act on each, print it, report failures and go on;
-    `summary` (e.g. "failed to start containers") ends a failure report naming them all."""
+    `summary` (e.g. "failed to start containers") ends a failure report naming them all;
+    a `forgiven(exc)` error is reported but does not fail the command."""
     failed = []
     for ref in refs:
         try:
             action(ref)
         except PalletError as exc:
             ctx.err(f"Error: {exc}")
-            failed.append(ref)
+            if not forgiven(exc):
+                failed.append(ref)
             continue
         if echo:
             ctx.out(ref)
@@ -191,20 +194,8 @@ def container_kill(ctx, o, args) -> int:
 
 def container_rm(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    failed = False
-    for ref in args:
-        try:
-            svc.remove(ref, force=o.force, volumes=o.volumes)
-        except NotFound as exc:
-            ctx.err(f"Error: {exc}")
-            failed = failed or not o.force  # rm -f: a container already gone is no failure
-            continue
-        except PalletError as exc:
-            ctx.err(f"Error: {exc}")
-            failed = True
-            continue
-        ctx.out(ref)
-    return 1 if failed else 0
+    return _each(ctx, args, lambda ref: svc.remove(ref, force=o.force, volumes=o.volumes),
+                 forgiven=lambda exc: o.force and isinstance(exc, NotFound))  # rm -f: already gone
 
 
 def container_rename(ctx, o, args) -> int:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InvalidArgument, UsageError
+from . import go_bool
 from .units import parse_bytes
 
 BIND, VOLUME, TMPFS = "bind", "volume", "tmpfs"
@@ -255,12 +256,10 @@ def parse_mount(value: str, cwd: str | None = None) -> MountSpec:
 
 
 def _parse_bool(key: str, val: str) -> bool:
-    """Go's strconv.ParseBool."""
-    if val in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if val in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise UsageError(f"invalid value for {key}: {val}")
+    value = go_bool(val)
+    if value is None:
+        raise UsageError(f"invalid value for {key}: {val}")
+    return value
 
 
 def _set_mount_field(spec: MountSpec, key: str, val: str, item: str, cwd: str | None) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgument
 from ..record import dataclass
+from . import go_bool
 
 UNCONFINED = "unconfined"
 
@@ -73,12 +74,10 @@ def _split(opt: str) -> tuple[str | None, str]:
 
 
 def _parse_bool(text: str, opt: str) -> bool:
-    # Go's strconv.ParseBool
-    if text in ("1", "t", "T", "true", "TRUE", "True"):
-        return True
-    if text in ("0", "f", "F", "false", "FALSE", "False"):
-        return False
-    raise InvalidArgument(f"invalid --security-opt 2: {_go_quote(opt)}")
+    value = go_bool(text)
+    if value is None:
+        raise InvalidArgument(f"invalid --security-opt 2: {_go_quote(opt)}")
+    return value
 
 
 def _compact_profile(path: str) -> str:
