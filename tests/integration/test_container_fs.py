@@ -171,7 +171,7 @@ def test_cp_into_a_symlink_pointing_outside_stays_in_the_container(pallet, busyb
     r = pallet.ok("cp", f"evil:{outside}/pwn", "-")  # the payload landed inside the container
     assert tarfile.open(fileobj=io.BytesIO(r.out_bytes)).extractfile("pwn").read() == b"pwn"
     r = pallet("cp", str(tmp_path / "payload"), "evil:/nosuchdir/x")
-    assert r.code == 1 and "no such directory" in r.err
+    assert r.code == 1 and "Could not find the file /nosuchdir in container evil" in r.err
 
 
 def test_cp_tar_with_a_symlink_then_a_file_through_it_cannot_escape(pallet, busybox, tmp_path):

@@ -59,7 +59,7 @@ def apply_changes(config: dict, changes: list[str]) -> dict:
         instruction, _, rest = change.strip().partition(" ")
         op = instruction.upper()
         if op not in ALLOWED:
-            raise InvalidArgument(f"{instruction} is not a valid change command")
+            raise InvalidArgument(f"{instruction.lower()} is not a valid change command")
         _apply_one(cfg, op, rest)
     return cfg
 

@@ -16,6 +16,7 @@ written outside the destination. `diff` and `commit` never modify the upper dir.
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,8 +197,9 @@ def _container_target(scope: Scope, record: dict, dest: str, is_dir: bool, conte
     try:
         parts = scope.resolve(dest)
         st = scope.lstat(parts)
-    except (FileNotFoundError, NotADirectoryError):
-        raise NotFound(f"no such directory: {dest} in container {record['Name'].lstrip('/')}") from None
+    except (FileNotFoundError, NotADirectoryError):  # Docker names the missing parent
+        missing = posixpath.dirname(posixpath.normpath("/" + dest.lstrip("/")))
+        raise NotFound(f"Could not find the file {missing} in container {record['Name'].lstrip('/')}") from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         _check_writable(scope, record, parts)
         return parts, "" if contents or not base else base
@@ -209,7 +211,8 @@ def _container_target(scope: Scope, record: dict, dest: str, is_dir: bool, conte
         raise InvalidArgument(f'destination "{dest}" must be a directory')
     parent = scope.lstat(parts[:-1])
     if parent is None or not stat.S_ISDIR(parent.st_mode):
-        raise NotFound(f"no such directory: /{'/'.join(parts[:-1])}")
+        raise NotFound(f"Could not find the file /{'/'.join(parts[:-1])} in container "
+                       f"{record['Name'].lstrip('/')}")
     _check_writable(scope, record, parts)
     return parts[:-1], parts[-1]
 
