@@ -297,3 +297,42 @@ def test_it_without_a_terminal_is_refused_before_anything_runs(pallet, busybox):
     r = pallet.sub("exec", "-it", "tt", "true", stdin=b"")
     assert r.code == 1 and "the input device is not a TTY" in r.err
     assert pallet.sub("exec", "-i", "tt", "cat", stdin=b"fine\n").out == "fine\n"
+
+
+def test_h_is_the_hostname_for_run_as_in_docker(pallet, busybox):
+    assert pallet.ok("run", "--rm", "-h", "box", "busybox", "hostname").out == "box\n"
+
+
+def test_host_namespaces_sysctls_and_oom_score(pallet, busybox):
+    ns = "for n in pid ipc uts; do readlink /proc/self/ns/$n; done"
+    own = subprocess.run(["sh", "-c", ns], capture_output=True, text=True).stdout.split()
+    shared = pallet.ok("run", "--rm", "--pid", "host", "--ipc", "host", "--uts", "host", "busybox",
+                       "sh", "-c", ns).out.split()
+    assert shared == own
+    assert all(a != b for a, b in zip(pallet.ok("run", "--rm", "busybox", "sh", "-c", ns).out.split(), own))
+    assert pallet.ok("run", "--rm", "--uts", "host", "busybox", "hostname").out == os.uname().nodename + "\n"
+    assert pallet.ok("run", "--rm", "--network", "host", "busybox", "hostname").out == os.uname().nodename + "\n"
+    r = pallet.ok("run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmax=1000000",
+                  "--oom-score-adj", "500", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward",
+                  "/proc/sys/kernel/shmmax", "/proc/self/oom_score_adj")
+    assert r.out.split() == ["1", "1000000", "500"]
+    pallet.ok("create", "--name", "lim", "--cpu-period", "100000", "--cpu-quota", "50000",
+              "--memory-reservation", "32m", "busybox", "true")
+    host = json.loads(pallet.ok("inspect", "lim").out)[0]["HostConfig"]
+    assert (host["CpuPeriod"], host["CpuQuota"], host["MemoryReservation"], host["IpcMode"]) == (
+        100000, 50000, 32 * 1024 * 1024, "private")
+
+
+def test_namespace_and_sysctl_refusals_in_dockers_words(pallet, busybox):
+    for flags, words in ((["--pid", "bogus"], "--pid: invalid PID mode"),
+                         (["--uts", "bogus"], "--uts: invalid UTS mode"),
+                         (["--ipc", "bogus"], "invalid IPC mode: bogus"),
+                         (["--uts", "host", "-h", "x"], "conflicting options: hostname and the UTS mode"),
+                         (["--oom-score-adj", "2000"], "Invalid value 2000, range for oom score adj is [-1000, 1000]"),
+                         (["--sysctl", "foo=1"], "sysctl 'foo=1' is not allowed"),
+                         (["--network", "host", "--sysctl", "net.ipv4.ip_forward=0"],
+                          "not allowed in host network namespace"),
+                         (["--memory-reservation", "x"], 'invalid argument "x" for "--memory-reservation" flag')):
+        r = pallet("run", "--rm", *flags, "busybox", "true")
+        assert r.code == 125 and words in r.err, (flags, r.err)
+    assert pallet.ok("ps", "-aq").out == ""

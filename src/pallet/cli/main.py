@@ -225,7 +225,9 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
                 return _management_help(ctx, path)
             raise UsageError(f"unknown command: {PROG} {' '.join(rest[:2])}\n\n"
                              f"Run '{PROG} {rest[0]} --help' for more information")
-        cmd_flags = cmd.flags + [fl.F("help", "h", help="Print usage", dest="_help")]
+        # -h is help unless the command gives it a meaning (run/create: --hostname, as Docker)
+        short_help = None if any(f.short == "h" for f in cmd.flags) else "h"
+        cmd_flags = cmd.flags + [fl.F("help", short_help, help="Print usage", dest="_help")]
         opts, args = fl.parse(fl.Command(cmd.path, cmd.usage, cmd.summary, None, cmd_flags,
                                          interspersed=cmd.interspersed), args)
         if opts._help:

@@ -12,6 +12,8 @@ RUN_FLAGS = [
     F("cap-add", kind="list", help="Add Linux capabilities"),
     F("cap-drop", kind="list", help="Drop Linux capabilities"),
     F("cidfile", kind="str", help="Write the container ID to the file"),
+    F("cpu-period", kind="int", default=0, help="Limit CPU CFS (Completely Fair Scheduler) period"),
+    F("cpu-quota", kind="int", default=0, help="Limit CPU CFS (Completely Fair Scheduler) quota"),
     F("cpu-shares", "c", kind="int", default=0, help="CPU shares (relative weight)"),
     F("cpus", kind="str", help="Number of CPUs"),
     F("cpuset-cpus", kind="str", default="", help="CPUs in which to allow execution (0-3, 0,1)"),
@@ -34,10 +36,12 @@ RUN_FLAGS = [
     F("init", help="Run an init inside the container that forwards signals and reaps processes"),
     F("interactive", "i", help="Keep STDIN open even if not attached"),
     F("ip", kind="str", help="IPv4 address (e.g., 172.30.100.104)"),
+    F("ipc", kind="str", default="", help="IPC mode to use"),
     F("label", "l", kind="list", help="Set meta data on a container"),
     F("log-driver", kind="str", help="Logging driver for the container"),
     F("log-opt", kind="list", help="Log driver options (max-size, max-file)"),
     F("memory", "m", kind="str", help="Memory limit"),
+    F("memory-reservation", kind="str", help="Memory soft limit"),
     F("memory-swap", kind="str", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
     F("mount", kind="list", help="Attach a filesystem mount to the container"),
     F("name", kind="str", help="Assign a name to the container"),
@@ -45,6 +49,8 @@ RUN_FLAGS = [
     F("net", kind="str", hidden=True, dest="network"),
     F("network-alias", kind="list", help="Add network-scoped alias for the container"),
     F("no-healthcheck", help="Disable any container-specified HEALTHCHECK"),
+    F("oom-score-adj", kind="int", default=0, help="Tune host's OOM preferences (-1000 to 1000)"),
+    F("pid", kind="str", default="", help="PID namespace to use"),
     F("pids-limit", kind="int", default=0, help="Tune container pids limit (set -1 for unlimited)"),
     F("platform", kind="str", help="Set platform if server is multi-platform capable"),
     F("privileged", help="Give extended privileges to this container"),
@@ -61,9 +67,11 @@ RUN_FLAGS = [
     F("sig-proxy", kind="bool", default=True, help="Proxy received signals to the process"),
     F("stop-signal", kind="str", help="Signal to stop the container"),
     F("stop-timeout", kind="int", help="Timeout (in seconds) to stop a container"),
+    F("sysctl", kind="list", help="Sysctl options"),
     F("tmpfs", kind="list", help="Mount a tmpfs directory"),
     F("tty", "t", help="Allocate a pseudo-TTY"),
     F("ulimit", kind="list", help="Ulimit options"),
+    F("uts", kind="str", default="", help="UTS namespace to use"),
     F("user", "u", kind="str", help="Username or UID (format: <name|uid>[:<group|gid>])"),
     F("volume", "v", kind="list", help="Bind mount a volume"),
     F("volumes-from", kind="list", help="Mount volumes from the specified container(s)"),
@@ -149,6 +157,28 @@ def _flag_bytes(text: str | None, flag: str) -> int:
         raise UsageError(f'invalid argument "{text}" for "--{flag}" flag: {exc}') from None
 
 
+def _mode(value: str, kind: str, valid: tuple[str, ...]) -> str:
+    if value not in valid:
+        raise UsageError(f"--{kind.lower()}: invalid {kind} mode")
+    return value
+
+
+# what docker/cli lets --sysctl set: namespaced kernel parameters only
+SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+           "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+SYSCTL_PREFIXES = ("net.", "fs.mqueue.")
+
+
+def _sysctls(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not (key in SYSCTLS or key.startswith(SYSCTL_PREFIXES)):
+            raise UsageError(f'invalid argument "{item}" for "--sysctl" flag: sysctl \'{item}\' is not allowed')
+        out[key] = value
+    return out
+
+
 def _devices(items: list[str]) -> list[dict]:
     if not items:
         return []
@@ -227,6 +257,10 @@ def create_request(o, args: list[str]):
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
         pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime), group_add=o.group_add,
         shm_size=_flag_bytes(o.shm_size, "shm-size"), devices=_devices(o.device),
+        pid_mode=_mode(o.pid, "PID", ("", "host")), uts_mode=_mode(o.uts, "UTS", ("", "host")),
+        ipc_mode=o.ipc, sysctls=_sysctls(o.sysctl), oom_score_adj=o.oom_score_adj,
+        cpu_period=o.cpu_period, cpu_quota=o.cpu_quota,
+        memory_reservation=_flag_bytes(o.memory_reservation, "memory-reservation"),
         device_cgroup_rules=o.device_cgroup_rule,
         extra={"health": _health(o), "volumes_from": o.volumes_from, "network": network_options(o)},
     )

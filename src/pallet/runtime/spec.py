@@ -111,6 +111,7 @@ class Resources:
     cpuset_cpus: str | None = None
     cpuset_mems: str | None = None
     pids_limit: int | None = None
+    memory_reservation: int | None = None  # --memory-reservation: the soft limit
 
 
 @dataclass
@@ -143,6 +144,7 @@ class SpecRequest:
     docker_seccomp: dict | None = None   # a profile in Docker's format (--security-opt seccomp=...)
     system_paths_unconfined: bool = False  # --security-opt systempaths=unconfined
     shm_size: int = 0                    # --shm-size; 0: Docker's 64 MB
+    oom_score_adj: int = 0
     seccomp_host: object | None = None  # syscall_guard.HostTables: Docker's default, inverted
     resources: Resources = field(default_factory=Resources)
     cgroups_path: str = ""
@@ -262,7 +264,7 @@ def _process(req: SpecRequest, caps: list[str]) -> dict:
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
         "rlimits": _rlimits(req),
         "noNewPrivileges": req.no_new_privileges,
-        "oomScoreAdj": 0,
+        "oomScoreAdj": req.oom_score_adj,
     }
     if req.additional_gids:
         process["user"]["additionalGids"] = list(req.additional_gids)
@@ -386,7 +388,8 @@ def _resources(req: SpecRequest) -> dict:
     res = req.resources
     out: dict = {"devices": devices.device_rules(req.privileged, req.devices,
                                                  req.device_cgroup_rules)}
-    memory = {k: v for k, v in (("limit", res.memory), ("swap", res.memory_swap)) if v}
+    memory = {k: v for k, v in (("limit", res.memory), ("swap", res.memory_swap),
+                                ("reservation", res.memory_reservation)) if v}
     if res.memory and res.memory_swap is None:
         memory["swap"] = 2 * res.memory  # Docker: swap defaults to twice the memory limit
     if memory:

@@ -77,7 +77,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
         "HostsPath": str(userdata / "hosts"), "LogPath": str(userdata / "ctr.log"),
         "Name": "/" + name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
         "Config": {
-            "Hostname": req.hostname or cid[:12], "Domainname": "", "User": req.user or cfg.get("User", ""),
+            "Hostname": req.hostname or _default_hostname(req, cid), "Domainname": "", "User": req.user or cfg.get("User", ""),
             "AttachStdin": req.open_stdin, "AttachStdout": True, "AttachStderr": True,
             "ExposedPorts": cfg.get("ExposedPorts"), "Tty": req.tty, "OpenStdin": req.open_stdin,
             "StdinOnce": req.open_stdin, "Env": env, "Cmd": cmd or None, "Image": req.image,
@@ -101,6 +101,7 @@ def _check_settings(req: CreateRequest) -> None:
         parse_signal(req.stop_signal)  # "Invalid signal: FOO"
     for flag, caps in (("CapAdd", req.cap_add), ("CapDrop", req.cap_drop)):
         _check_caps(flag, caps)
+    _check_namespaces(req)
     if req.devices or req.device_cgroup_rules:
         from ..runtime.devices import mapped_devices, parse_rule
         for mapping in req.devices:
@@ -116,6 +117,25 @@ def _check_settings(req: CreateRequest) -> None:
                 from_docker_profile(profile, list(DEFAULT_CAPS))
             except ProfileError as exc:
                 raise InvalidArgument(str(exc)) from None
+
+
+def _default_hostname(req: CreateRequest, cid: str) -> str:
+    """Docker's: the host's name for a container sharing its network or UTS namespace."""
+    return os.uname().nodename if "host" in (req.network, req.uts_mode) else cid[:12]
+
+
+def _check_namespaces(req: CreateRequest) -> None:
+    if req.ipc_mode not in ("", "private", "shareable", "host"):
+        raise InvalidArgument(f"invalid IPC mode: {req.ipc_mode}")
+    if req.uts_mode == "host" and req.hostname:
+        raise InvalidArgument("conflicting options: hostname and the UTS mode")
+    if not -1000 <= req.oom_score_adj <= 1000:
+        raise InvalidArgument(f"Invalid value {req.oom_score_adj}, range for oom score adj is [-1000, 1000]")
+    for key in req.sysctls:  # runc would write them into the host's own namespace
+        if key.startswith("net.") and req.network == "host":
+            raise InvalidArgument(f"sysctl {key!r} is not allowed in host network namespace")
+        if not key.startswith("net.") and req.ipc_mode == "host":
+            raise InvalidArgument(f"sysctl {key!r} is not allowed in host IPC namespace")
 
 
 def _cap_names(caps: list[str]) -> list[str] | None:
@@ -154,6 +174,9 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "Ulimits": req.ulimits or None, "GroupAdd": req.group_add or None,
         "ShmSize": req.shm_size or DEFAULT_SHM_SIZE,
         "Devices": req.devices or [], "DeviceCgroupRules": req.device_cgroup_rules or None,
+        "PidMode": req.pid_mode, "IpcMode": req.ipc_mode or "private", "UTSMode": req.uts_mode,
+        "Sysctls": req.sysctls or None, "OomScoreAdj": req.oom_score_adj, "CpuPeriod": req.cpu_period,
+        "CpuQuota": req.cpu_quota, "MemoryReservation": req.memory_reservation,
     }
 
 
@@ -260,7 +283,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     req = rs.SpecRequest(
         args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=_process_env(cfg),
         cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
-        hostname=cfg["Hostname"], terminal=cfg["Tty"], readonly_rootfs=host.get("ReadonlyRootfs", False),
+        hostname="" if host.get("UTSMode") == "host" else cfg["Hostname"], terminal=cfg["Tty"], readonly_rootfs=host.get("ReadonlyRootfs", False),
         mounts=mounts, host_network=net.host_network if net else network == "host",
         net_ns_path=net.net_ns_path if net else None, cap_add=host.get("CapAdd") or [],
         cap_drop=host.get("CapDrop") or [], privileged=host.get("Privileged", False),
@@ -278,7 +301,13 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
                                cpu_shares=host.get("CpuShares") or None,
                                nano_cpus=host.get("NanoCpus") or None,
                                cpuset_cpus=host.get("CpusetCpus") or None,
-                               pids_limit=host.get("PidsLimit") or None),
+                               pids_limit=host.get("PidsLimit") or None,
+                               cpu_period=host.get("CpuPeriod") or None,
+                               cpu_quota=host.get("CpuQuota") or None,
+                               memory_reservation=host.get("MemoryReservation") or None),
+        host_pid=host.get("PidMode") == "host", host_ipc=host.get("IpcMode") == "host",
+        host_uts=host.get("UTSMode") == "host", sysctls=host.get("Sysctls") or {},
+        oom_score_adj=host.get("OomScoreAdj") or 0,
     )
     spec = rs.make_spec(req)
     (svc.userdata(cid) / "config.json").write_text(jsontext.dumps(spec))

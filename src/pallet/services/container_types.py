@@ -57,6 +57,14 @@ class CreateRequest:
     ulimits: list[str] = field(default_factory=list)
     group_add: list[str] = field(default_factory=list)
     shm_size: int = 0                            # --shm-size in bytes; 0: Docker's 64 MB
+    pid_mode: str = ""                           # --pid host
+    ipc_mode: str = ""                           # --ipc host|private|shareable
+    uts_mode: str = ""                           # --uts host
+    sysctls: dict[str, str] = field(default_factory=dict)
+    oom_score_adj: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    memory_reservation: int = 0
     devices: list[dict] = field(default_factory=list)  # --device, as HostConfig.Devices entries
     device_cgroup_rules: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)      # flags accepted for later issues
