@@ -336,3 +336,18 @@ def test_namespace_and_sysctl_refusals_in_dockers_words(pallet, busybox):
         r = pallet("run", "--rm", *flags, "busybox", "true")
         assert r.code == 125 and words in r.err, (flags, r.err)
     assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_dns_search_and_options_rebuild_resolv_conf_as_docker_does(pallet, busybox):
+    host_servers = [ln.split()[1] for ln in open("/etc/resolv.conf") if ln.startswith("nameserver")
+                    and not ln.split()[1].startswith("127.")]
+    r = pallet.ok("run", "--rm", "--network", "none", "--dns-search", "example.com", "--dns-option", "ndots:2",
+                  "busybox", "cat", "/etc/resolv.conf")
+    lines = r.out.splitlines()  # the host's nameservers stay; search and options are the given ones
+    assert [ln.split()[1] for ln in lines if ln.startswith("nameserver")] == (host_servers or ["8.8.8.8", "8.8.4.4"])
+    assert "search example.com" in lines and "options ndots:2" in lines
+    r = pallet.ok("run", "--rm", "--network", "none", "--dns", "192.0.2.1", "--dns-opt", "rotate", "busybox",
+                  "cat", "/etc/resolv.conf")
+    assert r.out.splitlines()[0] == "nameserver 192.0.2.1" and "options rotate" in r.out
+    r = pallet.ok("run", "--rm", "--network", "none", "--dns-search", ".", "busybox", "cat", "/etc/resolv.conf")
+    assert "search" not in r.out

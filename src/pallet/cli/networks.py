@@ -31,6 +31,7 @@ def network_options(o) -> dict:
         _check_ip(o.ip, f'invalid argument "{o.ip}" for "--ip" flag: invalid string being converted to '
                         "IP address: " + o.ip)
     return {"aliases": list(o.network_alias), "ip": o.ip or None, "dns": list(o.dns),
+            "dns_search": list(o.dns_search), "dns_options": list(o.dns_option),
             "extra_hosts": list(o.add_host), "expose": [k for e in o.expose for k in parse_expose(e)]}
 
 

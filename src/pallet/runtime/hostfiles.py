@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def write_etc_files(userdata: Path, hostname: str, extra_hosts: list[tuple[str, str]] = (),
-                    dns: list[str] = (), ip: str | None = None) -> dict[str, str]:
+                    dns: list[str] = (), ip: str | None = None, dns_search: list[str] = (),
+                    dns_options: list[str] = ()) -> dict[str, str]:
     """Write hostname, hosts and resolv.conf into `userdata`; returns `etc_files` for SpecRequest.
 
     resolv.conf copies the host's unless `dns` is given (Docker drops 127.x nameservers
@@ -25,18 +26,30 @@ def write_etc_files(userdata: Path, hostname: str, extra_hosts: list[tuple[str, 
     if ip:
         lines.append(f"{ip}\t{hostname}")
     (userdata / "hosts").write_text("\n".join(lines) + "\n")
-    (userdata / "resolv.conf").write_text(_resolv_conf(dns))
+    (userdata / "resolv.conf").write_text(_resolv_conf(dns, dns_search, dns_options))
     return {"/etc/hostname": str(userdata / "hostname"), "/etc/hosts": str(userdata / "hosts"),
             "/etc/resolv.conf": str(userdata / "resolv.conf")}
 
 
-def _resolv_conf(dns: list[str]) -> str:
-    if dns:
-        return "".join(f"nameserver {d}\n" for d in dns)
+def _resolv_conf(dns: list[str], search: list[str] = (), options: list[str] = ()) -> str:
+    """The host's resolv.conf with its 127.x nameservers dropped, or, when any of --dns,
+    --dns-search, --dns-option is given, Docker's rebuilt one: each given list replaces the
+    host's (``--dns-search .`` means none), the others are the host's."""
     try:
         host = Path("/etc/resolv.conf").read_text()
     except OSError:
         host = ""
+    if dns or search or options:
+        words = [ln.split() for ln in host.splitlines() if ln.strip() and not ln.startswith(("#", ";"))]
+        servers = list(dns) or [w[1] for w in words if w[0] == "nameserver" and len(w) > 1
+                                and not w[1].startswith("127.")]
+        domains = [d for d in search if d != "."] if search else \
+            [d for w in words if w[0] == "search" for d in w[1:]]
+        opts = list(options) or [o for w in words if w[0] == "options" for o in w[1:]]
+        lines = [f"nameserver {s}" for s in servers or ["8.8.8.8", "8.8.4.4"]]
+        lines += [f"search {' '.join(domains)}"] if domains else []
+        lines += [f"options {' '.join(opts)}"] if opts else []
+        return "\n".join(lines) + "\n"
     kept = [ln for ln in host.splitlines()
             if not (ln.startswith("nameserver") and ln.split()[1:2]
                     and ln.split()[1].startswith("127."))]

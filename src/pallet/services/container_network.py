@@ -86,6 +86,8 @@ def on_create(svc, record: dict, req) -> None:
     host["PortBindings"] = bindings
     host["PublishAllPorts"] = bool(req.publish_all)
     host["Dns"] = list(opts.get("dns") or [])
+    host["DnsSearch"] = list(opts.get("dns_search") or [])
+    host["DnsOptions"] = list(opts.get("dns_options") or [])
     host["ExtraHosts"] = list(opts.get("extra_hosts") or []) or None
     exposed = dict(record["Config"].get("ExposedPorts") or {})
     exposed.update({key: {} for key in [*bindings, *(opts.get("expose") or [])]})
@@ -95,7 +97,8 @@ def on_create(svc, record: dict, req) -> None:
 def attach(svc, record: dict) -> NetworkAttachment:
     host = record["HostConfig"]
     mode = host.get("NetworkMode") or "none"
-    etc = {"dns": host.get("Dns") or [], "extra_hosts": _extra_hosts(host, None)}
+    resolver = {"dns_search": host.get("DnsSearch") or [], "dns_options": host.get("DnsOptions") or []}
+    etc = {"dns": host.get("Dns") or [], "extra_hosts": _extra_hosts(host, None), **resolver}
     if mode == "host":
         return NetworkAttachment(host_network=True, etc_args=etc)
     if mode.startswith("container:"):
@@ -118,14 +121,15 @@ def attach(svc, record: dict) -> NetworkAttachment:
     if primary["dns"]:
         dns = [primary["gateway"], *dns]
     return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
-        "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"])})
+        "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"]), **resolver})
 
 
 def _check_container_mode(req, opts: dict) -> None:
     """Docker's refusals for --network container:NAME (runconfig's conflict errors): the
     name, resolver, hosts and ports all belong to the other container."""
     conflicts = [(req.hostname, "hostname and the network mode"),
-                 (opts.get("dns"), "dns and the network mode"),
+                 (opts.get("dns") or opts.get("dns_search") or opts.get("dns_options"),
+                  "dns and the network mode"),
                  (opts.get("extra_hosts"), "custom host-to-IP mapping and the network mode"),
                  (req.ports or req.publish_all, "port publishing and the container type network mode"),
                  (opts.get("expose"), "port exposing and the container type network mode")]
