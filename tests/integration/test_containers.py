@@ -468,3 +468,20 @@ def test_rm_force_of_a_missing_container_says_so_but_succeeds(pallet, busybox):
     r = pallet("rm", "-f", "nosuch")
     assert r.code == 0 and r.err == "Error: No such container: nosuch\n"
     assert pallet("rm", "nosuch").code == 1
+
+
+def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pallet, busybox):
+    r = pallet("run", "--rm", "--pull", "never", "nosuch:9", "true")
+    assert r.code == 125 and r.err == "Error: No such image: nosuch:9\n"  # and no pull attempted
+    r = pallet("run", "--rm", "--pull", "bogus", "busybox", "true")
+    assert r.code == 125 and 'invalid pull option: \'bogus\': must be one of "always", "missing" or "never"' in r.err
+    r = pallet("run", "--rm", "--label", "", "busybox", "true")
+    assert r.code == 125 and 'invalid argument "" for "-l, --label" flag: invalid label \'\': empty name' in r.err
+    r = pallet("run", "--rm", "--log-driver", "bogus", "busybox", "true")
+    assert r.code == 125 and 'error looking up logging plugin bogus: plugin "bogus" not found' in r.err
+    r = pallet("ps", "--filter", "health=bogus")
+    assert r.code == 1 and "Unrecognised filter value for health: bogus" in r.err
+    pallet.ok("run", "-d", "--name", "nohc", "busybox", "sleep", "1000")
+    pallet.ok("run", "-d", "--name", "hc", "--health-cmd", "true", "--health-interval", "30s", "busybox", "sleep", "1000")
+    assert pallet.ok("ps", "--filter", "health=starting", "--format", "{{.Names}}").lines == ["hc"]
+    assert pallet.ok("ps", "--filter", "health=none", "--format", "{{.Names}}").lines == ["nohc"]

@@ -8,7 +8,7 @@ import os
 
 import sys
 
-from ..errors import NotFound, PalletError
+from ..errors import NotFound, PalletError, UsageError
 from .flags import Command, F
 from .run_flags import RUN_FLAGS, create_request
 
@@ -43,16 +43,26 @@ def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None =
     return 1 if failed else 0
 
 
-def _ensure_image(ctx, image: str) -> None:
+PULL_POLICIES = ("always", "missing", "never")
+
+
+def _ensure_image(ctx, image: str, pull: str = "missing") -> None:
+    """Docker's --pull for run/create: `missing` pulls an image not stored, `always` pulls
+    first anyway, `never` refuses a missing image."""
     from ..reference import parse
     from ..services.images import familiar
-    if ctx.engine.images.exists(image):
+    if pull not in PULL_POLICIES:
+        raise UsageError(f"invalid pull option: '{pull}': must be one of \"always\", \"missing\" or \"never\"")
+    if pull != "always" and ctx.engine.images.exists(image):
         return
     try:
         shown = familiar(str(parse(image).tagged()))
     except PalletError:
         shown = image
-    ctx.err(f"Unable to find image '{shown}' locally")
+    if pull == "never":
+        raise NotFound(f"No such image: {shown}")
+    if pull == "missing":
+        ctx.err(f"Unable to find image '{shown}' locally")
     from .registry import pull_for_run
     try:
         image = str(parse(image).tagged())  # Docker pulls "x:latest", without "Using default tag"
@@ -63,7 +73,7 @@ def _ensure_image(ctx, image: str) -> None:
 
 def container_create(ctx, o, args) -> int:
     req = create_request(o, args)
-    _ensure_image(ctx, req.image)
+    _ensure_image(ctx, req.image, o.pull)
     cid = ctx.engine.containers.create(req)
     _write_cidfile(o, cid)
     ctx.out(cid)
@@ -90,7 +100,7 @@ def container_run(ctx, o, args) -> int:
     if not o.detach:
         check_tty(ctx, o.tty, o.interactive)
     req = create_request(o, args)
-    _ensure_image(ctx, req.image)
+    _ensure_image(ctx, req.image, o.pull)
     svc = ctx.engine.containers
     cid = svc.create(req)
     _write_cidfile(o, cid)

@@ -11,6 +11,7 @@ from ..errors import InvalidArgument
 
 PS_FILTERS = {"id", "name", "label", "exited", "status", "ancestor", "before", "since",
               "volume", "network", "publish", "expose", "health", "isolation", "is-task"}
+HEALTH_STATES = {"starting", "healthy", "unhealthy", "none"}
 STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 
 
@@ -44,6 +45,8 @@ def _keep(record: dict, f, ancestors) -> bool:
         return False
     if "exited" in f and not (state == "exited" and f.exact_match("exited", str(record["State"]["ExitCode"]))):
         return False
+    if "health" in f and not f.exact_match("health", (record["State"].get("Health") or {}).get("Status") or "none"):
+        return False
     return (f.fuzzy_match("id", record["Id"]) and f.match("name", record["Name"].lstrip("/"))
             and f.match_label(record["Config"].get("Labels"))
             and (ancestors is None or record["Image"] in ancestors))
@@ -71,6 +74,9 @@ def list_rows(svc, o, size: bool = False) -> list[dict]:
     for s in f.get("status"):
         if s not in STATUSES:
             raise InvalidArgument(f"invalid filter 'status={s}'")
+    for h in f.get("health"):
+        if h not in HEALTH_STATES:
+            raise InvalidArgument(f"Unrecognised filter value for health: {h}")
     records = svc.list()  # newest first
     show_all = o.all or o.last != -1 or o.latest or "status" in f or "exited" in f
     if not show_all:

@@ -81,6 +81,9 @@ RUN_FLAGS = [
     F("workdir", "w", kind="str", help="Working directory inside the container"),
 ]
 
+# Docker's built-in logging drivers (and podman's k8s-file, which pallet writes)
+LOG_DRIVERS = ("json-file", "local", "k8s-file", "none", "journald", "syslog", "gelf", "fluentd",
+               "awslogs", "splunk", "etwlogs", "gcplogs", "logentries")
 RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
 
 
@@ -89,7 +92,7 @@ def _labels(items: list[str]) -> dict[str, str]:
     for item in items:
         k, _, v = item.partition("=")
         if not k:
-            raise InvalidArgument(f"invalid label: {item}")
+            raise UsageError(f'invalid argument "{item}" for "-l, --label" flag: invalid label \'{item}\': empty name')
         out[k] = v
     return out
 
@@ -241,6 +244,8 @@ def create_request(o, args: list[str]):
     entrypoint = None
     if o.entrypoint is not None:
         entrypoint = [o.entrypoint] if o.entrypoint else []
+    if o.log_driver and o.log_driver not in LOG_DRIVERS:  # pallet logs to its own file whatever the name
+        raise InvalidArgument(f'error looking up logging plugin {o.log_driver}: plugin "{o.log_driver}" not found')
     log_opts = {}
     for item in o.log_opt:
         k, eq, v = item.partition("=")
