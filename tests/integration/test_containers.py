@@ -485,3 +485,11 @@ def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pal
     pallet.ok("run", "-d", "--name", "hc", "--health-cmd", "true", "--health-interval", "30s", "busybox", "sleep", "1000")
     assert pallet.ok("ps", "--filter", "health=starting", "--format", "{{.Names}}").lines == ["hc"]
     assert pallet.ok("ps", "--filter", "health=none", "--format", "{{.Names}}").lines == ["nohc"]
+
+
+def test_platform_of_another_architecture_is_not_the_stored_image(pallet, busybox):
+    native = json.loads(pallet.ok("image", "inspect", "busybox").out)[0]["Architecture"]
+    other = "arm64" if native != "arm64" else "amd64"
+    assert pallet.ok("run", "--rm", "--platform", f"linux/{native}", "busybox", "echo", "ok").out == "ok\n"
+    r = pallet("run", "--rm", "--pull", "never", "--platform", f"linux/{other}", "busybox", "true")
+    assert r.code == 125 and "No such image: busybox:latest" in r.err  # docker would pull that one

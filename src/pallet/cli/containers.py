@@ -46,14 +46,24 @@ def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None =
 PULL_POLICIES = ("always", "missing", "never")
 
 
-def _ensure_image(ctx, image: str, pull: str = "missing") -> None:
-    """Docker's --pull for run/create: `missing` pulls an image not stored, `always` pulls
-    first anyway, `never` refuses a missing image."""
+def _platform_matches(ctx, image: str, platform: str | None) -> bool:
+    """Whether the stored `image` is for --platform (os/arch[/variant]; none asked: yes)."""
+    if not platform:
+        return True
+    cfg = ctx.engine.images.config(ctx.engine.images.resolve(image))
+    want = platform.lower().split("/")
+    have = [cfg.get("os", "linux"), cfg.get("architecture", "")]
+    return want[:2] == have[:len(want[:2])] if len(want) > 1 else want[0] == have[1]
+
+
+def _ensure_image(ctx, image: str, pull: str = "missing", platform: str | None = None) -> None:
+    """Docker's --pull for run/create: `missing` pulls an image not stored (or stored for
+    another --platform), `always` pulls first anyway, `never` refuses a missing image."""
     from ..reference import parse
     from ..services.images import familiar
     if pull not in PULL_POLICIES:
         raise UsageError(f"invalid pull option: '{pull}': must be one of \"always\", \"missing\" or \"never\"")
-    if pull != "always" and ctx.engine.images.exists(image):
+    if pull != "always" and ctx.engine.images.exists(image) and _platform_matches(ctx, image, platform):
         return
     try:
         shown = familiar(str(parse(image).tagged()))
@@ -68,12 +78,12 @@ def _ensure_image(ctx, image: str, pull: str = "missing") -> None:
         image = str(parse(image).tagged())  # Docker pulls "x:latest", without "Using default tag"
     except PalletError:
         pass
-    pull_for_run(ctx, image)
+    pull_for_run(ctx, image, platform)
 
 
 def container_create(ctx, o, args) -> int:
     req = create_request(o, args)
-    _ensure_image(ctx, req.image, o.pull)
+    _ensure_image(ctx, req.image, o.pull, o.platform)
     cid = ctx.engine.containers.create(req)
     _write_cidfile(o, cid)
     ctx.out(cid)
@@ -100,7 +110,7 @@ def container_run(ctx, o, args) -> int:
     if not o.detach:
         check_tty(ctx, o.tty, o.interactive)
     req = create_request(o, args)
-    _ensure_image(ctx, req.image, o.pull)
+    _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
     cid = svc.create(req)
     _write_cidfile(o, cid)

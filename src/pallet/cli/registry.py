@@ -40,9 +40,9 @@ def image_pull(ctx, o, args) -> int:
     return 0
 
 
-def pull_for_run(ctx, name: str) -> None:
+def pull_for_run(ctx, name: str, platform: str | None = None) -> None:
     """Pull a missing image for `run`/`create`: progress on stderr, no trailing name line."""
-    _pull(ctx, name, ctx.stderr)
+    _pull(ctx, name, ctx.stderr, platform=platform)
 
 
 def image_push(ctx, o, args) -> int:
