@@ -98,7 +98,8 @@ def test_no_healthcheck_and_bad_health_flags(pallet, busybox):
                           "--no-healthcheck conflicts with --health-* options"),
                          (["--health-on-failure", "explode"], 'invalid on-failure action "explode"'),
                          (["--health-interval", "-1s"], "--health-interval cannot be negative"),
-                         (["--health-timeout", "soon"], 'time: invalid duration "soon"')):
+                         (["--health-timeout", "soon"],
+                          'invalid argument "soon" for "--health-timeout" flag: time: invalid duration "soon"')):
         r = pallet("run", "-d", *flags, "busybox", "true")
         assert r.code == 125 and words in r.err, (flags, r.err)
     assert len(pallet.ok("ps", "-aq").lines) == 1

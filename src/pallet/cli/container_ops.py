@@ -30,7 +30,11 @@ def health_flags(o) -> dict:
     for flag, key in (("health_interval", "Interval"), ("health_timeout", "Timeout"),
                       ("health_start_period", "StartPeriod")):
         if o[flag]:
-            value = parse_duration_ns(o[flag])
+            try:
+                value = parse_duration_ns(o[flag])
+            except InvalidArgument as exc:  # docker/cli reads it as a flag value
+                raise UsageError(f'invalid argument "{o[flag]}" for "--{flag.replace("_", "-")}" '
+                                 f"flag: {exc}") from None
             if value < 0:
                 raise InvalidArgument(f"--{flag.replace('_', '-')} cannot be negative")
             out[key] = value
