@@ -145,6 +145,7 @@ class _Applier:
             return self._regular(parent, parts, entry)
         if kind == tarfile.SYMTYPE:
             os.symlink(entry.linkname, name, dir_fd=parent)
+            self.size += len(os.fsencode(entry.linkname))  # as Docker's directory.Size counts it
         else:
             fmt = {tarfile.FIFOTYPE: stat.S_IFIFO, tarfile.CHRTYPE: stat.S_IFCHR,
                    tarfile.BLKTYPE: stat.S_IFBLK}[kind]

@@ -129,7 +129,7 @@ def image_history(ctx, o, args) -> int:
             by = by[:44] + "…"
         image_id = h["ID"] if o.no_trunc or h["ID"] == "<missing>" else h["ID"][7:19]
         rows.append({"ID": image_id, "CreatedSince": ago(created, time.time()) if o.human and created else h["Created"],
-                     "CreatedAt": h["Created"], "CreatedBy": by,
+                     "CreatedAt": _rfc3339_seconds(h["Created"]), "CreatedBy": by,
                      "Size": human_size(h["Size"]) if o.human else str(h["Size"]),
                      "Comment": h["Comment"]})
     if o.quiet:
@@ -245,3 +245,9 @@ COMMANDS = [
 ]
 
 _ = sys
+
+
+def _rfc3339_seconds(created: str) -> str:
+    """docker/cli's history CreatedAt: RFC 3339 to the second."""
+    head, dot, rest = created.partition(".")
+    return head + "Z" if dot and rest.endswith("Z") else created

@@ -42,7 +42,8 @@ def inspect_objects(ctx, names: list[str], fmt: str | None, kinds: tuple[str, ..
 def inspect(ctx, o, args) -> int:
     kinds = (o.type,) if o.type else None
     if o.type and o.type not in ("container", "image", "volume", "network"):
-        raise PalletError(f'"{o.type}" is not a valid value for --type')
+        raise PalletError(f'unknown type: "{o.type}": must be one of "config", "container", "image", '
+                          '"network", "node", "plugin", "secret", "service", "task", "volume"')
     return inspect_objects(ctx, args, o.format, kinds)
 
 

@@ -66,8 +66,20 @@ def network_create(ctx, o, args) -> int:
 def _row(net: dict) -> dict:
     labels = ",".join(f"{k}={v}" for k, v in (net.get("Labels") or {}).items())
     return {"ID": net["Id"][:12], "Name": net["Name"], "Driver": net["Driver"], "Scope": net["Scope"],
+            "IPv4": "false" if net["Driver"] == "null" or net["Driver"] == "host" else "true",
             "IPv6": str(net["EnableIPv6"]).lower(), "Internal": str(net["Internal"]).lower(),
-            "Labels": labels, "CreatedAt": net["Created"], "_id": net["Id"], "_labels": net.get("Labels") or {}}
+            "Labels": labels, "CreatedAt": _go_time_string(net["Created"]), "_id": net["Id"], "_labels": net.get("Labels") or {}}
+
+
+def _go_time_string(created: str) -> str:
+    """RFC 3339 as Go's time.String() prints it (docker/cli's network CreatedAt)."""
+    from datetime import datetime
+    try:
+        when = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return created
+    frac = f"{when.microsecond:06d}".rstrip("0")
+    return when.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
 
 
 def _matches(net: dict, filters: dict[str, list[str]]) -> bool:

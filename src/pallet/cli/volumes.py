@@ -42,7 +42,8 @@ class _Row(dict):
         return (self["_labels"] or {}).get(key, "")
 
     def __json__(self):
-        return {k: v for k, v in self.items() if not k.startswith("_")}
+        from ..dockerjson.container import public_sorted
+        return public_sorted(self)
 
 
 def volume_ls(ctx, o, args) -> int:
@@ -52,8 +53,9 @@ def volume_ls(ctx, o, args) -> int:
         ctx.stdout.write("".join(v.name + "\n" for v in vols))
         return 0
     rows = [_Row(Driver=v.driver, Name=v.name, Mountpoint=str(v.mountpoint), Scope="local",
-                 CreatedAt=v.created, Labels=",".join(f"{k}={val}" for k, val in v.labels.items()),
-                 Links="N/A", Size="N/A", _labels=v.labels) for v in vols]
+                 Labels=",".join(f"{k}={val}" for k, val in v.labels.items()),
+                 Links="N/A", Size="N/A", Availability="N/A", Group="N/A", Status="N/A",
+                 _labels=v.labels) for v in vols]
     render.rows(ctx, rows, o.format, "table {{.Driver}}\t{{.Name}}", VOLUME_HEADERS,
                 "*formatter.volumeContext")
     return 0

@@ -47,10 +47,15 @@ def command_text(record: dict, trunc: bool) -> str:
 
 
 class Row(dict):
-    """A list row for --format: private keys (leading _) stay out of {{json .}}."""
+    """A list row for --format: private keys (leading _) stay out of {{json .}}, and the
+    rest come sorted, as Go marshals the map docker/cli's row contexts turn into."""
 
     def __json__(self):
-        return {k: v for k, v in self.items() if not k.startswith("_")}
+        return public_sorted(self)
+
+
+def public_sorted(row) -> dict:
+    return {k: row[k] for k in sorted(row) if not k.startswith("_")}
 
 
 class PsRow(Row):
@@ -58,7 +63,14 @@ class PsRow(Row):
     have is an error, as on docker/cli's struct."""
     _go_type = "*formatter.ContainerContext"
     FIELDS = ("ID", "Image", "Command", "CreatedSince", "RunningFor", "CreatedAt", "Status", "State",
-              "Ports", "Names", "Labels", "Mounts", "Networks", "Size")
+              "Ports", "Names", "Labels", "Mounts", "Networks", "Size", "LocalVolumes", "Platform")
+
+    # `{{json .}}` (and --format json): docker/cli marshals these, keys sorted
+    JSON_FIELDS = ("Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
+                   "Networks", "Platform", "Ports", "RunningFor", "Size", "State", "Status")
+
+    def __json__(self):
+        return {k: self.get(k) for k in self.JSON_FIELDS}
 
     @classmethod
     def empty(cls) -> "PsRow":
@@ -86,6 +98,8 @@ def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> P
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()), "Mounts": ",".join(
             m.get("Name") or m["Source"] for m in record.get("Mounts") or []),
         "Networks": record["HostConfig"].get("NetworkMode", ""), "Size": "0B",
+        "LocalVolumes": str(sum(1 for m in record.get("Mounts") or [] if m.get("Type") == "volume")),
+        "Platform": None,
         "_labels": labels, "_created": created,
     })
 

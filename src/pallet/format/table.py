@@ -35,6 +35,9 @@ class StructRow(dict):
     a field it lacks is an execution error naming that type, not ``<no value>`` as for a map."""
     _go_type: str | None = None
 
+    def __json__(self):  # Go marshals the map docker/cli makes of a row: sorted keys
+        return {k: self[k] for k in sorted(self) if not k.startswith("_")}
+
 
 def as_struct(row: Mapping, go_type: str) -> Mapping:
     if type(row) is dict:
@@ -68,6 +71,9 @@ def format_rows(format: str | None, rows: Iterable, default_table: str,
             out.append("\n")
     except InvalidArgument as exc:
         raise InvalidArgument(f"template parsing error: {exc}") from None
+    if chosen == JSON_KEY:  # docker/cli json.Marshal's each row: HTML characters escaped,
+        # unlike its {{json}} function (only inside strings can these characters appear)
+        return "".join(out).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if not is_table:
         return "".join(out)
     header: list[str] = []

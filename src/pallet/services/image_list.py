@@ -104,7 +104,7 @@ def _rows_for(img, tags: list[str], digests: list[str], created: float, now: flo
     base = {
         "ID": img.id.split(":", 1)[1][:12], "_id": img.id, "_created": created,
         "CreatedSince": ago(created, now) if created else "N/A", "CreatedAt": go_time(created),
-        "Size": human_size(img.size), "VirtualSize": human_size(img.size),
+        "Size": human_size(img.size), "VirtualSize": human_size(img.size, 4),  # docker/cli: HumanSize
         "SharedSize": "N/A", "UniqueSize": "N/A", "Containers": "N/A", "_size": img.size,
     }
     if not tags:
