@@ -114,3 +114,11 @@ def test_the_health_loop_ends_with_the_container(pallet, busybox):
     assert rss_kb < 4096  # a shell, not a sleeping Python
     pallet.ok("stop", "-t", "0", cid)
     assert subprocess.run(["pgrep", "-f", f"healthcheck {cid}"], capture_output=True).stdout == b""
+
+
+def test_inspect_prints_healthcheck_durations_as_docker_does(pallet, busybox):
+    pallet.ok("create", "--name", "dur", "--health-cmd", "true", "--health-interval", "90s",
+              "--health-timeout", "500ms", "busybox", "true")
+    r = pallet.ok("inspect", "-f", "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} "
+                  "{{json .Config.Healthcheck.Interval}}", "dur")
+    assert r.out == "1m30s 500ms 90000000000\n"

@@ -322,3 +322,14 @@ def test_rendering_a_thousand_rows_is_fast():
     for row in rows:
         template.render(row)
     assert time.perf_counter() - start < 0.05
+
+
+@pytest.mark.parametrize("ns, text", [(0, "0s"), (1, "1ns"), (1500, "1.5µs"), (1_500_000, "1.5ms"),
+                                      (1_000_000_000, "1s"), (90_000_000_000, "1m30s"),
+                                      (3_600_000_000_000, "1h0m0s"), (3_723_500_000_000, "1h2m3.5s"),
+                                      (-2_000_000_000, "-2s")])
+def test_typed_durations_print_as_go_and_stay_numbers_in_json(ns, text):
+    from pallet.format.values import GoDuration
+    doc = {"Healthcheck": {"Interval": GoDuration(ns)}}
+    assert compile_template("{{.Healthcheck.Interval}}").render(doc) == text
+    assert compile_template("{{json .Healthcheck}}").render(doc) == f'{{"Interval":{ns}}}'

@@ -29,6 +29,7 @@ def inspect_container(svc, record: dict) -> dict:
         "LowerDir": ":".join(str(d) for d in reversed(svc.engine.images.layer_dirs(record["Image"])))
         if svc.engine.db.image(record["Image"]) else ""}}
     doc.setdefault("NetworkSettings", _network_settings(record))
+    doc["Config"] = typed_healthcheck(doc["Config"])
     return {k: doc[k] for k in _ORDER if k in doc} | {k: v for k, v in doc.items() if k not in _ORDER}
 
 
@@ -112,3 +113,15 @@ def _ports(record: dict) -> str:
 def _go_time(ts: float) -> str:
     from ..services.image_list import go_time
     return go_time(ts)
+
+
+def typed_healthcheck(config: dict | None) -> dict | None:
+    """A config whose Healthcheck durations print as docker/cli's typed struct prints them
+    (``{{.Config.Healthcheck.Interval}}`` is ``30s``), still numbers in JSON."""
+    check = (config or {}).get("Healthcheck")
+    if not check:
+        return config
+    from ..format.values import GoDuration
+    typed = {k: GoDuration(v) if k in ("Interval", "Timeout", "StartPeriod", "StartInterval")
+             and isinstance(v, int) and not isinstance(v, bool) else v for k, v in check.items()}
+    return {**config, "Healthcheck": typed}

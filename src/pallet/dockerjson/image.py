@@ -39,7 +39,7 @@ def inspect_image(svc, image_id: str) -> dict:
         "Created": config.get("created") or "",
         "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""),
-        "Config": docker_config(cfg),
+        "Config": _typed(docker_config(cfg)),
         "Architecture": config.get("architecture", ""),
         "Os": config.get("os", ""),
         "Size": row.size,
@@ -88,3 +88,8 @@ def image_history(svc, image_id: str) -> list[dict]:
         out[0]["ID"] = image_id
         out[0]["Tags"] = svc.repo_tags(image_id) or None
     return out
+
+
+def _typed(config: dict) -> dict:
+    from .container import typed_healthcheck
+    return typed_healthcheck(config)

@@ -166,3 +166,36 @@ def _dataclass_field_names(value) -> list[str]:
     # dataclasses and pallet.record records both map field names in __dataclass_fields__
     return [name for name, f in value.__dataclass_fields__.items()
             if getattr(f, "_field_type", None) is None or str(f._field_type) == "_FIELD"]
+
+
+class GoDuration(int):
+    """Nanoseconds that print as Go's time.Duration does (``1m30s``, ``500ms``) where docker/cli
+    formats a typed Duration field, and stay a plain number in JSON (int's repr)."""
+
+    def __str__(self) -> str:
+        return go_duration_text(int(self))
+
+
+def go_duration_text(ns: int) -> str:
+    """Go's time.Duration.String."""
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return sign + _trim(ns, size) + unit
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = _trim(rest, 1_000_000_000) + "s"
+    if hours or minutes:
+        text = f"{minutes}m" + text
+    if hours:
+        text = f"{hours}h" + text
+    return sign + text
+
+
+def _trim(value: int, unit: int) -> str:
+    whole, frac = divmod(value, unit)
+    digits = len(str(unit)) - 1
+    return str(whole) + (f".{frac:0{digits}d}".rstrip("0") if frac else "")
