@@ -65,6 +65,17 @@ def test_each_run_and_copy_makes_one_layer_and_the_rest_only_config(pallet, busy
     assert "GREETING=hello" in cfg["config"]["Env"]
 
 
+def test_a_stage_without_path_gets_dockers_default_and_history_reads_as_dockers(pallet, busybox, tmp_path):
+    # the test busybox is an imported rootfs: no Env at all, as `docker import` leaves it
+    assert not (pallet.engine.images.config(busybox).get("config") or {}).get("Env")
+    ctx = write_context(tmp_path / "p", {"Dockerfile": 'FROM busybox\nENV A=1\nCMD ["cat", "/x"]\n'})
+    pallet.ok("build", "-t", "withpath", str(ctx))
+    env = pallet.engine.images.config(pallet.engine.images.resolve("withpath"))["config"]["Env"]
+    assert env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1"]
+    history = pallet.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", "withpath").lines
+    assert history[0] == '/bin/sh -c #(nop)  CMD ["cat" "/x"]'  # Go's %q of the list, as the classic builder
+
+
 def test_run_layer_holds_only_what_the_command_wrote(pallet, busybox, app_ctx):
     pallet.ok("build", "-t", "myapp:1.0", str(app_ctx))
     assert top_layer_names(pallet, "myapp:1.0") == ["app", "app/built.txt"]

@@ -156,6 +156,7 @@ class Builder:
             self.emit(f" ---> {short(image_id)}")
         for key in ("container", "container_config", "docker_version"):
             doc.pop(key, None)
+        _default_path(doc)
         return StageState(stage, image_id, doc, {}, self.req.dockerfile.escape)
 
     # ---- steps ----
@@ -301,3 +302,15 @@ class Builder:
 
 def short(image_id: str) -> str:
     return image_id.split(":", 1)[-1][:12]
+
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _default_path(doc: dict) -> None:
+    """Docker's builders (classic and BuildKit) give a stage the default PATH when its base
+    has none, so an image built on an imported rootfs or scratch carries one."""
+    cfg = doc.setdefault("config", {})
+    env = cfg.get("Env") or []
+    if not any(e.split("=", 1)[0] == "PATH" for e in env):
+        cfg["Env"] = [*env, "PATH=" + DEFAULT_PATH]

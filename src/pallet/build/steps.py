@@ -124,14 +124,21 @@ def command_form(ins: Instruction, state: StageState) -> list[str]:
 def _cmd(ins, state, _b, _m) -> str:
     state.config["Cmd"] = command_form(ins, state)
     state.cmd_set = True
-    return "CMD " + json.dumps(state.config["Cmd"])
+    return "CMD " + go_quoted_list(state.config["Cmd"])
+
+
+def go_quoted_list(words: list[str]) -> str:
+    """Go's %q of a []string, as the classic builder writes CMD/ENTRYPOINT into history:
+    ``["cat" "/app/f.txt"]``."""
+    from ..format.lexer import go_quote
+    return "[" + " ".join(go_quote(w) for w in words) + "]"
 
 
 def _entrypoint(ins, state, _b, _m) -> str:
     state.config["Entrypoint"] = command_form(ins, state)
     if not state.cmd_set:
         state.config.pop("Cmd", None)  # Docker: a new ENTRYPOINT drops the base image's CMD
-    return "ENTRYPOINT " + json.dumps(state.config["Entrypoint"])
+    return "ENTRYPOINT " + go_quoted_list(state.config["Entrypoint"])
 
 
 def _expose(ins, state, _b, _m) -> str:
