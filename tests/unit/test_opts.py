@@ -235,3 +235,13 @@ def test_port_keys_and_proto_split():
     assert split_proto_port("53/udp") == ("udp", "53")
     assert split_proto_port("53") == ("tcp", "53")
     assert split_proto_port("") == ("", "")
+
+
+def test_help_aligns_every_flag_past_the_longest_one_as_cobra_does():
+    from pallet.cli.flags import Command, F, help_text
+    text = help_text(Command("x", "[OPTIONS]", "Do x", None, [
+        F("detach", "d", help="Run in background"),
+        F("health-start-period", kind="str", help="Start period")]))
+    lines = [ln for ln in text.splitlines() if ln.startswith("  ")]
+    longest = len("      --health-start-period string")
+    assert lines[0].index("Run in background") == lines[1].index("Start period") == longest + 3

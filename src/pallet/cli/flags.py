@@ -179,9 +179,12 @@ def help_text(cmd: Command, prog: str = "pallet") -> str:
     visible = [f for f in cmd.flags if not f.hidden]
     if visible:
         lines += ["", "Options:"]
+        lefts = []
         for f in visible:
             left = (f"  -{f.short}, --{f.long}" if f.short else f"      --{f.long}")
             if f.kind not in ("bool", "count"):
                 left += " " + (f.metavar or {"int": "int", "float": "decimal", "list": "list"}.get(f.kind, "string"))
-            lines.append(f"{left:<32}{f.help}")
+            lefts.append(left)
+        width = max(len(left) for left in lefts) + 3  # pflag: the longest flag, then the help
+        lines += [f"{left:<{width}}{f.help}" for left, f in zip(lefts, visible)]
     return "\n".join(lines) + "\n"
