@@ -207,13 +207,15 @@ def capabilities(cap_add: list[str], cap_drop: list[str], privileged: bool,
     return base + [c for c in dict.fromkeys(add) if c not in base]
 
 
-def _cap_name(cap: str) -> str:
+def cap_name(cap: str) -> str:
+    """A capability as Docker stores it: upper case with CAP_ (``ALL`` as is); not checked."""
     name = cap.upper()
-    if name == "ALL":
-        return name
-    if not name.startswith("CAP_"):
-        name = "CAP_" + name
-    if name not in ALL_CAPS:
+    return name if name == "ALL" or name.startswith("CAP_") else "CAP_" + name
+
+
+def _cap_name(cap: str) -> str:
+    name = cap_name(cap)
+    if name != "ALL" and name not in ALL_CAPS:
         raise InvalidArgument(f"invalid capability: {cap!r}")
     return name
 

@@ -108,15 +108,14 @@ def _check_settings(req: CreateRequest) -> None:
             mapped_devices(mapping)  # Docker finds out at start; nothing half-made here
         for rule in req.device_cgroup_rules:
             parse_rule(rule)
-    if req.security_opt:
-        profile = _docker_seccomp(_security(req.security_opt))
-        if profile is not None:
-            from ..runtime.seccomp import ProfileError, from_docker_profile
-            from ..runtime.spec import DEFAULT_CAPS
-            try:
-                from_docker_profile(profile, list(DEFAULT_CAPS))
-            except ProfileError as exc:
-                raise InvalidArgument(str(exc)) from None
+    profile = _security_spec(req.security_opt).get("docker_seccomp")
+    if profile is not None:  # a profile Docker would refuse fails here, not at start
+        from ..runtime.seccomp import ProfileError, from_docker_profile
+        from ..runtime.spec import DEFAULT_CAPS
+        try:
+            from_docker_profile(profile, list(DEFAULT_CAPS))
+        except ProfileError as exc:
+            raise InvalidArgument(str(exc)) from None
 
 
 def _default_hostname(req: CreateRequest, cid: str) -> str:
@@ -139,16 +138,14 @@ def _check_namespaces(req: CreateRequest) -> None:
 
 
 def _cap_names(caps: list[str]) -> list[str] | None:
-    """As Docker's daemon stores them: CAP_ and upper case (``ALL`` as is)."""
-    out = [c.upper() if c.upper() == "ALL" or c.upper().startswith("CAP_") else "CAP_" + c.upper()
-           for c in caps]
-    return out or None
+    """As Docker's daemon stores them (CAP_NET_ADMIN)."""
+    from ..runtime.spec import cap_name
+    return [cap_name(c) for c in caps] or None
 
 
 def _check_caps(flag: str, caps: list[str]) -> None:
     from ..runtime.spec import ALL_CAPS
-    for cap in caps:
-        name = cap.upper() if cap.upper() == "ALL" or cap.upper().startswith("CAP_") else "CAP_" + cap.upper()
+    for name in _cap_names(caps) or []:
         if name != "ALL" and name not in ALL_CAPS:
             raise InvalidArgument(f'invalid {flag}: unknown capability: "{name}"')
 
@@ -268,7 +265,6 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     cfg, host = record["Config"], record["HostConfig"]
     rootfs = svc.rootfs(cid)
     uid, gid, gids = process_groups(rootfs, cfg.get("User") or "", host.get("GroupAdd"))
-    security = _security(host.get("SecurityOpt"))
     from ..runtime.hostfiles import write_etc_files
     etc = (net.etc_files if net and net.etc_files else
            write_etc_files(svc.userdata(cid), cfg["Hostname"], **(net.etc_args if net else {})))
@@ -287,10 +283,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
         mounts=mounts, host_network=net.host_network if net else network == "host",
         net_ns_path=net.net_ns_path if net else None, cap_add=host.get("CapAdd") or [],
         cap_drop=host.get("CapDrop") or [], privileged=host.get("Privileged", False),
-        no_new_privileges=security.no_new_privileges,
-        seccomp_profile={} if security.seccomp == "unconfined" else None,
-        docker_seccomp=_docker_seccomp(security), system_paths_unconfined=security.systempaths_unconfined,
-        shm_size=host.get("ShmSize") or 0,
+        **_security_spec(host.get("SecurityOpt")), shm_size=host.get("ShmSize") or 0,
         cgroups_path=rs.cgroups_path(cid), etc_files=etc,
         init_path=_init_path() if host.get("Init") else None,
         devices=(_privileged_devices() if host.get("Privileged") else []) + _mapped_devices(host),
@@ -323,16 +316,21 @@ def _process_env(cfg: dict) -> list[str]:
 
 
 def _tmpfs_options(data: str) -> list[str]:
-    if not data:
-        from ..opts.mounts import TMPFS_DEFAULTS
-        return list(TMPFS_DEFAULTS)
     from ..opts.mounts import merge_tmpfs_options
     return merge_tmpfs_options(data)
 
 
-def _security(options: list[str] | None):
+def _security_spec(options: list[str] | None) -> dict:
+    """SpecRequest fields from --security-opt; none given: Docker's defaults, and the
+    options module stays unloaded (every `run` starts here)."""
+    if not options:
+        return {}
     from ..opts.security import SecurityOptions
-    return SecurityOptions.parse(options)
+    security = SecurityOptions.parse(options)
+    return {"no_new_privileges": security.no_new_privileges,
+            "seccomp_profile": {} if security.seccomp == "unconfined" else None,
+            "docker_seccomp": _docker_seccomp(security),
+            "system_paths_unconfined": security.systempaths_unconfined}
 
 
 def _docker_seccomp(security) -> dict | None:

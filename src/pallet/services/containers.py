@@ -221,7 +221,6 @@ class ContainerService(ContainerQueries):
         `spec.exec_process`); `user` (``-u``) resolves in the container's own /etc/passwd and
         /etc/group, with its --group-add, as its own process's user did. An unknown user
         is Docker's 126: the process cannot be started."""
-        from ..errors import ContainerCommandError
         from ..runtime.spec import exec_process
         from .container_config import process_groups
         cid = record["Id"]
