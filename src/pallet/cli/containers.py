@@ -51,9 +51,10 @@ def _platform_matches(ctx, image: str, platform: str | None) -> bool:
     if not platform:
         return True
     cfg = ctx.engine.images.config(ctx.engine.images.resolve(image))
-    want = platform.lower().split("/")
-    have = [cfg.get("os", "linux"), cfg.get("architecture", "")]
-    return want[:2] == have[:len(want[:2])] if len(want) > 1 else want[0] == have[1]
+    os_name, _, rest = platform.lower().partition("/")
+    if not rest:  # "amd64" alone names the architecture
+        os_name, rest = "linux", os_name
+    return (os_name, rest.split("/")[0]) == (cfg.get("os", "linux"), cfg.get("architecture", ""))
 
 
 def _ensure_image(ctx, image: str, pull: str = "missing", platform: str | None = None) -> None:

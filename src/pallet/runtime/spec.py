@@ -286,7 +286,12 @@ def exec_process(base: dict, args: list[str], *, env: list[str] = (), cwd: str |
     merged = {e.partition("=")[0]: e for e in base.get("env") or []}
     if terminal:
         merged.setdefault("TERM", "TERM=xterm")
-    merged.update((e.partition("=")[0], e) for e in env)
+    for entry in env:  # Docker's ReplaceOrAppendEnvValues: a bare KEY removes it
+        key, eq, _ = entry.partition("=")
+        if eq:
+            merged[key] = entry
+        else:
+            merged.pop(key, None)
     process["env"] = list(merged.values())
     if cwd:
         process["cwd"] = cwd
