@@ -81,12 +81,6 @@ RUN_FLAGS = [
     F("workdir", "w", kind="str", help="Working directory inside the container"),
 ]
 
-# Docker's built-in logging drivers (and podman's k8s-file, which pallet writes)
-LOG_DRIVERS = ("json-file", "local", "k8s-file", "none", "journald", "syslog", "gelf", "fluentd",
-               "awslogs", "splunk", "etwlogs", "gcplogs", "logentries")
-RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
-
-
 def _labels(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -97,19 +91,7 @@ def _labels(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _restart(text: str) -> str:
-    name, _, count = text.partition(":")
-    if name not in RESTART_NAMES:
-        raise InvalidArgument(f"invalid restart policy format: {text}")
-    if count and (name != "on-failure" or not count.isdigit()):
-        raise InvalidArgument(f"invalid restart policy format: maximum retry count must be used "
-                              f"with restart policy \"on-failure\": {text}" if name != "on-failure"
-                              else f"invalid restart policy format: {text}")
-    return text
-
-
 def _mounts(o) -> list:
-    from ..services.container_types import MountRequest
     if not o.volume and not o.mount:
         return []
     from ..opts.mounts import parse_mount, parse_volume
@@ -120,36 +102,13 @@ def _mounts(o) -> list:
             specs.append((parse_mount(value, cwd=cwd), "--mount"))
         except UsageError as exc:  # what docker/cli refuses as it reads the flag
             raise UsageError(f'invalid argument "{value}" for "--mount" flag: {exc}') from None
-    reqs = []
-    for m, flag in specs:
-        opts = {"flag": flag}
-        if m.propagation:
-            opts["propagation"] = m.propagation
-        if getattr(m, "no_copy", False):
-            opts["nocopy"] = True
-        opts.update(_volume_options(m))  # volume labels/driver opts, tmpfs size/mode, -v mode
-        reqs.append(MountRequest(m.type, m.source or "", m.target, m.read_only, opts))
-    return reqs
-
-
-def _volume_options(m) -> dict:
-    if m.type == "volume":
-        return {"labels": m.volume_labels, "driver_opts": m.volume_options,
-                "driver": m.volume_driver, "mode": m.mode or "z"}
-    return {"size": m.tmpfs_size, "mode": m.tmpfs_mode} if m.type == "tmpfs" else {}
+    from ..services.create_options import mount_request
+    return [mount_request(m, flag) for m, flag in specs]
 
 
 def _tmpfs(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        target, _, opts = item.partition(":")
-        if not target.startswith("/"):
-            raise InvalidArgument(f"invalid mount path: '{target}' mount path must be absolute")
-        if opts:
-            from ..opts.mounts import merge_tmpfs_options
-            merge_tmpfs_options(opts)  # refused now rather than at start
-        out[target] = opts
-    return out
+    from ..services.create_options import tmpfs_mounts
+    return tmpfs_mounts(dict(item.partition(":")[::2] for item in items))
 
 
 def _flag_bytes(text: str | None, flag: str) -> int:
@@ -219,13 +178,6 @@ def _cpus(text: str | None) -> float:
     return value
 
 
-def _runtime(name: str) -> str:
-    from ..runtime.runc import which
-    if not which(name):
-        raise InvalidArgument(f"unknown or invalid runtime name: {name}")
-    return name
-
-
 def _health(o) -> dict:
     if not (o.health_cmd or o.health_interval or o.health_timeout or o.health_start_period
             or o.health_retries is not None or o.no_healthcheck or o.get("health_on_failure")):
@@ -244,14 +196,9 @@ def create_request(o, args: list[str]):
     entrypoint = None
     if o.entrypoint is not None:
         entrypoint = [o.entrypoint] if o.entrypoint else []
-    if o.log_driver and o.log_driver not in LOG_DRIVERS:  # pallet logs to its own file whatever the name
-        raise InvalidArgument(f'error looking up logging plugin {o.log_driver}: plugin "{o.log_driver}" not found')
-    log_opts = {}
-    for item in o.log_opt:
-        k, eq, v = item.partition("=")
-        if not eq:
-            raise InvalidArgument(f"invalid log opt: {item}")
-        log_opts[k] = v
+    from ..services import create_options as co
+    co.log_driver(o.log_driver)
+    log_opts = co.log_options(o.log_opt)
     return CreateRequest(
         image=image, name=o.name, cmd=cmd or None, entrypoint=entrypoint,
         env=env_options(o.env, o.env_file), workdir=o.workdir, user=o.user, hostname=o.hostname,
@@ -259,11 +206,11 @@ def create_request(o, args: list[str]):
         read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
         cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=_security_opts(o.security_opt), log_opts=log_opts,
-        restart=_restart(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
+        restart=co.restart_policy(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
-        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=_runtime(o.runtime), group_add=o.group_add,
+        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=co.runtime(o.runtime), group_add=o.group_add,
         shm_size=_flag_bytes(o.shm_size, "shm-size"), devices=_devices(o.device),
         pid_mode=_mode(o.pid, "PID", ("", "host")), uts_mode=_mode(o.uts, "UTS", ("", "host")),
         ipc_mode=o.ipc, sysctls=_sysctls(o.sysctl), oom_score_adj=o.oom_score_adj,

@@ -1,0 +1,2 @@
+"""Networks (to come)."""
+ROUTES: list = []

@@ -1,0 +1,2 @@
+"""Volumes (to come)."""
+ROUTES: list = []
