@@ -30,8 +30,8 @@ def inspect(service, req, name):
 
 
 def history(service, req, name):
-    rows = _images(service).history(name)
-    return json_response(rows)
+    from ..dockerjson.image_summary import history_items
+    return json_response(history_items(_images(service).history(name)))
 
 
 def tag(service, req, name):

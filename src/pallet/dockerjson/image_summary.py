@@ -27,3 +27,12 @@ def image_summaries(svc, rows: list[dict]) -> list[dict]:
 def _parent(svc, image_id: str) -> str:
     image = svc.db.image(image_id)
     return (image.parent or "") if image else ""
+
+
+def history_items(rows: list[dict]) -> list[dict]:
+    """`GET /images/{name}/history`: the rows `pallet history` shows, as Docker's
+    HistoryResponseItem (Id, Created in Unix seconds)."""
+    from ..oci.image import parse_time
+    return [{"Id": r["ID"], "Created": int(parse_time(r["Created"])) if r["Created"] else 0,
+             "CreatedBy": r["CreatedBy"], "Tags": r["Tags"], "Size": r["Size"], "Comment": r["Comment"]}
+            for r in rows]

@@ -1,0 +1,125 @@
+"""The installed docker CLI (28.x) driving `pallet system service`: Docker's own client
+sees pallet as an engine, and what it sees is what `pallet` sees."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("no_leaks")
+
+
+def test_docker_version_negotiates_api_1_50_and_shows_the_minimum(api):
+    r = api.docker_ok("version", "--format", "{{.Server.APIVersion}} {{.Server.MinAPIVersion}}")
+    assert r.out.strip() == "1.50 1.24"
+
+
+def test_ping_answers_get_and_head_with_the_negotiation_headers(api):
+    for method in ("GET", "HEAD"):
+        status, headers, body = api.request(method, "/_ping")
+        assert status == 200
+        assert headers["Api-Version"] == "1.50" and headers["Ostype"] == "linux"
+        assert headers["Builder-Version"] == "1" and headers["Docker-Experimental"] == "false"
+        assert body == (b"OK" if method == "GET" else b"")
+
+
+def test_versioned_and_unversioned_paths_answer_alike_and_old_versions_are_refused(api):
+    assert api.request("GET", "/v1.24/version")[0] == 200
+    assert api.request("GET", "/version")[0] == 200
+    status, _, body = api.request("GET", "/v1.12/version")
+    assert status == 400
+    assert json.loads(body) == {"message": "client version 1.12 is too old. Minimum supported API version "
+                                           "is 1.24, please upgrade your client to a newer version"}
+    status, _, body = api.request("GET", "/v1.99/containers/json")
+    assert (status, json.loads(body)["message"]) == (
+        400, "client version 1.99 is too new. Maximum supported API version is 1.50")
+
+
+def test_docker_run_rm_passes_output_streams_and_exit_code_and_removes_it(api, pallet, busybox):
+    r = api.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.code, r.out, r.err) == (3, "out\n", "err\n")
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_docker_run_i_feeds_stdin_and_ends_it_at_eof(api, busybox):
+    r = api.docker("run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo done", stdin=b"line1\nline2\n")
+    assert (r.code, r.out) == (0, "line1\nline2\ndone\n")
+
+
+def test_container_run_by_docker_is_in_pallet_ps_and_the_reverse(api, pallet, busybox):
+    cid = api.docker_ok("run", "-d", "--name", "web", "busybox", "sleep", "60").out.strip()
+    assert pallet.ok("ps", "-q", "--no-trunc").out.split() == [cid]
+    pallet.ok("run", "-d", "--name", "db", "busybox", "sleep", "60")
+    names = api.docker_ok("ps", "--format", "{{.Names}} {{.Status}}").lines
+    assert sorted(n.split()[0] for n in names) == ["db", "web"]
+    assert all(" Up " in f" {n} " for n in names)
+    doc = json.loads(api.docker_ok("inspect", "web").out)[0]
+    assert doc == json.loads(pallet.ok("inspect", "web").out)[0]
+    api.docker_ok("stop", "-t", "1", "web", "db")
+    assert api.docker_ok("ps", "-a", "--format", "{{.Names}} {{.State}}").lines == ["db exited", "web exited"]
+    assert api.docker_ok("rm", "web", "db").lines == ["web", "db"]
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_docker_errors_come_back_in_dockers_words_and_exit_codes(api, busybox):
+    r = api.docker("rm", "nosuch")
+    assert r.code == 1
+    assert r.err.strip() == "Error response from daemon: No such container: nosuch"
+    api.docker_ok("create", "--name", "c", "busybox", "true")
+    r = api.docker("run", "--name", "c", "busybox", "true")
+    assert r.code == 125 and "Conflict" in r.err and "is already in use" in r.err
+    r = api.docker("run", "--rm", "busybox", "nosuchcommand")
+    assert r.code == 127 and 'exec: "nosuchcommand": executable file not found in $PATH' in r.err
+    api.docker_ok("rm", "c")
+
+
+def test_start_of_a_running_container_is_not_modified_and_stop_of_a_stopped_one_too(api, busybox):
+    api.docker_ok("run", "-d", "--name", "s", "busybox", "sleep", "60")
+    assert api.request("POST", "/containers/s/start")[0] == 304
+    assert api.docker_ok("start", "s").out.strip() == "s"  # docker/cli: 304 is success
+    api.docker_ok("kill", "s")
+    assert api.request("POST", "/containers/s/stop")[0] == 304
+    api.docker_ok("rm", "s")
+
+
+def test_malformed_or_wrongly_typed_create_bodies_are_400_never_500(api, busybox):
+    status, _, body = api.request("POST", "/containers/create", b"{not json",
+                                  {"Content-Type": "application/json"})
+    assert status == 400 and json.loads(body)["message"].startswith("invalid JSON")
+    status, _, body = api.request("POST", "/containers/create", {"Image": "busybox", "Tty": "yes"})
+    assert (status, json.loads(body)["message"]) == (
+        400, "json: cannot unmarshal string into Go struct field Config.Tty of type bool")
+    status, _, body = api.request("POST", "/containers/create", {"Image": "busybox", "HostConfig": {"Memory": "1g"}})
+    assert status == 400
+    status, _, _ = api.request("POST", "/containers/create", b"[1, 2]")
+    assert status == 400
+    assert api.request("GET", "/no/such/endpoint")[0] == 404
+
+
+def test_docker_wait_returns_the_exit_code_of_the_next_exit(api, busybox):
+    api.docker_ok("create", "--name", "w", "busybox", "sh", "-c", "sleep 0.3; exit 7")
+    api.docker_ok("start", "w")
+    r = api.docker("wait", "w")
+    assert (r.code, r.out) == (0, "7\n")
+    api.docker_ok("rm", "w")
+
+
+def test_docker_rename_pause_unpause_restart(api, busybox):
+    api.docker_ok("run", "-d", "--name", "a", "busybox", "sleep", "60")
+    api.docker_ok("rename", "a", "b")
+    api.docker_ok("pause", "b")
+    assert api.docker_ok("inspect", "-f", "{{.State.Status}}", "b").out.strip() == "paused"
+    api.docker_ok("unpause", "b")
+    api.docker_ok("restart", "-t", "1", "b")
+    assert api.docker_ok("inspect", "-f", "{{.State.Status}}", "b").out.strip() == "running"
+    api.docker_ok("rm", "-f", "b")
+
+
+def test_docker_images_inspect_tag_and_rmi(api, pallet, busybox):
+    assert api.docker_ok("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").lines == [
+        f"busybox:latest {busybox.split(':')[1][:12]}"]
+    assert json.loads(api.docker_ok("image", "inspect", "busybox").out)[0]["Id"] == busybox
+    api.docker_ok("tag", "busybox", "localhost/mine:1")
+    assert "localhost/mine:1" in pallet.ok("images", "--format", "{{.Repository}}:{{.Tag}}").out
+    assert api.docker_ok("rmi", "localhost/mine:1").out.strip() == "Untagged: localhost/mine:1"
+    assert api.docker_ok("history", "-q", "busybox").out.strip()
