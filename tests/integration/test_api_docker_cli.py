@@ -123,3 +123,30 @@ def test_docker_images_inspect_tag_and_rmi(api, pallet, busybox):
     assert "localhost/mine:1" in pallet.ok("images", "--format", "{{.Repository}}:{{.Tag}}").out
     assert api.docker_ok("rmi", "localhost/mine:1").out.strip() == "Untagged: localhost/mine:1"
     assert api.docker_ok("history", "-q", "busybox").out.strip()
+
+
+def test_docker_volume_verbs_and_a_volume_mounted_by_docker_run(api, pallet, busybox):
+    assert api.docker_ok("volume", "create", "--label", "k=v", "data").out.strip() == "data"
+    assert api.docker_ok("volume", "ls", "--format", "{{.Driver}} {{.Name}}").lines == ["local data"]
+    r = api.docker("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f")
+    assert r.code == 0, r.err
+    assert pallet.ok("run", "--rm", "-v", "data:/data", "busybox", "cat", "/data/f").out == "kept\n"
+    doc = json.loads(api.docker_ok("volume", "inspect", "data").out)[0]
+    assert doc == json.loads(pallet.ok("volume", "inspect", "data").out)[0]
+    r = api.docker("volume", "rm", "nosuch")
+    assert (r.code, r.err) == (1, "Error response from daemon: get nosuch: no such volume\n")
+    assert api.docker_ok("volume", "rm", "data").out.strip() == "data"
+
+
+def test_docker_network_verbs_and_a_container_on_a_user_network(api, pallet, busybox):
+    api.docker_ok("network", "create", "appnet")
+    assert "appnet" in api.docker_ok("network", "ls", "--format", "{{.Name}}").lines
+    api.docker_ok("run", "-d", "--name", "srv", "--network", "appnet", "busybox", "sleep", "60")
+    r = api.docker("run", "--rm", "--network", "appnet", "busybox", "ping", "-c", "1", "-W", "2", "srv")
+    assert r.code == 0, r.out + r.err
+    doc = json.loads(api.docker_ok("network", "inspect", "appnet").out)[0]
+    assert [c["Name"] for c in doc["Containers"].values()] == ["srv"]
+    r = api.docker("network", "rm", "appnet")
+    assert r.code == 1 and "has active endpoints" in r.err
+    api.docker_ok("rm", "-f", "srv")
+    api.docker_ok("network", "rm", "appnet")

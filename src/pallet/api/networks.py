@@ -1,2 +1,80 @@
-"""Networks (to come)."""
-ROUTES: list = []
+"""/networks/...: list, inspect, create, remove, connect, disconnect, prune."""
+from __future__ import annotations
+
+from ..errors import InvalidArgument
+from .wire import check_type, json_response, no_content
+
+ID = r"/networks/(?P<ref>[^/]+)"
+
+
+def _nets(service):
+    from ..services.container_network import service as network_service
+    return network_service(service.engine())
+
+
+def list_networks(service, req):
+    nets = _nets(service).list()
+    filters = req.filters()
+    if filters:
+        from ..services.networks import select
+        nets = select(nets, filters)
+    return json_response(sorted(nets, key=lambda n: n["Name"]))
+
+
+def inspect(service, req, ref):
+    return json_response(_nets(service).inspect(ref))
+
+
+def create(service, req):
+    body = req.json(required=True)
+    for key, kind in (("Name", str), ("Driver", str), ("Internal", bool), ("Labels", dict), ("IPAM", dict)):
+        check_type(body, key, kind, "NetworkCreateRequest.")
+    if not body.get("Name"):
+        raise InvalidArgument("invalid network name: name is required")
+    configs = (body.get("IPAM") or {}).get("Config") or []
+    if len(configs) > 1:
+        raise InvalidArgument("multiple subnets are not supported yet")
+    ipam = configs[0] if configs else {}
+    nid = _nets(service).create(body["Name"], body.get("Driver") or "bridge", ipam.get("Subnet") or None,
+                                ipam.get("Gateway") or None, bool(body.get("Internal")), body.get("Labels") or {})
+    return json_response({"Id": nid, "Warning": ""}, 201)
+
+
+def remove(service, req, ref):
+    _nets(service).remove(ref)
+    return no_content()
+
+
+def connect(service, req, ref):
+    body = req.json(required=True)
+    check_type(body, "Container", str, "NetworkConnectRequest.")
+    ep = body.get("EndpointConfig") or {}
+    ip = (ep.get("IPAMConfig") or {}).get("IPv4Address") or None
+    _nets(service).connect(ref, body.get("Container") or "", list(ep.get("Aliases") or []), ip)
+    return json_response({}, 200)
+
+
+def disconnect(service, req, ref):
+    body = req.json(required=True)
+    check_type(body, "Container", str, "NetworkDisconnectRequest.")
+    _nets(service).disconnect(ref, body.get("Container") or "", bool(body.get("Force")))
+    return json_response({}, 200)
+
+
+def prune(service, req):
+    labels = {}
+    for item in req.filters().get("label", []):
+        k, _, v = item.partition("=")
+        labels[k] = v
+    return json_response({"NetworksDeleted": _nets(service).prune(labels or None)})
+
+
+ROUTES = [
+    ("GET", "/networks", list_networks),
+    ("POST", "/networks/create", create),
+    ("POST", "/networks/prune", prune),
+    ("GET", ID, inspect),
+    ("DELETE", ID, remove),
+    ("POST", ID + "/connect", connect),
+    ("POST", ID + "/disconnect", disconnect),
+]
