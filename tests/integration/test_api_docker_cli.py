@@ -150,3 +150,22 @@ def test_docker_network_verbs_and_a_container_on_a_user_network(api, pallet, bus
     assert r.code == 1 and "has active endpoints" in r.err
     api.docker_ok("rm", "-f", "srv")
     api.docker_ok("network", "rm", "appnet")
+
+
+def test_docker_build_with_the_classic_builder_tags_the_image(api, pallet, busybox, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "greeting").write_text("hi from the context\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY greeting /greeting\nRUN echo built > /built\n"
+                                    'ARG V=none\nLABEL v=$V\nCMD ["cat", "/greeting", "/built"]\n')
+    r = api.docker("build", "-t", "localhost/app:1", "--build-arg", "V=one", str(ctx))
+    assert r.code == 0, r.err
+    assert "Step 2/6 : COPY greeting /greeting" in r.out
+    assert "Successfully tagged localhost/app:1" in r.out
+    assert pallet.ok("run", "--rm", "localhost/app:1").out == "hi from the context\nbuilt\n"
+    assert pallet.ok("image", "inspect", "-f", "{{.Config.Labels.v}}", "localhost/app:1").out == "one\n"
+    again = api.docker_ok("build", "-q", "-t", "localhost/app:1", "--build-arg", "V=one", str(ctx))
+    assert again.out.strip() == pallet.ok("images", "-q", "--no-trunc", "localhost/app:1").out.strip()
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN exit 3\n")
+    r = api.docker("build", str(ctx))
+    assert r.code == 1 and "returned a non-zero code: 3" in r.err

@@ -16,6 +16,8 @@ _END = object()
 
 
 class JsonProgress:
+    """The core's progress calls as messages; `put(message)` sends any other message."""
+
     def __init__(self, put):
         self.put = put
         self.totals: dict[str, list] = {}
