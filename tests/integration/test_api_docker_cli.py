@@ -169,3 +169,24 @@ def test_docker_build_with_the_classic_builder_tags_the_image(api, pallet, busyb
     (ctx / "Dockerfile").write_text("FROM busybox\nRUN exit 3\n")
     r = api.docker("build", str(ctx))
     assert r.code == 1 and "returned a non-zero code: 3" in r.err
+
+
+def test_docker_cp_both_ways_diff_and_export(api, pallet, busybox, tmp_path):
+    api.docker_ok("run", "-d", "--name", "f", "busybox", "sh", "-c", "echo inside > /made; sleep 60")
+    (tmp_path / "host.txt").write_text("from host\n")
+    api.docker_ok("cp", str(tmp_path / "host.txt"), "f:/tmp/")
+    assert pallet.ok("exec", "f", "cat", "/tmp/host.txt").out == "from host\n"
+    api.docker_ok("cp", "f:/made", str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_text() == "inside\n"
+    (tmp_path / "dir").mkdir()
+    api.docker_ok("cp", "f:/etc", str(tmp_path / "dir"))
+    assert (tmp_path / "dir" / "etc" / "hostname").exists()
+    r = api.docker("cp", "f:/nosuch", str(tmp_path))
+    assert r.code == 1 and "Could not find the file /nosuch in container f" in r.err
+    assert "A /made" in api.docker_ok("diff", "f").lines
+    export = api.docker("export", "f")
+    import io
+    import tarfile
+    names = tarfile.open(fileobj=io.BytesIO(export.out_bytes)).getnames()
+    assert "made" in names and "bin/busybox" in names
+    api.docker_ok("rm", "-f", "f")

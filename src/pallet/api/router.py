@@ -18,7 +18,7 @@ from .wire import Request, Response, json_response
 API_VERSION = "1.50"
 MIN_API_VERSION = "1.24"
 _VERSIONED = re.compile(r"^/v(\d+\.\d+)(/.*)$")
-MODULES = ("system", "containers", "execs", "images", "build", "networks", "volumes", "swarm")
+MODULES = ("system", "containers", "archive", "execs", "images", "build", "networks", "volumes", "swarm")
 
 
 def _vtuple(v: str) -> tuple[int, ...]:

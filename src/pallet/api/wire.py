@@ -88,6 +88,10 @@ class Request:
             return
         yield from self._body_reader()
 
+    def reader(self) -> "BodyReader":
+        """The body as a read-only file (for tar streams)."""
+        return BodyReader(self.chunks())
+
     def body(self) -> bytes:
         if self._body is None:
             self._body = b"".join(self._body_reader())
@@ -116,6 +120,26 @@ class Request:
         """Answer 101 UPGRADED (or 200 for a client that did not ask) and take the raw socket:
         returns (socket, bytes the client sent past the request)."""
         return self._hijacker(content_type)
+
+
+class BodyReader:
+    def __init__(self, chunks):
+        self.chunks, self.buf = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self.buf) < n:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.buf += chunk
+        if n < 0:
+            out, self.buf = self.buf, b""
+        else:
+            out, self.buf = self.buf[:n], self.buf[n:]
+        return out
 
 
 class Response:
