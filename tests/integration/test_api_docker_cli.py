@@ -190,3 +190,35 @@ def test_docker_cp_both_ways_diff_and_export(api, pallet, busybox, tmp_path):
     names = tarfile.open(fileobj=io.BytesIO(export.out_bytes)).getnames()
     assert "made" in names and "bin/busybox" in names
     api.docker_ok("rm", "-f", "f")
+
+
+def test_docker_exec_passes_streams_stdin_and_exit_code(api, pallet, busybox):
+    api.docker_ok("run", "-d", "--name", "e", "busybox", "sleep", "60")
+    r = api.docker("exec", "e", "sh", "-c", "echo out; echo err >&2; exit 4")
+    assert (r.code, r.out, r.err) == (4, "out\n", "err\n")
+    r = api.docker("exec", "-i", "-e", "V=x", "-w", "/tmp", "e", "sh", "-c", "cat; echo $V; pwd", stdin=b"in\n")
+    assert (r.code, r.out) == (0, "in\nx\n/tmp\n")
+    r = api.docker("exec", "e", "nosuchcommand")
+    assert r.code == 127
+    assert 'exec: "nosuchcommand": executable file not found in $PATH' in r.out + r.err
+    api.docker_ok("exec", "-d", "e", "sh", "-c", "echo bg > /bg")
+    assert pallet.ok("exec", "e", "sh", "-c", "sleep 0.2; cat /bg").out == "bg\n"
+    api.docker_ok("stop", "-t", "0", "e")
+    r = api.docker("exec", "e", "true")
+    assert r.code == 1 and "is not running" in r.err
+    api.docker_ok("rm", "e")
+
+
+def test_docker_logs_keeps_streams_apart_with_tail_timestamps_and_follow(api, pallet, busybox):
+    api.docker_ok("run", "--name", "l", "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    r = api.docker_ok("logs", "l")
+    assert (r.out, r.err) == ("one\nthree\n", "two\n")
+    last = api.docker_ok("logs", "--tail", "1", "l")
+    assert (last.out + last.err) in ("three\n", "two\n")  # the two pipes are read apart
+    stamped = api.docker_ok("logs", "-t", "l").out.splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == ["one", "three"]
+    assert stamped[0].split(" ")[0].endswith("Z")
+    assert pallet.ok("logs", "l").out == r.out
+    api.docker_ok("run", "-d", "--name", "f", "busybox", "sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done")
+    assert api.docker_ok("logs", "-f", "f").out == "1\n2\n3\n"
+    api.docker_ok("rm", "l", "f")

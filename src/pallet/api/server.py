@@ -146,7 +146,9 @@ class Service:
         self.stopping = threading.Event()
         self.local = threading.local()
         from .containers import Handoffs
+        from .execs import Execs
         self.handoffs = Handoffs()
+        self.execs = Execs()
 
     def engine(self):
         """This thread's Engine (SQLite connections belong to the thread that opened them)."""

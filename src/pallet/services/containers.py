@@ -442,6 +442,17 @@ class ContainerService(ContainerQueries):
                            "You have to remove (or rename) that container to be able to reuse that name.")
         self.store.rename(cid, new_name)
 
+    # ---- in and out of a running container (pallet.services.container_io) ----
+    def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
+        """`exec`: the command's exit code; streams are files with a descriptor, or None."""
+        from .container_io import exec_in
+        return exec_in(self, req, stdin, stdout, stderr)
+
+    def logs(self, req: LogsRequest):
+        """`logs`: an iterator of log records, oldest first (followed with `req.follow`)."""
+        from .container_io import logs
+        return logs(self, req)
+
 
 def _connect_early(attach_path: Path, tries: int = 20):
     """The attach connection, made while runc creates the container (conmon listens from
