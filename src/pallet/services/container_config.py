@@ -160,7 +160,9 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
     return {
         "Binds": [f"{m.source}:{m.target}" + (":ro" if m.read_only else "")
                   for m in req.mounts if m.type == "bind"] or None,
-        "LogConfig": {"Type": "k8s-file", "Config": log_opts},
+        # Docker's name for the default driver: clients (docker-py's run, compose's logs)
+        # read logs only from a driver they know; the file underneath is conmon's k8s-file
+        "LogConfig": {"Type": req.log_driver or "json-file", "Config": log_opts},
         "NetworkMode": req.network, "PortBindings": {}, "RestartPolicy": {
             "Name": name or "no", "MaximumRetryCount": int(count or 0)},
         "AutoRemove": req.auto_remove, "CapAdd": _cap_names(req.cap_add), "CapDrop": _cap_names(req.cap_drop),

@@ -45,6 +45,7 @@ class CreateRequest:
     cap_drop: list[str] = field(default_factory=list)
     security_opt: list[str] = field(default_factory=list)
     log_opts: dict[str, str] = field(default_factory=dict)
+    log_driver: str = "json-file"                # the name inspect shows (the file is conmon's k8s-file)
     restart: str = "no"
     ports: list = field(default_factory=list)     # opts.ports.PortBinding, for the network issue
     publish_all: bool = False
