@@ -82,12 +82,11 @@ class BuildService:
         candidates = db.build_cache_images()
         with db.transaction():
             entries = db.build_cache_clear()
-        users = self.engine.containers.image_users
         for image_id in candidates:
             if db.image(image_id) is None or db.tags_of(image_id):
                 continue
             try:
-                images.remove(image_id, users=users)
+                images.remove(image_id)
             except (Conflict, NotFound):
                 continue  # a tagged image's ancestor, or used by a container: kept
         mounts = self.engine.paths.root / "buildcache"
