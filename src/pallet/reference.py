@@ -237,3 +237,16 @@ def familiar(full: str) -> str:
     if full.startswith("docker.io/"):
         return full[len("docker.io/"):]
     return full
+
+
+def split_name(full: str) -> tuple[str, str]:
+    """'repo:tag' or 'repo@digest' -> (repo, tag-or-digest), on the familiar form."""
+    f = familiar(full)
+    if "@" in f:
+        repo, _, dig = f.partition("@")
+        return repo, dig
+    slash = f.rfind("/")
+    colon = f.rfind(":")
+    if colon > slash:
+        return f[:colon], f[colon + 1:]
+    return f, ""

@@ -94,7 +94,7 @@ def _check_tags(tags: list[str]) -> None:
 
 
 def image_build(ctx, o, args) -> int:
-    from ..services.builds import BuildSource
+    from ..services.build_types import BuildSource
     if o.progress not in PROGRESS_MODES:
         raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain or tty')
     if o.network not in (None, "default", "none", "host"):

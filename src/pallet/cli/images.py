@@ -104,11 +104,11 @@ def image_inspect(ctx, o, args) -> int:
 
 def image_history(ctx, o, args) -> int:
     from ..opts.units import ago, human_size
-    from ..oci.image import parse_time
+    from ..dockerjson.columns import created_seconds
     entries = ctx.engine.images.history(args[0])
     rows = []
     for h in entries:
-        created = parse_time(h["Created"])
+        created = created_seconds(h["Created"])
         by = h["CreatedBy"]
         if not o.no_trunc and len(by) > 45:
             by = by[:44] + "…"

@@ -188,7 +188,7 @@ def _sysctls(items: list[str]) -> dict[str, str]:
 def _devices(items: list[str]) -> list[dict]:
     if not items:
         return []
-    from ..runtime.devices import parse_device
+    from ..opts.devices import parse_device
     out = []
     for item in items:
         try:

@@ -81,3 +81,8 @@ def ports_text(record: dict) -> str:
 def go_time(ts: float) -> str:
     """Go's time.String() as Docker prints CreatedAt, in UTC."""
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+
+
+def created_seconds(created: str) -> float:
+    """An RFC 3339 `Created` as seconds since the epoch (0 when absent)."""
+    return parse_time(created)

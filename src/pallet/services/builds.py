@@ -15,21 +15,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .. import reference
 from ..errors import Conflict, InvalidArgument, NotFound
+from .build_types import BuildSource
 
 TAR_MAGIC_OFFSET = 257
-
-
-@dataclass
-class BuildSource:
-    context_path: str | None       # a directory, or "-"
-    dockerfile: str | None = None  # -f (may be "-")
-    stdin: BinaryIO | None = None
 
 
 class BuildService:

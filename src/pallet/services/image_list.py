@@ -11,8 +11,7 @@ import time
 from ..errors import InvalidArgument
 from ..oci import image as oci
 from ..dockerjson.columns import go_time
-from ..reference import familiar
-from .images import split_name
+from ..reference import familiar, split_name
 
 FILTERS = {"dangling", "reference", "label", "before", "since", "until"}
 

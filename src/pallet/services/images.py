@@ -11,22 +11,9 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import BinaryIO, Callable
 
 from .. import reference
-from ..reference import familiar
+from ..reference import familiar, split_name
 from ..errors import Conflict, InvalidArgument, NotFound
 from ..oci import image as oci
-
-
-def split_name(full: str) -> tuple[str, str]:
-    """'repo:tag' or 'repo@digest' -> (repo, tag-or-digest), on the familiar form."""
-    f = familiar(full)
-    if "@" in f:
-        repo, _, dig = f.partition("@")
-        return repo, dig
-    slash = f.rfind("/")
-    colon = f.rfind(":")
-    if colon > slash:
-        return f[:colon], f[colon + 1:]
-    return f, ""
 
 
 @dataclass

@@ -26,8 +26,7 @@ from .. import digest as dg
 from .. import reference
 from ..errors import DataCorrupted, InvalidArgument
 from ..oci import image as oci
-from ..reference import familiar
-from .images import split_name
+from ..reference import familiar, split_name
 
 
 class _TarWriter:
