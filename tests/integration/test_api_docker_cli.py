@@ -222,3 +222,14 @@ def test_docker_logs_keeps_streams_apart_with_tail_timestamps_and_follow(api, pa
     api.docker_ok("run", "-d", "--name", "f", "busybox", "sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done")
     assert api.docker_ok("logs", "-f", "f").out == "1\n2\n3\n"
     api.docker_ok("rm", "l", "f")
+
+
+def test_docker_save_and_load_round_trip_through_the_service(api, pallet, busybox, tmp_path):
+    archive = tmp_path / "bb.tar"
+    api.docker_ok("save", "-o", str(archive), "busybox")
+    pallet.ok("rmi", "busybox")
+    r = api.docker_ok("load", "-i", str(archive))
+    assert "Loaded image: busybox:latest" in r.out
+    assert pallet.ok("images", "-q", "--no-trunc").out.strip() == busybox
+    r = api.docker("save", "nosuch:1")
+    assert r.code == 1 and "No such image: nosuch:1" in r.err

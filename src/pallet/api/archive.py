@@ -36,8 +36,7 @@ def go_file_mode(mode: int) -> int:
 
 
 def _fs(service):
-    from ..services.container_fs import ContainerFS
-    return ContainerFS(service.engine())
+    return service.engine().container_fs
 
 
 def _path(req) -> str:
@@ -83,13 +82,8 @@ def changes(service, req, ref):
 
 
 def _piped(write):
-    from ..services.container_fs_tar import piped
-    with piped(write) as reader:
-        while True:
-            chunk = reader.read(65536)
-            if not chunk:
-                return
-            yield chunk
+    from .streams import piped
+    return piped(write)
 
 
 ROUTES = [

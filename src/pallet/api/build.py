@@ -48,8 +48,8 @@ class _Output:
 
 
 def build(service, req):
-    from ..services.builds import BuildSource
-    from ..services.images import familiar
+    from ..reference import familiar
+    from ..services.build_types import BuildSource
     tags = req.params_list("t")
     build_args = {k: v for k, v in _json_map(req, "buildargs").items() if v is not None}
     labels = _json_map(req, "labels")

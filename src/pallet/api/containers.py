@@ -34,23 +34,12 @@ def create(service, req):
 def list_containers(service, req):
     from ..dockerjson.container_summary import container_summary
     svc = _svc(service)
-    records = svc.list()  # newest first
-    filters = req.filters()
-    if filters:
-        records = _filtered(svc, records, filters, req)
-    elif not req.flag("all"):
-        records = [r for r in records if r["State"]["Running"]]
+    from ..services.container_types import ListRequest
     limit = req.int_param("limit", -1)
-    if limit is not None and limit > 0:
-        records = records[:limit]
+    records = svc.list(ListRequest(all=req.flag("all"), filters=req.filters(),
+                                   last=limit if limit and limit > 0 else -1, size=req.flag("size")))
     now = time.time()
     return json_response([container_summary(svc, r, now) for r in records])
-
-
-def _filtered(svc, records, filters, req):
-    from ..services.container_list import select
-    from ..services.container_types import ListRequest
-    return select(svc, records, ListRequest(all=req.flag("all"), filters=filters))
 
 
 def inspect(service, req, ref):
@@ -91,8 +80,7 @@ def kill(service, req, ref):
 
 
 def wait(service, req, ref):
-    from ..services.container_wait import prepare
-    block = prepare(_svc(service), ref, req.param("condition") or "not-running")
+    block = _svc(service).wait_condition(ref, req.param("condition") or "not-running")
 
     def body():  # the headers go out first: docker run starts the container only then
         yield b""
@@ -128,18 +116,11 @@ def unpause(service, req, ref):
 
 
 def resize(service, req, ref):
-    from ..runtime.attach import resize as tell_conmon
-    svc = _svc(service)
-    cid = svc.resolve(ref)
-    try:
-        tell_conmon(svc.userdata(cid), req.int_param("h", 0), req.int_param("w", 0))
-    except OSError:
-        pass  # not running, or no terminal: nothing to resize
+    _svc(service).resize(ref, req.int_param("h", 0), req.int_param("w", 0))
     return Response(200)
 
 
 def attach(service, req, ref):
-    from ..runtime.attach import connect
     from .streams import end, relay_attach
     svc = _svc(service)
     record = svc.get(ref)
@@ -155,12 +136,12 @@ def attach(service, req, ref):
         conmon = handoff.wait(lambda: _running(svc, cid))
         if conmon is None:
             try:
-                conmon = connect(svc.monitor.attach_path(cid))
+                conmon = svc.attach(cid).sock
             except Exception:  # noqa: BLE001 - it never started, or already ended
                 end(client)
                 return HIJACKED
     else:
-        conmon = connect(svc.monitor.attach_path(cid))
+        conmon = svc.attach(cid).sock
     relay_attach(conmon, client, leftover, tty=tty, stdin=stdin,
                  stdout=req.flag("stdout"), stderr=req.flag("stderr"))
     return HIJACKED
@@ -178,8 +159,10 @@ class Handoff:
         self.ready = threading.Event()
         self.sock = None
 
-    def give(self, sock) -> None:
-        """Called by start with conmon's attach socket (which start closes: keep a dup)."""
+    def give(self, attachment) -> None:
+        """Called by start with its Attachment, connected before the process ran (start
+        closes it when this returns: keep a duplicate of its socket); None if start failed."""
+        sock = attachment.sock if attachment is not None else None
         self.sock = socket.socket(fileno=os.dup(sock.fileno())) if sock is not None else None
         self.ready.set()
 

@@ -2,8 +2,8 @@
 
 The same request `pallet run`/`create` decode their flags into: docker/cli already
 turned its flags into this body, so what is left is the daemon's half, and that
-lives in the core (services.create_options, opts.mounts, opts.ports) where the CLI
-calls it too. A field of the wrong JSON type is a 400 in Go's decoder's words.
+lives in the core (the service's create checks, opts.mounts, opts.ports) where the
+CLI's request goes too. A field of the wrong JSON type is a 400 in Go's decoder's words.
 """
 from __future__ import annotations
 
@@ -37,7 +37,6 @@ def _typed(doc: dict, types: dict, where: str) -> None:
 
 
 def create_request(body: dict, name: str | None):
-    from ..services import create_options as co
     from ..services.container_types import CreateRequest
     _typed(body, _TYPES, "Config.")
     host = body.get("HostConfig") or {}
@@ -49,7 +48,6 @@ def create_request(body: dict, name: str | None):
     network = host.get("NetworkMode") or "default"
     network = "bridge" if network == "default" else network
     log = host.get("LogConfig") or {}
-    co.log_driver(log.get("Type"))
     return CreateRequest(
         image=body["Image"], name=name or None, cmd=body.get("Cmd") or None,
         entrypoint=_entrypoint(body.get("Entrypoint")), env=list(body.get("Env") or []),
@@ -57,19 +55,19 @@ def create_request(body: dict, name: str | None):
         hostname=body.get("Hostname") or None, labels=dict(body.get("Labels") or {}),
         tty=bool(body.get("Tty")), open_stdin=bool(body.get("OpenStdin")),
         auto_remove=bool(host.get("AutoRemove")), read_only=bool(host.get("ReadonlyRootfs")),
-        mounts=_mounts(host), tmpfs=co.tmpfs_mounts(dict(host.get("Tmpfs") or {})),
+        mounts=_mounts(host), tmpfs=dict(host.get("Tmpfs") or {}),
         stop_signal=body.get("StopSignal") or None, stop_timeout=body.get("StopTimeout"),
         init=bool(host.get("Init")), network=network, privileged=bool(host.get("Privileged")),
         cap_add=list(host.get("CapAdd") or []), cap_drop=list(host.get("CapDrop") or []),
         security_opt=list(host.get("SecurityOpt") or []),
         log_opts=dict((log.get("Config") or {})), log_driver=log.get("Type") or "json-file",
-        restart=co.restart_policy(_restart(host)),
+        restart=_restart(host),
         ports=_ports(host.get("PortBindings") or {}), publish_all=bool(host.get("PublishAllPorts")),
         memory=host.get("Memory") or 0, memory_swap=host.get("MemorySwap") or 0,
         cpus=(host.get("NanoCpus") or 0) / 1e9, cpu_shares=host.get("CpuShares") or 0,
         cpuset_cpus=host.get("CpusetCpus") or "", pids_limit=host.get("PidsLimit") or 0,
         ulimits=[_ulimit(u) for u in host.get("Ulimits") or []],
-        runtime=co.runtime(host.get("Runtime") or "runc"), group_add=list(host.get("GroupAdd") or []),
+        runtime=host.get("Runtime") or "runc", group_add=list(host.get("GroupAdd") or []),
         shm_size=host.get("ShmSize") or 0, devices=list(host.get("Devices") or []),
         pid_mode=host.get("PidMode") or "", uts_mode=host.get("UTSMode") or "",
         ipc_mode=host.get("IpcMode") or "", sysctls=dict(host.get("Sysctls") or {}),
@@ -104,12 +102,12 @@ def _mounts(host: dict) -> list:
     """Binds are -v specs and Mounts are --mount fields: both go through opts.mounts, the
     parser the CLI uses, so a mount is checked once, in one set of words."""
     from ..opts.mounts import parse_mount, parse_volume
-    from ..services.create_options import mount_request
-    out = [mount_request(parse_volume(b), "-v") for b in host.get("Binds") or []]
+    from ..services.container_types import MountRequest
+    out = [MountRequest.from_spec(parse_volume(b), "-v") for b in host.get("Binds") or []]
     for m in host.get("Mounts") or []:
         if not isinstance(m, dict):
             raise InvalidArgument("json: cannot unmarshal HostConfig.Mounts: want objects")
-        out.append(mount_request(parse_mount(_mount_csv(m)), "--mount"))
+        out.append(MountRequest.from_spec(parse_mount(_mount_csv(m)), "--mount"))
     return out
 
 

@@ -66,8 +66,7 @@ def create(service, req, ref):
         check_type(body, key, kind, "ExecConfig.")
     if not body.get("Cmd"):
         raise InvalidArgument("No exec command specified")
-    from ..services.container_io import exec_target
-    cid = exec_target(service.engine().containers, ref)["Id"]
+    cid = service.engine().containers.exec_target(ref)["Id"]
     exec_req = ExecRequest(container=cid, cmd=list(body["Cmd"]), env=list(body.get("Env") or []),
                            user=body.get("User") or None, workdir=body.get("WorkingDir") or None,
                            tty=bool(body.get("Tty")), interactive=bool(body.get("AttachStdin")),

@@ -44,9 +44,7 @@ def tag(service, req, name):
 
 
 def remove(service, req, name):
-    svc = _images(service)
-    users = service.engine().containers.image_users
-    out = svc.remove(name, force=req.flag("force"), prune=not req.flag("noprune"), users=users)
+    out = _images(service).remove(name, force=req.flag("force"), prune=not req.flag("noprune"))
     return json_response([{"Untagged": u} for u in out.untagged] + [{"Deleted": d} for d in out.deleted])
 
 
@@ -88,7 +86,49 @@ def push(service, req, name):
     return stream_from_worker(work)
 
 
+def save(service, req, name=None):
+    """GET /images/{name}/get and GET /images/get?names=a&names=b: a docker-archive."""
+    from .streams import piped
+    names = [name] if name else req.params_list("names")
+    if not names:
+        raise InvalidArgument("no images named")
+    svc = _images(service)
+    for n in names:
+        svc.resolve(n)  # a missing image is a 404 before the archive starts
+    transfer = service.engine().transfer
+    return Response(200, piped(lambda out: transfer.save(names, out)), "application/x-tar")
+
+
+def load(service, req):
+    """POST /images/load: the archive is the body; `Loaded image: ...` lines as stream messages."""
+    import tempfile
+    body = tempfile.SpooledTemporaryFile(16 * 1024 * 1024)
+    for chunk in req.chunks():
+        body.write(chunk)
+    body.seek(0)
+
+    def work(progress):
+        try:
+            for line in service.engine().transfer.load(body):
+                progress.put({"stream": line + "\n"})
+        finally:
+            body.close()
+    return stream_from_worker(work)
+
+
+def prune(service, req):
+    filters = req.filters()
+    dangling = filters.get("dangling", ["true"])[-1].lower() in ("1", "true")
+    untagged, deleted, freed = _images(service).prune(all_images=not dangling)
+    return json_response({"ImagesDeleted": [{"Untagged": u} for u in untagged] + [{"Deleted": d} for d in deleted]
+                          or None, "SpaceReclaimed": freed})
+
+
 ROUTES = [
+    ("GET", "/images/get", save),
+    ("POST", "/images/load", load),
+    ("POST", "/images/prune", prune),
+    ("GET", NAME + "/get", save),
     ("GET", "/images/json", list_images),
     ("POST", "/images/create", pull),
     ("GET", NAME + "/json", inspect),

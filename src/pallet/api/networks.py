@@ -8,17 +8,11 @@ ID = r"/networks/(?P<ref>[^/]+)"
 
 
 def _nets(service):
-    from ..services.container_network import service as network_service
-    return network_service(service.engine())
+    return service.engine().networks
 
 
 def list_networks(service, req):
-    nets = _nets(service).list()
-    filters = req.filters()
-    if filters:
-        from ..services.networks import select
-        nets = select(nets, filters)
-    return json_response(sorted(nets, key=lambda n: n["Name"]))
+    return json_response(sorted(_nets(service).list(req.filters()), key=lambda n: n["Name"]))
 
 
 def inspect(service, req, ref):

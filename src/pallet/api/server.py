@@ -88,18 +88,24 @@ def listen_unix(path: str, group: str | None) -> socket.socket:
             raise InvalidArgument(f"can't create unix socket {path}: another service is listening on it")
         os.unlink(path)  # a stale socket its server left behind
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    # bound, listening and given its owner and mode under a private name, then renamed into
+    # place: a client never finds it half made, and a failure leaves nothing behind
+    staging = f"{path}.{os.getpid()}.tmp"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o177)  # never reachable wider than 0600 while we set it up
+    old = os.umask(0o177)
     try:
-        sock.bind(path)
+        sock.bind(staging)
+        sock.listen(128)
+        os.chown(staging, 0, gid)
+        os.chmod(staging, 0o660)
+        os.rename(staging, path)
     except OSError as exc:
         sock.close()
+        if os.path.lexists(staging):
+            os.unlink(staging)
         raise InvalidArgument(f"can't create unix socket {path}: {exc.strerror}") from None
     finally:
         os.umask(old)
-    os.chown(path, 0, gid)
-    os.chmod(path, 0o660)
-    sock.listen(128)
     return sock
 
 
@@ -202,6 +208,9 @@ class Service:
             Connection(self, conn).run()
         except (OSError, h11.ProtocolError):
             pass  # a client that went away; nothing of ours is half made
+        except Exception:  # noqa: BLE001 - a failure mid-stream: this connection ends, the service goes on
+            import traceback
+            traceback.print_exc(file=sys.stderr)
         finally:
             try:
                 conn.close()

@@ -100,3 +100,30 @@ def pump_output(read_fd: int, client: socket.socket, stream: int | None) -> thre
     t = threading.Thread(target=run, daemon=True)
     t.start()
     return t
+
+
+def piped(write):
+    """Chunks of what `write(out)` writes to a file, run in a thread (a response body from a
+    core call that writes a tar); a failure of the writer ends the stream early."""
+    rfd, wfd = os.pipe()
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            with open(wfd, "wb", buffering=BUF) as out:
+                write(out)
+        except BrokenPipeError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - the answer began: the stream stops short
+            failure.append(exc)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    with open(rfd, "rb", buffering=0) as reader:
+        while True:
+            chunk = reader.read(BUF)
+            if not chunk:
+                break
+            yield chunk
+    thread.join()
+    if failure:
+        raise failure[0]

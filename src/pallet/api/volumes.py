@@ -7,8 +7,7 @@ NAME = r"/volumes/(?P<name>[^/]+)"
 
 
 def _vols(service):
-    from ..services.volumes import volumes_of
-    return volumes_of(service.engine())
+    return service.engine().volumes
 
 
 def list_volumes(service, req):

@@ -102,13 +102,12 @@ def _mounts(o) -> list:
             specs.append((parse_mount(value, cwd=cwd), "--mount"))
         except UsageError as exc:  # what docker/cli refuses as it reads the flag
             raise UsageError(f'invalid argument "{value}" for "--mount" flag: {exc}') from None
-    from ..services.create_options import mount_request
-    return [mount_request(m, flag) for m, flag in specs]
+    from ..services.container_types import MountRequest
+    return [MountRequest.from_spec(m, flag) for m, flag in specs]
 
 
 def _tmpfs(items: list[str]) -> dict[str, str]:
-    from ..services.create_options import tmpfs_mounts
-    return tmpfs_mounts(dict(item.partition(":")[::2] for item in items))
+    return dict(item.partition(":")[::2] for item in items)  # checked by the service
 
 
 def _flag_bytes(text: str | None, flag: str) -> int:
@@ -147,7 +146,7 @@ def _sysctls(items: list[str]) -> dict[str, str]:
 def _devices(items: list[str]) -> list[dict]:
     if not items:
         return []
-    from ..runtime.devices import parse_device
+    from ..opts.devices import parse_device
     out = []
     for item in items:
         try:
@@ -172,10 +171,7 @@ def _cpus(text: str | None) -> float:
     except ValueError:
         raise UsageError(f'invalid argument "{text}" for "--cpus" flag: failed to parse {text} as a '
                          "rational number") from None
-    if value < 0:
-        raise InvalidArgument(f"Range of CPUs is from 0.01 to {__import__('os').cpu_count()}.00, "
-                              "as there are only 2 CPUs available")
-    return value
+    return value  # its range is the service's to check (container_limits.check_resources)
 
 
 def _health(o) -> dict:
@@ -196,9 +192,12 @@ def create_request(o, args: list[str]):
     entrypoint = None
     if o.entrypoint is not None:
         entrypoint = [o.entrypoint] if o.entrypoint else []
-    from ..services import create_options as co
-    co.log_driver(o.log_driver)
-    log_opts = co.log_options(o.log_opt)
+    log_opts = {}
+    for item in o.log_opt:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise InvalidArgument(f"invalid log opt: {item}")
+        log_opts[k] = v
     return CreateRequest(
         image=image, name=o.name, cmd=cmd or None, entrypoint=entrypoint,
         env=env_options(o.env, o.env_file), workdir=o.workdir, user=o.user, hostname=o.hostname,
@@ -206,12 +205,12 @@ def create_request(o, args: list[str]):
         read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
         cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=_security_opts(o.security_opt), log_opts=log_opts,
-        restart=co.restart_policy(o.restart), log_driver=o.log_driver or "json-file",
+        restart=o.restart, log_driver=o.log_driver or "json-file",
         ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
-        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=co.runtime(o.runtime), group_add=o.group_add,
+        pids_limit=o.pids_limit, ulimits=o.ulimit, runtime=o.runtime, group_add=o.group_add,
         shm_size=_flag_bytes(o.shm_size, "shm-size"), devices=_devices(o.device),
         pid_mode=_mode(o.pid, "PID", ("", "host")), uts_mode=_mode(o.uts, "UTS", ("", "host")),
         ipc_mode=o.ipc, sysctls=_sysctls(o.sysctl), oom_score_adj=o.oom_score_adj,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ..services import container_status as status
+from . import columns as status
 
 
 def container_summary(svc, record: dict, now: float | None = None) -> dict:

@@ -1,11 +1,10 @@
-"""What `run`/`create` options mean once they are decoded: the daemon-side checks and
-conversions that the CLI's flags and the API's create body share.
+"""The daemon-side checks of a create request's options (restart policy, log driver,
+tmpfs), run by ContainerService.create whichever edge decoded the request.
 
 docker/cli turns flags into Config/HostConfig and dockerd validates them; pallet's
 CLI decodes flags (pallet.cli.run_flags) and the API decodes the JSON body
-(pallet.api.create_body), and both hand their values to these functions so that a
-restart policy, a log driver, a tmpfs or a mount means the same thing, with the
-same error, whichever edge it came through. Pure: no I/O but `which(runtime)`.
+(pallet.api.create_body) into the same CreateRequest, and the service checks it
+here, once, in dockerd's words. Pure: no I/O.
 """
 from __future__ import annotations
 
@@ -35,16 +34,6 @@ def log_driver(name: str | None) -> None:
         raise InvalidArgument(f'error looking up logging plugin {name}: plugin "{name}" not found')
 
 
-def log_options(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        k, eq, v = item.partition("=")
-        if not eq:
-            raise InvalidArgument(f"invalid log opt: {item}")
-        out[k] = v
-    return out
-
-
 def tmpfs_mounts(items: dict[str, str]) -> dict[str, str]:
     """target -> options, each target absolute and its options valid now rather than at start."""
     for target, opts in items.items():
@@ -56,24 +45,8 @@ def tmpfs_mounts(items: dict[str, str]) -> dict[str, str]:
     return items
 
 
-def runtime(name: str) -> str:
-    from ..runtime.runc import which
-    if not which(name):
-        raise InvalidArgument(f"unknown or invalid runtime name: {name}")
-    return name
-
-
-def mount_request(m, flag: str):
-    """A parsed -v/--mount (opts.mounts.MountSpec) as the service's MountRequest."""
-    from .container_types import MountRequest
-    opts = {"flag": flag}
-    if m.propagation:
-        opts["propagation"] = m.propagation
-    if getattr(m, "no_copy", False):
-        opts["nocopy"] = True
-    if m.type == "volume":  # volume labels/driver opts, -v mode
-        opts.update({"labels": m.volume_labels, "driver_opts": m.volume_options,
-                     "driver": m.volume_driver, "mode": m.mode or "z"})
-    elif m.type == "tmpfs":
-        opts.update({"size": m.tmpfs_size, "mode": m.tmpfs_mode})
-    return MountRequest(m.type, m.source or "", m.target, m.read_only, opts)
+def check(req) -> None:
+    """What dockerd refuses in a create request before anything is made."""
+    restart_policy(req.restart)
+    log_driver(req.log_driver)
+    tmpfs_mounts(req.tmpfs)

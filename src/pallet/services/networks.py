@@ -59,9 +59,12 @@ class NetworkService:
         except NotFound:
             return False
 
-    def list(self) -> list[dict]:
+    def list(self, filters: dict[str, list[str]] | None = None) -> list[dict]:
+        """`network ls` / `GET /networks`: the networks `filters` (name, id, driver, type,
+        label; parsed) select, sorted by name."""
         self.ensure_defaults()
-        return [self._with_containers(n) for n in self.state.networks()]
+        nets = [n for n in self.state.networks() if _matches(n, filters or {})]
+        return [self._with_containers(n) for n in sorted(nets, key=lambda n: n["Name"])]
 
     def inspect(self, ref: str) -> dict:
         try:
@@ -152,11 +155,9 @@ class NetworkService:
 
     def reconcile(self) -> None:
         """Tear down endpoints whose container is gone or no longer running (after a crash)."""
-        from . import container_status as status
         for sb in self.state.sandboxes():
             try:
-                rec = status.refresh(self.engine.containers, self.engine.containers.store.get(sb["cid"]))
-                if rec["State"]["Running"]:
+                if self.engine.containers.get(sb["cid"])["State"]["Running"]:
                     continue
             except NotFound:
                 pass
@@ -169,8 +170,8 @@ class NetworkService:
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
-        with svc._locked(cid):
-            rec = svc.store.get(cid)
+        with svc.lock(cid):
+            rec = svc.get(cid)
             nets = _networks_of(rec)
             if net["Name"] in nets:
                 raise Conflict(f"endpoint with name {rec['Name'].lstrip('/')} already exists in network "
@@ -181,8 +182,7 @@ class NetworkService:
                                f"host network" if "host" in (mode, net["Name"]) else
                                f"container {cid} is not connected to a bridge network")
             opts = check_endpoint_options(net, list(aliases), ip)
-            from . import container_status as status
-            if status.refresh(svc, rec)["State"]["Running"]:
+            if rec["State"]["Running"]:
                 settings = self.sandboxes.add_endpoint(cid, net, opts)
                 svc.store.update(cid, lambda r: _merge_settings(r, settings))
             svc.store.update(cid, lambda r: set_networks(r, {**_networks_of(r), net["Name"]: opts}))
@@ -192,7 +192,7 @@ class NetworkService:
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
-        with svc._locked(cid):
+        with svc.lock(cid):
             rec = svc.store.get(cid)
             if net["Name"] not in _networks_of(rec):
                 raise Conflict(f"container {cid} is not connected to network {net['Name']}")
@@ -213,6 +213,21 @@ class NetworkService:
 def _networks_of(rec: dict) -> dict:
     from .container_network import networks_of
     return networks_of(rec)
+
+
+def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
+    checks = {
+        "name": lambda v: v in net["Name"], "id": lambda v: net["Id"].startswith(v),
+        "driver": lambda v: net["Driver"] == v,
+        "type": lambda v: (net["Name"] in model.PREDEFINED) == (v == "builtin"),
+        "label": lambda v: (lambda k, _, val: k in (net.get("Labels") or {}) and
+                            (not _ or net["Labels"][k] == val))(*v.partition("=")),
+    }
+    for key, values in filters.items():
+        check = checks.get(key)
+        if check and not any(check(v) for v in values):
+            return False
+    return True
 
 
 def _merge_settings(rec: dict, settings: dict) -> None:

@@ -175,7 +175,8 @@ class RegistryService:
     def login(self, server: str | None, username: str, password: str) -> str:
         """Check the credentials against the registry, then store them; returns where."""
         from ..registry.auth import Credentials, CredentialStore, parse_challenge
-        from ..registry.client import Denied, Session
+        from ..errors import Denied
+        from ..registry.client import Session
         domain = server_domain(server)
         creds = Credentials(username, password)
         with Session(domain, creds) as session:
