@@ -372,16 +372,16 @@ def tls_context(cacert: str | None, cert: str | None, key: str | None):
 
 def serve(paths, uri: str | None, timeout: float, group: str | None = None, tls=None) -> int:
     """`pallet system service`: listen on `uri` and serve until idle."""
+    import signal
+    stopping = threading.Event()  # SIGTERM from the moment the socket can exist: it is removed
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     default = str(paths.runroot / "pallet.sock")
     ep = Endpoint(uri or "", default)
     if ep.kind == "unix":
-        listener = listen_unix(ep.path, group)
-        svc = Service(paths, listener, timeout, unix_path=ep.path)
+        svc = Service(paths, listen_unix(ep.path, group), timeout, unix_path=ep.path)
     else:
-        listener = listen_tcp(ep, tls)
-        svc = Service(paths, listener, timeout, tls=tls)
-    import signal
-    signal.signal(signal.SIGTERM, lambda *_: svc.stopping.set())
+        svc = Service(paths, listen_tcp(ep, tls), timeout, tls=tls)
+    svc.stopping = stopping
     try:
         svc.serve()
     except KeyboardInterrupt:
