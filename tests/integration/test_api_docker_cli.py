@@ -233,3 +233,17 @@ def test_docker_save_and_load_round_trip_through_the_service(api, pallet, busybo
     assert pallet.ok("images", "-q", "--no-trunc").out.strip() == busybox
     r = api.docker("save", "nosuch:1")
     assert r.code == 1 and "No such image: nosuch:1" in r.err
+
+
+def test_docker_top_update_prune_and_info(api, pallet, busybox):
+    api.docker_ok("run", "-d", "--name", "t", "busybox", "sleep", "60")
+    top = api.docker_ok("top", "t").lines
+    assert top[0].split()[:2] == ["UID", "PID"] and "sleep 60" in top[1]
+    api.docker_ok("update", "--memory", "64m", "--memory-swap", "128m", "t")
+    assert pallet.ok("inspect", "-f", "{{.HostConfig.Memory}}", "t").out == str(64 << 20) + "\n"
+    api.docker_ok("create", "--name", "stopped", "busybox", "true")
+    pruned = api.docker_ok("container", "prune", "-f").out
+    assert "Total reclaimed space" in pruned and pallet.ok("ps", "-aq").out.count("\n") == 1
+    info = json.loads(api.docker_ok("info", "--format", "{{json .}}").out)
+    assert (info["Containers"], info["ContainersRunning"], info["Images"]) == (1, 1, 1)
+    api.docker_ok("rm", "-f", "t")

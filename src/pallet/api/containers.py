@@ -154,6 +154,37 @@ def _running(svc, cid: str) -> bool:
         return True
 
 
+def top(service, req, ref):
+    args = (req.param("ps_args") or "").split()
+    titles, rows = _svc(service).top(ref, args)
+    return json_response({"Titles": titles, "Processes": rows})
+
+
+_UPDATE = {"Memory": "memory", "MemorySwap": "memory_swap", "NanoCpus": "nano_cpus", "CpuShares": "cpu_shares",
+           "CpuPeriod": "cpu_period", "CpuQuota": "cpu_quota", "CpusetCpus": "cpuset_cpus",
+           "CpusetMems": "cpuset_mems", "PidsLimit": "pids_limit"}
+
+
+def update(service, req, ref):
+    from ..services.container_types import UpdateRequest
+    from .wire import check_type
+    body = req.json(required=True)
+    for key in _UPDATE:
+        check_type(body, key, str if key.startswith("Cpuset") else int, "UpdateConfig.")
+    fields = {name: body[key] for key, name in _UPDATE.items() if body.get(key) not in (None, 0, "")}
+    policy = body.get("RestartPolicy") or {}
+    if policy.get("Name"):
+        count = policy.get("MaximumRetryCount") or 0
+        fields["restart"] = f"on-failure:{count}" if policy["Name"] == "on-failure" and count else policy["Name"]
+    _svc(service).update(ref, UpdateRequest(**fields))
+    return json_response({"Warnings": []})
+
+
+def prune(service, req):
+    deleted, freed = _svc(service).prune(req.filters() or None)
+    return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": freed})
+
+
 class Handoff:
     def __init__(self):
         self.ready = threading.Event()
@@ -191,6 +222,7 @@ class Handoffs:
 
 ROUTES = [
     ("POST", "/containers/create", create),
+    ("POST", "/containers/prune", prune),
     ("GET", "/containers/json", list_containers),
     ("GET", ID + "/json", inspect),
     ("POST", ID + "/start", start),
@@ -204,4 +236,6 @@ ROUTES = [
     ("POST", ID + "/unpause", unpause),
     ("POST", ID + "/resize", resize),
     ("POST", ID + "/attach", attach),
+    ("GET", ID + "/top", top),
+    ("POST", ID + "/update", update),
 ]
