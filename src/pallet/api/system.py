@@ -68,7 +68,29 @@ def auth(service, req):
     return json_response({"Status": token or "Login Succeeded", "IdentityToken": ""})
 
 
+def events(service, req):
+    """GET /events: the journal from `since` (default: now), followed unless `until` is given."""
+    import json
+    import time
+    now = time.time()
+    since, until = _epoch(req.param("since")), _epoch(req.param("until"))
+    follow = until is None or until > now
+    docs = service.engine().events.read(now if since is None else since, until, req.filters(), follow=follow)
+    return Response(200, ((json.dumps(d) + "\n").encode() for d in docs), "application/json")
+
+
+def _epoch(text: str | None) -> float | None:
+    from ..errors import InvalidArgument
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidArgument(f"invalid timestamp: {text!r}") from None
+
+
 ROUTES = [
+    ("GET", "/events", events),
     ("GET", "/_ping", ping),
     ("GET", "/version", version),
     ("GET", "/info", info),

@@ -116,6 +116,7 @@ class ContainerService(ContainerQueries):
         except BaseException:
             self._remove_storage(cid)
             raise
+        self.engine.events.container("create", record)
         return cid
 
     def _name_taken(self, name: str) -> bool:
@@ -195,6 +196,7 @@ class ContainerService(ContainerQueries):
                 os.close(fifo_fd)
             raise
         record = self.store.update(cid, lambda r: status.mark_running(r, pid))
+        self.engine.events.container("start", record)
         record = _limits().on_start(self, record)  # health loop; ends a pending restart
         from .log_rotation import start_rotator
         start_rotator(self, record)  # only for --log-opt max-file > 1
@@ -289,8 +291,11 @@ class ContainerService(ContainerQueries):
             oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
             self._cleanup_runtime(cid)
             auto_remove = record["HostConfig"].get("AutoRemove")
+            if record["State"]["Running"]:  # the one place an exit is recorded: its `die`
+                self.engine.events.container("die", record, exitCode=255 if code is None else code)
             if auto_remove:  # --rm: the record goes now (waiters read the exit file)
                 self.store.delete(cid)
+                self.engine.events.container("destroy", record)
             elif record["State"]["Running"]:
                 record = self.store.update(cid, lambda r: status.mark_exited(
                     r, 255 if code is None else code, finished, oom))
@@ -316,7 +321,13 @@ class ContainerService(ContainerQueries):
                   on_error=None) -> list[str]:
         """Docker's stop for several containers at once (see container_stop)."""
         from .container_stop import stop_many
-        return stop_many(self, refs, timeout, signal, on_error)
+        stopped = stop_many(self, refs, timeout, signal, on_error)
+        for ref in stopped:
+            try:
+                self.engine.events.container("stop", self.store.get(self.resolve(ref)))
+            except NotFound:
+                pass  # --rm: its destroy is recorded
+        return stopped
 
     def _signal(self, cid: str, sig: str) -> None:
         from ..opts.signals import parse_signal
@@ -347,11 +358,14 @@ class ContainerService(ContainerQueries):
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
         self.monitor_of(cid).runc.kill(cid, parse_signal(signal))
+        self.engine.events.container("kill", record, signal=parse_signal(signal))
 
     def wait(self, ref: str) -> int:
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Running"]:
+            if self.store.get(cid)["State"]["Running"]:  # it ended before we looked: record it
+                self.cleanup(cid)                        # (its exit command may have been skipped)
             return record["State"]["ExitCode"]
         code = None
         try:
@@ -373,7 +387,8 @@ class ContainerService(ContainerQueries):
 
     def restart(self, ref: str, timeout: int | None = None) -> None:
         self.stop(ref, timeout)
-        self.start(ref)
+        record = self.start(ref)
+        self.engine.events.container("restart", record)
 
     # ---- pause ----
     def pause(self, ref: str) -> None:
@@ -385,6 +400,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is already paused")
         self.monitor_of(cid).runc.pause(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
+        self.engine.events.container("pause", record)
 
     def unpause(self, ref: str) -> None:
         cid = self.resolve(ref)
@@ -393,6 +409,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is not paused")
         self.monitor_of(cid).runc.resume(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
+        self.engine.events.container("unpause", record)
 
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
@@ -406,8 +423,13 @@ class ContainerService(ContainerQueries):
             self._wait_exit(cid, 30)
         had_runc_state = (self.monitor_of(cid).runc.root / cid).exists()
         with self._locked(cid):
+            stored = self.store.get(cid)["State"]["Running"]  # an exit nobody recorded yet
             self._cleanup_runtime(cid)  # runc delete takes the cgroups with the state
             self.store.delete(cid)
+        if stored:  # its `die`, which cleanup did not get to record
+            code = self.monitor.exit_code(cid)
+            self.engine.events.container("die", record, exitCode=255 if code is None else code)
+        self.engine.events.container("destroy", record)
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
@@ -452,7 +474,9 @@ class ContainerService(ContainerQueries):
             raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
                            f"is already in use by container \"{self.resolve(new_name)}\". "
                            "You have to remove (or rename) that container to be able to reuse that name.")
+        old = self.store.get(cid)["Name"]
         self.store.rename(cid, new_name)
+        self.engine.events.container("rename", self.store.get(cid), oldName=old)
 
     # ---- in and out of a running container (pallet.services.container_io) ----
     def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:

@@ -107,6 +107,7 @@ class NetworkService:
             doc = model.new_network(name, driver, subnet, gateway, self._free_bridge(), internal, labels,
                                     created=_now())
             self.state.save_network(doc)
+        self.engine.events.record("network", "create", doc["Id"], {"name": name, "type": driver})
         return doc["Id"]
 
     def _free_bridge(self) -> str:
@@ -123,6 +124,7 @@ class NetworkService:
                 raise Conflict(f"error while removing network: network {net['Name']} id {net['Id']} "
                                "has active endpoints")
             self.state.delete_network(net["Name"])
+        self.engine.events.record("network", "destroy", net["Id"], {"name": net["Name"], "type": net["Driver"]})
         if net.get("_bridge"):
             self.sandboxes.drop_bridge(net["_bridge"])
 
