@@ -3,6 +3,7 @@ sees pallet as an engine, and what it sees is what `pallet` sees."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -247,3 +248,57 @@ def test_docker_top_update_prune_and_info(api, pallet, busybox):
     info = json.loads(api.docker_ok("info", "--format", "{{json .}}").out)
     assert (info["Containers"], info["ContainersRunning"], info["Images"]) == (1, 1, 1)
     api.docker_ok("rm", "-f", "t")
+
+
+def _docker_in_pty(api, *argv: str):
+    """The docker CLI on the slave side of a new pty (as in a terminal emulator)."""
+    import pty
+    import struct
+    import fcntl
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvpe("docker", ["docker", *argv], api.env)
+        finally:
+            os._exit(127)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    return pid, fd
+
+
+def _expect(fd, wanted: bytes, seen: bytearray, timeout: float = 20) -> None:
+    import select
+    import time
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"never saw {wanted!r}: {bytes(seen[-300:])!r}"
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            assert chunk, f"docker ended before {wanted!r}: {bytes(seen[-300:])!r}"
+            seen += chunk
+
+
+def test_docker_run_it_and_exec_it_under_a_terminal(api, busybox):
+    pid, fd = _docker_in_pty(api, "run", "-it", "--name", "tty", "busybox", "sh")
+    seen = bytearray()
+    try:
+        _expect(fd, b"# ", seen)
+        os.write(fd, b"stty size; echo $((6*7))\r")
+        _expect(fd, b"42", seen)
+        assert b"30 100" in seen
+        epid, efd = _docker_in_pty(api, "exec", "-it", "tty", "sh", "-c", "tty; echo exec-$((2+3))")
+        eseen = bytearray()
+        _expect(efd, b"exec-5", eseen)
+        assert b"/dev/pts/" in eseen
+        assert os.waitpid(epid, 0)[1] == 0
+        os.close(efd)
+        os.write(fd, b"exit 3\r")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 3
+    finally:
+        os.close(fd)
+    api.docker_ok("rm", "tty")

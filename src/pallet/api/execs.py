@@ -116,13 +116,37 @@ def _run(instance: Exec, call) -> None:
         instance.running = False
 
 
+def _terminal(size) -> tuple[int, int]:
+    """A pty for runc to relay the exec's own pty through (runc wants a terminal on its
+    stdio; the service has none): raw, so nothing is echoed or translated twice."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import tty
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    if isinstance(size, list) and len(size) == 2 and all(isinstance(n, int) and n > 0 for n in size):
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+    return master, slave
+
+
 def _attached(svc, instance: Exec, client, leftover: bytes) -> None:
     from .streams import end, pump_output, pump_stdin
     tty = instance.req.tty
-    out_r, out_w = os.pipe()
-    err_r, err_w = (None, None) if tty else os.pipe()
+    if tty:
+        master, out_w = _terminal(instance.body.get("ConsoleSize"))
+        out_r, err_r, err_w = os.dup(master), None, None
+    else:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
     stdin_r = None
-    if instance.req.interactive:
+    if tty and instance.req.interactive:
+        stdin_r = out_w
+        pump_stdin(client, leftover, master)
+    elif tty:
+        os.close(master)
+    elif instance.req.interactive:
         stdin_r, stdin_w = os.pipe()
         pump_stdin(client, leftover, stdin_w)
     pumps = [pump_output(out_r, client, None if tty else STDOUT)]
@@ -140,9 +164,8 @@ def _attached(svc, instance: Exec, client, leftover: bytes) -> None:
         if instance.exit_code is None:
             instance.exit_code = 126
     finally:
-        for fd in (out_w, err_w, stdin_r):
-            if fd is not None:
-                os.close(fd)
+        for fd in {out_w, err_w, stdin_r} - {None}:
+            os.close(fd)
         for pump in pumps:
             pump.join()
         end(client)
