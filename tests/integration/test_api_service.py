@@ -100,3 +100,25 @@ def test_service_on_loopback_tcp_serves_the_docker_cli(pallet, busybox):
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_service_takes_a_socket_systemd_passes_with_fd_uri(pallet, tmp_path):
+    sock = tmp_path / "activated.sock"
+    proc = subprocess.Popen(["systemd-socket-activate", "-l", str(sock), sys.executable, "-m", "pallet.cli.main",
+                             "--root", str(pallet.root), "--runroot", str(pallet.runroot),
+                             "system", "service", "--timeout", "1", "fd://"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        env = {**os.environ, "DOCKER_HOST": f"unix://{sock}"}
+        r = subprocess.run(["docker", "version", "--format", "{{.Server.APIVersion}}"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        assert r.stdout == "1.50\n", r.stderr
+        assert proc.wait(15) == 0  # idle for a second: the service exits
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -42,6 +42,8 @@ class Endpoint:
         scheme, _, rest = self.uri.partition("://")
         if scheme == "unix" and rest:
             self.kind, self.path = "unix", rest
+        elif self.uri == "fd://":  # systemd socket activation, as dockerd's `-H fd://`
+            self.kind = "fd"
         elif scheme == "tcp" and rest:
             parts = urlsplit(self.uri)
             try:
@@ -355,6 +357,14 @@ def _version() -> str:
     return __version__
 
 
+def inherited_socket() -> socket.socket:
+    """The listening socket systemd passed (LISTEN_FDS, from fd 3): it stays systemd's, so
+    it is neither made nor removed here, and the next connection starts the service again."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()) or int(os.environ.get("LISTEN_FDS") or 0) < 1:
+        raise InvalidArgument("fd:// needs a socket passed by systemd (LISTEN_FDS); none was")
+    return socket.socket(fileno=3)
+
+
 def tls_context(cacert: str | None, cert: str | None, key: str | None):
     """dockerd's --tlsverify: our certificate, and clients must show one signed by `cacert`."""
     import ssl
@@ -377,7 +387,9 @@ def serve(paths, uri: str | None, timeout: float, group: str | None = None, tls=
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     default = str(paths.runroot / "pallet.sock")
     ep = Endpoint(uri or "", default)
-    if ep.kind == "unix":
+    if ep.kind == "fd":
+        svc = Service(paths, inherited_socket(), timeout)
+    elif ep.kind == "unix":
         svc = Service(paths, listen_unix(ep.path, group), timeout, unix_path=ep.path)
     else:
         svc = Service(paths, listen_tcp(ep, tls), timeout, tls=tls)
