@@ -82,7 +82,7 @@ def build(service, req):
         put({"stream": f"Successfully built {result.image_id.split(':', 1)[1][:12]}\n"})
         for tag in result.tags:
             put({"stream": f"Successfully tagged {familiar(tag)}\n"})
-    return stream_from_worker(work)
+    return stream_from_worker(work, service)
 
 
 def prune(service, req):

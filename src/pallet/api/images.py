@@ -62,7 +62,7 @@ def pull(service, req):
 
     def work(progress):
         service.engine().registry.pull(image, progress, platform)
-    return stream_from_worker(work)
+    return stream_from_worker(work, service)
 
 
 def _import(service, req):
@@ -83,7 +83,7 @@ def push(service, req, name):
 
     def work(progress):
         service.engine().registry.push(image, progress)
-    return stream_from_worker(work)
+    return stream_from_worker(work, service)
 
 
 def save(service, req, name=None):
@@ -113,7 +113,7 @@ def load(service, req):
                 progress.put({"stream": line + "\n"})
         finally:
             body.close()
-    return stream_from_worker(work)
+    return stream_from_worker(work, service)
 
 
 def prune(service, req):

@@ -39,8 +39,9 @@ class JsonProgress:
         pass
 
 
-def stream_from_worker(work):
-    """A streaming Response of `work(progress)`'s messages, run in a thread."""
+def stream_from_worker(work, service):
+    """A streaming Response of `work(progress)`'s messages, run in a thread (whose Engine,
+    if it takes one, goes back to the service's pool at the end)."""
     from .router import error_event
     from .wire import Response
     q: queue.Queue = queue.Queue()
@@ -51,6 +52,7 @@ def stream_from_worker(work):
         except Exception as exc:  # noqa: BLE001 - reported in the stream, as dockerd does
             q.put(error_event(exc))
         finally:
+            service.release_engine()
             q.put(_END)
     threading.Thread(target=run, daemon=True).start()
 

@@ -153,18 +153,32 @@ class Service:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.local = threading.local()
+        self.pool: list = []
+        self.trimmed = True
         from .containers import Handoffs
         from .execs import Execs
         self.handoffs = Handoffs()
         self.execs = Execs()
 
     def engine(self):
-        """This thread's Engine (SQLite connections belong to the thread that opened them)."""
+        """This thread's Engine, leased from a pool until `release_engine` (each holds an SQLite
+        connection and its caches: one per thread at a time, reused rather than remade)."""
         eng = getattr(self.local, "engine", None)
         if eng is None:
-            from ..engine import Engine
-            eng = self.local.engine = Engine(self.paths)
+            with self.lock:
+                eng = self.pool.pop() if self.pool else None
+            if eng is None:
+                from ..engine import Engine
+                eng = Engine(self.paths)
+            self.local.engine = eng
         return eng
+
+    def release_engine(self) -> None:
+        eng = getattr(self.local, "engine", None)
+        if eng is not None:
+            self.local.engine = None
+            with self.lock:
+                self.pool.append(eng)
 
     def serve(self) -> None:
         self.listener.settimeout(0.25)
@@ -175,6 +189,7 @@ class Service:
                 except socket.timeout:
                     if self._idle_expired():
                         return
+                    self._trim_when_idle()
                     continue
                 except OSError as exc:
                     if exc.errno in (errno.EINTR, errno.ECONNABORTED):
@@ -202,6 +217,22 @@ class Service:
         with self.lock:
             self.active += delta
             self.last_activity = time.monotonic()
+            self.trimmed = False
+
+    def _trim_when_idle(self) -> None:
+        """Once idle for a second, give the heap's free pages back to the system (a burst of
+        requests on many threads leaves glibc's per-thread arenas holding them)."""
+        with self.lock:
+            if self.trimmed or self.active or time.monotonic() - self.last_activity < 1:
+                return
+            self.trimmed = True
+        import gc
+        gc.collect()
+        try:
+            import ctypes
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
     def _connection(self, conn: socket.socket) -> None:
         try:
@@ -218,6 +249,7 @@ class Service:
                 conn.close()
             except OSError:
                 pass
+            self.release_engine()
             self._touch(-1)
 
 
@@ -382,7 +414,9 @@ def tls_context(cacert: str | None, cert: str | None, key: str | None):
 
 def serve(paths, uri: str | None, timeout: float, group: str | None = None, tls=None) -> int:
     """`pallet system service`: listen on `uri` and serve until idle."""
+    import gc
     import signal
+    gc.set_threshold(700, 10, 10)  # a long-lived process: the CLI's one-shot setting would hoard cycles
     stopping = threading.Event()  # SIGTERM from the moment the socket can exist: it is removed
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     default = str(paths.runroot / "pallet.sock")
