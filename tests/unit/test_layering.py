@@ -35,6 +35,7 @@ LAYERS = [
     {"build"},
     {"dockerjson"},
     {"services"},
+    {"compose"},     # docker compose's model and use cases, over the services
     {"engine"},
     {"cli", "api"},
 ]
