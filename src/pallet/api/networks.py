@@ -25,12 +25,13 @@ def create(service, req):
         check_type(body, key, kind, "NetworkCreateRequest.")
     if not body.get("Name"):
         raise InvalidArgument("invalid network name: name is required")
-    configs = (body.get("IPAM") or {}).get("Config") or []
-    if len(configs) > 1:
-        raise InvalidArgument("multiple subnets are not supported yet")
-    ipam = configs[0] if configs else {}
-    nid = _nets(service).create(body["Name"], body.get("Driver") or "bridge", ipam.get("Subnet") or None,
-                                ipam.get("Gateway") or None, bool(body.get("Internal")), body.get("Labels") or {})
+    from ..services.network_types import NetworkCreateRequest
+    configs = [c for c in (body.get("IPAM") or {}).get("Config") or [] if isinstance(c, dict)]
+    nid = _nets(service).create(NetworkCreateRequest(
+        name=body["Name"], driver=body.get("Driver") or "bridge",
+        subnets=[c["Subnet"] for c in configs if c.get("Subnet")],
+        gateways=[c["Gateway"] for c in configs if c.get("Gateway")],
+        internal=bool(body.get("Internal")), labels=dict(body.get("Labels") or {})))
     return json_response({"Id": nid, "Warning": ""}, 201)
 
 
@@ -56,11 +57,7 @@ def disconnect(service, req, ref):
 
 
 def prune(service, req):
-    labels = {}
-    for item in req.filters().get("label", []):
-        k, _, v = item.partition("=")
-        labels[k] = v
-    return json_response({"NetworksDeleted": _nets(service).prune(labels or None)})
+    return json_response({"NetworksDeleted": _nets(service).prune(req.filters()) or None})
 
 
 ROUTES = [

@@ -43,17 +43,6 @@ def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None =
 PULL_POLICIES = ("always", "missing", "never")
 
 
-def _platform_matches(ctx, image: str, platform: str | None) -> bool:
-    """Whether the stored `image` is for --platform (os/arch[/variant]; none asked: yes)."""
-    if not platform:
-        return True
-    cfg = ctx.engine.images.config(ctx.engine.images.resolve(image))
-    os_name, _, rest = platform.lower().partition("/")
-    if not rest:  # "amd64" alone names the architecture
-        os_name, rest = "linux", os_name
-    return (os_name, rest.split("/")[0]) == (cfg.get("os", "linux"), cfg.get("architecture", ""))
-
-
 def _ensure_image(ctx, image: str, pull: str = "missing", platform: str | None = None) -> None:
     """Docker's --pull for run/create: `missing` pulls an image not stored (or stored for
     another --platform), `always` pulls first anyway, `never` refuses a missing image.
@@ -61,7 +50,8 @@ def _ensure_image(ctx, image: str, pull: str = "missing", platform: str | None =
     from ..reference import familiar, parse
     if pull not in PULL_POLICIES:
         raise UsageError(f"invalid pull option: '{pull}': must be one of \"always\", \"missing\" or \"never\"")
-    if pull != "always" and ctx.engine.images.exists(image) and _platform_matches(ctx, image, platform):
+    if pull != "always" and ctx.engine.images.exists(image) \
+            and ctx.engine.images.matches_platform(image, platform):
         return
     try:
         shown = familiar(str(parse(image).tagged()))

@@ -62,25 +62,15 @@ def image_import(ctx, o, args) -> int:
     target = args[1] if len(args) > 1 else None
     images = ctx.engine.images
     if source.startswith(("http://", "https://")):
-        image_id = images.import_url(source, target, o.change, o.message, _platform(o.platform))
+        image_id = images.import_url(source, target, o.change, o.message, o.platform)
     else:
         stream, close = _open_source(ctx, source)
         try:  # docker's CLI streams a local file to the daemon, which then knows it only as "-"
-            image_id = images.import_tar(stream, "-", target, o.change, o.message, _platform(o.platform))
+            image_id = images.import_tar(stream, "-", target, o.change, o.message, o.platform)
         finally:
             close()
     ctx.out(image_id)
     return 0
-
-
-def _platform(text: str | None) -> dict | None:
-    if not text:
-        return None
-    parts = text.split("/")
-    out = {"os": parts[0], "architecture": parts[1] if len(parts) > 1 else ""}
-    if len(parts) > 2:
-        out["variant"] = parts[2]
-    return out
 
 
 def _open_source(ctx, source: str):

@@ -50,15 +50,13 @@ def _svc(ctx):
 
 
 def network_create(ctx, o, args) -> int:
-    from ..errors import InvalidArgument
-    if len(o.subnet) > 1 or len(o.gateway) > 1:
-        raise InvalidArgument("multiple subnets are not supported yet")
+    from ..services.network_types import NetworkCreateRequest
     labels = {}
     for item in o.label:
         k, _, v = item.partition("=")
         labels[k] = v
-    ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (o.subnet or [None])[0], (o.gateway or [None])[0],
-                             o.internal, labels))
+    ctx.out(_svc(ctx).create(NetworkCreateRequest(args[0], o.driver or "bridge", list(o.subnet), list(o.gateway),
+                                                  o.internal, labels)))
     return 0
 
 
@@ -128,11 +126,8 @@ def network_prune(ctx, o, args) -> int:
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all custom networks not used by "
                                                "at least one container."):
         return 0
-    labels = {}
-    for v in parse_filters(o.filter).get("label", []):
-        k, sep, val = v.partition("=")
-        labels[k] = val if sep else None
-    removed = _svc(ctx).prune(labels)
+    filters = parse_filters(o.filter)
+    removed = _svc(ctx).prune(filters)
     if removed:
         ctx.out("Deleted Networks:")
         for name in removed:

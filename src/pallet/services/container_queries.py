@@ -13,9 +13,6 @@ class ContainerQueries:
     def image_users(self, image_id: str) -> list[tuple[str, bool]]:
         return [(cid, self.get(cid)["State"]["Running"]) for cid in self.store.ids_using_image(image_id)]
 
-    def image_in_use(self, image_id: str) -> bool:
-        return bool(self.store.ids_using_image(image_id))
-
     def images_in_use(self) -> set[str]:
         return self.store.image_ids()
 

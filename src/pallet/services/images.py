@@ -82,6 +82,15 @@ class ImageService:
     def config(self, image_id: str) -> dict:
         return self.store.config(image_id)
 
+    def matches_platform(self, name: str, platform: str | None) -> bool:
+        """Whether the stored image is for `platform` (os/arch[/variant]; none asked: yes)."""
+        from ..opts.platform import parse_platform
+        wanted = parse_platform(platform)
+        if not wanted:
+            return True
+        cfg = self.config(self.resolve(name))
+        return (wanted["os"], wanted["architecture"]) == (cfg.get("os", "linux"), cfg.get("architecture", ""))
+
     def count(self) -> int:
         return len(self.db.images())
 
@@ -109,7 +118,10 @@ class ImageService:
 
     # ---- import ----
     def import_tar(self, source: BinaryIO, source_name: str, target: str | None = None,
-                   changes: list[str] = (), message: str = "", platform: dict | None = None) -> str:
+                   changes: list[str] = (), message: str = "", platform: str | None = None) -> str:
+        """`import`: a filesystem tar as a one-layer image; `platform` os/arch[/variant]."""
+        from ..opts.platform import parse_platform
+        platform = parse_platform(platform)
         tag = str(reference.parse_repository_tag(target).tagged()) if target else None
         with self.engine.locks.in_flight():
             staged = self.engine.layers.stage(source)
@@ -128,7 +140,7 @@ class ImageService:
         return result.image_id
 
     def import_url(self, url: str, target: str | None = None, changes: list[str] = (),
-                   message: str = "", platform: dict | None = None) -> str:
+                   message: str = "", platform: str | None = None) -> str:
         """`import http://...`: the tar a URL serves, streamed into a new image."""
         import urllib.request
         try:

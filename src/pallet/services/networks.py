@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from ..network import model
+from .network_types import NetworkCreateRequest
 
 
 class NetworkService:
@@ -87,9 +88,13 @@ class NetworkService:
         return {k: doc[k] for k in order}
 
     # ---- create / rm / prune ----
-    def create(self, name: str, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
-               internal: bool = False, labels: dict | None = None) -> str:
+    def create(self, req: NetworkCreateRequest) -> str:
+        """A user-defined bridge network; its ID."""
         import re
+        if len(req.subnets) > 1 or len(req.gateways) > 1:
+            raise InvalidArgument("multiple subnets are not supported yet")
+        name, driver, internal, labels = req.name, req.driver or "bridge", req.internal, req.labels
+        subnet, gateway = (req.subnets or [None])[0], (req.gateways or [None])[0]
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
             raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
         if driver != "bridge":
@@ -133,12 +138,17 @@ class NetworkService:
         (the documents stay with the store, which the caller deletes)."""
         self.sandboxes.reset([n["_bridge"] for n in self.state.networks() if n.get("_bridge")])
 
-    def prune(self, labels: dict | None = None) -> list[str]:
-        """Remove user-defined networks no container uses (after reconciling dead endpoints)."""
+    def prune(self, filters: dict[str, list[str]] | None = None) -> list[str]:
+        """Remove user-defined networks no container uses (after reconciling dead endpoints)
+        that `filters` (until, label, label!; parsed) select; their names."""
+        from ..opts.filters import Filters
+        f = Filters(filters)
+        f.validate(("until", "label", "label!"))
+        until = _until(f.get("until"))
         self.reconcile()
         removed = []
         for net in self.state.networks():
-            if net["Name"] in model.PREDEFINED or not _labels_match(net, labels or {}):
+            if net["Name"] in model.PREDEFINED or not _prune_match(net, f, until):
                 continue
             if self._referenced(net["Name"]):
                 continue
@@ -237,9 +247,27 @@ def _merge_settings(rec: dict, settings: dict) -> None:
     ns.setdefault("Networks", {}).update(settings)
 
 
-def _labels_match(net: dict, wanted: dict) -> bool:
-    have = net.get("Labels") or {}
-    return all(k in have and (v is None or have[k] == v) for k, v in wanted.items())
+def _until(values: list[str]) -> float | None:
+    import time
+    from ..opts.timestamps import parse_timestamp
+    now = time.time()
+    return min((parse_timestamp(v, now) for v in values), default=None)
+
+
+def _prune_match(net: dict, f, until: float | None) -> bool:
+    """Docker's prune filters: every `label` present (with its value if given), no `label!`
+    matching, created before `until`."""
+    labels = net.get("Labels") or {}
+    if not f.match_label(labels, "label"):
+        return False
+    for item in f.get("label!"):
+        key, eq, value = item.partition("=")
+        if key in labels and (not eq or labels[key] == value):
+            return False
+    if until is not None:
+        from ..oci.image import parse_time
+        return parse_time(net.get("Created")) < until
+    return True
 
 
 def _routes() -> list[str]:
