@@ -78,7 +78,7 @@ def test_start_of_a_running_container_is_not_modified_and_stop_of_a_stopped_one_
     api.docker_ok("run", "-d", "--name", "s", "busybox", "sleep", "60")
     assert api.request("POST", "/containers/s/start")[0] == 304
     assert api.docker_ok("start", "s").out.strip() == "s"  # docker/cli: 304 is success
-    api.docker_ok("kill", "s")
+    api.docker_ok("stop", "-t", "0", "s")
     assert api.request("POST", "/containers/s/stop")[0] == 304
     api.docker_ok("rm", "s")
 
@@ -302,3 +302,15 @@ def test_docker_run_it_and_exec_it_under_a_terminal(api, busybox):
     finally:
         os.close(fd)
     api.docker_ok("rm", "tty")
+
+
+def test_docker_system_df_counts_what_the_store_holds_and_search_finds_nothing(api, busybox):
+    api.docker_ok("create", "--name", "d", "-v", "dfvol:/data", "busybox", "true")
+    rows = {line.split()[0]: line.split() for line in api.docker_ok("system", "df").lines[1:]}
+    assert rows["Images"][1:3] == ["1", "1"]
+    assert rows["Containers"][1:3] == ["1", "0"]
+    assert rows["Local"][2:4] == ["1", "1"]  # "Local Volumes": total 1, active 1
+    r = api.docker_ok("search", "busybox")
+    assert r.lines == [] or r.lines[0].startswith("NAME")
+    api.docker_ok("rm", "-v", "d")
+    api.docker_ok("volume", "rm", "dfvol")

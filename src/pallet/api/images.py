@@ -124,7 +124,16 @@ def prune(service, req):
                           or None, "SpaceReclaimed": freed})
 
 
+def search(service, req):
+    """GET /images/search: there is no Docker Hub here and the registries pallet knows do not
+    offer search (the distribution spec has none): an empty result, as for a term nothing matches."""
+    if not req.param("term"):
+        raise InvalidArgument("term cannot be empty")
+    return json_response([])
+
+
 ROUTES = [
+    ("GET", "/images/search", search),
     ("GET", "/images/get", save),
     ("POST", "/images/load", load),
     ("POST", "/images/prune", prune),

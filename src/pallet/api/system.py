@@ -55,6 +55,35 @@ def info(service, req):
     return json_response(doc)
 
 
+def df(service, req):
+    """GET /system/df: Docker's DiskUsage from the listings `images`, `ps -s` and `volume ls`
+    give, with each image's container count and each volume's users."""
+    from ..dockerjson.container_summary import container_summary
+    from ..dockerjson.image_summary import image_summaries
+    from ..services.container_types import ListRequest
+    eng = service.engine()
+    records = eng.containers.list(ListRequest(all=True, size=True))
+    users: dict[str, int] = {}
+    for r in records:
+        users[r["Image"]] = users.get(r["Image"], 0) + 1
+    images = image_summaries(eng.images, eng.images.list_rows(all_images=True))
+    for item in images:
+        item["Containers"] = users.get(item["Id"], 0)
+    containers = []
+    for r in records:
+        summary = container_summary(eng.containers, r)
+        summary.update(SizeRw=r.get("SizeRw", 0), SizeRootFs=r.get("SizeRootFs", 0))
+        containers.append(summary)
+    usage = eng.volumes.usage()
+    volumes = []
+    for v in eng.volumes.list():
+        doc = v.inspect()
+        doc["UsageData"] = {"Size": -1, "RefCount": len(usage.get(v.name, []))}
+        volumes.append(doc)
+    return json_response({"LayersSize": sum(i["Size"] for i in images), "Images": images,
+                          "Containers": containers, "Volumes": volumes, "BuildCache": []})
+
+
 def _engine_id(eng) -> str:
     """A stable ID for this store (Docker's engine ID): its root path, hashed."""
     import hashlib
@@ -91,6 +120,7 @@ def _epoch(text: str | None) -> float | None:
 
 ROUTES = [
     ("GET", "/events", events),
+    ("GET", "/system/df", df),
     ("GET", "/_ping", ping),
     ("GET", "/version", version),
     ("GET", "/info", info),
