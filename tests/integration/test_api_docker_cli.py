@@ -314,3 +314,11 @@ def test_docker_system_df_counts_what_the_store_holds_and_search_finds_nothing(a
     assert r.lines == [] or r.lines[0].startswith("NAME")
     api.docker_ok("rm", "-v", "d")
     api.docker_ok("volume", "rm", "dfvol")
+
+
+def test_docker_stats_no_stream_shows_the_container_as_pallet_measures_it(api, busybox):
+    api.docker_ok("run", "-d", "--name", "st", "-m", "64m", "busybox", "sleep", "60")
+    r = api.docker_ok("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "st")
+    name, usage, pids = r.out.split(" ", 1)[0], r.out.split(" ", 1)[1].rsplit(" ", 1)[0], r.out.split()[-1]
+    assert name == "st" and usage.endswith("/ 64MiB") and pids == "1"
+    api.docker_ok("rm", "-f", "st")

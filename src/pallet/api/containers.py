@@ -180,6 +180,26 @@ def update(service, req, ref):
     return json_response({"Warnings": []})
 
 
+def stats(service, req, ref):
+    """GET /containers/{id}/stats: one frame (`stream=false`) or one a second, in Docker's
+    StatsResponse shape, from the samples `pallet stats` shows."""
+    from ..dockerjson.container_stats import stats_response
+    svc = _svc(service)
+    cid = svc.resolve(ref)
+    stream = req.flag("stream", True) and not req.flag("one-shot")
+
+    def frames():
+        while True:
+            rows = svc.stats([cid])
+            yield (json.dumps(stats_response(rows[0])) + "\n").encode()
+            if not stream or not rows[0].record["State"]["Running"]:
+                return
+            time.sleep(0.5)
+    if not stream:
+        return json_response(stats_response(svc.stats([cid])[0]))
+    return Response(200, frames(), "application/json")
+
+
 def prune(service, req):
     deleted, freed = _svc(service).prune(req.filters() or None)
     return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": freed})
@@ -237,5 +257,6 @@ ROUTES = [
     ("POST", ID + "/resize", resize),
     ("POST", ID + "/attach", attach),
     ("GET", ID + "/top", top),
+    ("GET", ID + "/stats", stats),
     ("POST", ID + "/update", update),
 ]
