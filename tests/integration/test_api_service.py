@@ -122,3 +122,40 @@ def test_service_takes_a_socket_systemd_passes_with_fd_uri(pallet, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_service_survives_garbage_huge_headers_and_clients_that_vanish(pallet, busybox, tmp_path):
+    svc = ApiService(pallet, tmp_path / "r.sock")
+    try:
+        def raw(data: bytes) -> bytes:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(str(svc.sock))
+            s.sendall(data)
+            s.settimeout(10)
+            out = b""
+            try:
+                while chunk := s.recv(65536):
+                    out += chunk
+            except (socket.timeout, ConnectionResetError):
+                pass
+            s.close()
+            return out
+        assert raw(b"\x00\xffnot http at all\r\n\r\n").startswith(b"HTTP/1.1 400")
+        assert raw(b"GET /_ping HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n").startswith(b"HTTP/1.1 4")
+        assert raw(b"GET /containers/\xff\xfe/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(
+            b"HTTP/1.1 400")
+        assert raw(b"GET /containers/%FF%FE/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(
+            b"HTTP/1.1 404")
+        status, _, body = svc.request("POST", "/containers/create", b"{" + b" " * (17 * 1024 * 1024) + b"}")
+        assert status == 400 and b"too large" in body
+        pallet.ok("run", "-d", "--name", "chatty", "busybox", "sh", "-c", "while true; do echo x; sleep 0.05; done")
+        s = socket.socket(socket.AF_UNIX)  # follow the logs, then vanish mid-stream
+        s.connect(str(svc.sock))
+        s.sendall(b"GET /containers/chatty/logs?follow=1&stdout=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+        s.close()
+        assert svc.request("GET", "/_ping")[0] == 200
+        assert svc.proc.poll() is None
+        pallet.ok("rm", "-f", "chatty")
+    finally:
+        svc.stop()

@@ -69,10 +69,9 @@ def _import(service, req):
     src = req.param("fromSrc")
     if src != "-":
         raise InvalidArgument("importing from a URL is not supported: send the archive as the body (fromSrc=-)")
-    import io
     repo = req.param("repo") or None
     target = f"{repo}:{req.param('tag')}" if repo and req.param("tag") else repo
-    image_id = _images(service).import_tar(io.BytesIO(req.body()), "-", target,
+    image_id = _images(service).import_tar(req.reader(), "-", target,
                                            req.params_list("changes"), req.param("message") or "")
     return json_response({"status": image_id})
 

@@ -23,7 +23,7 @@ import stat
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import h11
 
@@ -307,7 +307,7 @@ class Connection:
         if self.h.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             status = getattr(exc, "error_status_hint", 400)
             body = b'{"message":"bad request"}\n'
-            self._send(h11.Response(status_code=status, headers=[
+            self._send(h11.Response(status_code=status, reason=_reason(status), headers=[
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                 ("Connection", "close")]))
             self._send(h11.Data(data=body))
@@ -327,6 +327,7 @@ class Connection:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.headers}
         target = event.target.decode("latin-1")
         path, _, query = target.partition("?")
+        path = unquote(path, errors="replace")  # a name that is not UTF-8 names nothing: 404
         req = Request(event.method.decode("latin-1"), path, query, headers, self._body, "",
                       hijacker=self._hijack)
         self.service._touch(0)
@@ -343,12 +344,13 @@ class Connection:
         if not resp.streaming:
             if resp.status not in (204, 304):
                 headers.append(("Content-Length", str(len(resp.body))))
-            self._send(h11.Response(status_code=resp.status, headers=headers))
+            self._send(h11.Response(status_code=resp.status, headers=headers, reason=_reason(resp.status)))
             if resp.body and not head and resp.status not in (204, 304):
                 self._send(h11.Data(data=resp.body))
             self._send(h11.EndOfMessage())
             return
-        self._send(h11.Response(status_code=resp.status, headers=headers))  # flushed at once
+        self._send(h11.Response(status_code=resp.status, headers=headers,  # flushed at once
+                                reason=_reason(resp.status)))
         try:
             for chunk in resp.body:
                 if chunk:
@@ -377,6 +379,14 @@ class Connection:
             leftover = self.h.trailing_data[0]
         self.hijacked = True
         return self.sock, bytes(leftover)
+
+
+def _reason(status: int) -> bytes:
+    from http import HTTPStatus
+    try:
+        return HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
 
 
 def _api_version() -> str:

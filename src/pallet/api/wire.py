@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from ..errors import InvalidArgument
 
 STDIN, STDOUT, STDERR = 0, 1, 2
+MAX_JSON_BODY = 16 * 1024 * 1024  # a JSON request body past this is refused, not buffered
 RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 
@@ -94,7 +95,13 @@ class Request:
 
     def body(self) -> bytes:
         if self._body is None:
-            self._body = b"".join(self._body_reader())
+            parts, size = [], 0
+            for chunk in self._body_reader():
+                size += len(chunk)
+                if size > MAX_JSON_BODY:
+                    raise InvalidArgument(f"request body too large: more than {MAX_JSON_BODY} bytes")
+                parts.append(chunk)
+            self._body = b"".join(parts)
         return self._body
 
     def json(self, required: bool = False) -> dict:
