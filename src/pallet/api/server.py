@@ -31,6 +31,7 @@ from ..errors import InvalidArgument, PalletError
 from .wire import Request, Response
 
 MAX_HEADER = 64 * 1024
+POOL = 4  # idle Engines kept for reuse; past a burst, the rest (and their SQLite caches) go
 RECV = 65536
 
 
@@ -178,7 +179,12 @@ class Service:
         if eng is not None:
             self.local.engine = None
             with self.lock:
-                self.pool.append(eng)
+                if len(self.pool) < POOL:
+                    self.pool.append(eng)
+                    return
+            db = eng.__dict__.get("db")
+            if db is not None:
+                db.conn.close()
 
     def serve(self) -> None:
         self.listener.settimeout(0.25)
@@ -381,6 +387,16 @@ class Connection:
         return self.sock, bytes(leftover)
 
 
+def _few_malloc_arenas() -> None:
+    """glibc gives each thread that allocates its own heap arena (up to 8 per CPU), and a
+    burst of connections leaves each holding freed memory; two are plenty here."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def _reason(status: int) -> bytes:
     from http import HTTPStatus
     try:
@@ -427,6 +443,7 @@ def serve(paths, uri: str | None, timeout: float, group: str | None = None, tls=
     import gc
     import signal
     gc.set_threshold(700, 10, 10)  # a long-lived process: the CLI's one-shot setting would hoard cycles
+    _few_malloc_arenas()
     stopping = threading.Event()  # SIGTERM from the moment the socket can exist: it is removed
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     default = str(paths.runroot / "pallet.sock")
