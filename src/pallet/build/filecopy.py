@@ -13,7 +13,10 @@ Docker's rules, as implemented here:
     `--chmod` to what is copied; without `--chown` everything is 0:0;
   * ADD unpacks local tar archives (plain, gzip, bzip2, xz) into the
     destination and fetches http(s) URLs (mode 0600, `--checksum` verified).
-Symlinks inside a copied tree are copied as symlinks, never followed.
+Symlinks inside a copied tree are copied as symlinks, never followed. An
+archive is applied by pallet.archive.apply beneath the destination's directory
+fd, as every tar pallet unpacks is: no member name, symlink or hardlink target
+reaches outside the tree (a hardlink to a host path is refused, not followed).
 Directories that already exist in the image keep their mode and owner.
 """
 from __future__ import annotations
@@ -22,7 +25,6 @@ import os
 import posixpath
 import shutil
 import stat
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -118,40 +120,25 @@ class Placer:
         os.utime(host, ns=(st.st_mtime_ns, st.st_mtime_ns), follow_symlinks=False)
 
     def _extract(self, item: Item, target: str) -> None:
+        """ADD of a local archive: its members, owners and modes as the tar has them (a
+        member replaces what an earlier source put at its name, as Docker's Untar does)."""
+        from ..archive.apply import Policy, apply_tar
+        from ..archive.compression import open_layer_stream
+        from ..archive.tree import Tree, clean_parts
         self._parents(target + "/x")
         self._mkdir(target, created=True)
-        host = self._host(target)
-        with tarfile.open(item.path, "r:*") as tar:
-            if hasattr(tarfile, "tar_filter"):
-                tar.extractall(host, numeric_owner=True, filter="tar")
-            else:  # CPython < 3.11.4 (Debian 12's 3.11.2) has no extraction filters
-                tar.extractall(host, members=_tar_filtered(tar, host), numeric_owner=True)
-
-
-def _tar_filtered(tar: tarfile.TarFile, dest: Path) -> Iterator[tarfile.TarInfo]:
-    """The members of `tar` as tarfile's "tar" filter (PEP 706) passes them: leading
-    slashes stripped, nothing whose path (following symlinks already extracted) leaves
-    `dest`, setuid/setgid/sticky and group/other write bits cleared. Lazy, so each member
-    is checked after the ones before it are on disk."""
-    root = os.path.realpath(dest)
-    for member in tar:
-        name = member.name.lstrip("/")
-        target = os.path.realpath(os.path.join(root, name))
-        if os.path.isabs(name) or os.path.commonpath([target, root]) != root:
-            raise InvalidArgument(f"{member.name!r} would be extracted to {target!r}, "
-                                  "which is outside the destination")
-        member.name = name
-        member.mode &= 0o755
-        yield member
+        with Tree(self.root) as tree, open(item.path, "rb") as raw:
+            fd = tree.open_dir(clean_parts(target))
+            try:
+                apply_tar(open_layer_stream(raw), fd, Policy(whiteouts=False, root="the destination"))
+            finally:
+                os.close(fd)
 
 
 def is_archive(path: Path) -> bool:
-    """A local file ADD unpacks: a tar, plain or compressed, that tarfile can read."""
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            return tar.next() is not None
-    except (tarfile.TarError, OSError, EOFError):
-        return False
+    """A local file ADD unpacks: a tar, plain or compressed."""
+    from ..archive.unpack import is_tar
+    return is_tar(path)
 
 
 def tree_walker(context) -> Walker:

@@ -321,8 +321,10 @@ def _secret(builder, m, scratch: Path, binds: list, env: list[str]) -> None:
 
 def _scratch_copy(source: Path, dest: Path) -> str:
     import shutil
-    if source.is_dir():
-        shutil.copytree(source, dest, symlinks=True)
+    if source.is_dir():  # through a tar, as every tree pallet writes from elsewhere
+        from ..archive.unpack import copy_tree
+        dest.mkdir()
+        copy_tree(source, dest)
     else:
         shutil.copy2(source, dest)
     return str(dest)
