@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
 
 from ..digest import HashingWriter
 from ..errors import DataCorrupted
+from .tree import DIR_FLAGS, proc_path
 
 BLOCK = 512
 CHUNK = 1 << 20
@@ -53,8 +54,8 @@ def _write(root: Path, out: BinaryIO, *, whiteouts: bool, epoch: int | None,
            skip_empty: frozenset = frozenset()) -> str:
     w = HashingWriter(out)
     inodes: dict[tuple[int, int], str] = {}
-    for rel, st in _walk(root):
-        path = root / rel
+    for rel, st, dfd, name in _walk(root):
+        path = proc_path(dfd, name)  # the entry itself, however deep, never followed
         if rel in skip_empty and stat.S_ISREG(st.st_mode) and st.st_size == 0:
             continue
         if whiteouts and is_whiteout(st):
@@ -67,7 +68,7 @@ def _write(root: Path, out: BinaryIO, *, whiteouts: bool, epoch: int | None,
             continue
         _write_header(w, info)
         if info.type == tarfile.REGTYPE and info.size:
-            _copy_content(path, info.size, w)
+            _copy_content(dfd, name, info.size, w, root / rel)
         if whiteouts and info.type == tarfile.DIRTYPE and is_opaque(path):
             _write_header(w, _info(rel + "/.wh..wh..opq", st, epoch, tarfile.REGTYPE,
                                    mode=st.st_mode & 0o777))
@@ -75,14 +76,28 @@ def _write(root: Path, out: BinaryIO, *, whiteouts: bool, epoch: int | None,
     return w.digest
 
 
-def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, os.stat_result]]:
-    base = root / rel if rel else root
-    for name in sorted(os.listdir(base)):
-        child = f"{rel}/{name}" if rel else name
-        st = os.lstat(root / child)
-        yield child, st
-        if stat.S_ISDIR(st.st_mode):
-            yield from _walk(root, child)
+def _walk(root: Path) -> Iterator[tuple[str, os.stat_result, int, str]]:
+    """(relative path, lstat, parent directory fd, name) of everything under `root`, sorted,
+    a directory before its contents. Walked by directory fd, without recursion, so a tree
+    deeper than PATH_MAX or than Python's stack (a layer may hold one) is still written.
+    The fd is valid until the next item is asked for."""
+    stack = [(os.open(root, DIR_FLAGS), "", iter(sorted(os.listdir(root))))]
+    try:
+        while stack:
+            dfd, rel, names = stack[-1]
+            name = next(names, None)
+            if name is None:
+                os.close(stack.pop()[0])
+                continue
+            child = f"{rel}/{name}" if rel else name
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            yield child, st, dfd, name
+            if stat.S_ISDIR(st.st_mode):
+                cfd = os.open(name, DIR_FLAGS, dir_fd=dfd)
+                stack.append((cfd, child, iter(sorted(os.listdir(cfd)))))
+    finally:
+        for dfd, _rel, _names in stack:
+            os.close(dfd)
 
 
 def _info(name: str, st: os.stat_result, epoch: int | None, kind: bytes,
@@ -97,7 +112,7 @@ def _info(name: str, st: os.stat_result, epoch: int | None, kind: bytes,
     return info
 
 
-def _entry_info(path: Path, rel: str, st: os.stat_result, epoch: int | None,
+def _entry_info(path: str, rel: str, st: os.stat_result, epoch: int | None,
                 inodes: dict[tuple[int, int], str]) -> tarfile.TarInfo | None:
     mode = st.st_mode
     if stat.S_ISSOCK(mode):
@@ -124,7 +139,7 @@ def _entry_info(path: Path, rel: str, st: os.stat_result, epoch: int | None,
     return _with_xattrs(info, path)
 
 
-def _with_xattrs(info: tarfile.TarInfo, path: Path) -> tarfile.TarInfo:
+def _with_xattrs(info: tarfile.TarInfo, path: str) -> tarfile.TarInfo:
     try:
         keys = sorted(os.listxattr(path, follow_symlinks=False))
     except OSError:
@@ -141,14 +156,14 @@ def _write_header(w: HashingWriter, info: tarfile.TarInfo) -> None:
     w.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
 
 
-def _copy_content(path: Path, size: int, w: HashingWriter) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+def _copy_content(dfd: int, name: str, size: int, w: HashingWriter, where: Path) -> None:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
     try:
         left = size
         while left:
             data = os.read(fd, min(left, CHUNK))
             if not data:
-                raise DataCorrupted(f"{path} shrank while being archived")
+                raise DataCorrupted(f"{where} shrank while being archived")
             w.write(data)
             left -= len(data)
     finally:
