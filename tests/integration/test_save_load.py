@@ -158,7 +158,7 @@ def _deep_archive(base_layer: bytes, extra: int, tag: str) -> bytes:
 
 
 def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_exceeded(
-        pallet, busybox, busybox_tar):
+        pallet, busybox, busybox_tar, tmp_path):
     """Docker's layer store refuses past 125 layers ("max depth exceeded"); pallet's limit is what
     one overlay mount's lowerdir option can hold in a page for this store, and the deepest image
     it accepts does run."""
@@ -173,6 +173,11 @@ def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_ex
                                      f"more than the {limit} overlayfs can stack in this store\n")
     assert _layer_dirs(pallet) == layers_before
     assert pallet("image", "inspect", "deep:toomany").code == 1
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM deep:ok\nCOPY Dockerfile /one-more\n")
+    r = pallet("build", str(tmp_path / "ctx"))
+    assert r.code == 1 and r.err.startswith("Error: max depth exceeded") and len(r.err.splitlines()) == 1
+    assert _layer_dirs(pallet) == layers_before
 
 
 @pytest.mark.parametrize("member", ["manifest.json", "config.json"])
