@@ -92,6 +92,25 @@ def test_build_add_of_hostile_local_tars_writes_nothing_outside_the_image(pallet
     H.assert_untouched(root, before, sentinel, skip)
 
 
+@SETTINGS
+@given(spec=H.entries)
+@example(spec=H.HARDLINK_THEN_FILE)
+@example(spec=H.SYMLINK_THEN_FILE)
+def test_build_of_a_hostile_context_tar_on_stdin_writes_nothing_outside_the_context(pallet, box, spec):
+    root, sentinel, store = box
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member in tarfile.open(fileobj=io.BytesIO(H.build(spec, sentinel))):
+            tar.addfile(member, io.BytesIO(b"pwned") if member.isreg() else None)
+        dockerfile = b"FROM scratch\nCOPY . /ctx/\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    before = H.snapshot(root, store)
+    _judge(pallet("build", "-q", "-", stdin=context.getvalue()))
+    H.assert_untouched(root, before, sentinel, store)
+
+
 @pytest.fixture
 def container(pallet, busybox) -> Path:
     """A created container with an empty /dest; returns its writable layer (upper dir)."""

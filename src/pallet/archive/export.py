@@ -1,9 +1,11 @@
-"""Writing directory trees as layer tars: plain trees and overlay upper dirs.
+"""Writing directory trees as tars: plain trees, overlay upper dirs, live container trees.
 
 Owns: `write_tree_tar` (a directory as a tar: build COPY layers, `import` of a
-directory, `export` of a mounted rootfs) and `write_diff_tar` (a container's
+directory, `export` of a mounted rootfs), `write_diff_tar` (a container's
 overlay upper dir as an OCI layer: overlay whiteouts become `.wh.` files,
-opaque dirs get `.wh..wh..opq`).
+opaque dirs get `.wh..wh..opq`) and `EntryWriter` (entries one at a time, for
+a walker that knows more than the tree, such as `cp`'s walk of a container
+with its volumes, pallet.services.container_fs_tar).
 
 Invariants: output is deterministic for a given tree: entries sorted by name
 (a directory before its contents), PAX format, empty uname/gname, integer
@@ -139,15 +141,17 @@ def _entry_info(path: str, rel: str, st: os.stat_result, epoch: int | None,
     return _with_xattrs(info, path)
 
 
-def _with_xattrs(info: tarfile.TarInfo, path: str) -> tarfile.TarInfo:
+def _with_xattrs(info: tarfile.TarInfo, target: str | int) -> tarfile.TarInfo:
+    """Add the xattrs of `target` (a path, never followed, or an open fd) as PAX records."""
+    nofollow = {} if isinstance(target, int) else {"follow_symlinks": False}
     try:
-        keys = sorted(os.listxattr(path, follow_symlinks=False))
+        keys = sorted(os.listxattr(target, **nofollow))
     except OSError:
         return info  # filesystems without xattrs: nothing to carry
     for key in keys:
         if key.startswith("trusted.overlay.") or key == "security.selinux":
             continue
-        value = os.getxattr(path, key, follow_symlinks=False)
+        value = os.getxattr(target, key, **nofollow)
         info.pax_headers["SCHILY.xattr." + key] = value.decode("utf-8", "surrogateescape")
     return info
 
@@ -170,6 +174,62 @@ def _copy_content(dfd: int, name: str, size: int, w: HashingWriter, where: Path)
         os.close(fd)
     if size % BLOCK:
         w.write(bytes(BLOCK - size % BLOCK))
+
+
+class EntryWriter:
+    """A tar written entry by entry from a tree walked by directory fd (never following a
+    symlink): PAX format, xattrs but overlay's and SELinux's, a second path to an inode as a
+    hardlink, sockets skipped (as Docker). A file that shrinks while read is padded with
+    zeros, so a live container's tree still gives a well-formed tar."""
+
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.inodes: dict[tuple[int, int], str] = {}
+
+    def directory(self, arc: str, fd: int) -> None:
+        """The header of the directory open at `fd`, named `arc`."""
+        info = _info(arc, os.fstat(fd), None, tarfile.DIRTYPE)
+        self._header(_with_xattrs(info, fd))
+
+    def entry(self, dfd: int, name: str, st: os.stat_result, arc: str) -> None:
+        """The non-directory `name` in `dfd` (lstat `st`), named `arc`."""
+        if stat.S_ISSOCK(st.st_mode):
+            return
+        if not stat.S_ISREG(st.st_mode):
+            info = _entry_info(proc_path(dfd, name), arc, st, None, self.inodes)
+            return self._header(info)
+        key = (st.st_dev, st.st_ino)
+        if st.st_nlink > 1 and key in self.inodes:
+            info = _info(arc, st, None, tarfile.LNKTYPE)
+            info.linkname = self.inodes[key]
+            return self._header(info)
+        self.inodes.setdefault(key, arc)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+        try:
+            st = os.fstat(fd)
+            info = _info(arc, st, None, tarfile.REGTYPE)
+            info.size = st.st_size
+            self._header(_with_xattrs(info, fd))
+            self._content(fd, info.size)
+        finally:
+            os.close(fd)
+
+    def end(self) -> None:
+        self.out.write(bytes(2 * BLOCK))
+
+    def _header(self, info: tarfile.TarInfo) -> None:
+        self.out.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+
+    def _content(self, fd: int, size: int) -> None:
+        left = size
+        while left:
+            data = os.read(fd, min(left, CHUNK))
+            if not data:  # shrank while read: keep the archive well-formed
+                data = bytes(min(left, CHUNK))
+            self.out.write(data)
+            left -= len(data)
+        if size % BLOCK:
+            self.out.write(bytes(BLOCK - size % BLOCK))
 
 
 def is_whiteout(st: os.stat_result) -> bool:
