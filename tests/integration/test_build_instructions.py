@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import os
 import tarfile
 import threading
 from pathlib import Path
@@ -198,6 +199,20 @@ def test_add_of_a_hardlink_alone_does_not_copy_a_host_file_into_the_image(pallet
     assert "host secret" not in r.out + r.err
     assert pallet("image", "inspect", "evil").code == 1
     assert sentinel.stat().st_nlink == 1
+
+
+def test_copy_of_two_sources_never_writes_through_a_symlink_the_first_one_placed(pallet, busybox, tmp_path):
+    """`COPY a b /d/` where a/x is a symlink to a host directory and b/x a directory: the
+    directory replaces the symlink in the layer; nothing reaches the host."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY a b /d/\nRUN ls /d/x\n",
+                                           "b/x/keep": "from b"})
+    (ctx / "a").mkdir()
+    (ctx / "a" / "x").symlink_to(outside)
+    r = pallet("build", str(ctx))
+    assert r.code == 0, r.err
+    assert "keep" in r.out and os.listdir(outside) == []
 
 
 def test_heredocs_in_run_and_copy(pallet, busybox, tmp_path):

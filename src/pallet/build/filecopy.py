@@ -75,8 +75,16 @@ class Placer:
 
     def _mkdir(self, image_path: str, created: bool, st: os.stat_result | None = None) -> None:
         host = self._host(image_path)
-        if host.is_dir() and not host.is_symlink():
-            return
+        try:
+            st_here = os.lstat(host)
+        except FileNotFoundError:
+            st_here = None
+        if st_here is not None:
+            if stat.S_ISDIR(st_here.st_mode):
+                return
+            # A file or symlink an earlier source of this instruction put here: the directory
+            # replaces it, so no later path below it is ever resolved through a symlink.
+            host.unlink()
         host.mkdir()
         existing = self.view.lookup(image_path)
         if created and existing is not None and os.path.isdir(existing):
