@@ -46,7 +46,7 @@ def workdir(builder, state: StageState, ins: Instruction, slot: str) -> None:
     def make():
         from ..archive.export import write_tree_tar
         with tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest) as tree:
-            Placer(Path(tree), view_of(builder, state.image_id), None, None)._parents(path + "/x")
+            Placer(Path(tree), view_of(builder, state.image_id), None, None).make_parents(path + "/x")
             staged = builder.stage_layer(lambda out: write_tree_tar(Path(tree), out,
                                                                     source_date_epoch=_epoch(builder)))
         return builder.commit(state, text, staged)
