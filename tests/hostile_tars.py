@@ -43,6 +43,8 @@ entries = st.lists(st.tuples(
 # The two classic attacks, always tried first (Hypothesis also explores around them).
 HARDLINK_THEN_FILE = [(tarfile.LNKTYPE, "h", 0, 0o644), (tarfile.REGTYPE, "h", 0, 0o644)]
 SYMLINK_THEN_FILE = [(tarfile.SYMTYPE, "s", 6, 0o777), (tarfile.REGTYPE, "s/keep", 0, 0o644)]
+# overlayfs refuses (EPERM) to create a 0:0 char device through a mount: found half-way once
+WHITEOUT_AFTER_A_FILE = [(tarfile.BLKTYPE, "b", 2, 0o1777), (tarfile.CHRTYPE, "s", 1, 0o644)]
 
 
 def build(spec, sentinel: Path) -> bytes:

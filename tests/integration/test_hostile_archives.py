@@ -128,6 +128,7 @@ def container(pallet, busybox) -> Path:
 @given(spec=H.entries)
 @example(spec=H.HARDLINK_THEN_FILE)
 @example(spec=H.SYMLINK_THEN_FILE)
+@example(spec=H.WHITEOUT_AFTER_A_FILE)
 def test_cp_of_hostile_tars_into_a_container_is_all_or_nothing_and_stays_inside(
         pallet, box, container, spec):
     root, sentinel, store = box

@@ -13,9 +13,11 @@ Invariants: the check refuses what the applier would refuse, by the same rules
 symbolic link or below a non-directory, whether the tar or the destination
 holds it; a hardlink's target must already exist, inside the destination; no
 directory replaced by a non-directory when the policy keeps directories), plus
-file names longer than NAME_MAX. Only a concurrent change to the destination
-between the two passes can still stop the apply half-way, and even then nothing
-is written outside the destination. Imports only the standard library,
+file names longer than NAME_MAX and 0:0 character devices (overlay whiteouts,
+which overlayfs will not create through a mount). What neither the tar nor the
+destination can tell (a concurrent change to the destination between the two
+passes, a full disk, an xattr the filesystem rejects) can still stop the apply
+half-way; even then nothing is written outside the destination. Imports only the standard library,
 pallet.errors and pallet.archive.
 """
 from __future__ import annotations
@@ -85,6 +87,12 @@ class _Plan:
             raise self._error(name, "file name too long")
         if entry.type not in _SUPPORTED:
             raise self._error(name, f"unsupported entry type {entry.type.decode(errors='replace')!r}")
+        if (entry.type == tarfile.CHRTYPE and (entry.devmajor, entry.devminor) == (0, 0)
+                and not self.policy.whiteouts):
+            # overlayfs refuses to create its own whiteout through a mount (EPERM), as it
+            # refuses Docker's cp: known now, rather than half-way through the archive
+            raise self._error(name, "a character device 0:0 is an overlay whiteout, "
+                                    "which cannot be created")
         self._parents(name, parts, create=True)
         if self.policy.whiteouts and parts[-1].startswith(WHITEOUT_PREFIX):
             hidden = parts[:-1] + (parts[-1][len(WHITEOUT_PREFIX):],)
