@@ -213,3 +213,14 @@ def test_big_layer_applies_at_disk_speed(tmp_path):
 def apply_bytes_stream(f, dest, tarsplit):
     dest.mkdir()
     return apply_layer(f, dest, tarsplit)
+
+
+def test_pull_refuses_a_symlink_target_or_xattr_with_a_nul_byte_in_one_line(tmp_path):
+    link, _ = entry("l", tarfile.SYMTYPE)
+    link.pax_headers = {"linkpath": "a\0b"}
+    with pytest.raises(InvalidArgument, match="invalid tar entry 'l'"):
+        apply_bytes(make_tar((link, b"")), tmp_path / "diff")
+    f, data = entry("f", data=b"x")
+    f.pax_headers = {"SCHILY.xattr.user.a\0b": "v"}
+    with pytest.raises(InvalidArgument, match="invalid tar entry 'f'"):
+        apply_bytes(make_tar((f, data)), tmp_path / "diff2")

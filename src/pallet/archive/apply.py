@@ -124,6 +124,8 @@ class _Applier:
                 except OSError as exc:
                     raise PalletError(f"failed to extract {entry.name!r}: "
                                       f"{exc.strerror or exc}") from exc
+                except ValueError as exc:  # os.* refuse a NUL in a link target or xattr name
+                    raise InvalidArgument(f"invalid tar entry {entry.name!r}: {exc}") from exc
         finally:
             self._drop_cached()
         self._set_dir_mtimes()

@@ -77,9 +77,11 @@ class _Plan:
 
     def entry(self, entry: Entry) -> None:
         name = entry.name
+        if "\0" in name or "\0" in entry.linkname:
+            raise self._error(name, "a name contains a NUL byte")
         try:
             parts = clean_parts(name)
-        except InvalidArgument:
+        except InvalidArgument:  # the only other refusal: a `..` above the root
             raise self._error(name, f"its path escapes {self.where}") from None
         if not parts:
             return
