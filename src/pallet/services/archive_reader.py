@@ -52,6 +52,9 @@ def open_archive(stream: BinaryIO, ingest: Path) -> Iterator["Archive"]:
             members = tar.getmembers()
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise InvalidArgument(f"invalid archive: not a readable tar file ({exc})") from exc
+        except MemoryError:  # tarfile reads a PAX record whole, whatever size it claims
+            raise InvalidArgument("invalid archive: a tar header claims more memory than "
+                                  "there is") from None
         yield Archive(tar, members)
 
 
