@@ -162,8 +162,13 @@ def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_ex
     """Docker's layer store refuses past 125 layers ("max depth exceeded"); pallet's limit is what
     one overlay mount's lowerdir option can hold in a page for this store, and the deepest image
     it accepts does run."""
+    from pallet.snapshot import overlay
     limit = pallet.engine.image_store.max_layers
     assert 50 <= limit < 125
+    paths = pallet.engine.paths
+    lowers = [paths.layers / ("0" * 64) / "diff"] * (limit + 1)
+    one_more = overlay.describe(paths.container("f" * 64), lowers, paths.layers, volatile=True)
+    assert len(one_more.option_string()) >= overlay.PAGE_SIZE  # the kernel would refuse it
     base = busybox_tar.read_bytes()
     pallet.ok("load", stdin=_deep_archive(base, limit - 1, "deep:ok"))
     assert pallet.ok("run", "--rm", "deep:ok", "cat", f"/layer{limit - 2}").out == str(limit - 2)
