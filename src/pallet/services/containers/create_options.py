@@ -8,24 +8,11 @@ here, once, in dockerd's words. Pure: no I/O.
 """
 from __future__ import annotations
 
-from ..errors import InvalidArgument
+from ...errors import InvalidArgument
 
 # Docker's built-in logging drivers (and podman's k8s-file, which pallet writes)
 LOG_DRIVERS = ("json-file", "local", "k8s-file", "none", "journald", "syslog", "gelf", "fluentd",
                "awslogs", "splunk", "etwlogs", "gcplogs", "logentries")
-RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
-
-
-def restart_policy(text: str) -> str:
-    """`no`, `always`, `unless-stopped`, `on-failure[:N]`, refused in dockerd's words."""
-    name, _, count = text.partition(":")
-    if name not in RESTART_NAMES:
-        raise InvalidArgument(f"invalid restart policy format: {text}")
-    if count and (name != "on-failure" or not count.isdigit()):
-        raise InvalidArgument(f"invalid restart policy format: maximum retry count must be used "
-                              f"with restart policy \"on-failure\": {text}" if name != "on-failure"
-                              else f"invalid restart policy format: {text}")
-    return text
 
 
 def log_driver(name: str | None) -> None:
@@ -40,13 +27,14 @@ def tmpfs_mounts(items: dict[str, str]) -> dict[str, str]:
         if not target.startswith("/"):
             raise InvalidArgument(f"invalid mount path: '{target}' mount path must be absolute")
         if opts:
-            from ..opts.mounts import merge_tmpfs_options
+            from ...opts.mounts import merge_tmpfs_options
             merge_tmpfs_options(opts)
     return items
 
 
 def check(req) -> None:
     """What dockerd refuses in a create request before anything is made."""
-    restart_policy(req.restart)
+    from .restart import parse_policy
+    parse_policy(req.restart)
     log_driver(req.log_driver)
     tmpfs_mounts(req.tmpfs)

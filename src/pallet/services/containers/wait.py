@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import InvalidArgument, NotFound
+from ...errors import InvalidArgument, NotFound
 
 CONDITIONS = ("not-running", "next-exit", "removed")
 POLL = 0.02
@@ -55,6 +55,6 @@ def _wait(svc, cid: str) -> int:
     try:
         return svc.wait(cid)
     except NotFound:  # removed (--rm) before we looked: the exit file outlives the record
-        from .container_status import UNKNOWN_EXIT
+        from .state import UNKNOWN_EXIT
         code = svc.monitor.exit_code(cid)
         return UNKNOWN_EXIT if code is None else code
