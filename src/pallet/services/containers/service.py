@@ -357,8 +357,11 @@ class ContainerService(ContainerQueries):
         record = self.get(cid)
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
-        self.monitor_of(cid).runc.kill(cid, parse_signal(signal))
-        self.engine.events.container("kill", record, signal=parse_signal(signal))
+        number = parse_signal(signal)
+        self.monitor_of(cid).runc.kill(cid, number)
+        self.engine.events.container("kill", record, signal=number)
+        if number == 9:  # as dockerd: a SIGKILL returns once the process is gone
+            self._wait_exit(cid, 10)
 
     def wait(self, ref: str) -> int:
         cid = self.resolve(ref)
