@@ -14,6 +14,14 @@ root (persistent, default /var/lib/pallet, env PALLET_ROOT):
 runroot (volatile, default /run/pallet, env PALLET_RUNROOT): runtime state,
 wiped by a reboot: runc's state dir, conmon pid files and attach sockets,
 container rootfs mount points.
+
+Both trees are private to root (directories 0700, the database 0600): the
+database holds every container's environment (secrets), and a layer may hold a
+setuid-root file that any user could otherwise reach and run (the class of
+CVE-2021-41091). Containers lose nothing by it: runc and conmon run as root,
+and a container's process, whatever its user, sees its rootfs only after the
+pivot, never the path to it. A store made before keeps its old modes until
+the next command, which fixes them (one stat of each tree tells).
 """
 from __future__ import annotations
 
@@ -84,7 +92,40 @@ class Paths:
     def container_run(self, container_id: str) -> Path:
         return self.runroot / "containers" / container_id
 
+    @property
+    def reserve(self) -> Path:
+        return self.root / "reserve"
+
     def ensure(self) -> None:
-        for d in (self.root, self.blobs / "sha256", self.ingest, self.layers,
-                  self.containers, self.trash, self.volumes, self.runroot):
+        """Make the trees (private) or, for a store made before, make them private now.
+        The common case is two stats: every command of every verb pays it."""
+        if not (_is_private_dir(self.root) and _is_private_dir(self.runroot)):
+            self._make_private()
+
+    def _make_private(self) -> None:
+        for d in (self.root, self.runroot):
+            d.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        for d in (self.blobs / "sha256", self.ingest, self.trash):
             d.mkdir(parents=True, exist_ok=True)
+        for d in (self.root, self.runroot, self.layers, self.containers, self.volumes):
+            d.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            os.chmod(d, PRIVATE_DIR)
+        # SQLite gives its -wal and -shm files the mode of the database file
+        os.close(os.open(self.db, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+        for f in (self.db, Path(f"{self.db}-wal"), Path(f"{self.db}-shm")):
+            try:
+                os.chmod(f, PRIVATE_FILE)
+            except FileNotFoundError:
+                continue
+
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def _is_private_dir(d: Path) -> bool:
+    try:
+        st = os.stat(d)
+    except OSError:
+        return False
+    return st.st_mode & 0o170077 == 0o040000  # a directory, nothing for group or others
