@@ -44,8 +44,11 @@ class BuildService:
         from ..build.dockerfile import parse
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
+        from ..store.leases import ScratchLease
         self.engine.paths.ensure()
-        with tempfile.TemporaryDirectory(prefix="build-ctx-", dir=self.engine.paths.ingest) as scratch:
+        ingest = self.engine.paths.ingest
+        with ScratchLease(ingest) as prefix, \
+                tempfile.TemporaryDirectory(prefix=prefix + "build-ctx-", dir=ingest) as scratch:
             context, text, filename, context_id = self._open(source, Path(scratch))
             dockerfile = parse(text, filename)
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
@@ -94,6 +97,8 @@ class BuildService:
         freed = _tree_size(mounts)
         shutil.rmtree(mounts, ignore_errors=True)
         self.engine.image_store.sweep_layers()
+        from .system_check import sweep_store_leftovers
+        freed += sweep_store_leftovers(self.engine)  # a killed build's copied context, too
         after = sum(r.size for r in db.all_layers())
         return entries, max(0, before - after) + freed
 

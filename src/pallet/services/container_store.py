@@ -86,6 +86,9 @@ class ContainerStore:
         return [jsontext.loads(r[0]) for r in self.conn.execute(
             "SELECT record FROM containers ORDER BY created DESC")]
 
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM containers")]
+
     def ids_using_image(self, image_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM containers WHERE image_id=?", (image_id,))]
 
