@@ -2,6 +2,7 @@
 
 root (persistent, default /var/lib/pallet, env PALLET_ROOT):
     db.sqlite              metadata (pallet.store.db owns the SQL)
+    reserve                space kept for deleting on a full disk (pallet.store.reserve)
     lock                   flock file serialising structural changes
     blobs/sha256/<hex>     content store: configs, manifests
     ingest/                half-written blobs (swept when stale)
@@ -96,11 +97,13 @@ class Paths:
     def reserve(self) -> Path:
         return self.root / "reserve"
 
-    def ensure(self) -> None:
-        """Make the trees (private) or, for a store made before, make them private now.
-        The common case is two stats: every command of every verb pays it."""
-        if not (_is_private_dir(self.root) and _is_private_dir(self.runroot)):
-            self._make_private()
+    def ensure(self) -> bool:
+        """Make the trees (private) or, for a store made before, make them private now;
+        True when it did either. The common case is two stats: every command pays it."""
+        if _is_private_dir(self.root) and _is_private_dir(self.runroot):
+            return False
+        self._make_private()
+        return True
 
     def _make_private(self) -> None:
         for d in (self.root, self.runroot):

@@ -83,7 +83,7 @@ class BuildService:
         db, images = self.engine.db, self.engine.images
         before = sum(r.size for r in db.all_layers())
         candidates = db.build_cache_images()
-        with db.transaction():
+        with db.deleting():
             entries = db.build_cache_clear()
         users = self.engine.containers.image_users
         for image_id in candidates:

@@ -79,7 +79,7 @@ class ContainerStore:
                                 "is already in use") from exc
 
     def delete(self, container_id: str) -> None:
-        with self.db.transaction():
+        with self.db.deleting():
             self.conn.execute("DELETE FROM containers WHERE id=?", (container_id,))
 
     def all(self) -> list[dict]:

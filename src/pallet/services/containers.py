@@ -396,6 +396,7 @@ class ContainerService(ContainerQueries):
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         cid = self.resolve(ref)
+        self.engine.db.make_room()  # on a full disk: what rm writes before it deletes
         record = self.get(cid)
         if record["State"]["Running"]:
             if not force:
@@ -420,6 +421,7 @@ class ContainerService(ContainerQueries):
             _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
         if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir
             self._sweep_exit_files()
+        self.engine.db.restore_reserve()  # one stat while it is there
 
     def _sweep_exit_files(self, age: float = 300.0) -> None:
         """Exit files outlive removed containers (a waiter may still read one); not for long."""

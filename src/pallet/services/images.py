@@ -169,7 +169,7 @@ class ImageService:
         return self.db.tags_of(image_id) + self.db.repo_digests_of(image_id)
 
     def _drop_refs(self, refs: list[str], out: Removal) -> None:
-        with self.db.transaction():
+        with self.db.deleting():
             for r in refs:
                 self.db.delete_tag(r)
                 self.db.conn.execute("DELETE FROM repo_digests WHERE name=?", (r,))

@@ -62,6 +62,7 @@ def sweep_store_leftovers(engine) -> int:
     found = store_leftovers(engine)
     size = sum(tree_size(Path(f.subject)) for f in found if f.subject.startswith("/"))
     repair(found)
+    engine.db.restore_reserve()
     return size
 
 

@@ -127,8 +127,8 @@ class ImageRow:
 
 
 class Database:
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, reserve: Path | None = None):
+        self.path, self.reserve = path, reserve
         deadline = time.monotonic() + OPEN_TIMEOUT
         while True:
             try:
@@ -176,6 +176,24 @@ class Database:
         """`with db.transaction() as conn:` a write transaction, taken at once (IMMEDIATE) so
         writers queue instead of deadlocking; committed, or rolled back on an exception."""
         return _Transaction(self.conn)
+
+    def deleting(self) -> _Transaction:
+        """A transaction that deletes: on a nearly full disk the store's reserve is given up
+        first (pallet.store.reserve), so that deleting, which frees the space, can commit."""
+        self.make_room()
+        return _Transaction(self.conn)
+
+    def make_room(self) -> None:
+        """Give up the reserve if the disk is nearly full: a verb that deletes calls it first
+        (what it writes before it deletes must commit too). One statvfs otherwise."""
+        if self.reserve is not None:
+            from .reserve import before_delete
+            before_delete(self.reserve)
+
+    def restore_reserve(self) -> None:
+        if self.reserve is not None:
+            from .reserve import restore
+            restore(self.reserve)
 
     def close(self) -> None:
         self.conn.close()

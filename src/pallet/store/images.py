@@ -78,9 +78,10 @@ class ImageStore:
 
     def remove(self, image_id: str) -> None:
         """Delete the image rows, then sweep layers no image uses any more."""
-        with self.locks.commit(), self.db.transaction():
+        with self.locks.commit(), self.db.deleting():
             self.db.delete_image(image_id)
         self.sweep_layers()
+        self.db.restore_reserve()
 
     def sweep_layers(self) -> int:
         """Delete unreferenced layers, unless a writer is in flight (it may be reusing one).
@@ -91,7 +92,7 @@ class ImageStore:
             if not got:
                 return 0
             with self.locks.commit():
-                with self.db.transaction():
+                with self.db.deleting():
                     unused = self.db.unreferenced_layers()
                     freed = sum(self.db.layer(c).size for c in unused)
                     self.db.delete_layers(unused)
