@@ -153,3 +153,25 @@ def test_check_finds_a_layer_whose_files_changed_and_repair_removes_its_images(p
     assert f"Deleted damaged image: {busybox}" in r.out
     assert pallet.ok("images", "-q").out == ""
     _ = time
+
+
+def test_a_killed_monitor_leaves_mount_cgroup_and_network_that_repair_removes(pallet, busybox):
+    """conmon and the container killed at once: no exit command ever runs, so the rootfs
+    stays mounted and the cgroup, namespace and nft rules stay set up."""
+    cid = pallet.ok("run", "-d", "busybox", "sleep", "600").out.strip()
+    userdata = pallet.root / "containers" / cid / "userdata"
+    conmon = int((userdata / "conmon.pid").read_text())
+    container = int((userdata / "pidfile").read_text())
+    os.kill(conmon, signal.SIGKILL)
+    os.kill(container, signal.SIGKILL)
+    assert wait_for(lambda: not os.path.exists(f"/proc/{container}/stat")
+                    or open(f"/proc/{container}/stat").read().rpartition(")")[2].split()[0] == "Z", 10)
+    lines = _check_reports(pallet, "root filesystem mounted, container not running",
+                           "cgroup of a container not running", f"network endpoint {cid}")
+    assert all(line.startswith("Leftover ") for line in lines), lines
+    _repaired(pallet)
+    with open("/proc/self/mountinfo") as f:
+        assert str(pallet.runroot / "containers" / cid) not in f.read()
+    assert not (pallet.runroot / "network" / "endpoints" / cid).exists()
+    pallet.ok("rm", cid)  # the record itself was never damage: rm takes it
+    assert pallet("system", "check").code == 0

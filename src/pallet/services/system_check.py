@@ -192,17 +192,18 @@ def runtime_leftovers(engine) -> list[Finding]:
     for d in _entries(run / "socket"):
         if d.name not in records:
             out.append(Finding("leftover", str(d), "attach sockets of a removed container", _discard(d)))
-    out += _cgroups(svc, records, run)
+    out += _cgroups(engine, records, run)
     out += _network(engine, svc, records)
     return out
 
 
-def _cgroups(svc, records: dict, run: Path) -> list[Finding]:
-    """Cgroups of containers this store knows (stopped, or removed with a trace left); the
-    cgroup parent is shared by every store, so others' are never touched."""
+def _cgroups(engine, records: dict, run: Path) -> list[Finding]:
+    """Cgroups of containers this store knows (stopped and not being started, or removed with
+    a trace left); the cgroup parent is shared by every store, so others' are never touched."""
     from ..runtime.cgroups import MOUNT, remove_leftovers
     from ..runtime.spec import cgroups_path
-    known = [cid for cid, rec in records.items() if not _running(svc, rec)]
+    svc = engine.containers
+    known = [cid for cid, rec in records.items() if not _running(svc, rec) and not _locked(engine, cid)]
     known += [f.name for f in _entries(run / "exits") if f.name not in records]
     try:
         hierarchies = os.listdir(MOUNT)
@@ -225,7 +226,7 @@ def _network(engine, svc, records: dict) -> list[Finding]:
     for sb in state.sandboxes():
         with_endpoint.add(sb["cid"])
         rec = records.get(sb["cid"])
-        if rec is None or not _running(svc, rec):
+        if rec is None or not _running(svc, rec) and not _locked(engine, sb["cid"]):
             out.append(Finding("leftover", f"network endpoint {sb['cid']}",
                                "namespace, veth and nft rules of a container not running",
                                _reconcile_network(engine)))
