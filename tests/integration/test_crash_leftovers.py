@@ -64,11 +64,21 @@ def test_rm_killed_before_the_record_went_leaves_a_record_rm_finishes(pallet, bu
     _repaired(pallet)  # the trash entry the killed rm left
 
 
-def test_run_rm_killed_while_removing_its_container_is_repaired(pallet, busybox):
+def test_run_rm_killed_while_removing_its_container_leaves_trash_container_prune_sweeps(pallet, busybox):
     _killed_at(pallet, "rm:record-deleted", "run", "--rm", "busybox", "true")
     assert pallet.ok("ps", "-aq").out == ""
     _check_reports(pallet, "/trash/c-")
-    _repaired(pallet)
+    r = pallet.ok("container", "prune", "-f")
+    assert r.lines[-1] != "Total reclaimed space: 0B", r.out
+    assert list((pallet.root / "trash").iterdir()) == []
+    assert pallet("system", "check").code == 0
+
+
+def test_import_killed_midway_leaves_a_staged_layer_that_volume_prune_sweeps_too(pallet, busybox_tar):
+    _killed_at(pallet, "layer:unpacked", "import", str(busybox_tar), "half")
+    pallet.ok("volume", "prune", "-f")  # any prune sweeps what dead processes left in the store
+    assert [p.name for p in (pallet.root / "layers").iterdir() if p.name.startswith(".tmp-")] == []
+    assert pallet("system", "check").code == 0
 
 
 def test_a_cleanup_racing_rm_never_makes_the_container_directory_again(pallet, busybox):
@@ -175,3 +185,19 @@ def test_a_killed_monitor_leaves_mount_cgroup_and_network_that_repair_removes(pa
     assert not (pallet.runroot / "network" / "endpoints" / cid).exists()
     pallet.ok("rm", cid)  # the record itself was never damage: rm takes it
     assert pallet("system", "check").code == 0
+
+
+def test_repair_keeps_a_damaged_image_a_container_uses_unless_forced(pallet, busybox):
+    cid = pallet.ok("create", "busybox", "true").out.strip()
+    layer = next(d for d in (pallet.root / "layers").iterdir() if not d.name.startswith("."))
+    os.rename(layer / "tar-split.gz", layer / "moved")  # the layer can no longer be read back
+    r = pallet("system", "check", "--repair")
+    assert r.code == 1 and "still present after repair attempt" in r.err, (r.out, r.err)
+    assert f"Damaged container {cid}: its image {busybox} is damaged" in r.out
+    assert f"Damaged image {busybox}:" in r.out and "Deleted damaged image" not in r.out
+    assert pallet.ok("ps", "-aq", "--no-trunc").lines == [cid]
+    assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]  # not even untagged
+    r = pallet("system", "check", "--force")
+    assert r.code == 0, r.err
+    assert f"Deleted damaged container: {cid}" in r.out and f"Deleted damaged image: {busybox}" in r.out
+    assert pallet.ok("ps", "-aq").out == "" and pallet.ok("images", "-q").out == ""

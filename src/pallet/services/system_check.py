@@ -20,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import PalletError
+from ..errors import Conflict, PalletError
 from ..record import dataclass
 
 YOUNG = 60.0  # seconds: a directory without a lock this young may be being made right now
@@ -38,8 +38,8 @@ class Finding:
 
 def check(engine, quick: bool = False) -> list[Finding]:
     layers = _layers(engine, quick)
-    damaged = {f.subject for f in layers if f.kind == "layer"}
-    found = _containers(engine) + _images(engine, quick, damaged) + layers + _volumes(engine)
+    images = _images(engine, quick, {f.subject for f in layers if f.kind == "layer"})
+    found = _containers(engine, {f.subject for f in images}) + images + layers + _volumes(engine)
     return found + store_leftovers(engine) + runtime_leftovers(engine)
 
 
@@ -111,7 +111,7 @@ def _images(engine, quick: bool, damaged_layers: set[str]) -> list[Finding]:
     return out
 
 
-def _containers(engine) -> list[Finding]:
+def _containers(engine, damaged_images: set[str]) -> list[Finding]:
     out, svc = [], engine.containers
     images = {img.id for img in engine.db.images()}
     volumes = {row[0] for row in engine.db.volumes()}
@@ -120,8 +120,9 @@ def _containers(engine) -> list[Finding]:
         if not (engine.paths.container(cid) / "upper").is_dir():
             out.append(Finding("container", cid, "its storage is missing (a crash during rm)",
                                _remove_container(svc, cid)))
-        if rec["Image"] not in images:
-            out.append(Finding("container", cid, f"its image {rec['Image']} is missing",
+        if rec["Image"] not in images or rec["Image"] in damaged_images:
+            how = "missing" if rec["Image"] not in images else "damaged"
+            out.append(Finding("container", cid, f"its image {rec['Image']} is {how}",
                                _remove_container(svc, cid), lossy=True))
         for m in rec.get("Mounts") or []:
             if m.get("Type") == "volume" and m.get("Name") not in volumes:
@@ -241,8 +242,11 @@ def _network(engine, svc, records: dict) -> list[Finding]:
 # ---- fixes ----
 def _remove_image(engine, image_id: str):
     def fix():
-        users = engine.containers.image_users
-        engine.images.remove(image_id, force=True, users=users)
+        # podman's rule: an image a container uses is left alone (even its tags), unless
+        # --force removed that container first
+        if engine.containers.store.ids_using_image(image_id) or engine.db.children(image_id):
+            raise Conflict(f"image {image_id} is in use")
+        engine.images.remove(image_id, force=True, users=engine.containers.image_users)
     return fix
 
 
