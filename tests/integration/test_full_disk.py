@@ -48,6 +48,9 @@ def test_every_deleting_verb_works_on_a_full_disk(small_disk, busybox_tar):
     assert "internal error" not in r.err and str(p.root) in r.err
     r = p("create", "busybox")
     assert r.code == 125 and "no space left on device" in r.err and "internal error" not in r.err
+    r = p("import", str(busybox_tar), "another")
+    assert r.code == 1 and r.err.count("\n") == 1 and "no space left on device" in r.err.lower(), r.err
+    assert [d.name for d in (p.root / "layers").iterdir() if d.name.startswith(".tmp")] == []
 
     p.ok("rm", "-f", "up")
     p.ok("rm", "made")
