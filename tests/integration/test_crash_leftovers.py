@@ -201,3 +201,15 @@ def test_repair_keeps_a_damaged_image_a_container_uses_unless_forced(pallet, bus
     assert r.code == 0, r.err
     assert f"Deleted damaged container: {cid}" in r.out and f"Deleted damaged image: {busybox}" in r.out
     assert pallet.ok("ps", "-aq").out == "" and pallet.ok("images", "-q").out == ""
+
+
+def test_check_finds_nft_rules_that_are_not_what_the_endpoints_call_for(pallet, busybox):
+    """As a process killed between dropping the applied ruleset and writing the new one leaves it."""
+    pallet.ok("run", "-d", "--name", "web", "-p", "127.0.0.1:18089:80", "busybox", "sleep", "600")
+    assert pallet("system", "check", "--quick").code == 0
+    (pallet.runroot / "network" / "ruleset.nft").unlink()
+    _check_reports(pallet, "Leftover nft table", "rules that the endpoints no longer call for")
+    _repaired(pallet)
+    assert (pallet.runroot / "network" / "ruleset.nft").exists()
+    pallet.ok("rm", "-f", "web")
+    assert pallet("system", "check", "--quick").code == 0

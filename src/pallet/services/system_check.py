@@ -231,6 +231,10 @@ def _network(engine, svc, records: dict) -> list[Finding]:
             out.append(Finding("leftover", f"network endpoint {sb['cid']}",
                                "namespace, veth and nft rules of a container not running",
                                _reconcile_network(engine)))
+    from .container_network import service
+    if not out and not service(engine).sandboxes.rules_current():
+        out.append(Finding("leftover", "nft table " + service(engine).sandboxes.table,
+                           "rules that the endpoints no longer call for", _reconcile_network(engine)))
     for ns in _entries(state.run_dir / "netns"):
         if ns.name not in with_endpoint and ns.name not in records:
             from ..network.kernel import delete_netns
