@@ -97,7 +97,13 @@ def system_check(ctx, o, args) -> int:
     while damage is left."""
     from ..errors import PalletError
     from ..services import system_check as sc
-    findings = sc.check(ctx.engine, quick=o.quick)
+    from ..errors import InvalidArgument, UsageError
+    from ..opts.units import parse_duration
+    try:
+        max_age = parse_duration(o.max)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{o.max}" for "-m, --max" flag: {exc}') from None
+    findings = sc.check(ctx.engine, quick=o.quick, max_age=max_age)
     if o.repair or o.force:
         sc.repair(findings, force=o.force)
     for f in findings:
@@ -106,7 +112,7 @@ def system_check(ctx, o, args) -> int:
         return 0
     if not (o.repair or o.force):
         raise PalletError("damage detected in local storage")
-    left = sc.check(ctx.engine, quick=o.quick)
+    left = sc.check(ctx.engine, quick=o.quick, max_age=max_age)
     if left:
         for f in left:
             ctx.err(f"still there: {_finding_line(f)}")
@@ -134,6 +140,8 @@ COMMANDS = [
     ], 0, 0),
     Command("system check", "[OPTIONS]", "Check storage consistency", system_check, [
         F("force", "f", help="Remove inconsistent images and containers"),
+        F("max", "m", kind="str", default="24h", metavar="duration",
+          help="Maximum allowed age of unreferenced layers (default 24h0m0s)"),
         F("quick", "q", help="Skip time-consuming checks. The default is to include time-consuming checks"),
         F("repair", "r", help="Remove inconsistent images"),
     ], 0, 0),

@@ -36,8 +36,10 @@ class Finding:
     repaired: bool = False
 
 
-def check(engine, quick: bool = False) -> list[Finding]:
-    layers = _layers(engine, quick)
+def check(engine, quick: bool = False, max_age: float = 24 * 3600) -> list[Finding]:
+    """Everything wrong with the store. `max_age`: a layer no image uses counts only once it
+    is older (podman's --max; a crash between `rmi`'s two steps leaves such layers)."""
+    layers = _layers(engine, quick, max_age)
     images = _images(engine, quick, {f.subject for f in layers if f.kind == "layer"})
     found = _containers(engine, {f.subject for f in images}) + images + layers + _volumes(engine)
     return found + store_leftovers(engine) + runtime_leftovers(engine)
@@ -72,7 +74,7 @@ class _Sink:
         return len(data)
 
 
-def _layers(engine, quick: bool) -> list[Finding]:
+def _layers(engine, quick: bool, max_age: float) -> list[Finding]:
     out = []
     for row in engine.db.all_layers():
         problem = None
@@ -88,7 +90,9 @@ def _layers(engine, quick: bool) -> list[Finding]:
         if problem:
             out.append(Finding("layer", row.chain_id, problem, engine.image_store.sweep_layers))
     referenced = {c for img in engine.db.images() for c in engine.db.image_chain(img.id)}
-    unused = [r.chain_id for r in engine.db.all_layers() if r.chain_id not in referenced]
+    now = time.time()
+    unused = [r.chain_id for r in engine.db.all_layers()
+              if r.chain_id not in referenced and now - r.created > max_age]
     for chain_id in unused:
         out.append(Finding("leftover", chain_id, "layer used by no image",
                            engine.image_store.sweep_layers))
