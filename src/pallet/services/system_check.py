@@ -42,7 +42,22 @@ def check(engine, quick: bool = False, max_age: float = 24 * 3600) -> list[Findi
     layers = _layers(engine, quick, max_age)
     images = _images(engine, quick, {f.subject for f in layers if f.kind == "layer"})
     found = _containers(engine, {f.subject for f in images}) + images + layers + _volumes(engine)
-    return found + store_leftovers(engine) + runtime_leftovers(engine)
+    return _merged(found + store_leftovers(engine) + runtime_leftovers(engine))
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding per thing, its problems joined: a thing is repaired (removed) once. The fix
+    kept is the one that needs no --force, if any problem has one."""
+    out: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        seen = out.get((f.kind, f.subject))
+        if seen is None:
+            out[(f.kind, f.subject)] = f
+            continue
+        seen.problem += f"; {f.problem}"
+        if seen.lossy and not f.lossy and f.fix is not None or seen.fix is None:
+            seen.fix, seen.lossy = f.fix, f.lossy
+    return list(out.values())
 
 
 def repair(findings: list[Finding], force: bool = False) -> None:
@@ -88,14 +103,13 @@ def _layers(engine, quick: bool, max_age: float) -> list[Finding]:
             except (PalletError, OSError, ValueError, EOFError) as exc:
                 problem = f"its content does not match its diff ID {row.diff_id}: {exc}"
         if problem:
-            out.append(Finding("layer", row.chain_id, problem, engine.image_store.sweep_layers))
+            out.append(Finding("layer", row.chain_id, problem, _sweep_layer(engine, row.chain_id)))
     referenced = {c for img in engine.db.images() for c in engine.db.image_chain(img.id)}
     now = time.time()
     unused = [r.chain_id for r in engine.db.all_layers()
               if r.chain_id not in referenced and now - r.created > max_age]
     for chain_id in unused:
-        out.append(Finding("leftover", chain_id, "layer used by no image",
-                           engine.image_store.sweep_layers))
+        out.append(Finding("leftover", chain_id, "layer used by no image", _sweep_layer(engine, chain_id)))
     return out
 
 
@@ -248,6 +262,14 @@ def _network(engine, svc, records: dict) -> list[Finding]:
 
 
 # ---- fixes ----
+def _sweep_layer(engine, chain_id: str):
+    def fix():  # its images went first (damage is repaired in order: containers, images, layers)
+        engine.image_store.sweep_layers()
+        if engine.db.layer(chain_id) is not None:
+            raise Conflict(f"layer {chain_id} is still used")
+    return fix
+
+
 def _remove_image(engine, image_id: str):
     def fix():
         # podman's rule: an image a container uses is left alone (even its tags), unless
