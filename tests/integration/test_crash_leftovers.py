@@ -213,3 +213,14 @@ def test_check_finds_nft_rules_that_are_not_what_the_endpoints_call_for(pallet, 
     assert (pallet.runroot / "network" / "ruleset.nft").exists()
     pallet.ok("rm", "-f", "web")
     assert pallet("system", "check", "--quick").code == 0
+
+
+def test_rmi_killed_before_its_sweep_leaves_layers_check_counts_past_max_age(pallet, busybox):
+    _killed_at(pallet, "rmi:image-deleted", "rmi", "busybox")
+    assert pallet.ok("images", "-q").out == ""
+    assert pallet("system", "check").code == 0  # younger than --max (24h): maybe a pull's
+    r = pallet("system", "check", "--max", "0s")
+    assert r.code == 1 and "layer used by no image" in r.out, r.out
+    r = pallet("system", "check", "--repair", "-m", "0s")
+    assert r.code == 0 and r.out.startswith("Removed leftover sha256:"), (r.out, r.err)
+    assert [d for d in (pallet.root / "layers").iterdir() if not d.name.startswith(".")] == []

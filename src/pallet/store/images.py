@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from ..record import dataclass
 
-from .. import digest as dg
+from .. import crash_point, digest as dg
 from ..errors import NotFound
 from ..oci import image as oci
 from .content import ContentStore
@@ -80,6 +80,7 @@ class ImageStore:
         """Delete the image rows, then sweep layers no image uses any more."""
         with self.locks.commit(), self.db.deleting():
             self.db.delete_image(image_id)
+        crash_point("rmi:image-deleted")
         self.sweep_layers()
         self.db.restore_reserve()
 
