@@ -4,6 +4,10 @@ SQLite in WAL mode, one connection per process, busy timeout so concurrent
 `pallet` processes wait rather than fail. Every change that makes something
 visible (an image, its tags, its layers) is one `BEGIN IMMEDIATE` transaction,
 so a process killed at any point leaves either all of it or none of it.
+Deletions go through `deleting()`: it gives up the store's reserve on a nearly
+full disk (pallet.store.reserve) and, with auto_vacuum=INCREMENTAL, gives
+freed pages back to the disk once there are many. The file is 0600 (made so
+by pallet.paths before SQLite opens it; its -wal and -shm files follow it).
 
 Tables:
     layers        one row per unpacked layer, keyed by chain_id
