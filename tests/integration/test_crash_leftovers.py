@@ -94,6 +94,12 @@ def test_a_cleanup_racing_rm_never_makes_the_container_directory_again(pallet, b
     svc.cleanup(cid)
     assert not (pallet.root / "containers" / cid).exists()
     assert pallet.ok("system", "check").out == ""
+    # what the old lock helper left: a directory holding only `lock`, which prunes now sweep
+    (pallet.root / "containers" / cid).mkdir()
+    (pallet.root / "containers" / cid / "lock").touch()
+    _check_reports(pallet, f"/containers/{cid}: container storage without a container")
+    pallet.ok("system", "prune", "-f")
+    assert not (pallet.root / "containers" / cid).exists()
 
 
 def test_build_killed_leaves_scratch_that_builder_prune_sweeps(pallet, busybox, tmp_path):
