@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from polling import wait_for
 
@@ -168,7 +167,6 @@ def test_check_finds_a_layer_whose_files_changed_and_repair_removes_its_images(p
     assert r.code == 0, r.err
     assert f"Deleted damaged image: {busybox}" in r.out
     assert pallet.ok("images", "-q").out == ""
-    _ = time
 
 
 def test_a_killed_monitor_leaves_mount_cgroup_and_network_that_repair_removes(pallet, busybox):
