@@ -113,7 +113,7 @@ def test_build_killed_leaves_scratch_that_builder_prune_sweeps(pallet, busybox, 
     assert len([line for line in lines if "/ingest/" in line]) == len(left)
     df = pallet.ok("system", "df", "--format", "{{.Type}} {{.Size}}").lines
     assert "Build Cache 0B" not in df, df
-    r = pallet.ok("builder", "prune", "-f")
+    r = pallet.ok("builder", "prune", "-a", "-f")
     assert r.lines[-1] != "Total reclaimed space: 0B", r.out
     assert list((pallet.root / "ingest").iterdir()) == []
     assert pallet("system", "check").code == 0
