@@ -178,8 +178,14 @@ def test_a_killed_monitor_leaves_mount_cgroup_and_network_that_repair_removes(pa
     container = int((userdata / "pidfile").read_text())
     os.kill(conmon, signal.SIGKILL)
     os.kill(container, signal.SIGKILL)
-    assert wait_for(lambda: not os.path.exists(f"/proc/{container}/stat")
-                    or open(f"/proc/{container}/stat").read().rpartition(")")[2].split()[0] == "Z", 10)
+
+    def dead(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
+        except FileNotFoundError:
+            return True
+    assert wait_for(lambda: dead(conmon) and dead(container), 10)
     lines = _check_reports(pallet, "root filesystem mounted, container not running",
                            "cgroup of a container not running", f"network endpoint {cid}")
     assert all(line.startswith("Leftover ") for line in lines), lines
