@@ -282,11 +282,12 @@ def container_exec(ctx, o, args) -> int:
 
 def container_attach(ctx, o, args) -> int:
     from ..runtime import attach
+    from ..runtime.monitor import attach_path
     svc = ctx.engine.containers
     record = svc.get(args[0])
     if not record["State"]["Running"]:
         raise PalletError("You cannot attach to a stopped container, start it first")
-    sock = attach.connect(svc.monitor.attach_path(record["Id"]))
+    sock = attach.connect(attach_path(svc.userdata(record["Id"])))
     stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
     attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
     return svc.wait(record["Id"])

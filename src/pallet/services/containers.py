@@ -62,7 +62,7 @@ class ContainerService(ContainerQueries):
         if runtime not in cache:
             run = self.paths.runroot
             root = self.paths.runc_root if runtime == "runc" else run / runtime
-            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits", run / "socket")
+            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits")
         return cache[runtime]
 
     def userdata(self, cid: str) -> Path:
@@ -142,6 +142,7 @@ class ContainerService(ContainerQueries):
 
     def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
         from .container_config import bundle_spec, seccomp_host
+        from ..runtime.monitor import attach_path
         from ..snapshot import overlay
         from . import container_network
         tables = seccomp_host(self, record)
@@ -158,7 +159,7 @@ class ContainerService(ContainerQueries):
             nonlocal sock, fifo_fd
             _warm_up_exit_path()
             if attach_to is not None:
-                sock = _connect_early(self.monitor.attach_path(cid))
+                sock = _connect_early(attach_path(self.userdata(cid)))
             if attach_to is None or sock is not None:
                 # the process may now start before conmon says it was created: an attach
                 # connection made before conmon's loop runs is accepted before any output
@@ -176,7 +177,7 @@ class ContainerService(ContainerQueries):
                                       while_creating=while_creating)
             if attach_to is not None and sock is None:
                 from ..runtime.attach import connect
-                sock = connect(self.monitor.attach_path(cid))
+                sock = connect(attach_path(self.userdata(cid)))
             fd, fifo_fd = fifo_fd, None  # start closes it
             self.monitor_of(cid).start(cid, pid, fd)
         except BaseException as exc:
