@@ -19,7 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
+from ..record import dataclass, field  # not dataclasses: `run` resolves mounts with Scope
 from pathlib import Path
 
 from ..archive.tree import descend
