@@ -26,3 +26,16 @@ def test_run_rm_attaches_under_every_runroot_length_from_10_to_120(pallet, busyb
             shutil.rmtree(runroot, ignore_errors=True)
     Pallet.instances[:] = [pallet]  # the runroots are gone; the store's own reset remains
     assert failed == []
+
+
+def test_build_run_steps_work_under_the_runroot_length_conmon_used_to_miss(pallet, busybox, tmp_path):
+    runroot = Path(f"/tmp/{os.urandom(2).hex()}" + "r" * 26)  # 35 characters
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM busybox\nRUN echo built > /f\nRUN cat /f\n")
+    try:
+        r = Pallet(pallet.root, runroot)("build", "-q", "-t", "made", str(tmp_path / "ctx"))
+    finally:
+        shutil.rmtree(runroot, ignore_errors=True)
+        Pallet.instances[:] = [pallet]
+    assert r.code == 0, r.err
+    assert pallet.ok("run", "--rm", "--network", "none", "made", "cat", "/f").out == "built\n"

@@ -74,13 +74,9 @@ def _clean(path: str) -> str:
 
 
 def _resolve(scope: Scope, path: str) -> tuple[str, ...]:
-    """The resolved parts of `path`; below its first missing directory nothing can be a
-    symlink, so the rest is kept as written (runc creates it)."""
+    """The resolved parts of `path`; a missing directory on the way is one runc will make."""
     try:
-        return scope.resolve(path)
-    except FileNotFoundError:
-        head, name = posixpath.split(path)
-        return (*_resolve(scope, head), name) if head != path else ()
+        return scope.resolve(path, missing_dirs=True)
     except NotADirectoryError:
         # a file where a directory should be: runc reports it; nothing is followed
         return tuple(p for p in path.split("/") if p)
