@@ -58,3 +58,16 @@ def test_ctrl_c_on_a_foreground_run_reaches_the_container_and_its_output_until_i
     run.send_signal(signal.SIGINT)
     assert finish(run) == (7, "got-INT\ndone-INT\n")
     assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_attach_forwards_ctrl_c_and_relays_until_the_container_exits(pallet, busybox, no_leaks):
+    pallet.ok("run", "-d", "--name", "app", busybox, "sh", "-c",
+              'trap "echo got-INT; sleep 0.3; echo done-INT; exit 7" INT; '
+              "while true; do echo tick; sleep 0.2; done")
+    attached = subprocess.Popen([sys.executable, "-m", "pallet.cli.main", "--root", str(pallet.root),
+                                 "--runroot", str(pallet.runroot), "attach", "app"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert attached.stdout.readline() == "tick\n", attached.stderr.read()
+    attached.send_signal(signal.SIGINT)
+    code, out = finish(attached)
+    assert (code, out.replace("tick\n", "")) == (7, "got-INT\ndone-INT\n")

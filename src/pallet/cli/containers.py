@@ -212,9 +212,14 @@ def container_start(ctx, o, args) -> int:
             raise PalletError("you cannot start and attach multiple containers at once")
         from ..runtime import attach
         stdin = _binary(ctx.stdin) if o.interactive else None
-        svc.start(args[0], attach_to=lambda sock: attach.relay(
-            sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin))
-        return svc.wait(args[0])
+        cid = svc.resolve(args[0])
+        tty = svc.store.get(cid)["Config"]["Tty"]
+
+        def relay(sock):  # signals forwarded as by `run` (Docker's start -a does too)
+            with _nullcontext() if tty else _ProxiedSignals(svc, cid):
+                attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+        svc.start(cid, attach_to=relay)
+        return svc.wait(cid)
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -321,7 +326,12 @@ def container_attach(ctx, o, args) -> int:
         raise PalletError("You cannot attach to a stopped container, start it first")
     sock = attach.connect(attach_path(svc.userdata(record["Id"])))
     stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
-    attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+    proxy = o.sig_proxy and not record["Config"]["Tty"]
+    try:
+        with _ProxiedSignals(svc, record["Id"]) if proxy else _nullcontext():
+            attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+    finally:
+        sock.close()
     return svc.wait(record["Id"])
 
 
