@@ -12,8 +12,9 @@ root (persistent, default /var/lib/pallet, env PALLET_ROOT):
     volumes/<name>/_data
 
 runroot (volatile, default /run/pallet, env PALLET_RUNROOT): runtime state,
-wiped by a reboot: runc's state dir, conmon pid files and attach sockets,
-container rootfs mount points.
+wiped by a reboot: runc's state dir, conmon's exit files, container rootfs
+mount points. (conmon's pid files and attach sockets are in the container's
+userdata dir: see pallet.runtime.monitor.attach_path.)
 """
 from __future__ import annotations
 

@@ -146,8 +146,8 @@ def _run_attached(ctx, svc, cid: str, req, sig_proxy: bool = True) -> int:
             if req.auto_remove:
                 _remove_quietly(svc, cid)
             raise
-        except KeyboardInterrupt:  # before the relay began (or without the proxy)
-            svc._signal(cid, "SIGINT")
+        except KeyboardInterrupt as exc:  # before the relay began (or without the proxy)
+            svc._signal(cid, getattr(exc, "signal_name", "SIGINT"))  # SIGTERM: main.Terminated
             code = svc.wait(cid)
         if req.auto_remove:
             _remove_quietly(svc, cid)

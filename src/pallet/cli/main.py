@@ -262,6 +262,7 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, so that it unwinds as on ^C: every `with`
     releases its lock, every `finally` runs (`commit` unpauses the container it froze,
     staged layers are released). The default action would end the process on the spot."""
+    signal_name = "SIGTERM"  # what a foreground `run` passes on to its container
 
 
 def _terminated(_signum, _frame) -> None:

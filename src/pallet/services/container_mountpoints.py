@@ -8,10 +8,13 @@ the container will see it, symlinks followed inside the rootfs, with the resolve
 uses (`container_fs_scope.Scope`); the spec gets the symlink-free path, as Docker
 resolves destinations (securejoin) before it mounts.
 
-/dev, /proc and /sys are different: runc mounts a fresh file system there and then
-fills /dev by joined strings (``<rootfs>/dev/fd``, ``ptmx``, ``stdin``, ...), which
-follow a symlinked /dev onto the host. An image whose /dev, /proc or /sys is not a
-directory is refused with an error naming it. Destinations beneath a fresh mount
+runc 1.1 resolves destinations the same way itself (and refuses /proc and /sys on a
+non-directory), so this is a second line, not the only one. But /dev, /proc and /sys are
+different: runc mounts a fresh file system there and then fills /dev by joined strings
+(``<rootfs>/dev/fd``, ``ptmx``, ``stdin``, ...), which follow a symlinked /dev onto the
+host (Podman 4.3 with runc has that hole; Docker's init layer hides the image's /dev
+under a directory). An image whose /dev, /proc or /sys is not a directory is refused
+with an error naming it. Destinations beneath a fresh mount
 (/dev/shm, /dev/pts, a --tmpfs's children) are not looked up in the image, which
 that mount hides.
 
