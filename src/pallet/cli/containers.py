@@ -180,7 +180,8 @@ class _ProxiedSignals:
     def __exit__(self, *exc) -> None:
         import _signal
         for num, handler in self.saved.items():
-            _signal.signal(num, handler)
+            if handler is not None:  # None: set outside Python, cannot be put back
+                _signal.signal(num, handler)
 
 
 def _remove_quietly(svc, cid: str) -> None:

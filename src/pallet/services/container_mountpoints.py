@@ -38,12 +38,12 @@ def confine(spec: dict, rootfs: Path) -> None:
     container's mounted tree), parents before children; InvalidArgument for an image
     whose /dev, /proc or /sys would lead runc outside it."""
     mounts = spec.get("mounts") or []
-    check_runtime_dirs(rootfs, {m["destination"] for m in mounts})
+    check_runtime_dirs(rootfs, {m["destination"] for m in mounts})  # then not resolved again
     scope = Scope(Path(rootfs))
     fresh: list[str] = []  # destinations of mounts that are not the image's tree
     for m in mounts:
         dest = _clean(m["destination"])
-        if not any(dest == f or dest.startswith(f + "/") for f in fresh):
+        if dest not in RUNTIME_DIRS and not any(dest == f or dest.startswith(f + "/") for f in fresh):
             dest = "/" + "/".join(_resolve(scope, dest))
         m["destination"] = dest
         if m["type"] != "bind":
