@@ -61,3 +61,14 @@ def test_a_pause_the_record_missed_is_seen_and_undone_by_unpause(pallet, busybox
     assert state(pallet, cid) == "running false"
     r = pallet("unpause", cid)
     assert (r.code, r.err) == (1, f"Error: Container {cid} is not paused\n")
+
+
+def test_a_resume_the_record_missed_is_seen_and_pause_works_again(pallet, busybox, no_leaks):
+    # what an `unpause` killed between `runc resume` and its record update leaves
+    cid = pallet.ok("run", "-d", busybox, "sleep", "1000").out.strip()
+    pallet.ok("pause", cid)
+    pallet.engine.containers.monitor.runc.resume(cid)
+    assert state(pallet, cid) == "running false"
+    assert pallet.ok("exec", cid, "echo", "alive").out == "alive\n"
+    assert pallet.ok("pause", cid).out == f"{cid}\n"
+    assert state(pallet, cid) == "paused true"
