@@ -56,3 +56,10 @@ def test_a_symlinked_runtime_directory_is_refused(rootfs, path):
     os.symlink("/tmp", rootfs / path)
     with pytest.raises(InvalidArgument, match=f"/{path} is a symbolic link to /tmp"):
         confine(spec((f"/{path}", "tmpfs", "tmpfs")), rootfs)
+
+
+def test_a_destination_the_images_symlinks_lead_to_the_root_is_refused(rootfs):
+    os.symlink("../..", rootfs / "data/up")
+    with pytest.raises(InvalidArgument, match="invalid mount destination /data/up: the image's "
+                                              "symlinks lead it to the container's root"):
+        confine(spec(("/data/up", "bind", "/x")), rootfs)

@@ -45,6 +45,9 @@ def confine(spec: dict, rootfs: Path) -> None:
         dest = _clean(m["destination"])
         if dest not in RUNTIME_DIRS and not any(dest == f or dest.startswith(f + "/") for f in fresh):
             dest = "/" + "/".join(_resolve(scope, dest))
+            if dest == "/":  # a symlink to / (Docker refuses / as a destination outright)
+                raise InvalidArgument(f"invalid mount destination {m['destination']}: the image's "
+                                      "symlinks lead it to the container's root")
         m["destination"] = dest
         if m["type"] != "bind":
             fresh.append(dest)
