@@ -124,16 +124,19 @@ def container_run(ctx, o, args) -> int:
             raise
         ctx.out(cid)
         return 0
-    return _run_attached(ctx, svc, cid, req)
+    return _run_attached(ctx, svc, cid, req, o.sig_proxy)
 
 
-def _run_attached(ctx, svc, cid: str, req) -> int:
+def _run_attached(ctx, svc, cid: str, req, sig_proxy: bool = True) -> int:
     stdin = ctx.stdin if req.open_stdin else None
+    # docker run's --sig-proxy (off with a terminal, whose ^C is a byte for the container)
+    proxy = sig_proxy and not req.tty
 
     def relay(sock):
         from ..runtime import attach  # by now loaded, while runc created the container
         fd = _fileno(ctx.stdin)
-        with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext():
+        with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext(), \
+                _ProxiedSignals(svc, cid) if proxy else _nullcontext():
             attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), _binary(stdin) if stdin else None)
     with svc.foreground(cid):
         try:
@@ -143,12 +146,42 @@ def _run_attached(ctx, svc, cid: str, req) -> int:
             if req.auto_remove:
                 _remove_quietly(svc, cid)
             raise
-        except KeyboardInterrupt:
-            svc.kill(cid, "INT")
+        except KeyboardInterrupt as exc:  # before the relay began (or without the proxy)
+            svc._signal(cid, getattr(exc, "signal_name", "SIGINT"))  # SIGTERM: main.Terminated
             code = svc.wait(cid)
         if req.auto_remove:
             _remove_quietly(svc, cid)
     return code
+
+
+class _ProxiedSignals:
+    """While a foreground `run` relays output, the signals the CLI receives go to the
+    container (Docker's sig-proxy) and the relay goes on until the container exits, so a
+    ^C shows what the container's SIGINT handler prints. `_signal` rather than `signal`,
+    whose enum tables cost every `run` ~1 ms."""
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+    def __init__(self, svc, cid: str):
+        self.svc, self.cid, self.saved = svc, cid, {}
+
+    def __enter__(self):
+        import _signal
+        for name in self.NAMES:
+            num = getattr(_signal, name)
+            try:
+                self.saved[num] = _signal.signal(num, self._forward)
+            except ValueError:  # not the main thread: signals stay the CLI's
+                break
+        return self
+
+    def _forward(self, signum, _frame) -> None:
+        self.svc._signal(self.cid, str(signum))
+
+    def __exit__(self, *exc) -> None:
+        import _signal
+        for num, handler in self.saved.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                _signal.signal(num, handler)
 
 
 def _remove_quietly(svc, cid: str) -> None:
@@ -180,9 +213,14 @@ def container_start(ctx, o, args) -> int:
             raise PalletError("you cannot start and attach multiple containers at once")
         from ..runtime import attach
         stdin = _binary(ctx.stdin) if o.interactive else None
-        svc.start(args[0], attach_to=lambda sock: attach.relay(
-            sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin))
-        return svc.wait(args[0])
+        cid = svc.resolve(args[0])
+        tty = svc.store.get(cid)["Config"]["Tty"]
+
+        def relay(sock):  # signals forwarded as by `run` (Docker's start -a does too)
+            with _nullcontext() if tty else _ProxiedSignals(svc, cid):
+                attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+        svc.start(cid, attach_to=relay)
+        return svc.wait(cid)
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -282,13 +320,19 @@ def container_exec(ctx, o, args) -> int:
 
 def container_attach(ctx, o, args) -> int:
     from ..runtime import attach
+    from ..runtime.monitor import attach_path
     svc = ctx.engine.containers
     record = svc.get(args[0])
     if not record["State"]["Running"]:
         raise PalletError("You cannot attach to a stopped container, start it first")
-    sock = attach.connect(svc.monitor.attach_path(record["Id"]))
+    sock = attach.connect(attach_path(svc.userdata(record["Id"])))
     stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
-    attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+    proxy = o.sig_proxy and not record["Config"]["Tty"]
+    try:
+        with _ProxiedSignals(svc, record["Id"]) if proxy else _nullcontext():
+            attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
+    finally:
+        sock.close()
     return svc.wait(record["Id"])
 
 

@@ -62,7 +62,7 @@ class ContainerService(ContainerQueries):
         if runtime not in cache:
             run = self.paths.runroot
             root = self.paths.runc_root if runtime == "runc" else run / runtime
-            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits", run / "socket")
+            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits")
         return cache[runtime]
 
     def userdata(self, cid: str) -> Path:
@@ -137,7 +137,11 @@ class ContainerService(ContainerQueries):
 
     # ---- start ----
     def start(self, ref: str, attach_to=None) -> dict:
-        """Start a created or exited container. `attach_to(sock)` is called before the process runs."""
+        """Start a created or exited container. `attach_to(sock)` is called before the process
+        runs, and returns when the caller is done with the container's output.
+
+        The container's lock is held while it starts, not while `attach_to` relays: a `stop`,
+        `restart` or `pause` from another process must not wait for an attached `run`."""
         cid = self.resolve(ref)
         with self._locked(cid):
             record = status.refresh(self, self.store.get(cid))
@@ -147,10 +151,19 @@ class ContainerService(ContainerQueries):
                 return record
             if record["State"]["StartedAt"] != status.ZERO_TIME or record["State"]["ExitCode"]:
                 self._cleanup_runtime(cid)  # what an earlier run left; a fresh one has nothing
-            return self._start_locked(cid, record, attach_to)
+            record, sock = self._start_locked(cid, record, attach=attach_to is not None)
+        if sock is not None:
+            try:
+                attach_to(sock)
+            finally:
+                sock.close()
+        return record
 
-    def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
+    def _start_locked(self, cid: str, record: dict, attach: bool = False):
+        """Start the container (its lock held); returns the record and, if `attach`, the
+        attach socket connected before the process ran (the caller closes it)."""
         from .container_config import bundle_spec, seccomp_host
+        from ..runtime.monitor import attach_path
         from ..snapshot import overlay
         from . import container_network
         tables = seccomp_host(self, record)
@@ -166,9 +179,9 @@ class ContainerService(ContainerQueries):
         def while_creating():  # on the CPU runc leaves idle
             nonlocal sock, fifo_fd
             _warm_up_exit_path()
-            if attach_to is not None:
-                sock = _connect_early(self.monitor.attach_path(cid))
-            if attach_to is None or sock is not None:
+            if attach:
+                sock = _connect_early(attach_path(self.userdata(cid)))
+            if not attach or sock is not None:
                 # the process may now start before conmon says it was created: an attach
                 # connection made before conmon's loop runs is accepted before any output
                 # is read (conmon's sources are served in the order they were added)
@@ -183,11 +196,12 @@ class ContainerService(ContainerQueries):
                                       guard=tables.guard if tables else None,
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
-            if attach_to is not None and sock is None:
+            if attach and sock is None:
                 from ..runtime.attach import connect
-                sock = connect(self.monitor.attach_path(cid))
+                sock = connect(attach_path(self.userdata(cid)))
             fd, fifo_fd = fifo_fd, None  # start closes it
             self.monitor_of(cid).start(cid, pid, fd)
+            record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         except BaseException as exc:
             self._cleanup_runtime(cid)
             if isinstance(exc, ContainerCommandError):  # 126/127: Docker records the failure
@@ -197,16 +211,15 @@ class ContainerService(ContainerQueries):
             if fifo_fd is not None:
                 os.close(fifo_fd)
             raise
-        record = self.store.update(cid, lambda r: status.mark_running(r, pid))
-        record = _limits().on_start(self, record)  # health loop; ends a pending restart
-        from .log_rotation import start_rotator
-        start_rotator(self, record)  # only for --log-opt max-file > 1
-        if attach_to is not None:
-            try:
-                attach_to(sock)
-            finally:
+        try:
+            record = _limits().on_start(self, record)  # health loop; ends a pending restart
+            from .log_rotation import start_rotator
+            start_rotator(self, record)  # only for --log-opt max-file > 1
+        except BaseException:
+            if sock is not None:
                 sock.close()
-        return record
+            raise
+        return record, sock
 
     def _exit_command(self, cid: str) -> list[str]:
         # flock -n: skipped while a foreground CLI holds the container's attach lock (it
@@ -365,7 +378,10 @@ class ContainerService(ContainerQueries):
             pass
         try:
             self.cleanup(cid)
-            return self.get(cid)["State"]["ExitCode"]
+            state = self.get(cid)["State"]
+            if code is not None and state["Running"]:
+                return code  # restarted meanwhile (`restart`, a policy): this run's exit
+            return state["ExitCode"]
         except NotFound:  # --rm removed it meanwhile; the exit file outlives the record
             code = self.monitor.exit_code(cid) if code is None else code
             return status.UNKNOWN_EXIT if code is None else code

@@ -84,7 +84,7 @@ def after_exit(svc, ref: str, sleep=time.sleep) -> bool:
                 return False
             record = svc.store.update(cid, _count_restart)
             svc._cleanup_runtime(cid)
-            svc._start_locked(cid, record, None)
+            svc._start_locked(cid, record)
     except PalletError:  # removed, or it cannot start (its image gone): it stays exited
         try:
             svc.store.update(cid, on_start)
