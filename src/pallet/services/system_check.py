@@ -215,7 +215,7 @@ def _remove_image(engine, image_id: str):
         # --force removed that container first
         if engine.containers.store.ids_using_image(image_id) or engine.db.children(image_id):
             raise Conflict(f"image {image_id} is in use")
-        engine.images.remove(image_id, force=True, users=engine.containers.image_users)
+        engine.images.remove(image_id, force=True)
     return fix
 
 
