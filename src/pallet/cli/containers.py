@@ -101,19 +101,23 @@ def container_run(ctx, o, args) -> int:
             raise
         ctx.out(cid)
         return 0
-    return _run_attached(ctx, svc, cid, req)
+    return _run_attached(ctx, svc, cid, req, o.sig_proxy)
 
 
-def _relay(ctx, stdin: bool):
-    """What run/start/attach do with an Attachment: relay it through the CLI's streams."""
+def _relay(ctx, svc, cid: str, stdin: bool, sig_proxy: bool):
+    """What run/start/attach do with an Attachment: relay it through the CLI's streams, the
+    terminal in raw mode with its size followed (`relaying`), and the CLI's signals sent on
+    to the container (docker's --sig-proxy, off with a terminal, whose ^C is a byte for
+    the container)."""
     def relay(attachment):
-        with relaying(ctx.stdin, attachment):
+        with relaying(ctx.stdin, attachment), \
+                _ProxiedSignals(svc, cid, on=sig_proxy and not attachment.tty):
             attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr), _binary(ctx.stdin) if stdin else None)
     return relay
 
 
-def _run_attached(ctx, svc, cid: str, req) -> int:
-    relay = _relay(ctx, stdin=req.open_stdin)
+def _run_attached(ctx, svc, cid: str, req, sig_proxy: bool = True) -> int:
+    relay = _relay(ctx, svc, cid, stdin=req.open_stdin, sig_proxy=sig_proxy)
     with svc.foreground(cid):
         try:
             svc.start(cid, attach_to=relay)
@@ -122,12 +126,46 @@ def _run_attached(ctx, svc, cid: str, req) -> int:
             if req.auto_remove:
                 _remove_quietly(svc, cid)
             raise
-        except KeyboardInterrupt:
-            svc.kill(cid, "INT")
+        except KeyboardInterrupt as exc:  # before the relay began (or without the proxy)
+            svc._signal(cid, getattr(exc, "signal_name", "SIGINT"))  # SIGTERM: main.Terminated
             code = svc.wait(cid)
         if req.auto_remove:
             _remove_quietly(svc, cid)
     return code
+
+
+class _ProxiedSignals:
+    """While a foreground `run` relays output, the signals the CLI receives go to the
+    container (Docker's sig-proxy) and the relay goes on until the container exits, so a
+    ^C shows what the container's SIGINT handler prints. `_signal` rather than `signal`,
+    whose enum tables cost every `run` ~1 ms."""
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+    def __init__(self, svc, cid: str, on: bool = True):
+        self.svc, self.cid, self.on, self.saved = svc, cid, on, {}
+
+    def __enter__(self):
+        if not self.on:
+            return self
+        import _signal
+        for name in self.NAMES:
+            num = getattr(_signal, name)
+            try:
+                self.saved[num] = _signal.signal(num, self._forward)
+            except ValueError:  # not the main thread: signals stay the CLI's
+                break
+        return self
+
+    def _forward(self, signum, _frame) -> None:
+        self.svc.forward_signal(self.cid, str(signum))
+
+    def __exit__(self, *exc) -> None:
+        if not self.saved:
+            return
+        import _signal
+        for num, handler in self.saved.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                _signal.signal(num, handler)
 
 
 def _remove_quietly(svc, cid: str) -> None:
@@ -142,8 +180,9 @@ def container_start(ctx, o, args) -> int:
     if o.attach or o.interactive:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
-        svc.start(args[0], attach_to=_relay(ctx, stdin=o.interactive))
-        return svc.wait(args[0])
+        cid = svc.resolve(args[0])
+        svc.start(cid, attach_to=_relay(ctx, svc, cid, stdin=o.interactive, sig_proxy=True))
+        return svc.wait(cid)
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -241,9 +280,10 @@ def container_exec(ctx, o, args) -> int:
 
 def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    with svc.attach(args[0]) as attachment:
-        _relay(ctx, stdin=not o.no_stdin)(attachment)
-    return svc.wait(args[0])
+    cid = svc.resolve(args[0])
+    with svc.attach(cid) as attachment:
+        _relay(ctx, svc, cid, stdin=not o.no_stdin, sig_proxy=o.sig_proxy)(attachment)
+    return svc.wait(cid)
 
 
 def container_port(ctx, o, args) -> int:
