@@ -63,6 +63,9 @@ def _normal(doc: dict) -> dict:
     config = dict(out["Config"])
     if config.get("Hostname") == doc["Id"][:12]:
         config["Hostname"] = "<id>"
+    # docker/cli 28 passes -e values through a Go map: their order in the body varies from run
+    # to run (dockerd stores what it gets), so only the set of variables can be compared
+    config["Env"] = sorted(config.get("Env") or [])
     out["Config"] = config
     return out
 
