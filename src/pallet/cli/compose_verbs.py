@@ -1,0 +1,705 @@
+"""The verbs of `pallet compose` (see pallet.cli.compose): decode, one ComposeService call, render."""
+from __future__ import annotations
+
+from ..errors import InvalidArgument, NotFound, PalletError
+from .flags import Command, F
+
+TIMEOUT = F("timeout", "t", kind="int", help="Specify a shutdown timeout in seconds")
+PS_HEADERS = {"Name": "NAME", "Image": "IMAGE", "Command": "COMMAND", "Service": "SERVICE",
+              "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
+              "ID": "CONTAINER ID", "State": "STATE", "Project": "PROJECT", "Labels": "LABELS",
+              "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE", "LocalVolumes": "LOCAL VOLUMES",
+              "Health": "HEALTH", "ExitCode": "EXIT CODE", "Names": "NAMES"}
+
+
+def _scale(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, eq, n = item.partition("=")
+        if not eq or not n.isdigit():
+            raise InvalidArgument(f"invalid --scale option {item!r}: expected SERVICE=NUM")
+        out[name] = int(n)
+    return out
+
+
+def _pull_policy(text: str | None) -> str:
+    if text in (None, ""):
+        return "missing"
+    if text not in ("always", "missing", "never", "build", "policy"):
+        raise InvalidArgument(f"invalid --pull option {text!r}")
+    return "missing" if text == "policy" else text
+
+
+def _build_policy(o) -> str | None:
+    if o.build and o.no_build:
+        raise InvalidArgument("--build and --no-build are incompatible")
+    return "always" if o.build else "never" if o.no_build else None
+
+
+def _emit_build(cc):
+    return lambda line: cc.ctx.stderr.write(line if line.endswith("\n") else line + "\n")
+
+
+# ---- config ----
+def config(cc, o, args) -> int:
+    import json
+    project = cc.project(args)
+    if o.quiet:
+        return 0
+    if o.services:
+        cc.ctx.stdout.write("".join(s + "\n" for s in project.ordered()))
+        return 0
+    if o.volumes:
+        cc.ctx.stdout.write("".join(v + "\n" for v in project.volumes))
+        return 0
+    if o.profiles:
+        cc.ctx.stdout.write("".join(p + "\n" for p in project.profiles()))
+        return 0
+    if o.images:
+        cc.ctx.stdout.write("".join(project.image_name(s) + "\n" for s in project.ordered()))
+        return 0
+    if o.hash is not None:
+        from ..compose.project import config_hash
+        wanted = project.ordered() if o.hash == "*" else o.hash.split(",")
+        for s in wanted:
+            cc.ctx.out(f"{s} {config_hash(project.service(s))}")
+        return 0
+    from ..compose.project import document
+    doc = document(project)
+    if args:
+        doc["services"] = {s: doc["services"][s] for s in args if s in doc["services"]}
+    if (o.format or "yaml") == "json":
+        text = json.dumps(doc, indent=2) + "\n"
+    elif o.format == "yaml" or not o.format:
+        import yaml
+        text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    else:
+        raise InvalidArgument(f"unsupported format {o.format!r}")
+    if o.output:
+        with open(o.output, "w") as f:
+            f.write(text)
+    else:
+        cc.ctx.stdout.write(text)
+    return 0
+
+
+# ---- up / create / start ----
+def up(cc, o, args) -> int:
+    from ..compose.converge import UpOptions, start, wait_running
+    if o.detach and (o.abort_on_container_exit or o.exit_code_from):
+        raise InvalidArgument("--abort-on-container-exit and --detach are incompatible" if o.abort_on_container_exit
+                              else "--exit-code-from and --detach are incompatible")
+    if o.no_start and (o.detach or o.wait):
+        raise InvalidArgument("--no-start and --detach are incompatible")
+    if o.exit_code_from:
+        o["abort_on_container_exit"] = True
+    if o.force_recreate and o.no_recreate:
+        raise InvalidArgument("--force-recreate and --no-recreate are incompatible")
+    svc = cc.service(args)
+    names = svc.up(UpOptions(services=list(args), no_deps=o.no_deps, build=_build_policy(o),
+                             pull=_pull_policy(o.pull), force_recreate=o.force_recreate,
+                             no_recreate=o.no_recreate, scale=_scale(o.scale), remove_orphans=o.remove_orphans,
+                             start=False, timeout=o.timeout))
+    if o.no_start:
+        return 0
+    if o.exit_code_from and o.exit_code_from not in svc.project.services:
+        raise NotFound(f"no such service: {o.exit_code_from}")
+    if o.detach or o.wait:
+        start(svc, names)
+        if o.wait:
+            wait_running(svc, names, o.wait_timeout or None)
+        return 0
+    return _attached(cc, svc, names, o)
+
+
+def _attached(cc, svc, names: list[str], o) -> int:
+    """`up` without -d: start, then print every container's log until they all exit (or Ctrl-C)."""
+    from ..compose import logs, state
+    from ..compose.converge import start
+    records = svc.containers(names)
+    short = {r["Id"]: _short_name(svc.project.name, r) for r in records}
+    cc.ctx.out("Attaching to " + ", ".join(short[r["Id"]] for r in records))
+    start(svc, names)
+    records = svc.containers(names)
+    printer = _LogPrinter(cc, list(short.values()), prefix=not o.no_log_prefix, color=cc.color and not o.no_color)
+    exit_code, first = 0, None
+    try:
+        for name, rec in logs.stream(cc.engine, records, follow=True, tail=0 if False else None, names=short):
+            if rec is not None:
+                printer.line(name, rec, o.timestamps)
+                continue
+            code = _exit_code_of(cc, svc, name, records, short)
+            printer.status(name, f"exited with code {code}")
+            if first is None:
+                first = (name, code)
+            if o.abort_on_container_exit:
+                cc.ctx.out("Aborting on container exit...")
+                break
+    except KeyboardInterrupt:
+        cc.ctx.out("Gracefully stopping... (press Ctrl+C again to force)")
+    svc.stop(names, o.timeout)
+    if o.exit_code_from:
+        for r in svc.containers([o.exit_code_from]):
+            exit_code = cc.engine.containers.get(r["Id"])["State"]["ExitCode"]
+    elif o.abort_on_container_exit and first is not None:
+        exit_code = first[1]
+    _ = state
+    return exit_code
+
+
+def _exit_code_of(cc, svc, name, records, short) -> int:
+    for r in records:
+        if short[r["Id"]] == name:
+            code = cc.engine.containers.monitor.exit_code(r["Id"])
+            return code if code is not None else cc.engine.containers.get(r["Id"])["State"]["ExitCode"]
+    return 0
+
+
+def _short_name(project: str, record: dict) -> str:
+    name = record["Name"].lstrip("/")
+    return name[len(project) + 1:] if name.startswith(project + "-") else name
+
+
+class _LogPrinter:
+    """compose's log consumer: `name  | line`, the prefix padded to the longest name + 1 and
+    coloured per container (cyan, yellow, green, magenta, blue, then their intense forms)."""
+    RAINBOW = ["36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1"]
+
+    def __init__(self, cc, names: list[str], prefix: bool = True, color: bool = False):
+        self.cc, self.prefix, self.color = cc, prefix, color
+        width = max((len(n) for n in names), default=0) + 1
+        self.prefixes, self.codes = {}, {}
+        for i, n in enumerate(names):
+            self.codes[n] = self.RAINBOW[i % len(self.RAINBOW)]
+            self.prefixes[n] = self._paint(n, f"{n:<{width}}| ") if prefix else ""
+
+    def _paint(self, name: str, text: str) -> str:
+        return f"\033[{self.codes[name]}m{text}\033[0m" if self.color else text
+
+    def line(self, name: str, rec, timestamps: bool) -> None:
+        out = self.cc.ctx.stdout
+        data = rec.data.decode("utf-8", "replace").rstrip("\n")
+        stamp = rec.timestamp() + " " if timestamps else ""
+        out.write("".join(f"{self.prefixes.get(name, '')}{stamp}{line}\n" for line in data.split("\n")))
+        out.flush()
+
+    def status(self, name: str, text: str) -> None:
+        self.cc.ctx.stdout.write(self._paint(name, f"{name} {text}") + "\n")
+        self.cc.ctx.stdout.flush()
+
+
+def create(cc, o, args) -> int:
+    from ..compose.converge import UpOptions
+    if o.force_recreate and o.no_recreate:
+        raise InvalidArgument("--force-recreate and --no-recreate are incompatible")
+    cc.service(args).up(UpOptions(services=list(args), build=_build_policy(o), pull=_pull_policy(o.pull),
+                                  force_recreate=o.force_recreate, no_recreate=o.no_recreate,
+                                  scale=_scale(o.scale), remove_orphans=o.remove_orphans, start=False))
+    return 0
+
+
+def start(cc, o, args) -> int:
+    cc.service(args).start(list(args))
+    return 0
+
+
+def stop(cc, o, args) -> int:
+    cc.service(args).stop(list(args), o.timeout)
+    return 0
+
+
+def restart(cc, o, args) -> int:
+    svc = cc.service(args)
+    names = list(args) if o.no_deps or not args else svc.project.with_dependencies(list(args))
+    svc.restart(names, o.timeout)
+    return 0
+
+
+def kill(cc, o, args) -> int:
+    svc = cc.service(args)
+    if o.remove_orphans:
+        svc.handle_orphans(True)
+    svc.kill(list(args), o.signal or "SIGKILL")
+    return 0
+
+
+def pause(cc, o, args) -> int:
+    cc.service(args).pause(list(args))
+    return 0
+
+
+def unpause(cc, o, args) -> int:
+    cc.service(args).unpause(list(args))
+    return 0
+
+
+def rm(cc, o, args) -> int:
+    svc = cc.service(args)
+    if o.stop:
+        svc.stop(list(args))
+    stopped = svc.stopped(list(args))
+    if not stopped:
+        cc.ctx.err("No stopped containers")
+        return 0
+    if not o.force:
+        names = ", ".join(r["Name"].lstrip("/") for r in stopped)
+        from .render import confirm
+        if not confirm(cc.ctx, f"Going to remove {names}"):
+            return 0
+    svc.remove(stopped, force=True, volumes=o.volumes)
+    return 0
+
+
+def down(cc, o, args) -> int:
+    svc = cc.service()
+    if not svc.down(remove_orphans=o.remove_orphans, volumes=o.volumes, rmi=o.rmi, timeout=o.timeout):
+        cc.ctx.err(f'Warning: No resource found to remove for project "{svc.project.name}".')
+    return 0
+
+
+# ---- images ----
+def build(cc, o, args) -> int:
+    args_map = {}
+    for item in o.build_arg:
+        k, eq, v = item.partition("=")
+        args_map[k] = v if eq else __import__("os").environ.get(k, "")
+    svc = cc.service(args)
+    svc.build(list(args), no_cache=o.no_cache, build_args=args_map,
+              emit=(lambda line: None) if o.quiet else _emit_build(cc))
+    return 0
+
+
+def pull(cc, o, args) -> int:
+    from ..registry.progress import for_stream
+    cc.service(args).pull(list(args), progress=for_stream(cc.ctx.stderr, True), ignore_buildable=o.ignore_buildable)
+    return 0
+
+
+def push(cc, o, args) -> int:
+    from ..registry.progress import for_stream
+    cc.service(args).push(list(args), progress=for_stream(cc.ctx.stderr, True))
+    return 0
+
+
+def images(cc, o, args) -> int:
+    from ..opts.units import human_size
+    from ..services.images import split_name
+    svc = cc.service(args)
+    rows = []
+    for r in svc.containers(list(args), oneoff=None):
+        image_id = r["Image"]
+        tags = cc.engine.images.repo_tags(image_id)
+        repo, tag = split_name(tags[0]) if tags else ("<none>", "<none>")
+        size = cc.engine.images.inspect(image_id).get("Size", 0)
+        rows.append({"Container": r["Name"].lstrip("/"), "Repository": repo, "Tag": tag,
+                     "ID": image_id.split(":")[-1][:12], "Size": human_size(size)})
+    if o.quiet:
+        cc.ctx.stdout.write("".join(sorted({r["ID"] + "\n" for r in rows})))
+        return 0
+    from .render import rows as render_rows
+    if o.format == "json":
+        import json
+        cc.ctx.out(json.dumps([{**r, "ContainerName": r["Container"]} for r in rows]))
+        return 0
+    render_rows(cc.ctx, rows, o.format, "table {{.Container}}\t{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}",
+                {"Container": "CONTAINER", "Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID",
+                 "Size": "SIZE"})
+    return 0
+
+
+# ---- ps / ls / top / port ----
+def ps(cc, o, args) -> int:
+    from ..compose import state
+    svc = cc.service(args)
+    records = svc.containers(list(args), oneoff=None)
+    if not o.all:
+        records = [r for r in records if state.running(r)]
+    statuses = list(o.status) + [f.partition("=")[2] for f in o.filter if f.startswith("status=")]
+    if statuses:
+        from ..services import container_status as status
+        records = [r for r in svc.containers(list(args), oneoff=None) if status.docker_status(r) in statuses]
+    if o.services:
+        seen = []
+        for r in records:
+            if state.service_of(r) not in seen:
+                seen.append(state.service_of(r))
+        cc.ctx.stdout.write("".join(s + "\n" for s in seen))
+        return 0
+    if o.quiet:
+        cc.ctx.stdout.write("".join(r["Id"] + "\n" for r in records))
+        return 0
+    rows = [_ps_row(cc, svc.project.name, r, not o.no_trunc) for r in records]
+    from .render import rows as render_rows
+    render_rows(cc.ctx, rows, o.format, "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t"
+                "{{.RunningFor}}\t{{.Status}}\t{{.Ports}}", PS_HEADERS)
+    return 0
+
+
+def _ps_row(cc, project: str, record: dict, trunc: bool):
+    from ..compose import state
+    from ..dockerjson.container import ps_row
+    base = ps_row(cc.engine.containers, record, trunc)
+    labels = state.labels_of(record)
+    ports = ((record.get("NetworkSettings") or {}).get("Ports") or {}) if record["State"]["Running"] else {}
+    publishers = []
+    for key, binds in sorted(ports.items()):
+        port, _, proto = key.partition("/")
+        for b in binds or [None]:
+            publishers.append({"URL": b["HostIp"] if b else "", "TargetPort": int(port),
+                               "PublishedPort": int(b["HostPort"]) if b else 0, "Protocol": proto})
+    row = _ComposeRow(base)
+    row.update({"Name": base["Names"], "Service": labels.get("com.docker.compose.service", ""),
+                "Project": project, "Image": record["Config"].get("Image") or base["Image"],
+                "Health": (record["State"].get("Health") or {}).get("Status", ""),
+                "ExitCode": record["State"]["ExitCode"], "Publishers": publishers})
+    return row
+
+
+class _ComposeRow(dict):
+    """A compose ps row: `--format json` prints these fields, keys sorted, one object a line."""
+    JSON_FIELDS = ("Command", "CreatedAt", "ExitCode", "Health", "ID", "Image", "Labels", "LocalVolumes",
+                   "Mounts", "Name", "Names", "Networks", "Ports", "Project", "Publishers", "RunningFor",
+                   "Service", "Size", "State", "Status")
+
+    def __json__(self):
+        return {k: self.get(k) for k in self.JSON_FIELDS}
+
+    def Label(self, key: str) -> str:  # noqa: N802 - Docker's template method name
+        return (self.get("_labels") or {}).get(key, "")
+
+
+def ls(cc, o, args) -> int:
+    from ..compose.state import projects
+    rows = projects(cc.engine, o.all)
+    names = []
+    for f in o.filter:
+        key, _, value = f.partition("=")
+        if key != "name":
+            raise InvalidArgument(f"invalid filter {key!r}")
+        names.append(value)
+    if names:
+        rows = [r for r in rows if any(n in r["Name"] for n in names)]
+    if o.quiet:
+        cc.ctx.stdout.write("".join(r["Name"] + "\n" for r in rows))
+        return 0
+    if o.format == "json":
+        import json
+        cc.ctx.out(json.dumps(rows))
+        return 0
+    from .render import rows as render_rows
+    render_rows(cc.ctx, rows, o.format, "table {{.Name}}\t{{.Status}}\t{{.ConfigFiles}}",
+                {"Name": "NAME", "Status": "STATUS", "ConfigFiles": "CONFIG FILES"})
+    return 0
+
+
+def top(cc, o, args) -> int:
+    from ..compose import state
+    from ..services.container_ops import top as ps_top
+    svc = cc.service(args)
+    for record in svc.containers(list(args), running_only=True):
+        titles, rows = ps_top(cc.engine.containers, record["Id"], [])
+        cc.ctx.out(state.name_of(record))
+        table = [titles] + rows
+        widths = [max(len(r[i]) for r in table if i < len(r)) + 3 for i in range(len(titles))]
+        for row in table:
+            cc.ctx.out("".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + row[-1])
+        cc.ctx.out("")
+    return 0
+
+
+def port(cc, o, args) -> int:
+    svc = cc.service(args[:1])
+    record = cc.engine.containers.get(svc.container(args[0], o.index)["Id"])
+    port_text, _, proto = args[1].partition("/")
+    key = f"{port_text}/{proto or o.protocol}"
+    binds = ((record.get("NetworkSettings") or {}).get("Ports") or {}).get(key) if record["State"]["Running"] else None
+    if not binds:
+        raise NotFound(f"no port {key} for container {record['Name'].lstrip('/')}")
+    b = binds[0]
+    cc.ctx.out(f"{b['HostIp'] or '0.0.0.0'}:{b['HostPort']}")
+    return 0
+
+
+# ---- logs / exec / run / cp / wait ----
+def logs(cc, o, args) -> int:
+    from ..compose import logs as mux
+    svc = cc.service(args)
+    records = svc.containers(list(args), oneoff=None)
+    if o.index:
+        records = [r for r in records if r["Config"]["Labels"].get("com.docker.compose.container-number")
+                   == str(o.index)]
+    short = {r["Id"]: _short_name(svc.project.name, r) for r in records}
+    printer = _LogPrinter(cc, list(short.values()), prefix=not o.no_log_prefix, color=cc.color and not o.no_color)
+    tail = None if o.tail in ("all", "", None) else int(o.tail) if o.tail.lstrip("-").isdigit() else None
+    for name, rec in mux.stream(cc.engine, records, follow=o.follow, tail=tail, names=short):
+        if rec is not None:
+            printer.line(name, rec, o.timestamps)
+    return 0
+
+
+def exec_(cc, o, args) -> int:
+    from .exec import run_exec
+    from .flags import Options
+    svc = cc.service(args[:1])
+    record = svc.container(args[0], o.index)
+    if not record["State"]["Running"]:
+        raise PalletError(f"service {args[0]!r} is not running")
+    eo = Options(detach=o.detach, tty=not o.no_TTY and _isatty(cc.ctx.stdin), interactive=o.interactive
+                 and not o.detach and _isatty(cc.ctx.stdin), env=list(o.env), env_file=[],
+                 workdir=o.workdir, user=o.user, privileged=o.privileged)
+    eo.given = set()
+    return run_exec(cc.ctx, eo, [record["Id"], *args[1:]])
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run(cc, o, args) -> int:
+    from ..opts.env import env_options
+    svc = cc.service(args[:1])
+    service = args[0]
+    overrides: dict = {}
+    if len(args) > 1:
+        overrides["cmd"] = args[1:]
+    if o.entrypoint is not None:
+        import shlex
+        overrides["entrypoint"] = shlex.split(o.entrypoint)
+        overrides.setdefault("cmd", [])
+    if o.env:
+        overrides["env"] = {e.partition("=")[0]: e.partition("=")[2] for e in env_options(o.env, [])}
+    if o.workdir:
+        overrides["workdir"] = o.workdir
+    if o.user:
+        overrides["user"] = o.user
+    if o.label:
+        overrides["labels"] = {lab.partition("=")[0]: lab.partition("=")[2] for lab in o.label}
+    if o.publish:
+        from .networks import publish
+        overrides["ports"] = publish(o.publish)
+    if o.volume:
+        from .run_flags import _mounts
+        from .flags import Options
+        vo = Options(volume=list(o.volume), mount=[])
+        overrides["mounts"] = _mounts(vo)
+    overrides["rm"] = o.rm
+    tty = not o.no_TTY and _isatty(cc.ctx.stdin)
+    overrides["tty"] = tty
+    if o.build:
+        svc.build([service])
+    cid = svc.run_container(service, overrides, no_deps=o.no_deps, name=o.name, service_ports=o.service_ports)
+    containers = cc.engine.containers
+    if o.detach:
+        containers.start(cid)
+        cc.ctx.out(containers.get(cid)["Name"].lstrip("/"))
+        return 0
+    return _run_attached(cc, cid, tty, o.rm)
+
+
+def _run_attached(cc, cid: str, tty: bool, remove: bool) -> int:
+    from ..runtime import attach
+    containers = cc.engine.containers
+    out = getattr(cc.ctx.stdout, "buffer", cc.ctx.stdout)
+    err = getattr(cc.ctx.stderr, "buffer", cc.ctx.stderr)
+    with containers.foreground(cid):
+        try:
+            containers.start(cid, attach_to=lambda sock: attach.relay(sock, out, err, None))
+            code = containers.wait(cid)
+        finally:
+            if remove:
+                try:
+                    containers.remove(cid, force=True)
+                except NotFound:
+                    pass
+    return code
+
+
+def cp(cc, o, args) -> int:
+    from ..services.container_fs import ContainerFS
+    svc = cc.service()
+    fs = ContainerFS(cc.engine)
+
+    def side(arg: str):
+        if arg.startswith(("/", ".")) or ":" not in arg:
+            return None, arg
+        service, _, path = arg.partition(":")
+        return svc.container(service, o.index)["Id"], path
+    (src_ctr, src), (dst_ctr, dst) = side(args[0]), side(args[1])
+    if (src_ctr is None) == (dst_ctr is None):
+        raise InvalidArgument("copying between services or between local paths is not supported")
+    if src_ctr:
+        fs.copy_out(src_ctr, src, dst, archive=o.archive, follow=o.follow_link)
+    else:
+        fs.copy_in(dst_ctr, src, dst, archive=o.archive, follow=o.follow_link)
+    return 0
+
+
+def wait(cc, o, args) -> int:
+    svc = cc.service(args)
+    code = 0
+    for record in svc.containers(list(args)):
+        code = cc.engine.containers.wait(record["Id"])
+        if o.down_project:
+            svc.down()
+            break
+    return code
+
+
+def version(cc, o, args) -> int:
+    from ..compose.project import VERSION
+    if o.short:
+        cc.ctx.out(VERSION)
+    elif o.format == "json":
+        cc.ctx.out('{"version":"v%s"}' % VERSION)
+    else:
+        cc.ctx.out(f"pallet compose version v{VERSION}")
+    return 0
+
+
+S = "[SERVICE...]"
+VERBS = [
+    Command("build", "[OPTIONS] [SERVICE...]", "Build or rebuild services", build, [
+        F("build-arg", kind="list", help="Set build-time variables for services"),
+        F("no-cache", help="Do not use cache when building the image"),
+        F("pull", help="Always attempt to pull a newer version of the image"),
+        F("quiet", "q", help="Don't print anything to STDOUT")]),
+    Command("config", "[OPTIONS] [SERVICE...]", "Parse, resolve and render compose file in canonical format",
+            config, [
+                F("format", kind="str", help='Format the output. Values: [yaml | json]'),
+                F("services", help="Print the service names, one per line"),
+                F("volumes", help="Print the volume names, one per line"),
+                F("profiles", help="Print the profile names, one per line"),
+                F("images", help="Print the image names, one per line"),
+                F("hash", kind="str", help="Print the service config hash, one per line"),
+                F("quiet", "q", help="Only validate the configuration, don't print anything"),
+                F("output", "o", kind="str", help="Save to file (default to stdout)"),
+                F("no-interpolate", help="Don't interpolate environment variables"),
+                F("resolve-image-digests", help="Pin image tags to digests")]),
+    Command("cp", "[OPTIONS] SERVICE:SRC_PATH DEST_PATH|- | SRC_PATH|- SERVICE:DEST_PATH",
+            "Copy files/folders between a service container and the local filesystem", cp, [
+                F("archive", "a", help="Archive mode (copy all uid/gid information)"),
+                F("follow-link", "L", help="Always follow symbol link in SRC_PATH"),
+                F("index", kind="int", default=1, help="Index of the container if service has multiple replicas")],
+            2, 2),
+    Command("create", "[OPTIONS] [SERVICE...]", "Creates containers for a service", create, [
+        F("build", help="Build images before starting containers"),
+        F("no-build", help="Don't build an image, even if it's policy"),
+        F("force-recreate", help="Recreate containers even if their configuration and image haven't changed"),
+        F("no-recreate", help="If containers already exist, don't recreate them"),
+        F("pull", kind="str", help='Pull image before running ("always"|"missing"|"never"|"build")'),
+        F("remove-orphans", help="Remove containers for services not defined in the Compose file"),
+        F("scale", kind="list", help="Scale SERVICE to NUM instances")]),
+    Command("down", "[OPTIONS] [SERVICES]", "Stop and remove containers, networks", down, [
+        F("remove-orphans", help="Remove containers for services not defined in the Compose file"),
+        F("rmi", kind="str", help='Remove images used by services. "local" remove only images that don\'t '
+          'have a custom tag ("local"|"all")'),
+        TIMEOUT, F("volumes", "v", help="Remove named volumes declared in the \"volumes\" section of the "
+                   "Compose file and anonymous volumes attached to containers")]),
+    Command("exec", "[OPTIONS] SERVICE COMMAND [ARGS...]", "Execute a command in a running container", exec_, [
+        F("detach", "d", help="Detached mode: Run command in the background"),
+        F("env", "e", kind="list", help="Set environment variables"),
+        F("index", kind="int", default=1, help="Index of the container if service has multiple replicas"),
+        F("interactive", "i", kind="bool", default=True, help="Keep STDIN open even if not attached"),
+        F("no-TTY", "T", help="Disable pseudo-TTY allocation. By default `docker compose exec` allocates a TTY"),
+        F("privileged", help="Give extended privileges to the process"),
+        F("user", "u", kind="str", help="Run the command as this user"),
+        F("workdir", "w", kind="str", help="Path to workdir directory for this command")], 2,
+        interspersed=False),
+    Command("images", "[OPTIONS] [SERVICE...]", "List images used by the created containers", images, [
+        F("format", kind="str", help="Format the output. Values: [table | json]"),
+        F("quiet", "q", help="Only display IDs")]),
+    Command("kill", "[OPTIONS] [SERVICE...]", "Force stop service containers", kill, [
+        F("remove-orphans", help="Remove containers for services not defined in the Compose file"),
+        F("signal", "s", kind="str", default="SIGKILL", help="SIGNAL to send to the container")]),
+    Command("logs", "[OPTIONS] [SERVICE...]", "View output from containers", logs, [
+        F("follow", "f", help="Follow log output"),
+        F("index", kind="int", default=0, help="index of the container if service has multiple replicas"),
+        F("no-color", help="Produce monochrome output"),
+        F("no-log-prefix", help="Don't print prefix in logs"),
+        F("since", kind="str", help="Show logs since timestamp"),
+        F("tail", "n", kind="str", default="all", help="Number of lines to show from the end of the logs"),
+        F("timestamps", "t", help="Show timestamps"),
+        F("until", kind="str", help="Show logs before a timestamp")]),
+    Command("ls", "[OPTIONS]", "List running compose projects", ls, [
+        F("all", "a", help="Show all stopped Compose projects"),
+        F("filter", kind="list", help="Filter output based on conditions provided"),
+        F("format", kind="str", help="Format the output. Values: [table | json]"),
+        F("quiet", "q", help="Only display project names")], 0, 0),
+    Command("pause", S, "Pause services", pause, []),
+    Command("port", "[OPTIONS] SERVICE PRIVATE_PORT", "Print the public port for a port binding", port, [
+        F("index", kind="int", default=1, help="Index of the container if service has multiple replicas"),
+        F("protocol", kind="str", default="tcp", help="tcp or udp")], 2, 2),
+    Command("ps", "[OPTIONS] [SERVICE...]", "List containers", ps, [
+        F("all", "a", help="Show all stopped containers (including those created by the run command)"),
+        F("filter", kind="list", help="Filter services by a property (supported filters: status)"),
+        F("format", kind="str", help="Format output using a custom template"),
+        F("no-trunc", help="Don't truncate output"),
+        F("orphans", kind="bool", default=True, help="Include orphaned services (not declared by project)"),
+        F("quiet", "q", help="Only display IDs"),
+        F("services", help="Display services"),
+        F("status", kind="list", help="Filter services by status")]),
+    Command("pull", "[OPTIONS] [SERVICE...]", "Pull service images", pull, [
+        F("ignore-buildable", help="Ignore images that can be built"),
+        F("ignore-pull-failures", help="Pull what it can and ignores images with pull failures"),
+        F("quiet", "q", help="Pull without printing progress information")]),
+    Command("push", "[OPTIONS] [SERVICE...]", "Push service images", push, [
+        F("ignore-push-failures", help="Push what it can and ignores images with push failures"),
+        F("quiet", "q", help="Push without printing progress information")]),
+    Command("restart", "[OPTIONS] [SERVICE...]", "Restart service containers", restart, [
+        F("no-deps", help="Don't restart dependent services"), TIMEOUT]),
+    Command("rm", "[OPTIONS] [SERVICE...]", "Removes stopped service containers", rm, [
+        F("force", "f", help="Don't ask to confirm removal"),
+        F("stop", "s", help="Stop the containers, if required, before removing"),
+        F("volumes", "v", help="Remove any anonymous volumes attached to containers")]),
+    Command("run", "[OPTIONS] SERVICE [COMMAND] [ARGS...]", "Run a one-off command on a service", run, [
+        F("build", help="Build image before starting container"),
+        F("detach", "d", help="Run container in background and print container ID"),
+        F("entrypoint", kind="str", help="Override the entrypoint of the image"),
+        F("env", "e", kind="list", help="Set environment variables"),
+        F("interactive", "i", kind="bool", default=True, help="Keep STDIN open even if not attached"),
+        F("label", "l", kind="list", help="Add or override a label"),
+        F("name", kind="str", help="Assign a name to the container"),
+        F("no-TTY", "T", help="Disable pseudo-TTY allocation (default: auto-detected)"),
+        F("no-deps", help="Don't start linked services"),
+        F("publish", "p", kind="list", help="Publish a container's port(s) to the host"),
+        F("pull", kind="str", help='Pull image before running ("always"|"missing"|"never")'),
+        F("rm", help="Automatically remove the container when it exits"),
+        F("service-ports", "P", help="Run command with all service's ports enabled and mapped to the host"),
+        F("user", "u", kind="str", help="Run as specified username or uid"),
+        F("volume", "v", kind="list", help="Bind mount a volume"),
+        F("workdir", "w", kind="str", help="Working directory inside the container")], 1, interspersed=False),
+    Command("start", S, "Start services", start, []),
+    Command("stop", "[OPTIONS] [SERVICE...]", "Stop services", stop, [TIMEOUT]),
+    Command("top", S, "Display the running processes", top, []),
+    Command("unpause", S, "Unpause services", unpause, []),
+    Command("up", "[OPTIONS] [SERVICE...]", "Create and start containers", up, [
+        F("abort-on-container-exit", help="Stops all containers if any container was stopped"),
+        F("build", help="Build images before starting containers"),
+        F("detach", "d", help="Detached mode: Run containers in the background"),
+        F("exit-code-from", kind="str", help="Return the exit code of the selected service container"),
+        F("force-recreate", help="Recreate containers even if their configuration and image haven't changed"),
+        F("no-build", help="Don't build an image, even if it's policy"),
+        F("no-color", help="Produce monochrome output"),
+        F("no-deps", help="Don't start linked services"),
+        F("no-log-prefix", help="Don't print prefix in logs"),
+        F("no-recreate", help="If containers already exist, don't recreate them"),
+        F("no-start", help="Don't start the services after creating them"),
+        F("pull", kind="str", help='Pull image before running ("always"|"missing"|"never")'),
+        F("quiet-pull", help="Pull without printing progress information"),
+        F("remove-orphans", help="Remove containers for services not defined in the Compose file"),
+        F("scale", kind="list", help="Scale SERVICE to NUM instances. Overrides the scale setting in the "
+          "Compose file if present"),
+        TIMEOUT,
+        F("timestamps", help="Show timestamps"),
+        F("wait", help="Wait for services to be running|healthy. Implies detached mode"),
+        F("wait-timeout", kind="int", default=0, help="Maximum duration in seconds to wait for the project "
+          "to be running|healthy")]),
+    Command("version", "[OPTIONS]", "Show the Docker Compose version information", version, [
+        F("format", "f", kind="str", help='Format the output. Values: [pretty | json]'),
+        F("short", help="Shows only Compose's version number")], 0, 0),
+    Command("wait", "SERVICE [SERVICE...] [OPTIONS]", "Block until containers of all (or specified) services stop.",
+            wait, [F("down-project", help="Drops project when the first container stops")], 1),
+]

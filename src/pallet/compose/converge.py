@@ -1,0 +1,201 @@
+"""`up`/`create`/`start`: bringing a project's containers to what its files describe.
+
+Owns docker compose's convergence: containers are created in dependency order, then
+started level by level, each service after its dependencies meet their condition
+(`service_started`; `service_healthy`: the dependency's health check says healthy;
+`service_completed_successfully`: it exited 0). An existing container is kept when
+its config hash and image are unchanged (`Running`), recreated when either changed or
+`--force-recreate` (`Recreate`/`Recreated`), never with `--no-recreate`; replicas
+beyond the scale are removed, missing ones created with the next numbers.
+Progress leaves as `event(resource, status)` calls; nothing here prints.
+"""
+from __future__ import annotations
+
+import time
+
+from ..errors import Conflict, NotFound, PalletError
+from ..record import dataclass, field
+from . import plan, state
+from .plan import P
+from .project import config_hash
+
+POLL = 0.1
+
+
+@dataclass
+class UpOptions:
+    services: list = field(default_factory=list)
+    no_deps: bool = False
+    build: str | None = None           # "always" (--build), "never" (--no-build), None: when missing
+    pull: str = "missing"              # always | missing | never | build
+    force_recreate: bool = False
+    no_recreate: bool = False
+    scale: dict = field(default_factory=dict)
+    remove_orphans: bool = False
+    start: bool = True
+    timeout: int | None = None
+
+
+class DependencyFailed(PalletError):
+    """A dependency did not reach its condition (unhealthy, or exited non-zero)."""
+
+
+def targets(project, services: list[str], no_deps: bool) -> list[str]:
+    if no_deps and services:
+        for s in services:
+            project.service(s)
+        return project.ordered(list(services))
+    return project.ordered(project.with_dependencies(list(services)))
+
+
+def create(compose, opts: UpOptions) -> list[str]:
+    """Create (or keep, or recreate) the containers of the target services; their names."""
+    project, engine = compose.project, compose.engine
+    names = targets(project, opts.services, opts.no_deps)
+    compose.ensure_images(names, opts.build, opts.pull)
+    from . import resources
+    resources.ensure_networks(engine, project, resources.used_networks(project, names), compose.event)
+    resources.ensure_volumes(engine, project, resources.used_volumes(project, names), compose.event)
+    compose.handle_orphans(opts.remove_orphans)
+    for service in names:
+        _converge_service(compose, service, opts)
+    return names
+
+
+def _converge_service(compose, service: str, opts: UpOptions) -> None:
+    project, engine = compose.project, compose.engine
+    want = opts.scale.get(service, project.replicas(service))
+    existing = state.containers(engine, project.name, services=[service])
+    image_id = compose.image_id(service)
+    wanted_hash = config_hash(project.services[service])
+    for record in existing:
+        name, number = state.name_of(record), state.number_of(record)
+        if number > want:
+            compose.event(f"Container {name}", "Stopping")
+            engine.containers.stop(record["Id"], opts.timeout)
+            compose.event(f"Container {name}", "Stopped")
+            compose.event(f"Container {name}", "Removing")
+            engine.containers.remove(record["Id"], force=True)
+            compose.event(f"Container {name}", "Removed")
+            continue
+        labels = state.labels_of(record)
+        changed = labels.get(P + "config-hash") != wanted_hash or (
+            labels.get(P + "image") and labels.get(P + "image") != image_id)
+        if opts.force_recreate or (changed and not opts.no_recreate):
+            compose.event(f"Container {name}", "Recreate")
+            engine.containers.stop(record["Id"], opts.timeout)
+            engine.containers.remove(record["Id"], force=True)
+            _create_one(compose, service, number, image_id)
+            compose.event(f"Container {name}", "Recreated")
+        elif state.running(record):
+            compose.event(f"Container {name}", "Running")
+    taken = {state.number_of(r) for r in existing}
+    for number in range(1, want + 1):
+        if number not in taken:
+            name = project.container_name(service, number)
+            compose.event(f"Container {name}", "Creating")
+            _create_one(compose, service, number, image_id)
+            compose.event(f"Container {name}", "Created")
+
+
+def _create_one(compose, service: str, number: int, image_id: str) -> str:
+    project, engine = compose.project, compose.engine
+    req = plan.create_request(project, service, number, container_of=compose.first_container)
+    req.labels[P + "image"] = image_id
+    cid = engine.containers.create(req)
+    for net_name, endpoint in plan.networks(project, service)[1:]:
+        compose.networks.connect(net_name, cid, endpoint["aliases"], endpoint["ip"])
+    return cid
+
+
+def start(compose, names: list[str], timeout: float | None = None) -> None:
+    """Start the services' stopped containers, each after its dependencies meet their conditions."""
+    project, engine = compose.project, compose.engine
+    for level in project.levels(names):
+        for service in level:
+            wait_dependencies(compose, service, timeout)
+            for record in state.containers(engine, project.name, services=[service]):
+                if state.running(record):
+                    continue
+                name = state.name_of(record)
+                compose.event(f"Container {name}", "Starting")
+                try:
+                    engine.containers.start(record["Id"])
+                except PalletError as exc:
+                    compose.event(f"Container {name}", "Error")
+                    raise PalletError(f"Error response from daemon: {exc}") from None
+                compose.event(f"Container {name}", "Started")
+
+
+def wait_dependencies(compose, service: str, timeout: float | None = None) -> None:
+    project = compose.project
+    for dep, spec in sorted((project.services[service].get("depends_on") or {}).items()):
+        if dep not in project.services:
+            continue
+        condition = spec.get("condition", "service_started")
+        if condition == "service_started":
+            continue
+        records = state.containers(compose.engine, project.name, services=[dep])
+        for record in records:
+            _wait_condition(compose, dep, record, condition, timeout)
+
+
+def _wait_condition(compose, dep: str, record: dict, condition: str, timeout: float | None) -> None:
+    engine = compose.engine
+    name = state.name_of(record)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    compose.event(f"Container {name}", "Waiting")
+    while True:
+        try:
+            rec = engine.containers.get(record["Id"])
+        except NotFound:
+            raise DependencyFailed(f"dependency failed to start: container {name} was removed") from None
+        st = rec["State"]
+        if condition == "service_healthy":
+            if not (rec["Config"].get("Healthcheck") or {}).get("Test") or \
+                    rec["Config"]["Healthcheck"]["Test"][0] == "NONE":
+                raise DependencyFailed(f"container {name} has no healthcheck configured")
+            health = (st.get("Health") or {}).get("Status")
+            if health == "healthy":
+                compose.event(f"Container {name}", "Healthy")
+                return
+            if health == "unhealthy":
+                compose.event(f"Container {name}", "Error")
+                raise DependencyFailed(f"dependency failed to start: container {name} is unhealthy")
+            if not st["Running"]:
+                raise DependencyFailed(f"dependency failed to start: container {name} exited "
+                                       f"({st['ExitCode']})")
+        else:  # service_completed_successfully
+            if not st["Running"] and st.get("StartedAt", "").startswith("0001"):
+                raise DependencyFailed(f"dependency failed to start: container {name} has not started")
+            if not st["Running"]:
+                if st["ExitCode"] == 0:
+                    compose.event(f"Container {name}", "Exited")
+                    return
+                compose.event(f"Container {name}", "Error")
+                raise DependencyFailed(f'service "{dep}" didn\'t complete successfully: exit {st["ExitCode"]}')
+        if deadline is not None and time.monotonic() > deadline:
+            raise DependencyFailed(f"timeout waiting for container {name}")
+        time.sleep(POLL)
+
+
+def wait_running(compose, names: list[str], timeout: float | None) -> None:
+    """`up --wait`: every container running, and healthy where it has a health check."""
+    engine = compose.engine
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for record in state.containers(engine, compose.project.name, services=names):
+        name = state.name_of(record)
+        compose.event(f"Container {name}", "Waiting")
+        while True:
+            rec = engine.containers.get(record["Id"])
+            health = (rec["State"].get("Health") or {}).get("Status")
+            if not rec["State"]["Running"]:
+                raise Conflict(f"container {name} exited ({rec['State']['ExitCode']})")
+            if health in (None, "", "healthy"):
+                compose.event(f"Container {name}", "Healthy")
+                break
+            if health == "unhealthy":
+                raise DependencyFailed(f"container {name} is unhealthy")
+            if deadline is not None and time.monotonic() > deadline:
+                raise DependencyFailed(f"timeout waiting for container {name} to be healthy")
+            time.sleep(POLL)
