@@ -171,7 +171,7 @@ class _LogPrinter:
         self.prefixes, self.codes = {}, {}
         for i, n in enumerate(names):
             self.codes[n] = self.RAINBOW[i % len(self.RAINBOW)]
-            self.prefixes[n] = self._paint(n, f"{n:<{width}}| ") if prefix else ""
+            self.prefixes[n] = self._paint(n, f"{n:<{width}} | ") if prefix else ""
 
     def _paint(self, name: str, text: str) -> str:
         return f"\033[{self.codes[name]}m{text}\033[0m" if self.color else text
