@@ -57,7 +57,7 @@ class ComposeContext:
         return ProjectOptions(files=list(self.g.file), project_name=self.g.project_name,
                               project_directory=self.g.project_directory, env_files=list(self.g.env_file),
                               profiles=list(self.g.profile), stdin=self.ctx.stdin,
-                              cache_dir=self.engine.paths.runroot / "compose-valid"
+                              cache_dir=self.engine.paths.runroot / "compose-cache"
                               if os.geteuid() == 0 or self.ctx.runroot else None)
 
     def project(self, services: list[str] = ()):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound
 from ..record import dataclass, field
-from . import interpolation, merge, normalize
+from . import interpolation, merge, normalize  # noqa: F401 - pure, small; loaded with the loader
 from .project import Project, check_project_name, normalize_project_name
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -39,7 +39,7 @@ class ProjectOptions:
     environ: dict | None = None          # None: os.environ
     cwd: str | None = None
     stdin: object = None
-    cache_dir: Path | None = None        # where schema validation remembers valid trees
+    cache_dir: Path | None = None        # where loaded projects and valid trees are remembered
 
 
 class _Loading:
@@ -48,31 +48,55 @@ class _Loading:
         self.environ = dict(os.environ if opts.environ is None else opts.environ)
         self.cwd = opts.cwd or os.getcwd()
         self.warned: set[str] = set()
+        self.inputs: list[str] = []       # every file read, and every variable looked up:
+        self.looked_up: set[str] = set()  # what the cached project depends on
+        self.warnings: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.warnings.append(text)
+        self.warn(text)
 
     def lookup(self, name: str):
+        self.looked_up.add(name)
         return self.env.get(name)
 
     def unset(self, name: str) -> None:
         if name not in self.warned:
             self.warned.add(name)
-            self.warn(f'The "{name}" variable is not set. Defaulting to a blank string.')
+            self.say(f'The "{name}" variable is not set. Defaulting to a blank string.')
 
 
 def load(opts: ProjectOptions, services: list[str] = (), warn=lambda text: None) -> Project:
+    from . import cache
     ld = _Loading(opts, warn)
     early_env = {**_dotenv(ld, opts.project_directory or ld.cwd, opts.env_files), **ld.environ}
     files = _config_files(ld, early_env)
     workdir = os.path.abspath(opts.project_directory) if opts.project_directory else (
         os.path.dirname(files[0]) if files[0] != "-" else ld.cwd)
     ld.env = {**_dotenv(ld, workdir, opts.env_files), **ld.environ}
+    cache_dir = opts.cache_dir / "projects" if opts.cache_dir is not None and "-" not in files else None
+    entry = cache.key({"files": files, "workdir": workdir, "name": opts.project_name,
+                       "profiles": opts.profiles, "env_files": opts.env_files, "services": sorted(services)})
+    hit = cache.lookup(cache_dir, entry, ld.env)
+    if hit is not None:
+        for text in hit[1]:
+            warn(text)
+        return hit[0]
+    project = _load(ld, files, workdir, services)
+    used = {n: ld.env.get(n) for n in ld.looked_up | {"COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES"}}
+    cache.store(cache_dir, entry, project, ld.inputs, ld.warnings, used)
+    return project
+
+
+def _load(ld: _Loading, files: list[str], workdir: str, services) -> Project:
+    opts = ld.opts
     model: dict = {}
     for path in files:
         tree = _read_tree(ld, path, workdir)
         model = merge.merge_files(model, tree)
     name = _project_name(ld, model, workdir)
     project = Project(name=name, working_dir=workdir, config_files=files,
-                      extensions={k: v for k, v in model.items() if k.startswith("x-")},
-                      environment=ld.env)
+                      extensions={k: v for k, v in model.items() if k.startswith("x-")})
     profiles = list(opts.profiles) or [p for p in (ld.env.get("COMPOSE_PROFILES") or "").split(",") if p]
     _finish(ld, project, model, profiles, list(services))
     return project
@@ -91,8 +115,8 @@ def _config_files(ld: _Loading, env: dict) -> list[str]:
         found = [d / n for n in DEFAULT_FILES if (d / n).is_file()]
         if found:
             if len(found) > 1:
-                ld.warn(f"Found multiple config files with supported names: {', '.join(map(str, found))}")
-                ld.warn(f"Using {found[0]}")
+                ld.say(f"Found multiple config files with supported names: {', '.join(map(str, found))}")
+                ld.say(f"Using {found[0]}")
             override = next((d / n for n in OVERRIDE_FILES if (d / n).is_file()), None)
             return [str(found[0])] + ([str(override)] if override else [])
     raise NotFound("no configuration file provided: not found")
@@ -106,11 +130,13 @@ def _dotenv(ld: _Loading, directory: str, env_files: list[str]) -> dict:
             path = os.path.abspath(os.path.join(ld.cwd, f))
             if not os.path.isfile(path):
                 raise NotFound(f"couldn't find env file: {path}")
+            ld.inputs.append(path)
             out.update({k: v for k, v in envfile.read(path, ld.environ.get).items() if v is not None})
         return out
     path = os.path.join(directory, ".env")
     if not os.path.isfile(path):
         return {}
+    ld.inputs.append(path)
     return {k: v for k, v in envfile.read(path, ld.environ.get).items() if v is not None}
 
 
@@ -145,8 +171,9 @@ def _read_tree(ld: _Loading, path: str, workdir: str, seen: tuple = ()) -> dict:
     from . import schema
     shown = "<stdin>" if path == "-" else path
     raw = read_yaml(path, ld.opts.stdin)
+    ld.inputs.append(path)
     tree = interpolation.interpolate(raw, ld.lookup, ld.unset)
-    schema.validate(tree, shown, ld.opts.cache_dir)
+    schema.validate(tree, shown, _valid_dir(ld))
     tree = _includes(ld, tree, path, workdir, seen)
     services = tree.get("services") or {}
     services = {n: _extended(ld, n, s, services, path, workdir, seen) for n, s in services.items()}
@@ -193,7 +220,8 @@ def _extended(ld, name: str, svc: dict, services: dict, path: str, workdir: str,
 def _read_plain(ld: _Loading, path: str) -> dict:
     from . import schema
     tree = interpolation.interpolate(read_yaml(path), ld.lookup, ld.unset)
-    schema.validate(tree, path, ld.opts.cache_dir)
+    ld.inputs.append(path)
+    schema.validate(tree, path, _valid_dir(ld))
     return tree
 
 
@@ -223,7 +251,7 @@ def _includes(ld, tree: dict, path: str, workdir: str, seen: tuple) -> dict:
 def _project_name(ld: _Loading, model: dict, workdir: str) -> str:
     if ld.opts.project_name:
         return check_project_name(ld.opts.project_name)
-    if ld.env.get("COMPOSE_PROJECT_NAME"):
+    if ld.env.get("COMPOSE_PROJECT_NAME"):  # (a cache key: see load)
         return check_project_name(ld.env["COMPOSE_PROJECT_NAME"])
     if model.get("name"):
         return check_project_name(str(model["name"]))
@@ -275,9 +303,10 @@ def _resolve_environment(ld: _Loading, svc: dict, where: str) -> None:
                                f"stat {entry['path']}: no such file or directory")
             continue
         env.update(envfile.read(entry["path"], ld.lookup))
+        ld.inputs.append(entry["path"])
     env.update(svc.get("environment") or {})
     if env or "environment" in svc or "env_file" in svc:
-        resolved = {k: (v if v is not None else ld.env.get(k)) for k, v in env.items()}
+        resolved = {k: (v if v is not None else ld.lookup(k)) for k, v in env.items()}
         svc["environment"] = resolved
     svc.pop("env_file", None)
 
@@ -332,3 +361,7 @@ def _check_references(project: Project, main_file: str) -> None:
         for key, spec in getattr(project, kind).items():
             if spec.get("file") and not os.path.exists(spec["file"]):
                 fail(f"{kind}.{key}.file", f"{kind[:-1]} {key!r}: file {spec['file']} not found")
+
+
+def _valid_dir(ld: _Loading) -> Path | None:
+    return ld.opts.cache_dir / "valid" if ld.opts.cache_dir is not None else None

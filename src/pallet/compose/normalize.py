@@ -13,7 +13,7 @@ Errors are InvalidArgument naming the path. Pure.
 from __future__ import annotations
 
 import os
-import shlex
+
 
 from ..errors import InvalidArgument
 
@@ -101,6 +101,7 @@ def _extra_hosts(value) -> list[str]:
 
 def _words(text: str, where: str) -> list[str]:
     try:
+        import shlex  # only for a command written as a string
         return shlex.split(text)
     except ValueError as exc:
         raise InvalidArgument(f"{where}: {exc}") from None

@@ -10,9 +10,6 @@ Pure.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-
 from ..errors import InvalidArgument, NotFound
 from ..record import dataclass, field
 
@@ -31,7 +28,6 @@ class Project:
     configs: dict = field(default_factory=dict)
     extensions: dict = field(default_factory=dict)
     disabled: dict = field(default_factory=dict)   # services left out by profiles
-    environment: dict = field(default_factory=dict)
 
     def service(self, name: str) -> dict:
         if name in self.services:
@@ -130,8 +126,9 @@ def config_hash(service: dict) -> str:
     doc = {k: v for k, v in service.items() if k not in _UNHASHED}
     if isinstance(doc.get("deploy"), dict):
         doc["deploy"] = {k: v for k, v in doc["deploy"].items() if k != "replicas"}
-    data = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(data.encode()).hexdigest()
+    from .. import jsontext
+    from ..digest import _sha256
+    return _sha256(jsontext.dumps(doc, sort_keys=True, compact=True).encode()).hexdigest()
 
 
 def normalize_project_name(name: str) -> str:
