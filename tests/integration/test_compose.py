@@ -39,6 +39,7 @@ services:
     ports: ["127.0.0.1:${WEB_PORT}:80"]
     volumes: ["data:/srv/data", "./site:/srv/site:ro"]
     networks: [back, default]
+    secrets: [token]
     depends_on:
       db: {condition: service_healthy}
       init: {condition: service_completed_successfully}
@@ -46,6 +47,8 @@ networks:
   back: {}
 volumes:
   data: {}
+secrets:
+  token: {file: ./token.txt}
 """
 
 
@@ -62,6 +65,7 @@ def project(pallet, busybox, no_leaks, tmp_path, monkeypatch):
     (d / "site").mkdir(parents=True)
     (d / "site" / "index.html").write_text("hello from the bind mount\n")
     (d / "compose.yaml").write_text(STACK)
+    (d / "token.txt").write_text("s3cret\n")
     monkeypatch.chdir(d)
     port = _free_port()
     monkeypatch.setenv("WEB_PORT", str(port))
@@ -129,6 +133,7 @@ def test_up_runs_the_project_in_dependency_order_with_compose_names_and_labels(p
     assert project("port", "web", "80").out == f"127.0.0.1:{project.port}\n"
     assert project("exec", "-T", "web", "sh", "-c", "echo $COLOUR; exit 3").lines == ["blue"]
     assert project("exec", "-T", "web", "sh", "-c", "exit 3").code == 3
+    assert project("exec", "-T", "web", "cat", "/run/secrets/token").out == "s3cret\n"
 
 
 def test_up_again_recreates_nothing_and_a_changed_service_alone(project, monkeypatch):

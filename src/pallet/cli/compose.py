@@ -40,6 +40,7 @@ class ComposeContext:
     def __init__(self, ctx, gopts):
         self.ctx, self.g = ctx, gopts
         self._project = None
+        self.interpolate = True  # `config --no-interpolate` turns it off
 
     @property
     def engine(self):
@@ -56,7 +57,7 @@ class ComposeContext:
         from ..compose.loader import ProjectOptions
         return ProjectOptions(files=list(self.g.file), project_name=self.g.project_name,
                               project_directory=self.g.project_directory, env_files=list(self.g.env_file),
-                              profiles=list(self.g.profile), stdin=self.ctx.stdin,
+                              profiles=list(self.g.profile), stdin=self.ctx.stdin, interpolate=self.interpolate,
                               cache_dir=self.engine.paths.runroot / "compose-cache"
                               if os.geteuid() == 0 or self.ctx.runroot else None)
 
@@ -132,6 +133,9 @@ def compose(ctx, gopts, args) -> int:
         ctx.err(f"'pallet compose {cmd.path}' requires " + (
             f"at least {cmd.min_args} argument" if len(rest) < cmd.min_args else
             f"at most {cmd.max_args} arguments") + f"\n\nUsage:  pallet compose {cmd.path} {cmd.usage}")
+        return 1
+    if gopts.dry_run:
+        ctx.err("--dry-run is not supported by pallet compose")
         return 1
     cc = ComposeContext(ctx, gopts)
     try:

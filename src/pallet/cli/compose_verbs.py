@@ -43,6 +43,8 @@ def _emit_build(cc):
 # ---- config ----
 def config(cc, o, args) -> int:
     import json
+    if o.no_interpolate:
+        cc.interpolate = False
     project = cc.project(args)
     if o.quiet:
         return 0
@@ -431,10 +433,27 @@ def logs(cc, o, args) -> int:
     short = {r["Id"]: _short_name(svc.project.name, r) for r in records}
     printer = _LogPrinter(cc, list(short.values()), prefix=not o.no_log_prefix, color=cc.color and not o.no_color)
     tail = None if o.tail in ("all", "", None) else int(o.tail) if o.tail.lstrip("-").isdigit() else None
-    for name, rec in mux.stream(cc.engine, records, follow=o.follow, tail=tail, names=short):
+    if tail is not None and tail < 0:
+        tail = None
+    since, until = _when(o.since, "since"), _when(o.until, "until")
+    for name, rec in mux.stream(cc.engine, records, follow=o.follow, tail=tail, names=short, since=since,
+                                until=until):
         if rec is not None:
             printer.line(name, rec, o.timestamps)
     return 0
+
+
+def _when(text: str | None, flag: str):
+    """--since/--until as docker reads them (a timestamp or a duration ago), timezone-aware."""
+    if not text:
+        return None
+    import time
+    from datetime import datetime, timezone
+    from ..opts.units import parse_timestamp
+    try:
+        return datetime.fromtimestamp(parse_timestamp(text, time.time()), timezone.utc)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f'invalid value for "{flag}": {exc}') from None
 
 
 def exec_(cc, o, args) -> int:

@@ -57,13 +57,32 @@ def create(compose, opts: UpOptions) -> list[str]:
     resources.ensure_networks(engine, project, resources.used_networks(project, names), compose.event)
     resources.ensure_volumes(engine, project, resources.used_volumes(project, names), compose.event)
     compose.handle_orphans(opts.remove_orphans)
+    recreated: set[str] = set()
     for service in names:
-        _converge_service(compose, service, opts)
+        if _converge_service(compose, service, opts):
+            recreated.add(service)
+    _restart_dependents(compose, names, recreated, opts.timeout)
     return names
 
 
-def _converge_service(compose, service: str, opts: UpOptions) -> None:
+def _restart_dependents(compose, names: list[str], recreated: set[str], timeout) -> None:
+    """`depends_on: {x: {restart: true}}`: a service whose dependency was recreated is
+    restarted (stopped now; the start phase starts it again after the dependency)."""
+    project = compose.project
+    for service in names:
+        deps = project.services[service].get("depends_on") or {}
+        if service in recreated or not any(d in recreated and spec.get("restart") for d, spec in deps.items()):
+            continue
+        for record in state.containers(compose.engine, project.name, services=[service]):
+            if state.running(record):
+                compose.event(f"Container {state.name_of(record)}", "Restarting")
+                compose.engine.containers.stop(record["Id"], timeout)
+
+
+def _converge_service(compose, service: str, opts: UpOptions) -> bool:
+    """Make the service's containers match; whether any was recreated."""
     project, engine = compose.project, compose.engine
+    recreated = False
     want = opts.scale.get(service, project.replicas(service))
     existing = state.containers(engine, project.name, services=[service])
     image_id = compose.image_id(service)
@@ -87,6 +106,7 @@ def _converge_service(compose, service: str, opts: UpOptions) -> None:
             engine.containers.remove(record["Id"], force=True)
             _create_one(compose, service, number, image_id)
             compose.event(f"Container {name}", "Recreated")
+            recreated = True
         elif state.running(record):
             compose.event(f"Container {name}", "Running")
     taken = {state.number_of(r) for r in existing}
@@ -96,6 +116,7 @@ def _converge_service(compose, service: str, opts: UpOptions) -> None:
             compose.event(f"Container {name}", "Creating")
             _create_one(compose, service, number, image_id)
             compose.event(f"Container {name}", "Created")
+    return recreated
 
 
 def _create_one(compose, service: str, number: int, image_id: str) -> str:
@@ -109,22 +130,49 @@ def _create_one(compose, service: str, number: int, image_id: str) -> str:
 
 
 def start(compose, names: list[str], timeout: float | None = None) -> None:
-    """Start the services' stopped containers, each after its dependencies meet their conditions."""
+    """Start the services' stopped containers, level by level, each service once its
+    dependencies meet their conditions; the containers of one level start together."""
     project, engine = compose.project, compose.engine
     for level in project.levels(names):
         for service in level:
             wait_dependencies(compose, service, timeout)
-            for record in state.containers(engine, project.name, services=[service]):
-                if state.running(record):
-                    continue
-                name = state.name_of(record)
-                compose.event(f"Container {name}", "Starting")
-                try:
-                    engine.containers.start(record["Id"])
-                except PalletError as exc:
-                    compose.event(f"Container {name}", "Error")
-                    raise PalletError(f"Error response from daemon: {exc}") from None
-                compose.event(f"Container {name}", "Started")
+        todo = [r for s in level for r in state.containers(engine, project.name, services=[s])
+                if not state.running(r)]
+        for record in todo:
+            compose.event(f"Container {state.name_of(record)}", "Starting")
+        failed = _start_together(engine, [r["Id"] for r in todo])
+        for record in todo:
+            name = state.name_of(record)
+            compose.event(f"Container {name}", "Error" if record["Id"] in failed else "Started")
+        if failed:
+            exc = next(iter(failed.values()))
+            raise PalletError(f"Error response from daemon: {exc}")
+
+
+def _start_together(engine, ids: list[str]) -> dict:
+    """Start containers on threads, each with an Engine of its own (the store's SQLite
+    connection belongs to one thread); {id: error} of those that failed."""
+    failed: dict = {}
+    if len(ids) == 1:
+        try:
+            engine.containers.start(ids[0])
+        except PalletError as exc:
+            failed[ids[0]] = exc
+        return failed
+    import threading
+    from ..engine import Engine
+
+    def work(cid: str) -> None:
+        try:
+            Engine(engine.paths).containers.start(cid)
+        except PalletError as exc:
+            failed[cid] = exc
+    threads = [threading.Thread(target=work, args=(cid,)) for cid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return failed
 
 
 def wait_dependencies(compose, service: str, timeout: float | None = None) -> None:

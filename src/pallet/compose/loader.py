@@ -40,6 +40,7 @@ class ProjectOptions:
     cwd: str | None = None
     stdin: object = None
     cache_dir: Path | None = None        # where loaded projects and valid trees are remembered
+    interpolate: bool = True             # False: `config --no-interpolate`
 
 
 class _Loading:
@@ -75,7 +76,7 @@ def load(opts: ProjectOptions, services: list[str] = (), warn=lambda text: None)
         os.path.dirname(files[0]) if files[0] != "-" else ld.cwd)
     ld.env = {**_dotenv(ld, workdir, opts.env_files), **ld.environ}
     cache_dir = opts.cache_dir / "projects" if opts.cache_dir is not None and "-" not in files else None
-    entry = cache.key({"files": files, "workdir": workdir, "name": opts.project_name,
+    entry = cache.key({"files": files, "workdir": workdir, "name": opts.project_name, "i": opts.interpolate,
                        "profiles": opts.profiles, "env_files": opts.env_files, "services": sorted(services)})
     hit = cache.lookup(cache_dir, entry, ld.env)
     if hit is not None:
@@ -172,7 +173,7 @@ def _read_tree(ld: _Loading, path: str, workdir: str, seen: tuple = ()) -> dict:
     shown = "<stdin>" if path == "-" else path
     raw = read_yaml(path, ld.opts.stdin)
     ld.inputs.append(path)
-    tree = interpolation.interpolate(raw, ld.lookup, ld.unset)
+    tree = interpolation.interpolate(raw, ld.lookup, ld.unset) if ld.opts.interpolate else raw
     schema.validate(tree, shown, _valid_dir(ld))
     tree = _includes(ld, tree, path, workdir, seen)
     services = tree.get("services") or {}

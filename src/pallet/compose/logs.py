@@ -16,24 +16,25 @@ from pathlib import Path
 _DONE = object()
 
 
-def _records(log_path: str, tail: int | None, follow: bool, running):
+def _records(log_path: str, tail: int | None, follow: bool, running, since=None, until=None):
     from ..runtime.logs import read_logs
     from ..services.log_rotation import log_files
     *rotated, live = log_files(log_path)
-    old = [r for p in rotated for r in read_logs(p)]
+    old = [r for p in rotated for r in read_logs(p, since=since, until=until)]
     if not follow:
-        records = old + list(read_logs(live))
+        records = old + list(read_logs(live, since=since, until=until))
         yield from (records if tail is None else records[-tail:] if tail > 0 else [])
         return
-    live_count = sum(1 for _ in read_logs(live)) if tail is not None else 0
+    live_count = sum(1 for _ in read_logs(live, since=since, until=until)) if tail is not None else 0
     if tail is None:
         yield from old
     elif tail > live_count:
         yield from old[-(tail - live_count):]
-    yield from read_logs(live, tail=tail, follow=True, running=running)
+    yield from read_logs(live, since=since, until=until, tail=tail, follow=True, running=running)
 
 
-def stream(engine, records: list[dict], *, follow: bool = False, tail: int | None = None, names=None):
+def stream(engine, records: list[dict], *, follow: bool = False, tail: int | None = None, names=None,
+           since=None, until=None):
     """Yield (name, record) for every log record of `records`; with `follow`, (name, None) when
     a container's log has ended (it exited and everything it wrote was read)."""
     monitor = engine.containers.monitor
@@ -45,7 +46,7 @@ def stream(engine, records: list[dict], *, follow: bool = False, tail: int | Non
         name = names.get(cid, rec["Name"].lstrip("/"))
         try:
             for item in _records(rec["LogPath"], tail, follow, lambda: monitor.exit_code(cid) is None
-                                 and Path(rec["LogPath"]).exists()):
+                                 and Path(rec["LogPath"]).exists(), since, until):
                 q.put((name, item))
         finally:
             q.put((_DONE, name))

@@ -107,7 +107,25 @@ def mounts(project: Project, svc: dict) -> tuple[list, dict]:
     for t in svc.get("tmpfs") or []:
         target, _, options = t.partition(":")
         tmpfs[target] = options
+    out += _file_mounts(project, svc)
     return out, tmpfs
+
+
+def _file_mounts(project: Project, svc: dict) -> list:
+    """Secrets at /run/secrets/<target> and configs at /<target> (or the target given), bind
+    mounted read-only from their files, as docker compose does without swarm."""
+    from ..services.container_types import MountRequest
+    out = []
+    for kind, base in (("secrets", "/run/secrets/"), ("configs", "/")):
+        defined = getattr(project, kind)
+        for ref in svc.get(kind) or []:
+            spec = defined[ref["source"]]
+            if not spec.get("file"):
+                raise InvalidArgument(f"{kind}.{ref['source']}: only file-based {kind} are supported by pallet")
+            target = ref.get("target") or ref["source"]
+            target = target if target.startswith("/") else base + target
+            out.append(MountRequest("bind", spec["file"], target, True, {"flag": "--mount"}))
+    return out
 
 
 def ports(svc: dict) -> list:

@@ -196,6 +196,8 @@ class ComposeService:
             name = state.name_of(record)
             self.event(f"Container {name}", "Killing")
             self.engine.containers.kill(record["Id"], signal)
+            if signal.upper().removeprefix("SIG") in ("KILL", "9"):
+                self.engine.containers.wait(record["Id"])  # as dockerd's kill waits for a SIGKILL
             self.event(f"Container {name}", "Killed")
 
     def pause(self, services: list[str]) -> None:
