@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from polling import wait_for
+from registry_fixtures import docker_config, registry  # noqa: F401 - fixtures
 
 P = "com.docker.compose."
 
@@ -257,3 +258,24 @@ def test_up_attached_prints_prefixed_logs_and_exit_code_from(project):
     assert r.out.splitlines()[0] == "Attaching to job-1, side-1"
     assert "job-1   | working" in r.out and "job-1 exited with code 7" in r.out
     assert project("ps", "--format", "{{.Name}}").out == ""  # everything stopped after the abort
+
+
+def test_push_then_pull_service_images_through_a_registry(project, registry, docker_config):
+    image = f"{registry.host}/shop/app:1"
+    (project.dir / "app").mkdir()
+    (project.dir / "app" / "Dockerfile").write_text("FROM busybox\nRUN echo pushed > /word\n")
+    (project.dir / "compose.yaml").write_text(textwrap.dedent(f"""
+        services:
+          app:
+            image: {image}
+            build: ./app
+            command: ["cat", "/word"]
+        """))
+    assert project("build").code == 0
+    push = project("push")
+    assert push.code == 0, push.err
+    assert f" Image {image}  Pushed" in push.err
+    project.pallet.ok("rmi", image)
+    pull = project("pull")
+    assert pull.code == 0 and f" Image {image}  Pulled" in pull.err, pull.err
+    assert project("run", "--rm", "-T", "app").out == "pushed\n"

@@ -505,8 +505,9 @@ def run(cc, o, args) -> int:
         vo = Options(volume=list(o.volume), mount=[])
         overrides["mounts"] = _mounts(vo)
     overrides["rm"] = o.rm
-    tty = not o.no_TTY and _isatty(cc.ctx.stdin)
-    overrides["tty"] = tty
+    tty = not o.no_TTY and _isatty(cc.ctx.stdin)  # compose: a TTY when it has one to give
+    stdin = o.interactive and not o.detach and _has_fd(cc.ctx.stdin)
+    overrides.update(tty=tty, stdin_open=stdin)
     if o.build:
         svc.build([service])
     cid = svc.run_container(service, overrides, no_deps=o.no_deps, name=o.name, service_ports=o.service_ports)
@@ -515,17 +516,34 @@ def run(cc, o, args) -> int:
         containers.start(cid)
         cc.ctx.out(containers.get(cid)["Name"].lstrip("/"))
         return 0
-    return _run_attached(cc, cid, tty, o.rm)
+    return _run_attached(cc, cid, tty, stdin, o.rm)
 
 
-def _run_attached(cc, cid: str, tty: bool, remove: bool) -> int:
+def _has_fd(stream) -> bool:
+    try:
+        stream.fileno()
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _run_attached(cc, cid: str, tty: bool, stdin: bool, remove: bool) -> int:
+    """`run` in the foreground, as `pallet run -it` is: the terminal raw, stdin relayed."""
     from ..runtime import attach
     containers = cc.engine.containers
     out = getattr(cc.ctx.stdout, "buffer", cc.ctx.stdout)
     err = getattr(cc.ctx.stderr, "buffer", cc.ctx.stderr)
+    inp = getattr(cc.ctx.stdin, "buffer", cc.ctx.stdin) if stdin else None
+
+    def relay(sock):
+        if tty:
+            with attach.raw_terminal(cc.ctx.stdin.fileno()):
+                attach.relay(sock, out, err, inp)
+        else:
+            attach.relay(sock, out, err, inp)
     with containers.foreground(cid):
         try:
-            containers.start(cid, attach_to=lambda sock: attach.relay(sock, out, err, None))
+            containers.start(cid, attach_to=relay)
             code = containers.wait(cid)
         finally:
             if remove:

@@ -182,7 +182,7 @@ def create_request(project: Project, service: str, number: int, *, container_of=
         workdir=o.get("workdir", svc.get("working_dir")), user=o.get("user", svc.get("user")),
         hostname=svc.get("hostname"),
         labels={**container_labels(project, service, number, oneoff), **o.get("labels", {})},
-        tty=o.get("tty", bool(svc.get("tty"))), open_stdin=bool(svc.get("stdin_open")),
+        tty=o.get("tty", bool(svc.get("tty"))), open_stdin=o.get("stdin_open", bool(svc.get("stdin_open"))),
         auto_remove=bool(o.get("rm")), read_only=bool(svc.get("read_only")),
         mounts=mount_reqs + o.get("mounts", []), tmpfs=tmpfs, stop_signal=svc.get("stop_signal"),
         stop_timeout=_seconds(svc.get("stop_grace_period"), f"{where}.stop_grace_period"),
