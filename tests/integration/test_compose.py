@@ -279,3 +279,62 @@ def test_push_then_pull_service_images_through_a_registry(project, registry, doc
     pull = project("pull")
     assert pull.code == 0 and f" Image {image}  Pulled" in pull.err, pull.err
     assert project("run", "--rm", "-T", "app").out == "pushed\n"
+
+
+def test_create_then_start_images_top_cp_wait_version(project, tmp_path):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          svc:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sh", "-c", "echo inside > /inside; sleep 600"]
+          once:
+            image: busybox
+            command: ["sh", "-c", "exit 3"]
+        """))
+    assert project("create").code == 0
+    assert project("ps", "-a", "--format", "{{.Name}} {{.State}}").lines == ["shop-once-1 created",
+                                                                             "shop-svc-1 created"]
+    assert project("start").code == 0
+    images = project("images").lines
+    assert images[0].split() == ["CONTAINER", "REPOSITORY", "TAG", "IMAGE", "ID", "SIZE"]
+    assert images[1].split()[:3] == ["shop-once-1", "busybox", "latest"]
+    assert wait_for(lambda: "sleep 600" in project("top", "svc").out, 5)
+    (tmp_path / "in.txt").write_text("copied in\n")
+    assert project("cp", str(tmp_path / "in.txt"), "svc:/in.txt").code == 0
+    assert project("exec", "-T", "svc", "cat", "/in.txt").out == "copied in\n"
+    assert wait_for(lambda: project("exec", "-T", "svc", "cat", "/inside").out == "inside\n", 5)
+    assert project("cp", "svc:/inside", str(tmp_path / "out.txt")).code == 0
+    assert (tmp_path / "out.txt").read_text() == "inside\n"
+    assert project("wait", "once").code == 3
+    assert project("version").out.startswith("pallet compose version v2.")
+
+
+def test_a_service_that_fails_to_start_is_named_and_the_others_are_left(project):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          ok:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+          broken:
+            image: busybox
+            command: ["/no/such/program"]
+            depends_on: [ok]
+        """))
+    r = project("up", "-d")
+    assert r.code == 1
+    assert " Container shop-broken-1  Error" in r.err
+    assert "no/such/program" in r.err.splitlines()[-1]
+    assert project("ps", "-a", "--format", "{{.Name}} {{.State}}").lines == ["shop-broken-1 created",
+                                                                             "shop-ok-1 running"]
+
+
+def test_orphans_are_reported_then_removed(project):
+    assert project("up", "-d", "db").code == 0
+    (project.dir / "compose.yaml").write_text(STACK.replace("  db:\n", "  database:\n").replace(
+        "db: {condition: service_healthy}", "database: {condition: service_healthy}"))
+    r = project("up", "-d", "--no-recreate", "database")
+    assert "Found orphan containers ([shop-db-1]) for this project." in r.err
+    r = project("up", "-d", "--remove-orphans", "database")
+    assert project("ps", "--format", "{{.Name}}").lines == ["shop-database-1"]

@@ -231,7 +231,9 @@ def test_a_file_that_is_not_yaml(compose):
     ("a: {image: busybox, secrets: [token]}", 'services.a.secrets[0]: service "a" refers to undefined secret token'),
     ("a: {image: busybox, depends_on: [ghost]}",
      'services.a.depends_on.ghost: service "a" depends on undefined service "ghost"'),
-    ("a: {image: '${NOPE:?must be set}'}", "required variable NOPE is missing a value: must be set"),
+    ("a: {image: '${NOPE:?must be set}'}",
+     "compose.yaml: error while interpolating services.a.image: required variable NOPE is missing a value: "
+     "must be set"),
 ])
 def test_invalid_projects_are_refused_before_anything_is_made(compose, services, expected):
     r = compose("up", "-d", files={"compose.yaml": f"services:\n  {services}\n"})

@@ -173,7 +173,10 @@ def _read_tree(ld: _Loading, path: str, workdir: str, seen: tuple = ()) -> dict:
     shown = "<stdin>" if path == "-" else path
     raw = read_yaml(path, ld.opts.stdin)
     ld.inputs.append(path)
-    tree = interpolation.interpolate(raw, ld.lookup, ld.unset) if ld.opts.interpolate else raw
+    if ld.opts.interpolate:
+        tree = _in_context(shown, lambda: interpolation.interpolate(raw, ld.lookup, ld.unset))
+    else:
+        tree = raw
     schema.validate(tree, shown, _valid_dir(ld))
     tree = _includes(ld, tree, path, workdir, seen)
     services = tree.get("services") or {}
@@ -220,7 +223,8 @@ def _extended(ld, name: str, svc: dict, services: dict, path: str, workdir: str,
 
 def _read_plain(ld: _Loading, path: str) -> dict:
     from . import schema
-    tree = interpolation.interpolate(read_yaml(path), ld.lookup, ld.unset)
+    raw = read_yaml(path)
+    tree = _in_context(path, lambda: interpolation.interpolate(raw, ld.lookup, ld.unset))
     ld.inputs.append(path)
     schema.validate(tree, path, _valid_dir(ld))
     return tree
