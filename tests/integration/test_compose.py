@@ -165,7 +165,7 @@ def test_named_volume_survives_down_and_goes_with_down_v(project):
     assert project("down", "-v").code == 0
     assert "shop_data" not in project.pallet("volume", "ls", "-q").out
     nothing = project("down")
-    assert nothing.err.strip() == 'Warning: No resource found to remove for project "shop".'
+    assert nothing.err.strip() == 'WARN[0000] Warning: No resource found to remove for project "shop".'
 
 
 def test_two_copies_side_by_side_with_p(project, monkeypatch):

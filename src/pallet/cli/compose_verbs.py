@@ -254,8 +254,8 @@ def rm(cc, o, args) -> int:
 
 def down(cc, o, args) -> int:
     svc = cc.service()
-    if not svc.down(remove_orphans=o.remove_orphans, volumes=o.volumes, rmi=o.rmi, timeout=o.timeout):
-        cc.ctx.err(f'Warning: No resource found to remove for project "{svc.project.name}".')
+    if not svc.down(list(args), remove_orphans=o.remove_orphans, volumes=o.volumes, rmi=o.rmi, timeout=o.timeout):
+        cc.warn(f'Warning: No resource found to remove for project "{svc.project.name}".')
     return 0
 
 
@@ -313,7 +313,7 @@ def images(cc, o, args) -> int:
 def ps(cc, o, args) -> int:
     from ..compose import state
     svc = cc.service(args)
-    records = svc.containers(list(args), oneoff=None)
+    records = svc.containers(list(args), oneoff=None if o.all else False)  # `run` containers with -a
     if not o.all:
         records = [r for r in records if state.running(r)]
     statuses = list(o.status) + [f.partition("=")[2] for f in o.filter if f.startswith("status=")]

@@ -226,22 +226,25 @@ class ComposeService:
         self.engine.containers.remove(record["Id"], force=force, volumes=volumes)
         self.event(f"Container {name}", "Removed")
 
-    def down(self, *, remove_orphans: bool = False, volumes: bool = False, rmi: str | None = None,
-             timeout: int | None = None) -> bool:
-        """Stop and remove the project's containers, networks, and with -v its volumes; False
-        if nothing was there to remove."""
+    def down(self, services: list[str] = (), *, remove_orphans: bool = False, volumes: bool = False,
+             rmi: str | None = None, timeout: int | None = None) -> bool:
+        """compose's down: the project's containers (one-off `run` ones and orphans only with
+        --remove-orphans), dependents first; then its networks, with -v its volumes, with --rmi
+        its images. False if nothing was there to remove. Named services: only their containers."""
         from . import resources
         if rmi not in (None, "", "local", "all"):
             raise InvalidArgument(f"invalid --rmi option {rmi!r}")
         known = set(self.project.services) | set(self.project.disabled)
-        records = [r for r in self.containers(oneoff=None) if remove_orphans or state.service_of(r) in known]
-        if not remove_orphans and len(records) < len(self.containers(oneoff=None)):
-            self.handle_orphans(False)
+        found = self.containers(oneoff=None if remove_orphans else False)
+        records = [r for r in found if (remove_orphans or state.service_of(r) in known)
+                   and (not services or state.service_of(r) in services)]
         records = self._reverse(records)
         self._stop_records(records, timeout)
         for record in records:
             self._remove(record, force=True, volumes=volumes, stop=False)
         removed = len(records)
+        if services:
+            return removed > 0
         removed += resources.remove_networks(self.engine, self.project, self.event)
         if volumes:
             removed += resources.remove_volumes(self.engine, self.project, self.event)
