@@ -218,6 +218,21 @@ def test_build_and_one_off_run(project):
     assert project.pallet("image", "inspect", "shop-app").code == 0  # compose's image name
     assert project("run", "--rm", "-T", "-e", "X=1", "app", "sh", "-c", "echo $X; exit 4").code == 4
     assert project("ps", "-aq").out == ""  # --rm took the one-off containers
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          app:
+            build: {context: ./app}
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+        """))
+    assert project("up", "--wait").code == 0  # --wait: detached, back once running
+    assert project("ps", "--format", "{{.Name}} {{.State}}").out == "shop-app-1 running\n"
+    assert project("up", "-d", "--build").code == 0  # built without the args now: a new image
+    assert "Recreate" not in project("up", "-d", "--build").err  # rebuilt from cache: same image
+    (project.dir / "app" / "Dockerfile").write_text("FROM busybox\nRUN echo changed > /word\n")
+    rebuilt = project("up", "-d", "--build")
+    assert " Container shop-app-1  Recreate" in rebuilt.err, rebuilt.err  # a new image: recreated
+    assert project("exec", "-T", "app", "cat", "/word").out == "changed\n"
     assert project("down", "--rmi", "local").code == 0
     assert project.pallet("image", "inspect", "shop-app").code == 1
 
@@ -338,3 +353,13 @@ def test_orphans_are_reported_then_removed(project):
     assert "Found orphan containers ([shop-db-1]) for this project." in r.err
     r = project("up", "-d", "--remove-orphans", "database")
     assert project("ps", "--format", "{{.Name}}").lines == ["shop-database-1"]
+
+
+def test_a_project_is_found_by_its_labels_with_p_and_no_file(project, tmp_path, monkeypatch):
+    assert project("-p", "ghost", "up", "-d", "db").code == 0
+    monkeypatch.chdir(tmp_path)  # no compose file here
+    assert project("-p", "ghost", "ps", "--format", "{{.Name}}").out == "ghost-db-1\n"
+    down = project("-p", "ghost", "down", "-v")
+    assert down.code == 0 and " Network ghost_back  Removed" in down.err
+    assert " Volume ghost_data  Removed" not in down.err  # db mounts no volume: none was made
+    assert project.pallet("ps", "-aq").out == ""

@@ -64,15 +64,17 @@ class ComposeContext:
     def project(self, services: list[str] = ()):
         if self._project is None:
             from ..compose.loader import load
-            self._project = load(self.options(), list(services), self.warn)
+            from ..errors import NotFound
+            try:
+                self._project = load(self.options(), list(services), self.warn)
+            except NotFound as exc:
+                if not (self.g.project_name and not self.g.file and str(exc).startswith("no configuration file")):
+                    raise
+                # `-p NAME` and no file: the project as its labels describe it (compose does the same)
+                from ..compose.project import check_project_name
+                from ..compose.state import project_from_labels
+                self._project = project_from_labels(self.engine, check_project_name(self.g.project_name))
         return self._project
-
-    def project_name_only(self) -> str:
-        """The project's name when the files may be absent (down/ps/logs of a project by -p)."""
-        if self.g.project_name:
-            from ..compose.project import check_project_name
-            return check_project_name(self.g.project_name)
-        return self.project().name
 
     def service(self, services: list[str] = ()):
         from ..compose.service import ComposeService

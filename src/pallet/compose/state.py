@@ -79,3 +79,24 @@ def projects(engine, all_states: bool = False) -> list[dict]:
         text = ", ".join(f"{s}({n})" for s, n in sorted(row["states"].items()))
         out.append({"Name": name, "Status": text, "ConfigFiles": row["ConfigFiles"]})
     return out
+
+
+def project_from_labels(engine, name: str):
+    """The project as its labels describe it, for `-p NAME` without a Compose file (down, ps,
+    logs, stop ... of a project whose files are gone), as docker compose rebuilds it: its
+    services from its containers, its networks and volumes from theirs."""
+    from ..services.container_network import service as networks
+    from ..services.volumes import volumes_of
+    from .project import Project
+    project = Project(name=name, working_dir="", config_files=[])
+    for record in containers(engine, name, oneoff=None):
+        project.services.setdefault(service_of(record), {})
+    for net in networks(engine).list():
+        labels = net.get("Labels") or {}
+        if labels.get(P + "project") == name:
+            project.networks[labels.get(P + "network", net["Name"])] = {"name": net["Name"]}
+    for vol in volumes_of(engine).list():
+        labels = vol.labels or {}
+        if labels.get(P + "project") == name:
+            project.volumes[labels.get(P + "volume", vol.name)] = {"name": vol.name}
+    return project
