@@ -363,3 +363,22 @@ def test_a_project_is_found_by_its_labels_with_p_and_no_file(project, tmp_path, 
     assert down.code == 0 and " Network ghost_back  Removed" in down.err
     assert " Volume ghost_data  Removed" not in down.err  # db mounts no volume: none was made
     assert project.pallet("ps", "-aq").out == ""
+
+
+def test_recreate_keeps_anonymous_volumes(project, monkeypatch):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          keep:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+            environment: {V: "${V:-1}"}
+            volumes: ["/cache"]
+        """))
+    assert project("up", "-d").code == 0
+    assert project("exec", "-T", "keep", "sh", "-c", "echo kept > /cache/f").code == 0
+    monkeypatch.setenv("V", "2")
+    assert " Container shop-keep-1  Recreate" in project("up", "-d").err
+    assert project("exec", "-T", "keep", "cat", "/cache/f").out == "kept\n"
+    assert project("down", "-v").code == 0
+    assert project.pallet("volume", "ls", "-q").out == ""  # -v took the anonymous volume

@@ -103,8 +103,9 @@ def _converge_service(compose, service: str, opts: UpOptions) -> bool:
         if opts.force_recreate or (changed and not opts.no_recreate):
             compose.event(f"Container {name}", "Recreate")
             engine.containers.stop(record["Id"], opts.timeout)
+            kept = _anonymous_volumes(compose, service, record)
             engine.containers.remove(record["Id"], force=True)
-            _create_one(compose, service, number, image_id)
+            _create_one(compose, service, number, image_id, kept)
             compose.event(f"Container {name}", "Recreated")
             recreated = True
         elif state.running(record):
@@ -119,9 +120,31 @@ def _converge_service(compose, service: str, opts: UpOptions) -> bool:
     return recreated
 
 
-def _create_one(compose, service: str, number: int, image_id: str) -> str:
+def _anonymous_volumes(compose, service: str, record: dict) -> list:
+    """The old container's anonymous volumes, for its replacement (compose keeps their data
+    across a recreate), at the targets the service does not mount anything else on."""
+    from ..services.container_types import MountRequest
+    from ..services.volumes import ANONYMOUS_LABEL, volumes_of
+    taken = {v["target"] for v in compose.project.services[service].get("volumes") or []
+             if v.get("source") or v.get("type", "volume") != "volume"}
+    out = []
+    for m in record.get("Mounts") or []:
+        if m.get("Type") != "volume" or not m.get("Name") or m["Destination"] in taken:
+            continue
+        try:
+            anonymous = ANONYMOUS_LABEL in (volumes_of(compose.engine).get(m["Name"]).labels or {})
+        except NotFound:
+            continue
+        if anonymous:
+            out.append(MountRequest("volume", m["Name"], m["Destination"], not m.get("RW", True),
+                                    {"flag": "-v", "mode": "z", "labels": {}, "driver_opts": {}, "driver": ""}))
+    return out
+
+
+def _create_one(compose, service: str, number: int, image_id: str, kept: list = ()) -> str:
     project, engine = compose.project, compose.engine
-    req = plan.create_request(project, service, number, container_of=compose.first_container)
+    req = plan.create_request(project, service, number, container_of=compose.first_container,
+                              overrides={"mounts": list(kept)} if kept else None)
     req.labels[P + "image"] = image_id
     cid = engine.containers.create(req)
     for net_name, endpoint in plan.networks(project, service)[1:]:

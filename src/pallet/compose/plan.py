@@ -128,6 +128,13 @@ def _file_mounts(project: Project, svc: dict) -> list:
     return out
 
 
+def _replaced(mounts: list, extra: list) -> list:
+    """The service's mounts with `extra` (run -v, a recreate's kept volumes) in place of any at
+    the same target."""
+    targets = {m.target for m in extra}
+    return [m for m in mounts if m.target not in targets] + list(extra)
+
+
 def ports(svc: dict) -> list:
     from ..opts.ports import PortBinding
     return [PortBinding(p.get("host_ip", ""), str(p.get("published", "")), int(p["target"]),
@@ -184,7 +191,7 @@ def create_request(project: Project, service: str, number: int, *, container_of=
         labels={**container_labels(project, service, number, oneoff), **o.get("labels", {})},
         tty=o.get("tty", bool(svc.get("tty"))), open_stdin=o.get("stdin_open", bool(svc.get("stdin_open"))),
         auto_remove=bool(o.get("rm")), read_only=bool(svc.get("read_only")),
-        mounts=mount_reqs + o.get("mounts", []), tmpfs=tmpfs, stop_signal=svc.get("stop_signal"),
+        mounts=_replaced(mount_reqs, o.get("mounts", [])), tmpfs=tmpfs, stop_signal=svc.get("stop_signal"),
         stop_timeout=_seconds(svc.get("stop_grace_period"), f"{where}.stop_grace_period"),
         init=bool(svc.get("init")), network=mode, privileged=bool(svc.get("privileged")),
         cap_add=list(svc.get("cap_add") or []), cap_drop=list(svc.get("cap_drop") or []),
