@@ -245,3 +245,19 @@ def test_invalid_projects_are_refused_before_anything_is_made(compose, services,
 def test_compose_flag_errors_exit_1_as_docker_compose(compose):
     r = compose("up", "--no-such-flag", files={"compose.yaml": "services:\n  web:\n    image: busybox\n"})
     assert (r.code, r.err.strip()) == (1, "unknown flag: --no-such-flag")
+
+
+def test_the_compose_core_never_imports_the_cli():
+    """compose/ drives the services like any edge would; the CLI and an API sit above it."""
+    import ast
+    from pathlib import Path
+    import pallet.compose
+    for path in Path(pallet.compose.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any(n.startswith(("..cli", "pallet.cli")) for n in names), f"{path.name} imports {names}"
