@@ -131,6 +131,8 @@ def test_up_runs_the_project_in_dependency_order_with_compose_names_and_labels(p
     assert project("ps", "--services").out == "db\nweb\n"
     logs = project("logs", "--no-color", "db", "web").out
     assert "db-1   | db ready\n" in logs and "web-1  | web ready\n" in logs
+    coloured = project("--ansi", "always", "logs", "db", "web").out  # cyan, then yellow
+    assert "\x1b[36mdb-1   | \x1b[0mdb ready\n" in coloured and "\x1b[33mweb-1  | \x1b[0mweb ready\n" in coloured
     assert project("port", "web", "80").out == f"127.0.0.1:{project.port}\n"
     assert project("exec", "-T", "web", "sh", "-c", "echo $COLOUR; exit 3").lines == ["blue"]
     assert project("exec", "-T", "web", "sh", "-c", "exit 3").code == 3
@@ -382,3 +384,16 @@ def test_recreate_keeps_anonymous_volumes(project, monkeypatch):
     assert project("exec", "-T", "keep", "cat", "/cache/f").out == "kept\n"
     assert project("down", "-v").code == 0
     assert project.pallet("volume", "ls", "-q").out == ""  # -v took the anonymous volume
+
+
+def test_run_overrides_entrypoint_name_volume_and_port(project):
+    port = _free_port()
+    r = project("run", "--rm", "-T", "--no-deps", "--name", "shop-custom", "--entrypoint", "cat",
+                "-v", f"{project.dir / 'site'}:/x", "db", "/x/index.html")
+    assert (r.code, r.out) == (0, "hello from the bind mount\n"), r.err
+    assert project("run", "-d", "--no-deps", "-p", f"127.0.0.1:{port}:80", "--entrypoint", "httpd",
+                   "db", "-f", "-p", "80", "-h", "/etc").code == 0
+    assert "root:" in _get(port, "/passwd")
+    assert project("ps", "--format", "{{.Name}}").out == ""  # one-off containers: only with -a
+    assert project("ps", "-a", "--format", "{{.Service}}").out == "db\n"
+    assert project("down", "--remove-orphans", "-t", "0").code == 0

@@ -261,3 +261,16 @@ def test_the_compose_core_never_imports_the_cli():
             else:
                 continue
             assert not any(n.startswith(("..cli", "pallet.cli")) for n in names), f"{path.name} imports {names}"
+
+
+def test_compose_file_variable_and_project_directory(compose, monkeypatch):
+    compose("config", files={"a.yml": "services:\n  web:\n    image: one\n    volumes: ['./d:/d']\n",
+                             "b.yml": "services:\n  web:\n    image: two\n"})
+    monkeypatch.setenv("COMPOSE_FILE", "a.yml:b.yml")
+    web = json.loads(compose("config", "--format", "json").out)["services"]["web"]
+    assert web["image"] == "two"
+    other = compose.dir.parent / "elsewhere"
+    other.mkdir()
+    doc = json.loads(compose("--project-directory", str(other), "-f", "a.yml", "config", "--format", "json").out)
+    assert doc["name"] == "elsewhere"  # named after the project directory; paths relative to it
+    assert doc["services"]["web"]["volumes"][0]["source"] == str(other / "d")
