@@ -274,3 +274,13 @@ def test_compose_file_variable_and_project_directory(compose, monkeypatch):
     doc = json.loads(compose("--project-directory", str(other), "-f", "a.yml", "config", "--format", "json").out)
     assert doc["name"] == "elsewhere"  # named after the project directory; paths relative to it
     assert doc["services"]["web"]["volumes"][0]["source"] == str(other / "d")
+
+
+def test_a_key_given_twice_is_an_error_but_merge_keys_may_be_overridden(compose):
+    r = compose("config", files={"compose.yaml": "services:\n  web:\n    image: a\n    image: b\n"})
+    assert r.code == 1
+    assert r.err.strip() == (f'{compose.dir / "compose.yaml"}: yaml: line 4: mapping key "image" '
+                             "already defined at line 3")
+    r = compose("config", "--format", "json", files={
+        "compose.yaml": "x-a: &x {image: a}\nservices:\n  web:\n    <<: *x\n    image: b\n"})
+    assert json.loads(r.out)["services"]["web"]["image"] == "b"

@@ -78,7 +78,12 @@ class ComposeContext:
 
     def service(self, services: list[str] = ()):
         from ..compose.service import ComposeService
-        return ComposeService(self.engine, self.project(services), self.event, self.warn)
+        return ComposeService(self.engine, self.project(services), self.event, self.warn,
+                              build_output=self.build_line)
+
+    def build_line(self, line: str) -> None:
+        if self.g.progress != "quiet":
+            self.ctx.stderr.write(line if line.endswith("\n") else line + "\n")
 
     @property
     def color(self) -> bool:

@@ -18,9 +18,9 @@ def _scale(items: list[str]) -> dict[str, int]:
     return out
 
 
-def _pull_policy(text: str | None) -> str:
+def _pull_policy(text: str | None) -> str | None:
     if text in (None, ""):
-        return "missing"
+        return None  # the services' own pull_policy
     if text not in ("always", "missing", "never", "build", "policy"):
         raise InvalidArgument(f"invalid --pull option {text!r}")
     return "missing" if text == "policy" else text

@@ -27,7 +27,7 @@ class UpOptions:
     services: list = field(default_factory=list)
     no_deps: bool = False
     build: str | None = None           # "always" (--build), "never" (--no-build), None: when missing
-    pull: str = "missing"              # always | missing | never | build
+    pull: str | None = None            # always | missing | never | build; None: each pull_policy
     force_recreate: bool = False
     no_recreate: bool = False
     scale: dict = field(default_factory=dict)

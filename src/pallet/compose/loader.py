@@ -153,9 +153,8 @@ def read_yaml(path: str, stdin=None):
         raise NotFound(f"open {path}: no such file or directory") from None
     except OSError as exc:
         raise InvalidArgument(f"open {path}: {exc.strerror}") from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        tree = yaml.load(text, Loader=loader)
+        tree = yaml.load(text, Loader=_strict_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -166,6 +165,35 @@ def read_yaml(path: str, stdin=None):
     if not isinstance(tree, dict):
         raise InvalidArgument(f"{path}: Top-level object must be a mapping")
     return tree
+
+
+_LOADER = None
+
+
+def _strict_loader():
+    """PyYAML's safe loader (libyaml's parser when present) refusing a key given twice in one
+    mapping, as compose-go's YAML decoder does; keys brought in by a merge key (`<<`) may be
+    overridden, as YAML allows."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class StrictLoader(base):
+            def construct_mapping(self, node, deep=False):
+                seen: dict = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f'mapping key "{key}" already defined at line {seen[key] + 1}',
+                            key_node.start_mark)
+                    seen[key] = key_node.start_mark.line
+                return super().construct_mapping(node, deep)
+        _LOADER = StrictLoader
+    return _LOADER
 
 
 def _read_tree(ld: _Loading, path: str, workdir: str, seen: tuple = ()) -> dict:

@@ -18,9 +18,11 @@ from .plan import P
 
 
 class ComposeService:
-    def __init__(self, engine, project, event=lambda resource, status: None, warn=lambda text: None):
+    def __init__(self, engine, project, event=lambda resource, status: None, warn=lambda text: None,
+                 build_output=None):
         self.engine, self.project = engine, project
         self.event, self.warn = event, warn
+        self.build_output = build_output  # where a build's steps go (None: nowhere)
 
     @property
     def networks(self):
@@ -31,17 +33,25 @@ class ComposeService:
     def image_id(self, service: str) -> str:
         return self.engine.images.resolve(self.project.image_name(service))
 
-    def ensure_images(self, names: list[str], build: str | None, pull: str, progress=None, emit=None) -> None:
+    def ensure_images(self, names: list[str], build: str | None, pull: str | None, progress=None,
+                      emit=None) -> None:
+        """Build or pull what each service needs: `--build`/`--no-build` and `--pull` first, then
+        the service's own `pull_policy` (`build` always builds), then "missing"."""
         images = self.engine.images
         for service in names:
             svc = self.project.services[service]
             image = self.project.image_name(service)
             present = images.exists(image)
-            if svc.get("build") is not None and build != "never" and (build == "always" or not present):
+            policy = pull or svc.get("pull_policy") or "missing"
+            building = build
+            if policy == "build" and svc.get("build") is not None and build != "never":
+                building = "always"
+            pulling = policy if policy in ("always", "never", "missing") else "missing"
+            if svc.get("build") is not None and building != "never" and (building == "always" or not present):
                 self.build([service], emit=emit)
                 continue
-            if pull == "always" or (not present and pull != "never"):
-                if svc.get("build") is not None and build == "never" and not present:
+            if pulling == "always" or (not present and pulling != "never"):
+                if svc.get("build") is not None and building == "never" and not present:
                     raise NotFound(f"No such image: {image}")
                 self.pull([service], progress=progress)
             elif not present:
@@ -64,7 +74,8 @@ class ComposeService:
             args = {k: v for k, v in (spec.get("args") or {}).items() if v is not None}
             args.update(build_args or {})
             self.engine.builds.build(
-                BuildSource(context, os.path.join(context, dockerfile)), emit or (lambda line: None),
+                BuildSource(context, os.path.join(context, dockerfile)),
+                emit or self.build_output or (lambda line: None),
                 tags=[image, *(spec.get("tags") or [])], build_args=args, target=spec.get("target"),
                 no_cache=no_cache or bool(spec.get("no_cache")), labels=spec.get("labels") or {},
                 network=spec.get("network"), secrets=self._build_secrets(spec))
