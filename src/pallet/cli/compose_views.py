@@ -81,8 +81,8 @@ def ps(cc, o, args) -> int:
         records = [r for r in records if state.running(r)]
     statuses = list(o.status) + [f.partition("=")[2] for f in o.filter if f.startswith("status=")]
     if statuses:
-        from ..services import container_status as status
-        records = [r for r in svc.containers(list(args), oneoff=None) if status.docker_status(r) in statuses]
+        from ..compose.core import docker_status
+        records = [r for r in svc.containers(list(args), oneoff=None) if docker_status(r) in statuses]
     if o.services:
         seen = []
         for r in records:
@@ -102,8 +102,8 @@ def ps(cc, o, args) -> int:
 
 def _ps_row(cc, project: str, record: dict, trunc: bool):
     from ..compose import state
-    from ..dockerjson.container import ps_row
-    base = ps_row(cc.engine.containers, record, trunc)
+    from ..compose.core import ps_row
+    base = ps_row(cc.engine, record, trunc)
     labels = state.labels_of(record)
     ports = ((record.get("NetworkSettings") or {}).get("Ports") or {}) if record["State"]["Running"] else {}
     publishers = []
@@ -159,10 +159,10 @@ def ls(cc, o, args) -> int:
 
 def top(cc, o, args) -> int:
     from ..compose import state
-    from ..services.container_ops import top as ps_top
+    from ..compose.core import top as ps_top
     svc = cc.service(args)
     for record in svc.containers(list(args), running_only=True):
-        titles, rows = ps_top(cc.engine.containers, record["Id"], [])
+        titles, rows = ps_top(cc.engine, record["Id"])
         cc.ctx.out(state.name_of(record))
         table = [titles] + rows
         widths = [max(len(r[i]) for r in table if i < len(r)) + 3 for i in range(len(titles))]

@@ -18,7 +18,7 @@ _DONE = object()
 
 def _records(log_path: str, tail: int | None, follow: bool, running, since=None, until=None):
     from ..runtime.logs import read_logs
-    from ..services.log_rotation import log_files
+    from .core import log_files
     *rotated, live = log_files(log_path)
     old = [r for p in rotated for r in read_logs(p, since=since, until=until)]
     if not follow:

@@ -13,13 +13,13 @@ from .plan import resource_labels
 
 
 def _networks(engine):
-    from ..services.container_network import service
-    return service(engine)
+    from .core import networks
+    return networks(engine)
 
 
 def _volumes(engine):
-    from ..services.volumes import volumes_of
-    return volumes_of(engine)
+    from .core import volumes
+    return volumes(engine)
 
 
 def used_networks(project, services: list[str]) -> list[str]:
@@ -51,9 +51,10 @@ def ensure_networks(engine, project, keys: list[str], event) -> None:
             raise NotFound(f"network {name} declared as external, but could not be found")
         event(f"Network {name}", "Creating")
         ipam = (spec.get("ipam") or {}).get("config") or [{}]
-        nets.create(name, spec.get("driver") or "bridge", ipam[0].get("subnet"), ipam[0].get("gateway"),
-                    internal=bool(spec.get("internal")),
-                    labels=resource_labels(project, "network", key, spec.get("labels")))
+        from .core import create_network
+        create_network(engine, name, spec.get("driver") or "bridge", ipam[0].get("subnet"),
+                       ipam[0].get("gateway"), bool(spec.get("internal")),
+                       resource_labels(project, "network", key, spec.get("labels")))
         event(f"Network {name}", "Created")
 
 

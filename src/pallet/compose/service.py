@@ -26,8 +26,8 @@ class ComposeService:
 
     @property
     def networks(self):
-        from ..services.container_network import service
-        return service(self.engine)
+        from .core import networks
+        return networks(self.engine)
 
     # ---- images ----
     def image_id(self, service: str) -> str:

@@ -66,8 +66,8 @@ def projects(engine, all_states: bool = False) -> list[dict]:
         name = labels.get(P + "project")
         if not name:
             continue
-        from ..services import container_status as status
-        state = status.docker_status(record)
+        from .core import docker_status
+        state = docker_status(record)
         if not all_states and state != "running":
             continue  # compose counts only running containers without -a
         row = found.setdefault(name, {"Name": name, "states": {}, "ConfigFiles": labels.get(
@@ -85,8 +85,7 @@ def project_from_labels(engine, name: str):
     """The project as its labels describe it, for `-p NAME` without a Compose file (down, ps,
     logs, stop ... of a project whose files are gone), as docker compose rebuilds it: its
     services from its containers, its networks and volumes from theirs."""
-    from ..services.container_network import service as networks
-    from ..services.volumes import volumes_of
+    from .core import networks, volumes
     from .project import Project
     project = Project(name=name, working_dir="", config_files=[])
     for record in containers(engine, name, oneoff=None):
@@ -95,7 +94,7 @@ def project_from_labels(engine, name: str):
         labels = net.get("Labels") or {}
         if labels.get(P + "project") == name:
             project.networks[labels.get(P + "network", net["Name"])] = {"name": net["Name"]}
-    for vol in volumes_of(engine).list():
+    for vol in volumes(engine).list():
         labels = vol.labels or {}
         if labels.get(P + "project") == name:
             project.volumes[labels.get(P + "volume", vol.name)] = {"name": vol.name}
