@@ -39,7 +39,7 @@ class ComposeContext:
 
     def __init__(self, ctx, gopts):
         self.ctx, self.g = ctx, gopts
-        self._project = None
+        self._service = None
         self.interpolate = True  # `config --no-interpolate` turns it off
 
     @property
@@ -54,32 +54,22 @@ class ComposeContext:
             self.ctx.err(f" {resource}  {status}")  # compose's plain writer: Println("", ID, Text, Status)
 
     def options(self):
-        from ..compose.loader import ProjectOptions
+        from ..services.compose_types import ProjectOptions
         return ProjectOptions(files=list(self.g.file), project_name=self.g.project_name,
                               project_directory=self.g.project_directory, env_files=list(self.g.env_file),
                               profiles=list(self.g.profile), stdin=self.ctx.stdin, interpolate=self.interpolate,
                               cache_dir=self.engine.paths.runroot / "compose-cache"
                               if os.geteuid() == 0 or self.ctx.runroot else None)
 
-    def project(self, services: list[str] = ()):
-        if self._project is None:
-            from ..compose.loader import load
-            from ..errors import NotFound
-            try:
-                self._project = load(self.options(), list(services), self.warn)
-            except NotFound as exc:
-                if not (self.g.project_name and not self.g.file and str(exc).startswith("no configuration file")):
-                    raise
-                # `-p NAME` and no file: the project as its labels describe it (compose does the same)
-                from ..compose.project import check_project_name
-                from ..compose.state import project_from_labels
-                self._project = project_from_labels(self.engine, check_project_name(self.g.project_name))
-        return self._project
-
     def service(self, services: list[str] = ()):
-        from ..compose.service import ComposeService
-        return ComposeService(self.engine, self.project(services), self.event, self.warn,
-                              build_output=self.build_line)
+        """The project's use cases (engine.compose), loaded once per command."""
+        if self._service is None:
+            self._service = self.engine.compose(self.options(), list(services), event=self.event, warn=self.warn,
+                                                build_output=self.build_line)
+        return self._service
+
+    def project(self, services: list[str] = ()):
+        return self.service(services).project
 
     def build_line(self, line: str) -> None:
         if self.g.progress != "quiet":

@@ -57,13 +57,11 @@ def config(cc, o, args) -> int:
         cc.ctx.stdout.write("".join(project.image_name(s) + "\n" for s in project.ordered()))
         return 0
     if o.hash is not None:
-        from ..compose.project import config_hash
         wanted = project.ordered() if o.hash == "*" else o.hash.split(",")
         for s in wanted:
-            cc.ctx.out(f"{s} {config_hash(project.service(s))}")
+            cc.ctx.out(f"{s} {project.config_hash(s)}")
         return 0
-    from ..compose.project import document
-    doc = document(project)
+    doc = project.document()
     if args:
         doc["services"] = {s: doc["services"][s] for s in args if s in doc["services"]}
     if (o.format or "yaml") == "json":
@@ -83,7 +81,7 @@ def config(cc, o, args) -> int:
 
 # ---- up / create / start ----
 def up(cc, o, args) -> int:
-    from ..compose.converge import UpOptions, start, wait_running
+    from ..services.compose_types import UpOptions
     if o.detach and (o.abort_on_container_exit or o.exit_code_from):
         raise InvalidArgument("--abort-on-container-exit and --detach are incompatible" if o.abort_on_container_exit
                               else "--exit-code-from and --detach are incompatible")
@@ -103,26 +101,24 @@ def up(cc, o, args) -> int:
     if o.exit_code_from and o.exit_code_from not in svc.project.services:
         raise NotFound(f"no such service: {o.exit_code_from}")
     if o.detach or o.wait:
-        start(svc, names)
+        svc.start_services(names)
         if o.wait:
-            wait_running(svc, names, o.wait_timeout or None)
+            svc.wait_running(names, o.wait_timeout or None)
         return 0
     return _attached(cc, svc, names, o)
 
 
 def _attached(cc, svc, names: list[str], o) -> int:
     """`up` without -d: start, then print every container's log until they all exit (or Ctrl-C)."""
-    from ..compose import logs as mux
-    from ..compose.converge import start
     records = svc.containers(names)
     short = {r["Id"]: short_name(svc.project.name, r) for r in records}
     cc.ctx.out("Attaching to " + ", ".join(short[r["Id"]] for r in records))
-    start(svc, names)
+    svc.start_services(names)
     records = svc.containers(names)
     printer = LogPrinter(cc, list(short.values()), prefix=not o.no_log_prefix, color=cc.color and not o.no_color)
     exit_code, first = 0, None
     try:
-        for name, rec in mux.stream(cc.engine, records, follow=True, names=short):
+        for name, rec in svc.logs(records, follow=True, names=short):
             if rec is not None:
                 printer.line(name, rec, o.timestamps)
                 continue
@@ -153,7 +149,7 @@ def _exit_code_of(cc, svc, name, records, short) -> int:
 
 
 def create(cc, o, args) -> int:
-    from ..compose.converge import UpOptions
+    from ..services.compose_types import UpOptions
     if o.force_recreate and o.no_recreate:
         raise InvalidArgument("--force-recreate and --no-recreate are incompatible")
     cc.service(args).up(UpOptions(services=list(args), build=_build_policy(o), pull=_pull_policy(o.pull),
@@ -234,14 +230,12 @@ def build(cc, o, args) -> int:
 
 
 def pull(cc, o, args) -> int:
-    from ..registry.progress import for_stream
-    cc.service(args).pull(list(args), progress=for_stream(cc.ctx.stderr, True), ignore_buildable=o.ignore_buildable)
+    cc.service(args).pull(list(args), ignore_buildable=o.ignore_buildable)  # compose's plain output: events
     return 0
 
 
 def push(cc, o, args) -> int:
-    from ..registry.progress import for_stream
-    cc.service(args).push(list(args), progress=for_stream(cc.ctx.stderr, True))
+    cc.service(args).push(list(args))
     return 0
 
 
@@ -305,7 +299,7 @@ def run(cc, o, args) -> int:
         containers.start(cid)
         cc.ctx.out(containers.get(cid)["Name"].lstrip("/"))
         return 0
-    return _run_attached(cc, cid, tty, stdin, o.rm)
+    return _run_attached(cc, svc, cid, tty, stdin, o.rm)
 
 
 def _has_fd(stream) -> bool:
@@ -316,50 +310,39 @@ def _has_fd(stream) -> bool:
         return False
 
 
-def _run_attached(cc, cid: str, tty: bool, stdin: bool, remove: bool) -> int:
+def _run_attached(cc, svc, cid: str, tty: bool, stdin: bool, remove: bool) -> int:
     """`run` in the foreground, as `pallet run -it` is: the terminal raw, stdin relayed."""
-    from ..runtime import attach
-    containers = cc.engine.containers
     out = getattr(cc.ctx.stdout, "buffer", cc.ctx.stdout)
     err = getattr(cc.ctx.stderr, "buffer", cc.ctx.stderr)
     inp = getattr(cc.ctx.stdin, "buffer", cc.ctx.stdin) if stdin else None
+    with _raw_terminal(cc.ctx.stdin if tty else None):
+        return svc.run_foreground(cid, out, err, inp, remove)
 
-    def relay(sock):
-        if tty:
-            with attach.raw_terminal(cc.ctx.stdin.fileno()):
-                attach.relay(sock, out, err, inp)
-        else:
-            attach.relay(sock, out, err, inp)
-    with containers.foreground(cid):
-        try:
-            containers.start(cid, attach_to=relay)
-            code = containers.wait(cid)
-        finally:
-            if remove:
-                try:
-                    containers.remove(cid, force=True)
-                except NotFound:
-                    pass
-    return code
+
+class _raw_terminal:
+    """The CLI's own terminal in raw mode while a `run` with a TTY is attached (keys go to the
+    container as typed); restored on the way out."""
+
+    def __init__(self, stream):
+        self.fd = stream.fileno() if stream is not None and _isatty(stream) else None
+
+    def __enter__(self):
+        if self.fd is not None:
+            import termios
+            import tty
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setraw(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            import termios
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        return False
 
 
 def cp(cc, o, args) -> int:
-    from ..services.container_fs import ContainerFS
-    svc = cc.service()
-    fs = ContainerFS(cc.engine)
-
-    def side(arg: str):
-        if arg.startswith(("/", ".")) or ":" not in arg:
-            return None, arg
-        service, _, path = arg.partition(":")
-        return svc.container(service, o.index)["Id"], path
-    (src_ctr, src), (dst_ctr, dst) = side(args[0]), side(args[1])
-    if (src_ctr is None) == (dst_ctr is None):
-        raise InvalidArgument("copying between services or between local paths is not supported")
-    if src_ctr:
-        fs.copy_out(src_ctr, src, dst, archive=o.archive, follow=o.follow_link)
-    else:
-        fs.copy_in(dst_ctr, src, dst, archive=o.archive, follow=o.follow_link)
+    cc.service().copy(args[0], args[1], index=o.index, archive=o.archive, follow=o.follow_link)
     return 0
 
 
@@ -375,7 +358,7 @@ def wait(cc, o, args) -> int:
 
 
 def version(cc, o, args) -> int:
-    from ..compose.project import VERSION
+    from ..services.compose_types import COMPOSE_VERSION as VERSION
     if o.short:
         cc.ctx.out(VERSION)
     elif o.format == "json":

@@ -46,16 +46,8 @@ class LogPrinter:
 
 def images(cc, o, args) -> int:
     from ..opts.units import human_size
-    from ..services.images import split_name
-    svc = cc.service(args)
-    rows = []
-    for r in svc.containers(list(args), oneoff=None):
-        image_id = r["Image"]
-        tags = cc.engine.images.repo_tags(image_id)
-        repo, tag = split_name(tags[0]) if tags else ("<none>", "<none>")
-        size = cc.engine.images.inspect(image_id).get("Size", 0)
-        rows.append({"Container": r["Name"].lstrip("/"), "Repository": repo, "Tag": tag,
-                     "ID": image_id.split(":")[-1][:12], "Size": human_size(size)})
+    rows = [{**r, "ID": r["ID"].split(":")[-1][:12], "Size": human_size(r["Size"])}
+            for r in cc.service(args).images(list(args))]
     if o.quiet:
         cc.ctx.stdout.write("".join(sorted({r["ID"] + "\n" for r in rows})))
         return 0
@@ -74,50 +66,28 @@ def images(cc, o, args) -> int:
 
 
 def ps(cc, o, args) -> int:
-    from ..compose import state
     svc = cc.service(args)
     records = svc.containers(list(args), oneoff=None if o.all else False)  # `run` containers with -a
     if not o.all:
-        records = [r for r in records if state.running(r)]
+        records = [r for r in records if svc.running(r)]
     statuses = list(o.status) + [f.partition("=")[2] for f in o.filter if f.startswith("status=")]
     if statuses:
-        from ..compose.core import docker_status
-        records = [r for r in svc.containers(list(args), oneoff=None) if docker_status(r) in statuses]
+        records = [r for r in svc.containers(list(args), oneoff=None) if svc.state_of(r) in statuses]
     if o.services:
         seen = []
         for r in records:
-            if state.service_of(r) not in seen:
-                seen.append(state.service_of(r))
+            if svc.service_of(r) not in seen:
+                seen.append(svc.service_of(r))
         cc.ctx.stdout.write("".join(s + "\n" for s in seen))
         return 0
     if o.quiet:
         cc.ctx.stdout.write("".join(r["Id"] + "\n" for r in records))
         return 0
-    rows = [_ps_row(cc, svc.project.name, r, not o.no_trunc) for r in records]
+    rows = [_ComposeRow(svc.ps_row(r, not o.no_trunc)) for r in records]
     from .render import rows as render_rows
     render_rows(cc.ctx, rows, o.format, "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t"
                 "{{.RunningFor}}\t{{.Status}}\t{{.Ports}}", PS_HEADERS)
     return 0
-
-
-def _ps_row(cc, project: str, record: dict, trunc: bool):
-    from ..compose import state
-    from ..compose.core import ps_row
-    base = ps_row(cc.engine, record, trunc)
-    labels = state.labels_of(record)
-    ports = ((record.get("NetworkSettings") or {}).get("Ports") or {}) if record["State"]["Running"] else {}
-    publishers = []
-    for key, binds in sorted(ports.items()):
-        port, _, proto = key.partition("/")
-        for b in binds or [None]:
-            publishers.append({"URL": b["HostIp"] if b else "", "TargetPort": int(port),
-                               "PublishedPort": int(b["HostPort"]) if b else 0, "Protocol": proto})
-    row = _ComposeRow(base)
-    row.update({"Name": base["Names"], "Service": labels.get("com.docker.compose.service", ""),
-                "Project": project, "Image": record["Config"].get("Image") or base["Image"],
-                "Health": (record["State"].get("Health") or {}).get("Status", ""),
-                "ExitCode": record["State"]["ExitCode"], "Publishers": publishers})
-    return row
 
 
 class _ComposeRow(dict):
@@ -134,8 +104,7 @@ class _ComposeRow(dict):
 
 
 def ls(cc, o, args) -> int:
-    from ..compose.state import projects
-    rows = projects(cc.engine, o.all)
+    rows = cc.engine.compose_projects(o.all)
     names = []
     for f in o.filter:
         key, _, value = f.partition("=")
@@ -158,12 +127,10 @@ def ls(cc, o, args) -> int:
 
 
 def top(cc, o, args) -> int:
-    from ..compose import state
-    from ..compose.core import top as ps_top
     svc = cc.service(args)
     for record in svc.containers(list(args), running_only=True):
-        titles, rows = ps_top(cc.engine, record["Id"])
-        cc.ctx.out(state.name_of(record))
+        titles, rows = svc.top(record)
+        cc.ctx.out(svc.name_of(record))
         table = [titles] + rows
         widths = [max(len(r[i]) for r in table if i < len(r)) + 3 for i in range(len(titles))]
         for row in table:
@@ -189,7 +156,6 @@ def port(cc, o, args) -> int:
 
 
 def logs(cc, o, args) -> int:
-    from ..compose import logs as mux
     svc = cc.service(args)
     records = svc.containers(list(args), oneoff=None)
     if o.index:
@@ -201,8 +167,7 @@ def logs(cc, o, args) -> int:
     if tail is not None and tail < 0:
         tail = None
     since, until = _when(o.since, "since"), _when(o.until, "until")
-    for name, rec in mux.stream(cc.engine, records, follow=o.follow, tail=tail, names=short, since=since,
-                                until=until):
+    for name, rec in svc.logs(records, follow=o.follow, tail=tail, names=short, since=since, until=until):
         if rec is not None:
             printer.line(name, rec, o.timestamps)
     return 0

@@ -14,26 +14,12 @@ from __future__ import annotations
 import time
 
 from ..errors import Conflict, NotFound, PalletError
-from ..record import dataclass, field
+from ..services.compose_types import UpOptions
 from . import plan, state
 from .plan import P
 from .project import config_hash
 
 POLL = 0.1
-
-
-@dataclass
-class UpOptions:
-    services: list = field(default_factory=list)
-    no_deps: bool = False
-    build: str | None = None           # "always" (--build), "never" (--no-build), None: when missing
-    pull: str | None = None            # always | missing | never | build; None: each pull_policy
-    force_recreate: bool = False
-    no_recreate: bool = False
-    scale: dict = field(default_factory=dict)
-    remove_orphans: bool = False
-    start: bool = True
-    timeout: int | None = None
 
 
 class DependencyFailed(PalletError):
@@ -184,11 +170,10 @@ def _start_together(engine, ids: list[str]) -> dict:
             failed[ids[0]] = exc
         return failed
     import threading
-    from ..engine import Engine
 
     def work(cid: str) -> None:
         try:
-            Engine(engine.paths).containers.start(cid)
+            type(engine)(engine.paths).containers.start(cid)  # an engine of its own
         except PalletError as exc:
             failed[cid] = exc
     threads = [threading.Thread(target=work, args=(cid,)) for cid in ids]

@@ -62,3 +62,20 @@ def log_files(log_path: str) -> list:
     except ImportError:
         from ..services.containers.log_rotation import log_files as files
     return files(log_path)
+
+
+def container_fs(engine):
+    if hasattr(type(engine), "container_fs"):
+        return engine.container_fs
+    from ..services.container_fs import ContainerFS
+    return ContainerFS(engine)
+
+
+def relay(attached, stdout, stderr, stdin=None) -> None:
+    """What `start(attach_to=...)` hands over (a socket today, an Attachment after issue 15),
+    relayed through these streams."""
+    if hasattr(attached, "relay"):
+        attached.relay(stdout, stderr, stdin)
+        return
+    from ..runtime.attach import relay as relay_socket
+    relay_socket(attached, stdout, stderr, stdin)

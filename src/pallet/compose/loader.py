@@ -20,27 +20,13 @@ import os
 from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound
-from ..record import dataclass, field
+from ..services.compose_types import ProjectOptions  # noqa: F401 - the request load takes
 from . import interpolation, merge, normalize  # noqa: F401 - pure, small; loaded with the loader
 from .project import Project, check_project_name, normalize_project_name
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                   "docker-compose.override.yaml")
-
-
-@dataclass
-class ProjectOptions:
-    files: list[str] = field(default_factory=list)
-    project_name: str | None = None
-    project_directory: str | None = None
-    env_files: list[str] = field(default_factory=list)
-    profiles: list[str] = field(default_factory=list)
-    environ: dict | None = None          # None: os.environ
-    cwd: str | None = None
-    stdin: object = None
-    cache_dir: Path | None = None        # where loaded projects and valid trees are remembered
-    interpolate: bool = True             # False: `config --no-interpolate`
 
 
 class _Loading:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..errors import InvalidArgument, NotFound
 from ..record import dataclass, field
 
-VERSION = "2.29.7"  # the docker compose v2 release whose behaviour pallet follows
+from ..services.compose_types import COMPOSE_VERSION as VERSION  # noqa: F401 - the labels' version
 
 
 @dataclass
@@ -54,6 +54,12 @@ class Project:
     def image_name(self, service: str) -> str:
         svc = self.services[service]
         return svc.get("image") or f"{self.name}-{service}"
+
+    def document(self) -> dict:
+        return document(self)
+
+    def config_hash(self, service: str) -> str:
+        return config_hash(self.service(service))
 
     def profiles(self) -> list[str]:
         names = {p for s in list(self.services.values()) + list(self.disabled.values())

@@ -17,6 +17,22 @@ from . import converge, state
 from .plan import P
 
 
+def open_project(engine, options, services=(), **hooks) -> "ComposeService":
+    """The use cases of the project `options` name (pallet.services.compose_types.ProjectOptions).
+    With `-p NAME` and no Compose file to be found, the project as its labels describe it
+    (docker compose does the same for down, ps, logs...)."""
+    from .loader import load
+    warn = hooks.get("warn") or (lambda text: None)
+    try:
+        project = load(options, list(services), warn)
+    except NotFound as exc:
+        if not (options.project_name and not options.files and str(exc).startswith("no configuration file")):
+            raise
+        from .project import check_project_name
+        project = state.project_from_labels(engine, check_project_name(options.project_name))
+    return ComposeService(engine, project, **hooks)
+
+
 class ComposeService:
     def __init__(self, engine, project, event=lambda resource, status: None, warn=lambda text: None,
                  build_output=None):
@@ -281,6 +297,95 @@ class ComposeService:
             self.event(f"Image {image}", "Removed")
             removed += 1
         return removed
+
+    # ---- what the edges show of a container ----
+    service_of = staticmethod(state.service_of)
+    name_of = staticmethod(state.name_of)
+    number_of = staticmethod(state.number_of)
+    running = staticmethod(state.running)
+
+    def state_of(self, record: dict) -> str:
+        from .core import docker_status
+        return docker_status(record)
+
+    def ps_row(self, record: dict, trunc: bool = True) -> dict:
+        """docker ps's row for the container, with compose's own fields (Name, Service,
+        Project, Health, ExitCode, Publishers)."""
+        from .core import ps_row
+        base = ps_row(self.engine, record, trunc)
+        ports = ((record.get("NetworkSettings") or {}).get("Ports") or {}) if record["State"]["Running"] else {}
+        publishers = []
+        for key, binds in sorted(ports.items()):
+            port, _, proto = key.partition("/")
+            for b in binds or [None]:
+                publishers.append({"URL": b["HostIp"] if b else "", "TargetPort": int(port),
+                                   "PublishedPort": int(b["HostPort"]) if b else 0, "Protocol": proto})
+        base.update({"Name": base["Names"], "Service": state.service_of(record), "Project": self.project.name,
+                     "Image": record["Config"].get("Image") or base["Image"],
+                     "Health": (record["State"].get("Health") or {}).get("Status", ""),
+                     "ExitCode": record["State"]["ExitCode"], "Publishers": publishers})
+        return base
+
+    def top(self, record: dict) -> tuple[list[str], list[list[str]]]:
+        from .core import top
+        return top(self.engine, record["Id"])
+
+    def images(self, services: list[str]) -> list[dict]:
+        """`images`: one row per container: its image's repository, tag, ID and size."""
+        from ..services.images import split_name
+        rows = []
+        for r in self.containers(services, oneoff=None):
+            tags = self.engine.images.repo_tags(r["Image"])
+            repo, tag = split_name(tags[0]) if tags else ("<none>", "<none>")
+            rows.append({"Container": state.name_of(r), "Repository": repo, "Tag": tag, "ID": r["Image"],
+                         "Size": self.engine.images.inspect(r["Image"]).get("Size", 0)})
+        return rows
+
+    def logs(self, records: list[dict], *, follow: bool = False, tail: int | None = None, names=None,
+             since=None, until=None):
+        """(name, log record) of the containers, interleaved; (name, None) when one's log ends."""
+        from . import logs
+        return logs.stream(self.engine, records, follow=follow, tail=tail, names=names, since=since, until=until)
+
+    def start_services(self, names: list[str]) -> None:
+        converge.start(self, names)
+
+    def wait_running(self, names: list[str], timeout: float | None = None) -> None:
+        converge.wait_running(self, names, timeout)
+
+    def copy(self, src: str, dst: str, *, index: int = 1, archive: bool = False, follow: bool = False) -> None:
+        """`cp SERVICE:PATH DEST` or `cp SRC SERVICE:PATH`, in replica `index`'s container."""
+        from .core import container_fs
+
+        def side(arg: str):
+            if arg.startswith(("/", ".")) or ":" not in arg:
+                return None, arg
+            service, _, path = arg.partition(":")
+            return self.container(service, index)["Id"], path
+        (src_ctr, src_path), (dst_ctr, dst_path) = side(src), side(dst)
+        if (src_ctr is None) == (dst_ctr is None):
+            raise InvalidArgument("copying between services or between local paths is not supported")
+        fs = container_fs(self.engine)
+        if src_ctr:
+            fs.copy_out(src_ctr, src_path, dst_path, archive=archive, follow=follow)
+        else:
+            fs.copy_in(dst_ctr, src_path, dst_path, archive=archive, follow=follow)
+
+    def run_foreground(self, cid: str, stdout, stderr, stdin=None, remove: bool = False) -> int:
+        """Start `run`'s container attached to these streams, wait for it, remove it with --rm;
+        its exit code."""
+        from .core import relay
+        containers = self.engine.containers
+        with containers.foreground(cid):
+            try:
+                containers.start(cid, attach_to=lambda attached: relay(attached, stdout, stderr, stdin))
+                return containers.wait(cid)
+            finally:
+                if remove:
+                    try:
+                        containers.remove(cid, force=True)
+                    except NotFound:
+                        pass
 
     # ---- one-off containers (`run`) ----
     def run_container(self, service: str, overrides: dict, *, no_deps: bool = False, name: str | None = None,
