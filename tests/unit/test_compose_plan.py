@@ -141,3 +141,16 @@ def test_config_hash_ignores_scale_and_follows_everything_else(project):
     assert config_hash({**svc, "scale": 3, "depends_on": {"x": {}}, "profiles": ["p"]}) == base
     assert config_hash({**svc, "environment": {**svc["environment"], "MODE": "dev"}}) != base
     assert project.replicas("api") == 2
+
+
+def test_restart_takes_the_dependents_that_asked_for_it(tmp_path):
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          db: {image: busybox}
+          api: {image: busybox, depends_on: {db: {condition: service_started, restart: true}}}
+          worker: {image: busybox, depends_on: {api: {condition: service_started, restart: true}}}
+          report: {image: busybox, depends_on: [db]}
+        """))
+    project = load(ProjectOptions(project_name="p", cwd=str(tmp_path), environ={}))
+    assert project.restarted_with(["db"]) == ["db", "api", "worker"]
+    assert project.restarted_with(["report"]) == ["report"]

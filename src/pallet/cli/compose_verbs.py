@@ -170,7 +170,7 @@ def stop(cc, o, args) -> int:
 
 def restart(cc, o, args) -> int:
     svc = cc.service(args)
-    names = list(args) if o.no_deps or not args else svc.project.with_dependencies(list(args))
+    names = list(args) if o.no_deps or not args else svc.project.restarted_with(list(args))
     svc.restart(names, o.timeout)
     return 0
 

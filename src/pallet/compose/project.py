@@ -103,6 +103,20 @@ class Project:
     def dependents(self, service: str) -> list[str]:
         return [s for s in self.services if service in self.dependencies(s)]
 
+    def restarted_with(self, names: list[str]) -> list[str]:
+        """`restart NAMES`: those and, transitively, the services depending on them with
+        `restart: true` (compose's other depends_on edges do not propagate a restart)."""
+        out = list(names)
+        grew = True
+        while grew:
+            grew = False
+            for s, svc in self.services.items():
+                if s not in out and any(d in out and spec.get("restart")
+                                        for d, spec in (svc.get("depends_on") or {}).items()):
+                    out.append(s)
+                    grew = True
+        return self.ordered(out)
+
 
 def topological(project: Project) -> list[str]:
     state: dict[str, int] = {}

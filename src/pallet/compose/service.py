@@ -209,7 +209,9 @@ class ComposeService:
         return sorted(records, key=lambda r: (-order.get(state.service_of(r), -1), state.name_of(r)))
 
     def restart(self, services: list[str], timeout: int | None = None) -> None:
-        for record in self.containers(services):
+        """Each container restarted, services in dependency order."""
+        order = {s: i for i, s in enumerate(self.project.ordered())}
+        for record in sorted(self.containers(services), key=lambda r: order.get(state.service_of(r), -1)):
             name = state.name_of(record)
             self.event(f"Container {name}", "Restarting")
             self.engine.containers.restart(record["Id"], self._timeout(record, timeout))
