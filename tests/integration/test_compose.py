@@ -203,6 +203,8 @@ def test_stop_start_restart_kill_rm(project):
     assert project("kill", "db").code == 0
     assert project("rm", "-f").code == 0
     assert project("ps", "-aq").out == ""
+    gone = project("exec", "-T", "db", "true")
+    assert (gone.code, gone.err) == (1, 'service "db" is not running\n')
 
 
 def test_build_and_one_off_run(project):

@@ -245,7 +245,7 @@ def exec_(cc, o, args) -> int:
     svc = cc.service(args[:1])
     record = svc.container(args[0], o.index)
     if not record["State"]["Running"]:
-        raise PalletError(f"service {args[0]!r} is not running")
+        raise PalletError(f'service "{args[0]}" is not running')
     eo = Options(detach=o.detach, tty=not o.no_TTY and _isatty(cc.ctx.stdin), interactive=o.interactive
                  and not o.detach and _isatty(cc.ctx.stdin), env=list(o.env), env_file=[],
                  workdir=o.workdir, user=o.user, privileged=o.privileged)

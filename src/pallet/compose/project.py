@@ -33,7 +33,7 @@ class Project:
         if name in self.services:
             return self.services[name]
         if name in self.disabled:
-            raise InvalidArgument(f"service {name!r} is not enabled by the active profiles")
+            raise InvalidArgument(f'service "{name}" is not enabled by the active profiles')
         raise NotFound(f"no such service: {name}")
 
     def container_name(self, service: str, number: int) -> str:

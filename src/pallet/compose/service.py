@@ -139,7 +139,7 @@ class ComposeService:
     def first_container(self, service: str) -> str:
         found = self.containers([service])
         if not found:
-            raise NotFound(f"service {service!r} has no container")
+            raise NotFound(f'service "{service}" has no container')
         return state.name_of(found[0])
 
     def container(self, service: str, index: int = 1) -> dict:
@@ -148,8 +148,8 @@ class ComposeService:
         for record in self.containers([service]):
             if state.number_of(record) == index:
                 return record
-        raise NotFound(f"service {service!r} is not running" if index == 1 else
-                       f"service {service!r} has no container with index {index}")
+        raise NotFound(f'service "{service}" is not running' if index == 1 else
+                       f'service "{service}" has no container with index {index}')
 
     def orphans(self) -> list[dict]:
         known = set(self.project.services) | set(self.project.disabled)
