@@ -284,3 +284,10 @@ def test_a_key_given_twice_is_an_error_but_merge_keys_may_be_overridden(compose)
     r = compose("config", "--format", "json", files={
         "compose.yaml": "x-a: &x {image: a}\nservices:\n  web:\n    <<: *x\n    image: b\n"})
     assert json.loads(r.out)["services"]["web"]["image"] == "b"
+
+
+def test_a_compose_file_read_from_stdin(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    p = Pallet(tmp_path / "root", tmp_path / "run")
+    r = p("compose", "-p", "piped", "-f", "-", "config", "--services", stdin=b"services:\n  web:\n    image: busybox\n")
+    assert (r.code, r.out) == (0, "web\n"), r.err
