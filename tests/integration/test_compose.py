@@ -399,3 +399,22 @@ def test_run_overrides_entrypoint_name_volume_and_port(project):
     assert project("ps", "--format", "{{.Name}}").out == ""  # one-off containers: only with -a
     assert project("ps", "-a", "--format", "{{.Service}}").out == "db\n"
     assert project("down", "--remove-orphans", "-t", "0").code == 0
+
+
+def test_logs_follow_until_the_container_exits_and_exec_options(project):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          talk:
+            image: busybox
+            command: ["sh", "-c", "echo first; sleep 2; echo second"]
+          idle:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+        """))
+    assert project("up", "-d").code == 0
+    followed = project("logs", "-f", "--no-log-prefix", "talk")  # returns once talk has exited
+    assert followed.out == "first\nsecond\n"
+    assert project("logs", "--tail", "1", "-t", "talk").out.split(" | ")[1].endswith("Z second\n")
+    r = project("exec", "-T", "-e", "X=set", "-u", "1000", "-w", "/tmp", "idle", "sh", "-c", "echo $X $(id -u) $PWD")
+    assert r.out == "set 1000 /tmp\n"
