@@ -418,3 +418,26 @@ def test_logs_follow_until_the_container_exits_and_exec_options(project):
     assert project("logs", "--tail", "1", "-t", "talk").out.split(" | ")[1].endswith("Z second\n")
     r = project("exec", "-T", "-e", "X=set", "-u", "1000", "-w", "/tmp", "idle", "sh", "-c", "echo $X $(id -u) $PWD")
     assert r.out == "set 1000 /tmp\n"
+
+
+def test_a_service_in_anothers_network_namespace_follows_its_recreation(project, monkeypatch):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          host:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+            environment: {V: "${V:-1}"}
+          side:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+            network_mode: service:host
+            depends_on: [host]
+        """))
+    assert project("up", "-d").code == 0
+    monkeypatch.setenv("V", "2")  # changes host only
+    r = project("up", "-d")
+    assert " Container shop-host-1  Recreate" in r.err and " Container shop-side-1  Recreate" in r.err
+    assert project("ps", "--format", "{{.Name}} {{.State}}").lines == ["shop-host-1 running",
+                                                                       "shop-side-1 running"]

@@ -45,7 +45,9 @@ def create(compose, opts: UpOptions) -> list[str]:
     compose.handle_orphans(opts.remove_orphans)
     recreated: set[str] = set()
     for service in names:
-        if _converge_service(compose, service, opts):
+        mode = project.services[service].get("network_mode") or ""
+        joined = mode.startswith("service:") and mode[8:] in recreated  # its namespace is gone
+        if _converge_service(compose, service, opts, force=joined):
             recreated.add(service)
     _restart_dependents(compose, names, recreated, opts.timeout)
     return names
@@ -65,7 +67,7 @@ def _restart_dependents(compose, names: list[str], recreated: set[str], timeout)
                 compose.engine.containers.stop(record["Id"], timeout)
 
 
-def _converge_service(compose, service: str, opts: UpOptions) -> bool:
+def _converge_service(compose, service: str, opts: UpOptions, force: bool = False) -> bool:
     """Make the service's containers match; whether any was recreated."""
     project, engine = compose.project, compose.engine
     recreated = False
@@ -86,7 +88,7 @@ def _converge_service(compose, service: str, opts: UpOptions) -> bool:
         labels = state.labels_of(record)
         changed = labels.get(P + "config-hash") != wanted_hash or (
             labels.get(P + "image") and labels.get(P + "image") != image_id)
-        if opts.force_recreate or (changed and not opts.no_recreate):
+        if opts.force_recreate or force or (changed and not opts.no_recreate):
             compose.event(f"Container {name}", "Recreate")
             engine.containers.stop(record["Id"], opts.timeout)
             kept = _anonymous_volumes(compose, service, record)
@@ -145,7 +147,7 @@ def start(compose, names: list[str], timeout: float | None = None) -> None:
     project, engine = compose.project, compose.engine
     for level in project.levels(names):
         for service in level:
-            wait_dependencies(compose, service, timeout)
+            wait_dependencies(compose, service, timeout, among=set(names))
         todo = [r for s in level for r in state.containers(engine, project.name, services=[s])
                 if not state.running(r)]
         for record in todo:
@@ -184,10 +186,12 @@ def _start_together(engine, ids: list[str]) -> dict:
     return failed
 
 
-def wait_dependencies(compose, service: str, timeout: float | None = None) -> None:
+def wait_dependencies(compose, service: str, timeout: float | None = None, among: set | None = None) -> None:
+    """Block until the service's dependencies (those `among` the services being started, when
+    given: `up --no-deps` ignores the others, as compose drops them) meet their conditions."""
     project = compose.project
     for dep, spec in sorted((project.services[service].get("depends_on") or {}).items()):
-        if dep not in project.services:
+        if dep not in project.services or (among is not None and dep not in among):
             continue
         condition = spec.get("condition", "service_started")
         if condition == "service_started":
