@@ -166,7 +166,10 @@ def check_project_name(name: str) -> str:
 
 def document(project: Project) -> dict:
     """The project as `docker compose config` prints it: name, services, then resources."""
-    out: dict = {"name": project.name, "services": {n: project.services[n] for n in sorted(project.services)}}
+    # services and their keys sorted: compose-go marshals its structs, whose fields run in
+    # (nearly) alphabetical order
+    out: dict = {"name": project.name, "services": {
+        n: {k: project.services[n][k] for k in sorted(project.services[n])} for n in sorted(project.services)}}
     for section in ("networks", "volumes", "secrets", "configs"):
         value = getattr(project, section)
         if value:
