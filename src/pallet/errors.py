@@ -10,16 +10,19 @@ every verb that runs one).
     ├── InvalidArgument          400  the request itself is wrong
     │   ├── UsageError           400  flag or argument errors (exit 125)
     │   └── InvalidReference     400  an image reference that does not parse
+    ├── Denied                   401  a registry refused the credentials
     ├── NotFound                 404  no such image, container, volume, layer
     ├── Conflict                 409  the request clashes with current state
     │   └── AlreadyExists        409  a name is taken
-    ├── NotModified              304  nothing to do (container already stopped)
     ├── DataCorrupted            500  stored or received bytes fail their digest
     ├── Unavailable              503  a needed outside program or service is missing
+    │   └── StorageFull          507  no space left where the store writes
     └── ContainerCommandError    500  the container's command could not run (126/127)
 
 Foreign exceptions (sqlite3, OSError from tar, runc's stderr) are translated at
-the module that meets them, always with ``raise ... from exc``.
+the module that meets them, always with ``raise ... from exc``; the one that can
+meet a command anywhere, a full disk, is translated once for every edge by
+`translate` (the CLI's last handler calls it).
 """
 from __future__ import annotations
 
@@ -48,6 +51,11 @@ class InvalidReference(InvalidArgument):
     pass
 
 
+class Denied(PalletError):
+    """A registry refused our credentials (its 401/403)."""
+    status = 401
+
+
 class NotFound(PalletError):
     status = 404
 
@@ -60,16 +68,30 @@ class AlreadyExists(Conflict):
     pass
 
 
-class NotModified(PalletError):
-    status = 304
-
-
 class DataCorrupted(PalletError):
     status = 500
 
 
 class Unavailable(PalletError):
     status = 503
+
+
+class StorageFull(Unavailable):
+    status = 507
+
+
+_ENOSPC, _EDQUOT, _SQLITE_FULL = 28, 122, 13
+
+
+def translate(exc: BaseException, db_path=None) -> PalletError | None:
+    """A foreign exception any command can meet anywhere, as the PalletError it means (a full
+    disk: ENOSPC/EDQUOT, SQLite's SQLITE_FULL); None when it is a bug."""
+    if isinstance(exc, OSError) and exc.errno in (_ENOSPC, _EDQUOT):
+        where = exc.filename if exc.filename is not None else "the store"
+        return StorageFull(f"{where}: no space left on device")
+    if getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return StorageFull(f"{db_path or 'the metadata database'}: no space left on device")
+    return None
 
 
 class ContainerCommandError(PalletError):

@@ -1,32 +1,12 @@
-"""`pallet version`, `pallet info`, `pallet system df|prune`."""
+"""`pallet version`, `pallet info`, `pallet system df`: one engine.system call each, rendered."""
 from __future__ import annotations
 
-import os
-import platform
-import shutil
-import subprocess
-import sys
-
-from .. import __version__
 from .flags import Command, F
 from . import render
 
 
-def _tool_version(cmd: list[str]) -> str:
-    if not shutil.which(cmd[0]):
-        return "not installed"
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=5).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return (out.splitlines() or ["unknown"])[0]
-
-
 def version(ctx, o, args) -> int:
-    data = {"Client": {"Version": __version__, "Os": "linux", "Arch": platform.machine(),
-                       "PythonVersion": platform.python_version()},
-            "Server": {"Runtime": _tool_version(["runc", "--version"]),
-                       "Monitor": _tool_version(["conmon", "--version"])}}
+    data = ctx.engine.system.version()
     if o.format:
         render.inspect(ctx, [data], o.format)
         return 0
@@ -38,28 +18,15 @@ def version(ctx, o, args) -> int:
 
 
 def info(ctx, o, args) -> int:
-    eng = ctx.engine
-    images = eng.db.images()
-    n_layers = len(eng.db.all_layers())
-    containers = eng.containers.counts() if hasattr(eng, "containers") and _has("containers") else {}
-    data = {
-        "Containers": containers.get("total", 0), "ContainersRunning": containers.get("running", 0),
-        "ContainersPaused": containers.get("paused", 0), "ContainersStopped": containers.get("stopped", 0),
-        "Images": len(images), "Layers": n_layers, "Driver": "overlay",
-        "DockerRootDir": str(eng.paths.root), "RunRoot": str(eng.paths.runroot),
-        "OperatingSystem": _os_name(), "KernelVersion": platform.release(),
-        "Architecture": platform.machine(), "NCPU": os.cpu_count(),
-        "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
-        "DefaultRuntime": "runc", "ServerVersion": __version__,
-    }
+    data = ctx.engine.system.info()
     if o.format:
         render.inspect(ctx, [data], o.format)
         return 0
-    ctx.out(f"Client:\n Version:    {__version__}\n\nServer:\n Containers: {data['Containers']}\n"
+    ctx.out(f"Client:\n Version:    {data['ServerVersion']}\n\nServer:\n Containers: {data['Containers']}\n"
             f"  Running: {data['ContainersRunning']}\n  Paused: {data['ContainersPaused']}\n"
             f"  Stopped: {data['ContainersStopped']}\n Images: {data['Images']}\n"
-            f" Server Version: {__version__}\n Storage Driver: overlay (one unpacked copy per layer)\n"
-            f"  Layers: {n_layers}\n Cgroup Version: {data['CgroupVersion']}\n"
+            f" Server Version: {data['ServerVersion']}\n Storage Driver: overlay (one unpacked copy per layer)\n"
+            f"  Layers: {data['Layers']}\n Cgroup Version: {data['CgroupVersion']}\n"
             f" Default Runtime: runc\n Kernel Version: {data['KernelVersion']}\n"
             f" Operating System: {data['OperatingSystem']}\n Architecture: {data['Architecture']}\n"
             f" CPUs: {data['NCPU']}\n Pallet Root Dir: {data['DockerRootDir']}\n"
@@ -67,29 +34,44 @@ def info(ctx, o, args) -> int:
     return 0
 
 
-def _has(name: str) -> bool:
-    import importlib.util
-    return importlib.util.find_spec(f"pallet.services.{name}") is not None
-
-
-def _os_name() -> str:
-    try:
-        for line in open("/etc/os-release"):
-            if line.startswith("PRETTY_NAME="):
-                return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
 def system_df(ctx, o, args) -> int:
-    from ..services.disk import disk_usage
-    rows = disk_usage(ctx.engine, ctx.engine.containers if _has("containers") else None)
+    rows = ctx.engine.system.df()
     render.rows(ctx, rows, o.format,
                 "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
                 {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
                  "Reclaimable": "RECLAIMABLE"})
     return 0
+
+
+def system_check(ctx, o, args) -> int:
+    """podman's `system check`: damage and leftovers, repaired with -r; fails (podman's words)
+    while damage is left."""
+    from ..errors import InvalidArgument, PalletError, UsageError
+    from ..opts.units import parse_duration
+    try:
+        max_age = parse_duration(o.max)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{o.max}" for "-m, --max" flag: {exc}') from None
+    found, left = ctx.engine.system.check(quick=o.quick, max_age=max_age, repair=o.repair, force=o.force)
+    for f in found:
+        ctx.out(_finding_line(f))
+    if not found:
+        return 0
+    if not (o.repair or o.force):
+        raise PalletError("damage detected in local storage")
+    if left:
+        for f in left:
+            ctx.err(f"still there: {_finding_line(f)}")
+        raise PalletError("damage in local storage still present after repair attempt")
+    return 0
+
+
+def _finding_line(f) -> str:
+    if f.kind == "leftover":
+        return f"{'Removed leftover' if f.repaired else 'Leftover'} {f.subject}: {f.problem}"
+    if f.repaired:
+        return f"Deleted damaged {f.kind}: {f.subject} ({f.problem})"
+    return f"Damaged {f.kind} {f.subject}: {f.problem}"
 
 
 COMMANDS = [
@@ -102,6 +84,11 @@ COMMANDS = [
         F("format", kind="str", help="Format output using a custom template"),
         F("verbose", "v", help="Show detailed information on space usage"),
     ], 0, 0),
+    Command("system check", "[OPTIONS]", "Check storage consistency", system_check, [
+        F("force", "f", help="Remove inconsistent images and containers"),
+        F("max", "m", kind="str", default="24h", metavar="duration",
+          help="Maximum allowed age of unreferenced layers (default 24h0m0s)"),
+        F("quick", "q", help="Skip time-consuming checks. The default is to include time-consuming checks"),
+        F("repair", "r", help="Remove inconsistent images"),
+    ], 0, 0),
 ]
-
-_ = sys
