@@ -174,13 +174,12 @@ def logs(cc, o, args) -> int:
 
 
 def _when(text: str | None, flag: str):
-    """--since/--until as docker reads them (a timestamp or a duration ago), timezone-aware."""
+    """--since/--until as docker reads them (a timestamp or a duration ago), in seconds since the epoch."""
     if not text:
         return None
     import time
-    from datetime import datetime, timezone
     from ..opts.units import parse_timestamp
     try:
-        return datetime.fromtimestamp(parse_timestamp(text, time.time()), timezone.utc)
+        return parse_timestamp(text, time.time())
     except InvalidArgument as exc:
         raise InvalidArgument(f'invalid value for "{flag}": {exc}') from None

@@ -113,7 +113,6 @@ def _anonymous_volumes(compose, service: str, record: dict) -> list:
     across a recreate), at the targets the service does not mount anything else on."""
     from ..services.container_types import MountRequest
     from ..services.volumes import ANONYMOUS_LABEL
-    from .core import volumes
     taken = {v["target"] for v in compose.project.services[service].get("volumes") or []
              if v.get("source") or v.get("type", "volume") != "volume"}
     out = []
@@ -121,7 +120,7 @@ def _anonymous_volumes(compose, service: str, record: dict) -> list:
         if m.get("Type") != "volume" or not m.get("Name") or m["Destination"] in taken:
             continue
         try:
-            anonymous = ANONYMOUS_LABEL in (volumes(compose.engine).get(m["Name"]).labels or {})
+            anonymous = ANONYMOUS_LABEL in (compose.engine.volumes.get(m["Name"]).labels or {})
         except NotFound:
             continue
         if anonymous:

@@ -12,16 +12,6 @@ from ..errors import NotFound
 from .plan import resource_labels
 
 
-def _networks(engine):
-    from .core import networks
-    return networks(engine)
-
-
-def _volumes(engine):
-    from .core import volumes
-    return volumes(engine)
-
-
 def used_networks(project, services: list[str]) -> list[str]:
     keys = []
     for s in services:
@@ -41,7 +31,7 @@ def used_volumes(project, services: list[str]) -> list[str]:
 
 
 def ensure_networks(engine, project, keys: list[str], event) -> None:
-    nets = _networks(engine)
+    nets = engine.networks
     for key in keys:
         spec = project.networks[key]
         name = spec["name"]
@@ -51,15 +41,17 @@ def ensure_networks(engine, project, keys: list[str], event) -> None:
             raise NotFound(f"network {name} declared as external, but could not be found")
         event(f"Network {name}", "Creating")
         ipam = (spec.get("ipam") or {}).get("config") or [{}]
-        from .core import create_network
-        create_network(engine, name, spec.get("driver") or "bridge", ipam[0].get("subnet"),
-                       ipam[0].get("gateway"), bool(spec.get("internal")),
-                       resource_labels(project, "network", key, spec.get("labels")))
+        from ..services.network_types import NetworkCreateRequest
+        subnets = [c["subnet"] for c in ipam if c.get("subnet")]
+        gateways = [c["gateway"] for c in ipam if c.get("gateway")]
+        nets.create(NetworkCreateRequest(name, spec.get("driver") or "bridge", subnets, gateways,
+                                         bool(spec.get("internal")),
+                                         resource_labels(project, "network", key, spec.get("labels"))))
         event(f"Network {name}", "Created")
 
 
 def ensure_volumes(engine, project, keys: list[str], event) -> None:
-    vols = _volumes(engine)
+    vols = engine.volumes
     for key in keys:
         spec = project.volumes[key]
         name = spec["name"]
@@ -78,7 +70,7 @@ def ensure_volumes(engine, project, keys: list[str], event) -> None:
 
 
 def remove_networks(engine, project, event) -> int:
-    nets = _networks(engine)
+    nets = engine.networks
     removed = 0
     for key, spec in project.networks.items():
         if spec.get("external") or not nets.exists(spec["name"]):
@@ -91,7 +83,7 @@ def remove_networks(engine, project, event) -> int:
 
 
 def remove_volumes(engine, project, event) -> int:
-    vols = _volumes(engine)
+    vols = engine.volumes
     removed = 0
     for key, spec in project.volumes.items():
         if spec.get("external"):

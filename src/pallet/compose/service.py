@@ -42,8 +42,7 @@ class ComposeService:
 
     @property
     def networks(self):
-        from .core import networks
-        return networks(self.engine)
+        return self.engine.networks
 
     # ---- images ----
     def image_id(self, service: str) -> str:
@@ -307,14 +306,14 @@ class ComposeService:
     running = staticmethod(state.running)
 
     def state_of(self, record: dict) -> str:
-        from .core import docker_status
+        from ..dockerjson.columns import docker_status
         return docker_status(record)
 
     def ps_row(self, record: dict, trunc: bool = True) -> dict:
         """docker ps's row for the container, with compose's own fields (Name, Service,
         Project, Health, ExitCode, Publishers)."""
-        from .core import ps_row
-        base = ps_row(self.engine, record, trunc)
+        from ..dockerjson.container import ps_row
+        base = ps_row(record, trunc)
         ports = ((record.get("NetworkSettings") or {}).get("Ports") or {}) if record["State"]["Running"] else {}
         publishers = []
         for key, binds in sorted(ports.items()):
@@ -329,8 +328,7 @@ class ComposeService:
         return base
 
     def top(self, record: dict) -> tuple[list[str], list[list[str]]]:
-        from .core import top
-        return top(self.engine, record["Id"])
+        return self.engine.containers.top(record["Id"], [])
 
     def images(self, services: list[str]) -> list[dict]:
         """`images`: one row per container: its image's repository, tag, ID and size."""
@@ -357,8 +355,6 @@ class ComposeService:
 
     def copy(self, src: str, dst: str, *, index: int = 1, archive: bool = False, follow: bool = False) -> None:
         """`cp SERVICE:PATH DEST` or `cp SRC SERVICE:PATH`, in replica `index`'s container."""
-        from .core import container_fs
-
         def side(arg: str):
             if arg.startswith(("/", ".")) or ":" not in arg:
                 return None, arg
@@ -367,7 +363,7 @@ class ComposeService:
         (src_ctr, src_path), (dst_ctr, dst_path) = side(src), side(dst)
         if (src_ctr is None) == (dst_ctr is None):
             raise InvalidArgument("copying between services or between local paths is not supported")
-        fs = container_fs(self.engine)
+        fs = self.engine.container_fs
         if src_ctr:
             fs.copy_out(src_ctr, src_path, dst_path, archive=archive, follow=follow)
         else:
@@ -376,11 +372,10 @@ class ComposeService:
     def run_foreground(self, cid: str, stdout, stderr, stdin=None, remove: bool = False) -> int:
         """Start `run`'s container attached to these streams, wait for it, remove it with --rm;
         its exit code."""
-        from .core import relay
         containers = self.engine.containers
         with containers.foreground(cid):
             try:
-                containers.start(cid, attach_to=lambda attached: relay(attached, stdout, stderr, stdin))
+                containers.start(cid, attach_to=lambda attachment: attachment.relay(stdout, stderr, stdin))
                 return containers.wait(cid)
             finally:
                 if remove:

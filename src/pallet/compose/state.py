@@ -66,7 +66,7 @@ def projects(engine, all_states: bool = False) -> list[dict]:
         name = labels.get(P + "project")
         if not name:
             continue
-        from .core import docker_status
+        from ..dockerjson.columns import docker_status
         state = docker_status(record)
         if not all_states and state != "running":
             continue  # compose counts only running containers without -a
@@ -85,16 +85,15 @@ def project_from_labels(engine, name: str):
     """The project as its labels describe it, for `-p NAME` without a Compose file (down, ps,
     logs, stop ... of a project whose files are gone), as docker compose rebuilds it: its
     services from its containers, its networks and volumes from theirs."""
-    from .core import networks, volumes
     from .project import Project
     project = Project(name=name, working_dir="", config_files=[])
     for record in containers(engine, name, oneoff=None):
         project.services.setdefault(service_of(record), {})
-    for net in networks(engine).list():
+    for net in engine.networks.list():
         labels = net.get("Labels") or {}
         if labels.get(P + "project") == name:
             project.networks[labels.get(P + "network", net["Name"])] = {"name": net["Name"]}
-    for vol in volumes(engine).list():
+    for vol in engine.volumes.list():
         labels = vol.labels or {}
         if labels.get(P + "project") == name:
             project.volumes[labels.get(P + "volume", vol.name)] = {"name": vol.name}
