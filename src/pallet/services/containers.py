@@ -335,12 +335,17 @@ class ContainerService(ContainerQueries):
             return True  # the monitor is gone: nothing left to wait for
 
     def kill(self, ref: str, signal: str = "KILL") -> None:
+        """Docker's kill: whatever the signal, the container counts as stopped by the user, so
+        the exit it causes never triggers its restart policy (until the next manual start)."""
         from ..opts.signals import parse_signal
+        from .restart import on_stop
+        number = parse_signal(signal)
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
-        self.monitor_of(cid).runc.kill(cid, parse_signal(signal))
+        on_stop(self, cid)
+        self.monitor_of(cid).runc.kill(cid, number)
 
     def wait(self, ref: str) -> int:
         cid = self.resolve(ref)
