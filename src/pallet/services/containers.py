@@ -334,9 +334,10 @@ class ContainerService(ContainerQueries):
         except PalletError:
             return True  # the monitor is gone: nothing left to wait for
 
-    def kill(self, ref: str, signal: str = "KILL") -> None:
+    def kill(self, ref: str, signal: str = "KILL", by_user: bool = True) -> None:
         """Docker's kill: whatever the signal, the container counts as stopped by the user, so
-        the exit it causes never triggers its restart policy (until the next manual start)."""
+        the exit it causes never triggers its restart policy (until the next manual start).
+        A kill by --health-on-failure (by_user False) leaves the policy to act."""
         from ..opts.signals import parse_signal
         from .restart import on_stop
         number = parse_signal(signal)
@@ -344,7 +345,8 @@ class ContainerService(ContainerQueries):
         record = self.get(cid)
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
-        on_stop(self, cid)
+        if by_user:
+            on_stop(self, cid)
         self.monitor_of(cid).runc.kill(cid, number)
 
     def wait(self, ref: str) -> int:

@@ -204,7 +204,7 @@ def _on_failure(svc, cid: str, action: str) -> None:
     except OSError:
         pass
     if action == "kill":
-        svc.kill(cid, "KILL")
+        svc.kill(cid, "KILL", by_user=False)
     elif action == "stop":
         svc.stop(cid)
     elif action == "restart":
