@@ -179,6 +179,7 @@ def system_prune(ctx, o, args) -> int:
     eng = ctx.engine
     deleted, freed = prune_containers(eng.containers, filters)
     _print_deleted(ctx, "Deleted Containers:", deleted)
+    _print_deleted(ctx, "Deleted Networks:", _prune_networks(eng, filters))
     if o.volumes and hasattr(type(eng), "volumes"):
         names, vol_freed = eng.volumes.prune()
         _print_deleted(ctx, "Deleted Volumes:", list(names))
@@ -189,6 +190,15 @@ def system_prune(ctx, o, args) -> int:
     freed += img_freed + _prune_build_cache(eng)
     ctx.out(f"Total reclaimed space: {human_size(freed)}")
     return 0
+
+
+def _prune_networks(engine, filters) -> list[str]:
+    from ..services.container_network import service
+    labels = {}
+    for v in filters.get("label"):
+        k, sep, val = v.partition("=")
+        labels[k] = val if sep else None
+    return service(engine).prune(labels)
 
 
 def _prune_build_cache(engine) -> int:
