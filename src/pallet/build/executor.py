@@ -28,7 +28,7 @@ from ..oci import image as oci
 from . import cache
 from .context import BuildContext
 from .dockerfile import Dockerfile, Instruction, Stage, parse_line
-from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg
+from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg, platform_args
 from .substitution import expand
 
 
@@ -70,7 +70,7 @@ class Builder:
     # ---- stages ----
     def run(self) -> BuildResult:
         df = self.req.dockerfile
-        meta: dict[str, str] = {}
+        meta = platform_args()
         for ins in df.meta_args:
             for word in ins.args:
                 declare_arg(word, meta, {**meta}, df.escape, self.req.build_args, {})

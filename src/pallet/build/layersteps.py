@@ -70,13 +70,12 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
         if from_:
             src_image = builder.image_for(from_, state.stage)
             root = stack.enter_context(view_of(builder, src_image).mounted(scratch))
-            source_ctx = BuildContext(Path(root))
-            files[f"--from={from_}"] = src_image
+            source_ctx = BuildContext(Path(root))  # keyed on what is copied, not the stage's ID
         else:
             source_ctx = builder.req.context
         items, deferred = [], []
         for s in srcs:
-            items += _items(builder, ins, state, s, source_ctx, heredocs, scratch, files, bool(from_),
+            items += _items(builder, ins, state, s, source_ctx, heredocs, scratch, files, from_,
                             deferred)
         flags = " ".join(f for f in (f"--from={from_}" if from_ else "", f"--chown={chown}" if chown else "",
                                      f"--chmod={ins.flag('chmod')}" if chmod is not None else "") if f)
@@ -119,8 +118,11 @@ def _chmod(text: str) -> int:
     return mode
 
 
-def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from_image,
+def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from_image: str | None,
            deferred: list) -> list[Item]:
+    """The sources one COPY/ADD word names, their cache entries added to `files`: content
+    digests for the context and, as BuildKit keys them, for an image or stage (`--from`), so a
+    byte-identical copy stays cached when something else in that stage changed."""
     if _heredoc_word(word):
         name = word.lstrip("<-").strip("'\"")
         doc = heredocs.get(f"<<{name}")
@@ -146,9 +148,10 @@ def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from
     except NotFound as exc:  # the classic builder's words: "COPY failed: file not found ..."
         raise NotFound(f"{ins.cmd} failed: {exc}") from None
     for src in sources:
-        if not from_image:
-            digest, entries = source_ctx.source_digest(src)
-            files.update(entries)
+        digest, entries = source_ctx.source_digest(src)
+        if from_image:
+            entries = {f"--from={from_image} /{'' if rel == '.' else rel}": e for rel, e in entries.items()}
+        files.update(entries)
         walker = tree_walker(source_ctx) if not from_image else plain_walker
         extract = ins.cmd == "ADD" and not from_image and stat.S_ISREG(src.st.st_mode) and is_archive(src.path)
         name = posixpath.basename(src.rel) or "."
