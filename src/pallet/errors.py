@@ -16,6 +16,7 @@ every verb that runs one).
     ├── NotModified              304  nothing to do (container already stopped)
     ├── DataCorrupted            500  stored or received bytes fail their digest
     ├── Unavailable              503  a needed outside program or service is missing
+    ├── NotImplemented           501  the container's setup does not offer it (logs of `none`)
     └── ContainerCommandError    500  the container's command could not run (126/127)
 
 Foreign exceptions (sqlite3, OSError from tar, runc's stderr) are translated at
@@ -70,6 +71,10 @@ class DataCorrupted(PalletError):
 
 class Unavailable(PalletError):
     status = 503
+
+
+class NotImplemented(PalletError):  # noqa: A001 - moby's errdefs.NotImplemented
+    status = 501
 
 
 class ContainerCommandError(PalletError):

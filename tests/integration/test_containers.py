@@ -482,6 +482,33 @@ def test_rm_force_of_a_missing_container_says_so_but_succeeds(pallet, busybox):
     assert pallet("rm", "nosuch").code == 1
 
 
+def test_log_driver_none_keeps_nothing_and_logs_says_it_cannot_read(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "quiet", "--log-driver", "none", "--log-opt", "max-size=1k",
+              "busybox", "sh", "-c", "echo hi; sleep 100")
+    doc = _inspect(pallet, "quiet")
+    assert doc["HostConfig"]["LogConfig"] == {"Type": "none", "Config": {}}
+    r = pallet("logs", "quiet")
+    assert (r.code, r.out, r.err) == (1, "", "Error: configured logging driver does not support reading\n")
+    assert not os.path.exists(doc["LogPath"])  # conmon kept nothing
+    # an attached run still shows the output: it comes through attach, not the log
+    assert pallet.ok("run", "--rm", "--log-driver", "none", "busybox", "echo", "seen").out == "seen\n"
+
+
+@pytest.mark.parametrize("driver", ["json-file", "local"])
+def test_json_file_and_local_log_drivers_are_pallets_readable_log(pallet, busybox, driver):
+    pallet.ok("run", "--name", "l", "--log-driver", driver, "busybox", "echo", "kept")
+    assert _inspect(pallet, "l")["HostConfig"]["LogConfig"]["Type"] == "k8s-file"  # as podman aliases it
+    assert pallet.ok("logs", "l").out == "kept\n"
+
+
+@pytest.mark.parametrize("driver", ["syslog", "journald", "gelf", "fluentd", "awslogs", "splunk"])
+def test_log_drivers_pallet_lacks_are_refused_as_dockerd_refuses_a_missing_one(pallet, busybox, driver):
+    r = pallet("run", "--rm", "--log-driver", driver, "busybox", "true")
+    assert r.code == 125
+    assert r.err == f'Error: error looking up logging plugin {driver}: plugin "{driver}" not found\n'
+    assert pallet.ok("ps", "-aq").out == ""  # nothing was created
+
+
 def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pallet, busybox):
     r = pallet("run", "--rm", "--pull", "never", "nosuch:9", "true")
     assert r.code == 125 and r.err == "Error: No such image: nosuch:9\n"  # and no pull attempted

@@ -31,6 +31,8 @@ def show_logs(ctx, o, ref: str) -> int:
     from ..services import container_status as status
     svc = ctx.engine.containers
     record = svc.get(ref)
+    from ..services.container_config import check_logs_readable
+    check_logs_readable(record)
     now = time.time()
     cid = record["Id"]
 

@@ -81,9 +81,6 @@ RUN_FLAGS = [
     F("workdir", "w", kind="str", help="Working directory inside the container"),
 ]
 
-# Docker's built-in logging drivers (and podman's k8s-file, which pallet writes)
-LOG_DRIVERS = ("json-file", "local", "k8s-file", "none", "journald", "syslog", "gelf", "fluentd",
-               "awslogs", "splunk", "etwlogs", "gcplogs", "logentries")
 RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
 
 
@@ -244,8 +241,6 @@ def create_request(o, args: list[str]):
     entrypoint = None
     if o.entrypoint is not None:
         entrypoint = [o.entrypoint] if o.entrypoint else []
-    if o.log_driver and o.log_driver not in LOG_DRIVERS:  # pallet logs to its own file whatever the name
-        raise InvalidArgument(f'error looking up logging plugin {o.log_driver}: plugin "{o.log_driver}" not found')
     log_opts = {}
     for item in o.log_opt:
         k, eq, v = item.partition("=")
@@ -259,6 +254,7 @@ def create_request(o, args: list[str]):
         read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
         cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=_security_opts(o.security_opt), log_opts=log_opts,
+        log_driver=o.log_driver or "k8s-file",
         restart=_restart(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,

@@ -69,7 +69,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
     _check_settings(req)
     env = merge_env(cfg.get("Env") or [], req.env)  # PATH, if missing, is the process's default
     userdata = svc.userdata(cid)
-    log_opts = {"max-size": DEFAULT_LOG_MAX, **req.log_opts}
+    log_opts = {} if req.log_driver == "none" else {"max-size": DEFAULT_LOG_MAX, **req.log_opts}
     return {
         "Id": cid, "_created": _now(), "Created": now_rfc3339(),
         "Path": argv[0], "Args": argv[1:], "State": new_state(), "Image": image_id,
@@ -155,12 +155,33 @@ def _now() -> float:
     return time.time()
 
 
+# What `--log-driver` can name: pallet's one log (conmon's k8s-file format, bounded, readable
+# by `logs`), which Docker's json-file and local stand for as they do in podman, and `none`
+# (nothing kept). Any other name is refused as dockerd refuses a driver it does not have.
+LOG_DRIVERS = {"k8s-file": "k8s-file", "json-file": "k8s-file", "local": "k8s-file", "none": "none"}
+
+
+def log_driver(name: str | None) -> str:
+    if not name:
+        return "k8s-file"
+    if name not in LOG_DRIVERS:
+        raise InvalidArgument(f'error looking up logging plugin {name}: plugin "{name}" not found')
+    return LOG_DRIVERS[name]
+
+
+def check_logs_readable(record: dict) -> None:
+    """moby's ErrReadLogsNotSupported, for `logs` of a container that keeps none."""
+    from ..errors import NotImplemented
+    if (record["HostConfig"].get("LogConfig") or {}).get("Type") == "none":
+        raise NotImplemented("configured logging driver does not support reading")
+
+
 def _host_config(req: CreateRequest, log_opts: dict) -> dict:
     name, _, count = req.restart.partition(":")
     return {
         "Binds": [f"{m.source}:{m.target}" + (":ro" if m.read_only else "")
                   for m in req.mounts if m.type == "bind"] or None,
-        "LogConfig": {"Type": "k8s-file", "Config": log_opts},
+        "LogConfig": {"Type": log_driver(req.log_driver), "Config": log_opts},
         "NetworkMode": req.network, "PortBindings": {}, "RestartPolicy": {
             "Name": name or "no", "MaximumRetryCount": int(count or 0)},
         "AutoRemove": req.auto_remove, "CapAdd": _cap_names(req.cap_add), "CapDrop": _cap_names(req.cap_drop),

@@ -45,6 +45,7 @@ class CreateRequest:
     cap_drop: list[str] = field(default_factory=list)
     security_opt: list[str] = field(default_factory=list)
     log_opts: dict[str, str] = field(default_factory=dict)
+    log_driver: str = "k8s-file"                   # or "none" (see container_config.LOG_DRIVERS)
     restart: str = "no"
     ports: list = field(default_factory=list)     # opts.ports.PortBinding, for the network issue
     publish_all: bool = False

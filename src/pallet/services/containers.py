@@ -171,6 +171,7 @@ class ContainerService(ContainerQueries):
                                       stdin=record["Config"]["OpenStdin"],
                                       exit_command=self._exit_command(cid),
                                       log_size_max=_log_size(record),
+                                      log_driver=_log_driver(record),
                                       guard=tables.guard if tables else None,
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
@@ -490,6 +491,11 @@ def _has_volumes(record: dict) -> bool:
 def _volumes():
     from . import volumes
     return volumes
+
+
+def _log_driver(record: dict) -> str:
+    """conmon's driver: `none` keeps nothing; every other container has the k8s-file log."""
+    return "none" if record["HostConfig"].get("LogConfig", {}).get("Type") == "none" else "k8s-file"
 
 
 def _log_size(record: dict) -> int | None:
