@@ -122,7 +122,7 @@ class ContainerFS:
             fd = scope.open_dir(parent)
             try:
                 with piped(lambda out: write_tar(host, host_parts, name, out)) as reader:
-                    extract(reader, fd, None if archive else (0, 0))
+                    extract(reader, fd, None if archive else (0, 0), _file_mounts_below(scope, parent))
             finally:
                 os.close(fd)
 
@@ -139,16 +139,34 @@ class ContainerFS:
             _check_writable(scope, record, parts)
             fd = scope.open_dir(parts)
             try:
-                extract(stream, fd, None if archive else (0, 0))
+                extract(stream, fd, None if archive else (0, 0), _file_mounts_below(scope, parts))
             finally:
                 os.close(fd)
 
 
+# the files runc bind-mounts over the image's, as Docker does (runtime/hostfiles.py)
+ETC_FILES = (("HostnamePath", "/etc/hostname"), ("HostsPath", "/etc/hosts"),
+             ("ResolvConfPath", "/etc/resolv.conf"))
+
+
+def _file_mounts_below(scope: Scope, parts: tuple[str, ...]) -> dict[tuple[str, ...], str]:
+    """The file binds under directory `parts`, relative to it -> their container path."""
+    return {m[len(parts):]: "/" + "/".join(m) for m in scope.mounts
+            if m[:len(parts)] == parts and len(m) > len(parts) and scope.file_mount(m) is not None}
+
+
 def _scope(rootfs: Path, record: dict, mounts: bool) -> Scope:
     table = {}
-    for m in record.get("Mounts") or [] if mounts else []:
+    if not mounts:
+        return Scope(rootfs, table)
+    for key, dest in ETC_FILES:
+        if record.get(key) and os.path.isfile(record[key]):
+            table[tuple(split_path(dest))] = (Path(record[key]), False)
+    for m in record.get("Mounts") or []:
         if m.get("Type") in ("volume", "bind") and m.get("Source"):
-            table[tuple(split_path(m["Destination"]))] = (Path(m["Source"]), not m.get("RW", True))
+            # a file's source is resolved now, as the kernel did when it bound it
+            source = Path(os.path.realpath(m["Source"])) if not os.path.isdir(m["Source"]) else Path(m["Source"])
+            table[tuple(split_path(m["Destination"]))] = (source, not m.get("RW", True))
     return Scope(rootfs, table)
 
 

@@ -66,6 +66,13 @@ class _Writer:
         for name in sorted(os.listdir(dfd)):
             child = parts + (name,)
             arc = f"{prefix}/{name}" if prefix else name
+            if scope.file_mount(child) is not None:  # a file bind: its source's content
+                ffd, fname = scope.locate(child)
+                try:
+                    self.entry(ffd, fname, os.stat(fname, dir_fd=ffd, follow_symlinks=False), arc)
+                finally:
+                    os.close(ffd)
+                continue
             if child in scope.mounts:  # the container sees the mount's source here
                 cfd = scope.open_dir(child)
                 try:
@@ -153,8 +160,13 @@ def _add_xattrs(info: tarfile.TarInfo, fd: int) -> None:
 
 # ---------------- extracting ----------------
 
-def extract(stream: BinaryIO, dest_fd: int, owner: tuple[int, int] | None = None) -> None:
-    """Unpack the tar `stream` beneath the directory `dest_fd`; `owner` None keeps the tar's."""
+def extract(stream: BinaryIO, dest_fd: int, owner: tuple[int, int] | None = None,
+            busy: dict[tuple[str, ...], str] | None = None) -> None:
+    """Unpack the tar `stream` beneath the directory `dest_fd`; `owner` None keeps the tar's.
+
+    `busy`: paths (relative to `dest_fd`) where a file is bind-mounted, with their container
+    path. Replacing one would detach the container's mount, so, as Docker's unlinkat there
+    fails with EBUSY, the copy stops with Docker's words."""
     from ..archive.tree import clean_parts
     dir_times: list[tuple[tuple[str, ...], int]] = []
     with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -162,6 +174,9 @@ def extract(stream: BinaryIO, dest_fd: int, owner: tuple[int, int] | None = None
             parts = clean_parts(member.name)
             if not parts:
                 continue
+            if busy and parts in busy:
+                raise InvalidArgument(f"Error processing tar file: unlinkat {busy[parts]}: "
+                                      "device or resource busy")
             parent = _open_parent(dest_fd, parts[:-1])
             try:
                 _create(tar, member, parent, parts, dest_fd, owner)
