@@ -161,6 +161,10 @@ def test_user_defined_network_resolves_names_and_aliases_and_isolates(pallet, bu
     script = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$0/ && exit 0; sleep 0.2; done; exit 1"
     assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script, "web").out.strip() == "named"
     assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script, "www").out.strip() == "named"
+    # Docker's resolver also answers NAME.NETWORK, for names and aliases
+    for name in ("web.front", "www.front"):
+        assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script,
+                         name).out.strip() == "named"
     other_ip = inspect(pallet, "other")["NetworkSettings"]["Networks"]["back"]["IPAddress"]
     r = pallet("run", "--rm", "--network", "front", "busybox", "wget", "-T", "1", "-qO-", f"http://{other_ip}/")
     assert r.code != 0  # a different network: no route through pallet's bridges
