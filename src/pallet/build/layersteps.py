@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound, PalletError
-from . import cache
+from . import cache, events
 from .context import BuildContext
 from .dockerfile import Instruction
 from .filecopy import Item, Placer, is_archive, plain_walker, tree_walker
@@ -255,11 +255,13 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
                        binds, tmpfs)
         cid, code = run_container(builder.engine, spec, builder.output,
-                                  lambda c: builder.emit(f" ---> Running in {c[:12]}"))
+                                  lambda c: builder.emit(events.Running(builder.vertex, c)))
         try:
             if code != 0:
                 failed = PalletError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
                 failed.exit_code = code  # the classic builder's CLI exits with the step's code
+                failed.buildkit_message = (f'process "{" ".join(argv)}" did not complete successfully: '
+                                           f"exit code: {code}")
                 raise failed
             upper = builder.engine.paths.container(cid) / "upper"
             view = view_of(builder, state.image_id)
@@ -268,7 +270,7 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
                                                                     source_date_epoch=_epoch(builder)))
         finally:
             remove_container(builder.engine, cid)
-            builder.emit(f"Removing intermediate container {cid[:12]}")
+            builder.emit(events.ContainerRemoved(builder.vertex, cid))
     return builder.commit(state, created_by, staged)
 
 

@@ -1,7 +1,11 @@
 """`pallet build` / `pallet image build` (and `buildx build`), `pallet builder prune`.
 
-Thin: flags -> one BuildService call -> lines. Output is the classic builder's
-plain format, whatever --progress says (auto, plain and tty print the same):
+Thin: flags -> one BuildService call -> its events rendered (pallet.cli.build_progress).
+As Docker since 23, the output is BuildKit's, on stderr: `--progress=plain` (and `auto`
+when stderr is not a terminal) prints `#5 [2/3] COPY app /app`, `#5 CACHED`,
+`#5 DONE 0.3s`; `tty` (and `auto` on a terminal) draws the live display. A step
+that runs again says why (`#5 cache miss: app/main.py changed`). `--progress=classic`
+prints the classic builder's text on stdout, as the Engine API's build stream has it:
 
     Step 2/9 : COPY app /app
      ---> Cache miss: app/main.py changed
@@ -24,7 +28,7 @@ import os
 from ..errors import InvalidArgument, UsageError
 from .flags import Command, F
 
-PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
+PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "classic")
 
 
 def _key_values(values: list[str], what: str, from_env: bool = False) -> dict[str, str]:
@@ -93,35 +97,56 @@ def _check_tags(tags: list[str]) -> None:
             raise UsageError(f'invalid argument "{tag}" for "-t, --tag" flag: {exc}') from None
 
 
+def _printer(ctx, mode: str):
+    from . import build_progress
+    if mode == "classic":
+        return build_progress.ClassicPrinter(ctx.stdout)
+    tty = ctx.stderr.isatty()
+    if mode == "tty" and not tty:  # buildx's words when told to draw on something else
+        raise InvalidArgument("failed to get console: provided file is not a console")
+    if mode == "plain" or not tty:
+        return build_progress.PlainPrinter(ctx.stderr)
+    import shutil
+    return build_progress.TtyPrinter(ctx.stderr, shutil.get_terminal_size((80, 24)).columns)
+
+
 def image_build(ctx, o, args) -> int:
+    from ..errors import PalletError
     from ..services.builds import BuildService, BuildSource
     if o.progress not in PROGRESS_MODES:
-        raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain or tty')
+        raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain, tty, quiet '
+                              "or classic")
     if o.network not in (None, "default", "none", "host"):
         raise InvalidArgument(f"network mode {o.network!r} is not supported by pallet build: "
                               "use none or host")
     quiet = o.quiet or o.progress == "quiet"
     build_args = _key_values(o.build_arg, "build-arg", from_env=True)
-
-    def emit(line: str) -> None:
-        if not quiet:
-            ctx.stdout.write(line + "\n")
-            ctx.stdout.flush()
     _check_tags(o.tag)
+    printer = None if quiet else _printer(ctx, o.progress)
     stdin = _binary(ctx.stdin) or ctx.stdin
-    result = BuildService(ctx.engine).build(
-        BuildSource(args[0], o.file, stdin), emit, None if quiet else _binary(ctx.stdout),
-        tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
-        labels=_key_values(o.label, "label"), network=o.network, secrets=_secrets(o.secret),
-        source_date_epoch=_epoch(build_args))
-    if result.unused_args:
-        ctx.err(f"[Warning] One or more build-args [{' '.join(result.unused_args)}] were not consumed")
+    try:
+        result = BuildService(ctx.engine).build(
+            BuildSource(args[0], o.file, stdin), printer or (lambda _event: None), not quiet,
+            tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
+            labels=_key_values(o.label, "label"), network=o.network, secrets=_secrets(o.secret),
+            source_date_epoch=_epoch(build_args))
+    except PalletError as exc:
+        if printer is None or o.progress == "classic":
+            raise
+        printer.fail(exc)  # BuildKit's summary and `ERROR: failed to solve: ...`
+        return 1
+    if printer is not None:
+        printer.finish()
     if o.iidfile:
         with open(o.iidfile, "w") as f:
             f.write(result.image_id)
     if quiet:
         ctx.out(result.image_id)
         return 0
+    if o.progress != "classic":
+        return 0
+    if result.unused_args:
+        ctx.err(f"[Warning] One or more build-args [{' '.join(result.unused_args)}] were not consumed")
     ctx.out(f"Successfully built {result.image_id.split(':', 1)[1][:12]}")
     from ..services.images import familiar
     for tag in result.tags:
@@ -152,7 +177,8 @@ BUILD_FLAGS = [
     F("label", kind="list", help="Set metadata for an image"),
     F("iidfile", kind="str", help="Write the image ID to the file"),
     F("progress", kind="str", default="auto",
-      help='Set type of progress output ("auto", "plain", "tty"). Use plain to show container output'),
+      help='Set type of progress output ("auto", "plain", "tty", "quiet", "classic"). Use plain to '
+           "show container output"),
     F("network", kind="str", help="Set the networking mode for the RUN instructions during build"),
     F("secret", kind="list", help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")'),
     F("pull", help="Always attempt to pull a newer version of the image", hidden=True),

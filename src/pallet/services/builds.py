@@ -36,11 +36,12 @@ class BuildService:
     def __init__(self, engine):
         self.engine = engine
 
-    def build(self, source: BuildSource, emit: Callable[[str], None], output: BinaryIO | None = None,
+    def build(self, source: BuildSource, emit: Callable[[object], None], want_output: bool = True,
               *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
               no_cache: bool = False, labels: dict[str, str] | None = None, network: str | None = None,
               secrets: dict[str, str] | None = None, source_date_epoch: int | None = None):
-        """Build and tag; returns pallet.build.executor.BuildResult."""
+        """Build and tag; returns pallet.build.executor.BuildResult. Progress goes to `emit` as
+        pallet.build.events (RUN output too, unless not `want_output`)."""
         from ..build.dockerfile import parse
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
@@ -50,7 +51,7 @@ class BuildService:
             dockerfile = parse(text, filename)
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
                                no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch)
-            return Builder(self.engine, req, emit, output).run()
+            return Builder(self.engine, req, emit, want_output).run()
 
     def _open(self, source: BuildSource, scratch: Path):
         from ..build.context import BuildContext
