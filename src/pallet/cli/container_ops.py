@@ -28,8 +28,8 @@ def health_flags(o) -> dict:
     if o.health_cmd:
         out["Test"] = ["CMD-SHELL", o.health_cmd]
     for flag, key in (("health_interval", "Interval"), ("health_timeout", "Timeout"),
-                      ("health_start_period", "StartPeriod")):
-        if o[flag]:
+                      ("health_start_period", "StartPeriod"), ("health_start_interval", "StartInterval")):
+        if o.get(flag):
             try:
                 value = parse_duration_ns(o[flag])
             except InvalidArgument as exc:  # docker/cli reads it as a flag value

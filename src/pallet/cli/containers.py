@@ -10,7 +10,7 @@ import sys
 
 from ..errors import NotFound, PalletError, UsageError
 from .flags import Command, F
-from .run_flags import RUN_FLAGS, create_request
+from .run_flags import RUN_FLAGS, create_request, print_warnings
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
               "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
@@ -86,6 +86,7 @@ def container_create(ctx, o, args) -> int:
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
     cid = ctx.engine.containers.create(req)
+    print_warnings(ctx, req)
     _write_cidfile(o, cid)
     ctx.out(cid)
     return 0
@@ -114,6 +115,7 @@ def container_run(ctx, o, args) -> int:
     _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
     cid = svc.create(req)
+    print_warnings(ctx, req)
     _write_cidfile(o, cid)
     if o.detach:
         try:

@@ -77,7 +77,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
         "HostsPath": str(userdata / "hosts"), "LogPath": str(userdata / "ctr.log"),
         "Name": "/" + name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
         "Config": {
-            "Hostname": req.hostname or _default_hostname(req, cid), "Domainname": "", "User": req.user or cfg.get("User", ""),
+            "Hostname": req.hostname or _default_hostname(req, cid), "Domainname": req.domainname, "User": req.user or cfg.get("User", ""),
             "AttachStdin": req.open_stdin, "AttachStdout": True, "AttachStderr": True,
             "ExposedPorts": cfg.get("ExposedPorts"), "Tty": req.tty, "OpenStdin": req.open_stdin,
             "StdinOnce": req.open_stdin, "Env": env, "Cmd": cmd or None, "Image": req.image,
@@ -102,6 +102,8 @@ def _check_settings(req: CreateRequest) -> None:
     for flag, caps in (("CapAdd", req.cap_add), ("CapDrop", req.cap_drop)):
         _check_caps(flag, caps)
     _check_namespaces(req)
+    if req.settings:
+        _settings().check(req.settings)
     if req.devices or req.device_cgroup_rules:
         from ..runtime.devices import mapped_devices, parse_rule
         for mapping in req.devices:
@@ -195,7 +197,13 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "PidMode": req.pid_mode, "IpcMode": req.ipc_mode or "private", "UTSMode": req.uts_mode,
         "Sysctls": req.sysctls or None, "OomScoreAdj": req.oom_score_adj, "CpuPeriod": req.cpu_period,
         "CpuQuota": req.cpu_quota, "MemoryReservation": req.memory_reservation,
+        **_settings().host_config(req.settings),
     }
+
+
+def _settings():
+    from . import container_settings
+    return container_settings
 
 
 def _mount_point(m) -> dict:
@@ -297,6 +305,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     for target, opts in (host.get("Tmpfs") or {}).items():
         mounts.append(rs.tmpfs(target, options=tuple(_tmpfs_options(opts))))
     network = host.get("NetworkMode") or "none"
+    settings_spec, settings_resources = _settings().spec_fields(record)
     req = rs.SpecRequest(
         args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=_process_env(cfg),
         cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
@@ -318,10 +327,11 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
                                pids_limit=host.get("PidsLimit") or None,
                                cpu_period=host.get("CpuPeriod") or None,
                                cpu_quota=host.get("CpuQuota") or None,
-                               memory_reservation=host.get("MemoryReservation") or None),
+                               memory_reservation=host.get("MemoryReservation") or None,
+                               **settings_resources),
         host_pid=host.get("PidMode") == "host", host_ipc=host.get("IpcMode") == "host",
         host_uts=host.get("UTSMode") == "host", sysctls=host.get("Sysctls") or {},
-        oom_score_adj=host.get("OomScoreAdj") or 0,
+        oom_score_adj=host.get("OomScoreAdj") or 0, **settings_spec,
     )
     spec = rs.make_spec(req)
     (svc.userdata(cid) / "config.json").write_text(jsontext.dumps(spec))

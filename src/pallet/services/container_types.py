@@ -68,6 +68,10 @@ class CreateRequest:
     memory_reservation: int = 0
     devices: list[dict] = field(default_factory=list)  # --device, as HostConfig.Devices entries
     device_cgroup_rules: list[str] = field(default_factory=list)
+    domainname: str = ""                           # --domainname
+    # --cgroupns, --oom-kill-disable, --memory-swappiness, --kernel-memory, --blkio-weight,
+    # --device-*-bps/iops, --annotation, --userns: HostConfig keys (container_settings)
+    settings: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)      # flags accepted for later issues
 
 

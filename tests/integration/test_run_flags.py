@@ -1,0 +1,108 @@
+"""`run`/`create` flags of Docker's that pallet takes as Docker does (round two): each is applied
+to the container, or, where this host or pallet cannot, refused or warned in Docker's words."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from polling import wait_for
+
+pytestmark = pytest.mark.usefixtures("no_leaks")
+
+
+def _inspect(pallet, ref) -> dict:
+    return json.loads(pallet.ok("inspect", ref).out)[0]
+
+
+def _block_device() -> str:
+    return next(f"/dev/{n}" for n in sorted(os.listdir("/dev"))
+                if os.path.exists(f"/sys/block/{n}") and not n.startswith(("loop", "ram")))
+
+
+def test_label_file_then_label_flags_as_docker_reads_them(pallet, busybox, tmp_path):
+    (tmp_path / "labels").write_text("# team labels\ntier=web\n\nowner=a\nbare\n")
+    pallet.ok("create", "--name", "c", "--label-file", str(tmp_path / "labels"), "-l", "owner=b",
+              "busybox", "true")
+    labels = _inspect(pallet, "c")["Config"]["Labels"]
+    assert labels == {"tier": "web", "owner": "b", "bare": ""}  # the flag wins over the file
+    r = pallet("create", "--label-file", str(tmp_path / "nosuch"), "busybox", "true")
+    assert r.code == 125 and "nosuch" in r.err
+
+
+def test_domainname_cgroupns_and_memory_settings_reach_the_container(pallet, busybox):
+    dev = _block_device()
+    script = ("cat /proc/sys/kernel/domainname; readlink /proc/self/ns/cgroup; "
+              "cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable "
+              "/sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device "
+              "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device")
+    r = pallet.ok("run", "--name", "s", "--domainname", "example.org", "--cgroupns", "private",
+                  "-m", "64m", "--oom-kill-disable", "--memory-swappiness", "10",
+                  "--device-read-bps", f"{dev}:1mb", "--device-write-iops", f"{dev}:100",
+                  "--annotation", "org.example.team=web", "--userns", "host", "busybox", "sh", "-c", script)
+    rdev = os.stat(dev).st_rdev
+    major_minor = f"{os.major(rdev)}:{os.minor(rdev)}"
+    lines = r.out.splitlines()
+    assert lines[0] == "example.org"
+    assert lines[1] != os.readlink("/proc/self/ns/cgroup")  # a namespace of its own
+    assert lines[2:] == ["10", "oom_kill_disable 1", f"{major_minor} 1048576", f"{major_minor} 100"]
+    assert r.err == ""  # -m is set: no OOM warning
+    doc = _inspect(pallet, "s")
+    host = doc["HostConfig"]
+    assert doc["Config"]["Domainname"] == "example.org"
+    assert (host["CgroupnsMode"], host["OomKillDisable"], host["MemorySwappiness"]) == ("private", True, 10)
+    assert host["BlkioDeviceReadBps"] == [{"Path": dev, "Rate": 1048576}]
+    assert host["BlkioDeviceWriteIOps"] == [{"Path": dev, "Rate": 100}]
+    assert host["Annotations"] == {"org.example.team": "web"} and host["UsernsMode"] == "host"
+    bundle = json.loads((pallet.root / "containers" / doc["Id"] / "userdata" / "config.json").read_text())
+    assert bundle["annotations"]["org.example.team"] == "web"  # passed through to the OCI runtime
+    # the default on a cgroup v1 host, as Docker's: the host's cgroup namespace
+    out = pallet.ok("run", "--rm", "busybox", "readlink", "/proc/self/ns/cgroup").out.strip()
+    assert out == os.readlink("/proc/self/ns/cgroup")
+
+
+def test_settings_the_host_cannot_apply_are_warned_and_discarded_as_docker(pallet, busybox):
+    r = pallet.ok("run", "--name", "w", "--oom-kill-disable", "--kernel-memory", "10m",
+                  "--blkio-weight", "300", "busybox", "true")
+    warnings = r.err.splitlines()
+    assert warnings[:2] == [
+        "WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future release.",
+        "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous."]
+    has_weight = any(os.path.exists(f"/sys/fs/cgroup/blkio/{f}") for f in ("blkio.weight", "blkio.bfq.weight"))
+    host = _inspect(pallet, "w")["HostConfig"]
+    assert host["KernelMemory"] == 0
+    if not has_weight:  # this host's blkio controller has no weight (no BFQ)
+        assert warnings[2] == ("WARNING: Your kernel does not support Block I/O weight or the cgroup "
+                               "is not mounted. Weight discarded.")
+        assert host["BlkioWeight"] == 0
+
+
+@pytest.mark.parametrize("flags, code, message", [
+    (["--cgroupns", "bogus"], 125, "--cgroupns: invalid CGROUP mode"),
+    (["--userns", "remap"], 125, "--userns: invalid USER mode"),
+    (["--storage-opt", "size=1G"], 125,
+     "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"),
+    (["--gpus", "all"], 125, 'could not select device driver "" with capabilities: [[gpu]]'),
+    (["--memory-swappiness", "101"], 125, "Invalid value: 101, valid memory swappiness range is 0-100"),
+    (["--blkio-weight", "5"], 125, "Range of blkio weight is from 10 to 1000"),
+    (["--device-read-bps", "/dev/vda"], 125,
+     'invalid argument "/dev/vda" for "--device-read-bps" flag: bad format: /dev/vda'),
+    (["--device-write-iops", "/dev/vda:fast"], 125, "invalid rate for device: /dev/vda:fast"),
+    (["--device-read-bps", "/dev/nosuch:1mb"], 125, "stat /dev/nosuch: no such file or directory"),
+    (["--annotation", "novalue"], 125, "invalid annotation 'novalue'"),
+])
+def test_bad_values_are_refused_before_anything_is_made(pallet, busybox, flags, code, message):
+    r = pallet("run", "--rm", *flags, "busybox", "true")
+    assert r.code == code and message in r.err, r.err
+    assert pallet.ok("ps", "-aq").out == ""
+
+
+def test_health_start_interval_probes_often_during_the_start_period(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "h", "--health-cmd", "true", "--health-interval", "60s",
+              "--health-start-period", "60s", "--health-start-interval", "200ms", "busybox", "sleep", "100")
+    assert _inspect(pallet, "h")["Config"]["Healthcheck"]["StartInterval"] == 200_000_000
+    started = time.monotonic()
+    assert wait_for(lambda: _inspect(pallet, "h")["State"]["Health"]["Status"] == "healthy", 10)
+    assert time.monotonic() - started < 10  # not the 60s interval
