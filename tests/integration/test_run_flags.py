@@ -13,6 +13,9 @@ from polling import wait_for
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
+HAS_BLKIO_WEIGHT = any(os.path.exists(f"/sys/fs/cgroup/blkio/{f}") for f in ("blkio.weight", "blkio.bfq.weight"))
+
+
 def _inspect(pallet, ref) -> dict:
     return json.loads(pallet.ok("inspect", ref).out)[0]
 
@@ -70,10 +73,9 @@ def test_settings_the_host_cannot_apply_are_warned_and_discarded_as_docker(palle
     assert warnings[:2] == [
         "WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future release.",
         "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous."]
-    has_weight = any(os.path.exists(f"/sys/fs/cgroup/blkio/{f}") for f in ("blkio.weight", "blkio.bfq.weight"))
     host = _inspect(pallet, "w")["HostConfig"]
     assert host["KernelMemory"] == 0
-    if not has_weight:  # this host's blkio controller has no weight (no BFQ)
+    if not HAS_BLKIO_WEIGHT:  # this host's blkio controller has no weight (no BFQ)
         assert warnings[2] == ("WARNING: Your kernel does not support Block I/O weight or the cgroup "
                                "is not mounted. Weight discarded.")
         assert host["BlkioWeight"] == 0
@@ -86,7 +88,6 @@ def test_settings_the_host_cannot_apply_are_warned_and_discarded_as_docker(palle
      "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"),
     (["--gpus", "all"], 125, 'could not select device driver "" with capabilities: [[gpu]]'),
     (["--memory-swappiness", "101"], 125, "Invalid value: 101, valid memory swappiness range is 0-100"),
-    (["--blkio-weight", "5"], 125, "Range of blkio weight is from 10 to 1000"),
     (["--device-read-bps", "/dev/vda"], 125,
      'invalid argument "/dev/vda" for "--device-read-bps" flag: bad format: /dev/vda'),
     (["--device-write-iops", "/dev/vda:fast"], 125, "invalid rate for device: /dev/vda:fast"),
@@ -106,3 +107,25 @@ def test_health_start_interval_probes_often_during_the_start_period(pallet, busy
     started = time.monotonic()
     assert wait_for(lambda: _inspect(pallet, "h")["State"]["Health"]["Status"] == "healthy", 10)
     assert time.monotonic() - started < 10  # not the 60s interval
+
+
+def test_update_memory_reservation_blkio_weight_and_realtime_cpu(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "u", "busybox", "sleep", "100")
+    pallet.ok("update", "--memory-reservation", "32m", "u")
+    assert pallet.ok("exec", "u", "cat", "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes").out == "33554432\n"
+    # the kernel gives a cgroup no real-time budget: its parent gets what the child asks, as dockerd
+    pallet.ok("update", "--cpu-rt-period", "1000000", "--cpu-rt-runtime", "10000", "u")
+    assert pallet.ok("exec", "u", "cat", "/sys/fs/cgroup/cpu/cpu.rt_runtime_us").out == "10000\n"
+    host = _inspect(pallet, "u")["HostConfig"]
+    assert (host["MemoryReservation"], host["CpuRealtimePeriod"], host["CpuRealtimeRuntime"]) == (
+        33554432, 1000000, 10000)
+    r = pallet("update", "--cpu-rt-period", "100", "--cpu-rt-runtime", "1000", "u")
+    assert r.code == 1 and r.err == "Error: cpu-rt-runtime cannot be higher than cpu-rt-period\n"
+    for weight in ("300", "5"):
+        r = pallet("update", "--blkio-weight", weight, "u")
+        if HAS_BLKIO_WEIGHT:
+            assert r.code == (0 if weight == "300" else 1)
+        else:  # moby discards it, with its warning, before it would check the range
+            assert r.code == 0 and r.err == ("WARNING: Your kernel does not support Block I/O weight "
+                                             "or the cgroup is not mounted. Weight discarded.\n")
+            assert _inspect(pallet, "u")["HostConfig"]["BlkioWeight"] == 0

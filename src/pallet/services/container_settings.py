@@ -35,7 +35,8 @@ def check(s: dict) -> None:
     if swappiness is not None and swappiness != -1 and not 0 <= swappiness <= 100:
         raise InvalidArgument(f"Invalid value: {swappiness}, valid memory swappiness range is 0-100")
     weight = s.get("BlkioWeight") or 0
-    if weight and not 10 <= weight <= 1000:
+    # moby discards an unsupported weight (with a warning) before it checks the range
+    if weight and _blkio_weight_file() and not 10 <= weight <= 1000:
         raise InvalidArgument("Range of blkio weight is from 10 to 1000")
     for key, *_ in THROTTLES:
         for entry in s.get(key) or []:
