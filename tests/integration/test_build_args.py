@@ -72,3 +72,28 @@ def test_copy_from_a_stage_is_keyed_on_the_content_copied(pallet, busybox, tmp_p
     assert third != first and pallet.ok("run", "--rm", "app", "cat", "/copied").out == "a2\n"
     layers = json.loads(pallet.ok("image", "inspect", "app").out)[0]["RootFS"]["Layers"]
     assert len(layers) == 3  # busybox, the copy, the RUN: nothing of the builder's /b
+
+
+RUN_LIMITS = """FROM busybox
+RUN grep myhost /etc/hosts; ulimit -n; df -k /dev/shm | tail -1 | awk '{print $2}'; \\
+    cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep Seccomp: /proc/self/status
+"""
+
+
+def test_build_run_options_reach_every_run_container(pallet, busybox, tmp_path):
+    ctx = write_context(tmp_path / "c", {"Dockerfile": RUN_LIMITS})
+    r = pallet.ok("build", "--progress=classic", "--add-host", "myhost:10.1.2.3", "--ulimit", "nofile=512:512",
+                  "--shm-size", "16m", "-m", "64m", "--security-opt", "seccomp=unconfined", str(ctx))
+    out = r.out.splitlines()
+    start = out.index(next(line for line in out if line.startswith(" ---> Running in"))) + 1
+    assert out[start:start + 5] == ["10.1.2.3\tmyhost", "512", "16384", "67108864", "Seccomp:\t0"]
+    r = pallet("build", "--add-host", "nocolon", str(ctx))
+    assert r.code == 125 and 'bad format for add-host: "nocolon"' in r.err
+
+
+def test_build_platform_is_the_hosts_only(pallet, busybox, tmp_path):
+    ctx = write_context(tmp_path / "c", {"Dockerfile": "FROM busybox\n"})
+    pallet.ok("build", "-q", "--platform", f"linux/{HOST_ARCH}", str(ctx))
+    other = "arm64" if HOST_ARCH != "arm64" else "amd64"
+    r = pallet("build", "--platform", f"linux/{other}", str(ctx))
+    assert r.code == 1 and "pallet builds for the host platform only" in r.err

@@ -47,6 +47,8 @@ class BuildRequest:
     network: str | None = None                       # None: the container service's default
     secrets: dict = field(default_factory=dict)   # id -> host file, or the secret's bytes
     source_date_epoch: int | None = None
+    run_limits: object | None = None                 # runstep.RunLimits for every RUN
+    pull: bool = False                               # --pull: fetch every FROM image again
 
 
 @dataclass
@@ -194,8 +196,8 @@ class Builder:
             elif not external:
                 image_id = None
             else:
-                pulled = not self.engine.images.exists(base)
-                image_id = self._base_image(base)
+                pulled = self.req.pull or not self.engine.images.exists(base)
+                image_id = self._base_image(base, pulled)
         if image_id is None:
             doc = oci.new_config([], {}, [], self.created())
         else:
@@ -345,9 +347,9 @@ class Builder:
             self.commit(state, "/bin/sh -c #(nop)  FROM scratch", None)
         return state.image_id
 
-    def _base_image(self, name: str) -> str:
-        """FROM an image that is not stored pulls it first, as Docker does."""
-        if not self.engine.images.exists(name):
+    def _base_image(self, name: str, pull: bool) -> str:
+        """FROM an image that is not stored (or any, with --pull) is pulled first, as Docker does."""
+        if pull:
             from ..registry.progress import Progress
             from ..services.registry import RegistryService
 

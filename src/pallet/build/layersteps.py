@@ -253,7 +253,7 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
         binds, tmpfs = _mount_sources(builder, state, mounts, stack, scratch, env)
         spec = RunSpec(state.image_id or _scratch_error(), argv, env, state.config.get("WorkingDir") or "",
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
-                       binds, tmpfs)
+                       binds, tmpfs, builder.req.run_limits)
         cid, code = run_container(builder.engine, spec, builder.output,
                                   lambda c: builder.emit(events.Running(builder.vertex, c)))
         try:

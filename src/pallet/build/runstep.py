@@ -83,6 +83,18 @@ class RunSpec:
     network: str
     binds: list[tuple[str, str, bool]]       # (host source, target, read_only)
     tmpfs: list[str]
+    limits: "RunLimits | None" = None
+
+
+@dataclass
+class RunLimits:
+    """`build --add-host/--ulimit/--shm-size/--security-opt/--memory`: every RUN's container
+    gets them, as with the classic builder (never part of a cache key, as there)."""
+    extra_hosts: list[str] = field(default_factory=list)
+    ulimits: list[str] = field(default_factory=list)
+    shm_size: int = 0
+    security_opt: list[str] = field(default_factory=list)   # already parsed (opts.security)
+    memory: int = 0
 
 
 def run_container(engine, spec: RunSpec, output: BinaryIO | None,
@@ -90,12 +102,17 @@ def run_container(engine, spec: RunSpec, output: BinaryIO | None,
     """Run the command; returns (container id, exit code). The caller removes the container."""
     from ..services.container_types import CreateRequest, MountRequest
     from ..runtime import attach
+    limits = spec.limits or RunLimits()
     req = CreateRequest(image=spec.image_id, entrypoint=[], cmd=spec.argv, env=spec.env,
                         workdir=spec.workdir or None, user=spec.user or None, network=spec.network,
                         mounts=[MountRequest("bind", s, t, ro, {"flag": "--mount"})
                                 for s, t, ro in spec.binds],
                         tmpfs={t: "" for t in spec.tmpfs}, labels={"pallet.build": "1"},
-                        log_opts={"max-size": "1m"})
+                        log_opts={"max-size": "1m"}, ulimits=list(limits.ulimits),
+                        shm_size=limits.shm_size, security_opt=list(limits.security_opt),
+                        memory=limits.memory,
+                        extra={"network": {"extra_hosts": list(limits.extra_hosts)}}
+                        if limits.extra_hosts else {})
     svc = engine.containers
     cid = svc.create(req)
     on_created(cid)

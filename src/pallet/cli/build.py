@@ -97,6 +97,33 @@ def _check_tags(tags: list[str]) -> None:
             raise UsageError(f'invalid argument "{tag}" for "-t, --tag" flag: {exc}') from None
 
 
+def _check_platform(text: str | None) -> None:
+    """pallet builds with the host's runc, so for the host's platform only."""
+    if not text:
+        return
+    from ..oci.image import host_platform
+    from ..services.registry import parse_platform
+    want, host = parse_platform(text), host_platform()
+    if (want["os"], want["architecture"]) != (host["os"], host["architecture"]):
+        raise InvalidArgument(f'platform "{text}" is not the host\'s ({host["os"]}/{host["architecture"]}): '
+                              "pallet builds for the host platform only")
+
+
+def _run_limits(o):
+    """--add-host, --ulimit, --shm-size, --security-opt, --memory: for every RUN container."""
+    if not (o.add_host or o.ulimit or o.shm_size or o.security_opt or o.memory):
+        return None
+    from ..build.runstep import RunLimits
+    from .run_flags import _flag_bytes, _security_opts
+    for item in o.add_host:
+        name, sep, addr = item.partition(":")
+        if not sep or not name or not addr:
+            raise UsageError(f'invalid argument "{item}" for "--add-host" flag: bad format for '
+                             f'add-host: "{item}"')
+    return RunLimits(list(o.add_host), list(o.ulimit), _flag_bytes(o.shm_size, "shm-size"),
+                     _security_opts(o.security_opt), _flag_bytes(o.memory, "memory"))
+
+
 def _printer(ctx, mode: str):
     from . import build_progress
     if mode == "classic":
@@ -122,16 +149,18 @@ def image_build(ctx, o, args) -> int:
     quiet = o.quiet or o.progress == "quiet"
     build_args = _key_values(o.build_arg, "build-arg", from_env=True)
     _check_tags(o.tag)
+    _check_platform(o.platform)
+    run_limits, labels, secrets = _run_limits(o), _key_values(o.label, "label"), _secrets(o.secret)
     printer = None if quiet else _printer(ctx, o.progress)
     stdin = _binary(ctx.stdin) or ctx.stdin
     try:
         result = BuildService(ctx.engine).build(
             BuildSource(args[0], o.file, stdin), printer or (lambda _event: None), not quiet,
             tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
-            labels=_key_values(o.label, "label"), network=o.network, secrets=_secrets(o.secret),
-            source_date_epoch=_epoch(build_args))
+            labels=labels, network=o.network, secrets=secrets,
+            source_date_epoch=_epoch(build_args), run_limits=run_limits, pull=o.pull)
     except PalletError as exc:
-        if printer is None or o.progress == "classic":
+        if printer is None or o.progress == "classic" or isinstance(exc, UsageError):
             raise
         printer.fail(exc)  # BuildKit's summary and `ERROR: failed to solve: ...`
         return 1
@@ -168,25 +197,30 @@ def builder_prune(ctx, o, args) -> int:
 
 
 BUILD_FLAGS = [
-    F("tag", "t", "list", help='Name and optionally a tag in the "name:tag" format', metavar="list"),
-    F("file", "f", "str", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')", metavar="string"),
+    F("add-host", kind="list", help='Add a custom host-to-IP mapping ("host:ip")'),
     F("build-arg", kind="list", help="Set build-time variables"),
-    F("target", kind="str", help="Set the target build stage to build."),
-    F("no-cache", help="Do not use cache when building the image"),
-    F("quiet", "q", help="Suppress the build output and print image ID on success"),
-    F("label", kind="list", help="Set metadata for an image"),
+    F("cache-from", kind="list", help="Images to consider as cache sources", hidden=True),
+    F("file", "f", "str", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')", metavar="string"),
+    F("force-rm", help="Always remove intermediate containers", hidden=True),
     F("iidfile", kind="str", help="Write the image ID to the file"),
+    F("label", kind="list", help="Set metadata for an image"),
+    F("load", help="Shorthand for --output=type=docker (buildx)", hidden=True),
+    F("memory", "m", kind="str", help="Memory limit"),
+    F("network", kind="str", help="Set the networking mode for the RUN instructions during build"),
+    F("no-cache", help="Do not use cache when building the image"),
+    F("platform", kind="str", help="Set platform if server is multi-platform capable (the host's only)"),
     F("progress", kind="str", default="auto",
       help='Set type of progress output ("auto", "plain", "tty", "quiet", "classic"). Use plain to '
            "show container output"),
-    F("network", kind="str", help="Set the networking mode for the RUN instructions during build"),
-    F("secret", kind="list", help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")'),
-    F("pull", help="Always attempt to pull a newer version of the image", hidden=True),
+    F("pull", help="Always attempt to pull a newer version of the image"),
+    F("quiet", "q", help="Suppress the build output and print image ID on success"),
     F("rm", default=True, help="Remove intermediate containers after a successful build", hidden=True),
-    F("force-rm", help="Always remove intermediate containers", hidden=True),
-    F("platform", kind="str", help="Set platform if server is multi-platform capable", hidden=True),
-    F("load", help="Shorthand for --output=type=docker (buildx)", hidden=True),
-    F("cache-from", kind="list", help="Images to consider as cache sources", hidden=True),
+    F("secret", kind="list", help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")'),
+    F("security-opt", kind="list", help="Security options"),
+    F("shm-size", kind="str", help='Size of "/dev/shm"'),
+    F("tag", "t", "list", help='Name and optionally a tag in the "name:tag" format', metavar="list"),
+    F("target", kind="str", help="Set the target build stage to build."),
+    F("ulimit", kind="list", help="Ulimit options"),
 ]
 
 COMMANDS = [

@@ -39,7 +39,8 @@ class BuildService:
     def build(self, source: BuildSource, emit: Callable[[object], None], want_output: bool = True,
               *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
               no_cache: bool = False, labels: dict[str, str] | None = None, network: str | None = None,
-              secrets: dict[str, str] | None = None, source_date_epoch: int | None = None):
+              secrets: dict[str, str] | None = None, source_date_epoch: int | None = None,
+              run_limits=None, pull: bool = False):
         """Build and tag; returns pallet.build.executor.BuildResult. Progress goes to `emit` as
         pallet.build.events (RUN output too, unless not `want_output`)."""
         from ..build.dockerfile import parse
@@ -50,7 +51,8 @@ class BuildService:
             context, text, filename, context_id = self._open(source, Path(scratch))
             dockerfile = parse(text, filename)
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
-                               no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch)
+                               no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch,
+                               run_limits, pull)
             return Builder(self.engine, req, emit, want_output).run()
 
     def _open(self, source: BuildSource, scratch: Path):
