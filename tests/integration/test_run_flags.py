@@ -129,3 +129,18 @@ def test_update_memory_reservation_blkio_weight_and_realtime_cpu(pallet, busybox
             assert r.code == 0 and r.err == ("WARNING: Your kernel does not support Block I/O weight "
                                              "or the cgroup is not mounted. Weight discarded.\n")
             assert _inspect(pallet, "u")["HostConfig"]["BlkioWeight"] == 0
+
+
+def test_mac_address_is_the_containers_on_its_network(pallet, busybox):
+    r = pallet.ok("run", "--rm", "--mac-address", "92:D0:C6:0A:29:33", "busybox", "cat",
+                  "/sys/class/net/eth0/address")
+    assert r.out == "92:d0:c6:0a:29:33\n"
+    pallet.ok("network", "create", "macs")
+    pallet.ok("run", "-d", "--name", "m", "--network", "macs", "--mac-address", "92:d0:c6:0a:29:34",
+              "busybox", "sleep", "100")
+    ns = _inspect(pallet, "m")["NetworkSettings"]
+    assert ns["MacAddress"] == ns["Networks"]["macs"]["MacAddress"] == "92:d0:c6:0a:29:34"
+    pallet.ok("rm", "-f", "m")
+    pallet.ok("network", "rm", "macs")
+    r = pallet("run", "--rm", "--mac-address", "92:d0:c6:0a:29", "busybox", "true")
+    assert r.code == 125 and "92:d0:c6:0a:29 is not a valid mac address" in r.err

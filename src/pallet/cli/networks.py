@@ -30,7 +30,15 @@ def network_options(o) -> dict:
     if o.ip:
         _check_ip(o.ip, f'invalid argument "{o.ip}" for "--ip" flag: invalid string being converted to '
                         "IP address: " + o.ip)
-    return {"aliases": list(o.network_alias), "ip": o.ip or None, "dns": list(o.dns),
+    mac = o.get("mac_address") or None
+    if mac is not None:
+        import re
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", mac):
+            raise UsageError(f"{mac} is not a valid mac address")
+        if int(mac[:2], 16) & 1:  # the kernel refuses a multicast address on an interface
+            raise UsageError(f"{mac} is not a valid mac address: a multicast address")
+        mac = mac.lower()
+    return {"aliases": list(o.network_alias), "ip": o.ip or None, "mac": mac, "dns": list(o.dns),
             "dns_search": list(o.dns_search), "dns_options": list(o.dns_option),
             "extra_hosts": list(o.add_host), "expose": [k for e in o.expose for k in parse_expose(e)]}
 

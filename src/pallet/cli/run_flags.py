@@ -55,6 +55,7 @@ RUN_FLAGS = [
     F("label-file", kind="list", help="Read in a line delimited file of labels"),
     F("log-driver", kind="str", help="Logging driver for the container"),
     F("log-opt", kind="list", help="Log driver options (max-size, max-file)"),
+    F("mac-address", kind="str", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
     F("memory", "m", kind="str", help="Memory limit"),
     F("memory-reservation", kind="str", help="Memory soft limit"),
     F("memory-swap", kind="str", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),

@@ -54,7 +54,7 @@ class Sandboxes:
         index = len(mine)
         return {"network": net["Name"], "network_id": net["Id"], "endpoint_id": os.urandom(32).hex(),
                 "bridge": net["_bridge"], "subnet": subnet, "gateway": gateway, "ip": ip,
-                "prefix": int(subnet.split("/")[1]), "mac": model.mac_of(ip),
+                "prefix": int(subnet.split("/")[1]), "mac": opts.get("mac") or model.mac_of(ip),
                 "veth": model.veth_name(cid, index), "ifname": f"eth{index}",
                 "aliases": list(opts.get("aliases") or []), "dns": bool(net.get("_dns")),
                 "internal": bool(net.get("Internal"))}

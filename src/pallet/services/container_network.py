@@ -47,7 +47,7 @@ def set_networks(record: dict, nets: dict) -> None:
     record["_networks"] = nets
 
 
-def check_endpoint_options(net: dict, aliases: list[str], ip: str | None) -> dict:
+def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: str | None = None) -> dict:
     user_defined = net["Name"] not in ("bridge", "host", "none")
     if ip and not user_defined:
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
@@ -57,7 +57,7 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None) -> dic
         from ..network.model import pick_ip, subnet_of
         subnet, gateway = subnet_of(net)
         pick_ip(subnet, gateway, set(), ip)  # validates: inside the subnet, not the gateway
-    return {"aliases": aliases, "ip": ip}
+    return {"aliases": aliases, "ip": ip, **({"mac": mac} if mac else {})}
 
 
 def on_create(svc, record: dict, req) -> None:
@@ -75,7 +75,9 @@ def on_create(svc, record: dict, req) -> None:
     elif mode not in ("none", "host"):
         net = service(svc.engine).get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
-                                                                   opts.get("ip"))}
+                                                                   opts.get("ip"), opts.get("mac"))}
+        if opts.get("mac"):
+            record["Config"]["MacAddress"] = opts["mac"]
         host["NetworkMode"] = net["Name"]
     bindings: dict = {}
     for b in req.ports:
