@@ -144,3 +144,19 @@ def test_mac_address_is_the_containers_on_its_network(pallet, busybox):
     pallet.ok("network", "rm", "macs")
     r = pallet("run", "--rm", "--mac-address", "92:d0:c6:0a:29", "busybox", "true")
     assert r.code == 125 and "92:d0:c6:0a:29 is not a valid mac address" in r.err
+
+
+def test_link_puts_the_alias_hostname_and_name_in_etc_hosts(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "db", "--hostname", "dbhost", "busybox", "sleep", "100")
+    ip = _inspect(pallet, "db")["NetworkSettings"]["IPAddress"]
+    r = pallet.ok("run", "--name", "app", "--link", "db:database", "busybox", "sh", "-c",
+                  "grep database /etc/hosts; ping -c1 -W2 database >/dev/null && echo reached")
+    assert r.out == f"{ip}\tdatabase dbhost db\nreached\n"
+    assert _inspect(pallet, "app")["HostConfig"]["Links"] == ["/db:/app/database"]
+    pallet.ok("stop", "-t", "0", "db")
+    r = pallet("start", "app")
+    assert r.code == 1 and "Cannot link to a non running container: /db AS /app/database" in r.err
+    r = pallet("run", "--rm", "--link", "nosuch", "busybox", "true")
+    assert r.code == 125 and "could not get container for nosuch: No such container: nosuch" in r.err
+    r = pallet("run", "--rm", "--network", "host", "--link", "db", "busybox", "true")
+    assert r.code == 125 and "host type networking can't be used with links" in r.err

@@ -40,7 +40,7 @@ def network_options(o) -> dict:
         mac = mac.lower()
     return {"aliases": list(o.network_alias), "ip": o.ip or None, "mac": mac, "dns": list(o.dns),
             "dns_search": list(o.dns_search), "dns_options": list(o.dns_option),
-            "extra_hosts": list(o.add_host), "expose": [k for e in o.expose for k in parse_expose(e)]}
+            "extra_hosts": list(o.add_host), "links": list(o.get("link") or []), "expose": [k for e in o.expose for k in parse_expose(e)]}
 
 
 def _check_ip(text: str, message: str) -> None:

@@ -53,6 +53,7 @@ RUN_FLAGS = [
     F("kernel-memory", kind="str", help="Kernel memory limit"),
     F("label", "l", kind="list", help="Set meta data on a container"),
     F("label-file", kind="list", help="Read in a line delimited file of labels"),
+    F("link", kind="list", help="Add link to another container"),
     F("log-driver", kind="str", help="Logging driver for the container"),
     F("log-opt", kind="list", help="Log driver options (max-size, max-file)"),
     F("mac-address", kind="str", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)"),

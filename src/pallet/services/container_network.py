@@ -91,16 +91,54 @@ def on_create(svc, record: dict, req) -> None:
     host["DnsSearch"] = list(opts.get("dns_search") or [])
     host["DnsOptions"] = list(opts.get("dns_options") or [])
     host["ExtraHosts"] = list(opts.get("extra_hosts") or []) or None
+    host["Links"] = _links(svc, record, mode, opts.get("links") or []) or None
     exposed = dict(record["Config"].get("ExposedPorts") or {})
     exposed.update({key: {} for key in [*bindings, *(opts.get("expose") or [])]})
     record["Config"]["ExposedPorts"] = exposed or None
+
+
+def _links(svc, record: dict, mode: str, links: list[str]) -> list[str]:
+    """Docker's legacy `--link NAME[:ALIAS]`, recorded as HostConfig.Links (`/name:/me/alias`)."""
+    if links and (mode == "host" or mode.startswith("container:")):
+        kind = "host type networking" if mode == "host" else "container type network"
+        raise InvalidArgument(f"conflicting options: {kind} can't be used with links. This would "
+                              "result in undefined behavior")
+    out = []
+    for link in links:
+        name, _, alias = link.partition(":")
+        try:
+            child = svc.store.get(svc.resolve(name))
+        except NotFound as exc:
+            raise InvalidArgument(f"could not get container for {name}: {exc}") from None
+        out.append(f"{child['Name']}:{record['Name']}/{alias or child['Name'].lstrip('/')}")
+    return out
+
+
+def _link_hosts(svc, host: dict) -> list[tuple[str, str]]:
+    """/etc/hosts lines for the links: alias, hostname and name of each (running) child."""
+    out = []
+    for link in host.get("Links") or []:
+        child_name, _, parent_alias = link.partition(":")
+        alias = parent_alias.rsplit("/", 1)[1]
+        try:
+            child = svc.get(child_name.lstrip("/"))
+        except NotFound:
+            child = None
+        if child is None or not child["State"]["Running"]:
+            raise Conflict(f"Cannot link to a non running container: {child_name} AS {parent_alias}")
+        names = [alias, child["Config"]["Hostname"]] + ([child_name[1:]] if alias != child_name[1:] else [])
+        ip = (child.get("NetworkSettings") or {}).get("IPAddress")
+        if ip:
+            out.append((" ".join(dict.fromkeys(names)), ip))
+    return out
 
 
 def attach(svc, record: dict) -> NetworkAttachment:
     host = record["HostConfig"]
     mode = host.get("NetworkMode") or "none"
     resolver = {"dns_search": host.get("DnsSearch") or [], "dns_options": host.get("DnsOptions") or []}
-    etc = {"dns": host.get("Dns") or [], "extra_hosts": _extra_hosts(host, None), **resolver}
+    links = _link_hosts(svc, host) if host.get("Links") else []
+    etc = {"dns": host.get("Dns") or [], "extra_hosts": links + _extra_hosts(host, None), **resolver}
     if mode == "host":
         return NetworkAttachment(host_network=True, etc_args=etc)
     if mode.startswith("container:"):
@@ -123,7 +161,8 @@ def attach(svc, record: dict) -> NetworkAttachment:
     if primary["dns"]:
         dns = [primary["gateway"], *dns]
     return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
-        "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"]), **resolver})
+        "ip": primary["ip"], "dns": dns, "extra_hosts": links + _extra_hosts(host, primary["gateway"]),
+        **resolver})
 
 
 def _check_container_mode(req, opts: dict) -> None:
