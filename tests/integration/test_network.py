@@ -326,3 +326,38 @@ def test_a_port_published_by_another_pallet_store_is_already_allocated(pallet, b
     pallet.ok("rm", "-f", "first")
     other.ok("start", "second")
     other.ok("rm", "-f", "second")
+
+
+def test_network_create_ip_range_aux_addresses_and_bridge_options(pallet, busybox):
+    pallet.ok("network", "create", "--subnet", "10.99.9.0/24", "--ip-range", "10.99.9.128/28",
+              "--aux-address", "router=10.99.9.129", "--ipam-driver", "default", "--ipam-opt", "o=1",
+              "-o", "com.docker.network.driver.mtu=1400", "-o", "com.docker.network.bridge.enable_icc=false",
+              "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", "opts")
+    doc = json.loads(pallet.ok("network", "inspect", "opts").out)[0]
+    assert doc["IPAM"] == {"Driver": "default", "Options": {"o": "1"}, "Config": [{
+        "Subnet": "10.99.9.0/24", "IPRange": "10.99.9.128/28", "AuxiliaryAddresses": {"router": "10.99.9.129"},
+        "Gateway": "10.99.9.1"}]}
+    pallet.ok("run", "-d", "--name", "web", "--network", "opts", "-p", "80", "busybox", "sh", "-c",
+              HTTPD.format(text="hi"))
+    ip = inspect(pallet, "web")["NetworkSettings"]["Networks"]["opts"]["IPAddress"]
+    assert ip == "10.99.9.130"  # the range's first host, past the auxiliary address
+    assert pallet.ok("port", "web").out.startswith("80/tcp -> 127.0.0.1:")  # the network's binding IP
+    r = pallet("run", "--rm", "--network", "opts", "busybox", "sh", "-c",
+               f"cat /sys/class/net/eth0/mtu; wget -T 2 -qO- http://{ip}/")
+    assert r.out.splitlines()[0] == "1400" and r.code != 0  # enable_icc=false: no way in
+    pallet.ok("rm", "-f", "web")
+    pallet.ok("network", "rm", "opts")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--ip-range", "10.99.8.0/28"], "every ip-range or gateway must have a corresponding subnet"),
+    (["--subnet", "10.99.8.0/24", "--ip-range", "10.99.7.0/28"], "no matching subnet for range 10.99.7.0/28"),
+    (["--subnet", "10.99.8.0/24", "--aux-address", "a=10.99.7.1"], "no matching subnet for aux-address 10.99.7.1"),
+    (["--ipam-driver", "dhcp"], 'plugin "dhcp" not found'),
+    (["-o", "com.docker.network.driver.mtu=big"], "invalid MTU: big"),
+    (["--ipv6"], "IPv6 networks are not supported by pallet yet"),
+])
+def test_network_create_option_errors_in_dockers_words(pallet, flags, message):
+    r = pallet("network", "create", *flags, "bad")
+    assert r.code == 1 and message in r.err, r.err
+    assert "bad" not in pallet.ok("network", "ls", "--format", "{{.Name}}").lines

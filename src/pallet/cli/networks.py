@@ -66,9 +66,27 @@ def network_create(ctx, o, args) -> int:
     for item in o.label:
         k, _, v = item.partition("=")
         labels[k] = v
+    if len(o.ip_range) > 1:
+        raise InvalidArgument("multiple ip-ranges are not supported yet")
+    if o.ipv6:  # not yet: a dual-stack network needs ip6 rules and addresses pallet does not make
+        raise InvalidArgument("IPv6 networks are not supported by pallet yet: --ipv6")
     ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (o.subnet or [None])[0], (o.gateway or [None])[0],
-                             o.internal, labels))
+                             o.internal, labels, ip_range=(o.ip_range or [None])[0],
+                             aux_addresses=_pairs(o.aux_address, "aux-address"),
+                             options=_pairs(o.opt, "opt"), ipam_driver=o.ipam_driver or "default",
+                             ipam_options=_pairs(o.ipam_opt, "ipam-opt")))
     return 0
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    from ..errors import UsageError
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise UsageError(f'invalid argument "{item}" for "--{flag}" flag: invalid format {item}')
+        out[key] = value
+    return out
 
 
 def _row(net: dict) -> dict:
@@ -184,6 +202,12 @@ COMMANDS = [
         F("label", kind="list", help="Set metadata on a network"),
         F("subnet", kind="list", help="Subnet in CIDR format that represents a network segment"),
         F("attachable", help="Enable manual container attachment"),
+        F("aux-address", kind="list", help="Auxiliary IPv4 or IPv6 addresses used by Network driver"),
+        F("ip-range", kind="list", help="Allocate container ip from a sub-range"),
+        F("ipam-driver", kind="str", default="default", help="IP Address Management Driver"),
+        F("ipam-opt", kind="list", help="Set IPAM driver specific options"),
+        F("ipv6", help="Enable or disable IPv6 networking"),
+        F("opt", "o", kind="list", help="Set driver specific options"),
     ], 1, 1),
     Command("network ls", "[OPTIONS]", "List networks", network_ls, [
         F("filter", "f", kind="list", help='Provide filter values (e.g. "driver=bridge")'),

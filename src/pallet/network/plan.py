@@ -23,15 +23,21 @@ def host_setup(sandbox: dict, endpoints: list[dict], new_bridges: list[dict]) ->
     for br in new_bridges:
         lines += [f"link add {br['bridge']} type bridge", f"addr add {br['gateway']}/{br['prefix']} "
                   f"dev {br['bridge']}", f"link set {br['bridge']} up"]
+        if br.get("mtu"):
+            lines.append(f"link set {br['bridge']} mtu {br['mtu']}")
     for ep in endpoints:
         lines += [f"link add {ep['veth']} type veth peer name {ep['ifname']} netns {sandbox['netns']}",
                   f"link set {ep['veth']} master {ep['bridge']}", f"link set {ep['veth']} up"]
+        if ep.get("mtu"):
+            lines.append(f"link set {ep['veth']} mtu {ep['mtu']}")
     return "\n".join(lines) + "\n"
 
 
 def ns_setup(endpoints: list[dict], loopback: bool, default_route: dict | None) -> str:
     lines = ["link set lo up"] if loopback else []
     for ep in endpoints:
+        if ep.get("mtu"):
+            lines.append(f"link set {ep['ifname']} mtu {ep['mtu']}")
         lines += [f"link set {ep['ifname']} address {ep['mac']}",
                   f"addr add {ep['ip']}/{ep['prefix']} dev {ep['ifname']}", f"link set {ep['ifname']} up"]
     if default_route:
@@ -59,9 +65,11 @@ def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
     post = ["ct status dnat ip saddr 127.0.0.0/8 masquerade",
             f"ct status dnat ip saddr {{ {subnets} }} masquerade"]
     post += [f"ip saddr {n['subnet']} oifname != \"{n['bridge']}\" masquerade"
-             for n in networks if not n["internal"]]
+             for n in networks if not n["internal"] and n.get("masquerade", True)]
     fwd = ["ct status dnat accept"]
     for n in networks:
+        if not n.get("icc", True):  # enable_icc=false: containers of one bridge do not meet
+            fwd.append(f"iifname \"{n['bridge']}\" oifname \"{n['bridge']}\" drop")
         if n["internal"]:
             fwd += [f"iifname \"{n['bridge']}\" oifname != \"{n['bridge']}\" drop",
                     f"oifname \"{n['bridge']}\" iifname != \"{n['bridge']}\" drop"]

@@ -36,6 +36,8 @@ class Sandboxes:
             for net, opts in networks:
                 sb["endpoints"].append(self._plan_endpoint(cid, net, opts, others, sb["endpoints"]))
             primary = next((ep for ep in sb["endpoints"] if not ep["internal"]), None)
+            if primary and primary.get("host_binding"):  # -o ...host_binding_ipv4: -p's default IP
+                port_specs = [(ip or primary["host_binding"], *rest) for ip, *rest in port_specs]
             if primary and port_specs:
                 taken = [p for o in others for p in o["ports"]] + portmod.other_stores(self.key)
                 sb["ports"] = portmod.allocate(port_specs, taken, name, primary["ip"], cid)
@@ -49,10 +51,15 @@ class Sandboxes:
 
     def _plan_endpoint(self, cid: str, net: dict, opts: dict, others: list[dict], mine: list[dict]) -> dict:
         subnet, gateway = model.subnet_of(net)
+        config = net["IPAM"]["Config"][0]
         used = {ep["ip"] for sb in others for ep in sb["endpoints"] if ep["network_id"] == net["Id"]}
-        ip = model.pick_ip(subnet, gateway, used, opts.get("ip"))
+        used |= set((config.get("AuxiliaryAddresses") or {}).values())
+        ip = model.pick_ip(subnet, gateway, used, opts.get("ip"), config.get("IPRange"))
         index = len(mine)
-        return {"network": net["Name"], "network_id": net["Id"], "endpoint_id": os.urandom(32).hex(),
+        options = net.get("Options") or {}
+        return {
+                "mtu": int(options[model.MTU]) if model.MTU in options else None,
+                "host_binding": options.get(model.HOST_BINDING),"network": net["Name"], "network_id": net["Id"], "endpoint_id": os.urandom(32).hex(),
                 "bridge": net["_bridge"], "subnet": subnet, "gateway": gateway, "ip": ip,
                 "prefix": int(subnet.split("/")[1]), "mac": opts.get("mac") or model.mac_of(ip),
                 "veth": model.veth_name(cid, index), "ifname": f"eth{index}",
@@ -84,7 +91,10 @@ class Sandboxes:
         for net in self.state.networks():
             bridge, sub = net.get("_bridge"), model.subnet_of(net)
             if bridge and sub and kernel.bridge_exists(bridge):
-                nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal"))}
+                options = net.get("Options") or {}
+                nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal")),
+                                "icc": model.option_true(options, model.ICC),
+                                "masquerade": model.option_true(options, model.MASQUERADE)}
         ports = [p for sb in sandboxes for p in sb["ports"]]
         script = plan.ruleset(self.table, [nets[b] for b in sorted(nets)], ports)
         applied = self.state.run_dir / "ruleset.nft"

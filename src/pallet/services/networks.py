@@ -85,24 +85,38 @@ class NetworkService:
 
     # ---- create / rm / prune ----
     def create(self, name: str, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
-               internal: bool = False, labels: dict | None = None) -> str:
+               internal: bool = False, labels: dict | None = None, *, ip_range: str | None = None,
+               aux_addresses: dict | None = None, options: dict | None = None,
+               ipam_driver: str = "default", ipam_options: dict | None = None) -> str:
+        """`network create`; `options` are the bridge driver's (-o), see network.model."""
         import re
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
             raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
         if driver != "bridge":
             raise NotFound(f'plugin "{driver}" not found')
-        if gateway and not subnet:
-            raise InvalidArgument("ipam-config gateway requires a subnet")
+        if ipam_driver not in ("default", ""):
+            raise NotFound(f'plugin "{ipam_driver}" not found')
+        if (gateway or ip_range or aux_addresses) and not subnet:
+            raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
+        options = dict(options or {})
+        model.check_bridge_options(options)
         self.ensure_defaults()
         with self.state.locked():
             if self.state.network(name) is not None or name in model.PREDEFINED:
                 raise AlreadyExists(f"network with name {name} already exists")
             if subnet:
                 subnet, gateway = model.check_subnet(subnet, gateway, self._subnets())
+                model.check_ipam(subnet, ip_range, aux_addresses or {})
             else:
                 subnet, gateway = model.pick_subnet(self.key, self._subnets(), _routes())
-            doc = model.new_network(name, driver, subnet, gateway, self._free_bridge(), internal, labels,
-                                    created=_now())
+            bridge = options.pop(model.BRIDGE_NAME, None) or self._free_bridge()
+            if any(n.get("_bridge") == bridge for n in self.state.networks()) or (
+                    bridge != self._free_bridge() and _link_exists(bridge)):
+                raise Conflict(f"bridge name {bridge} is already in use")
+            doc = model.new_network(name, driver, subnet, gateway, bridge, internal, labels,
+                                    created=_now(), ipam_extra={"IPRange": ip_range,
+                                                                "AuxiliaryAddresses": aux_addresses},
+                                    ipam_options=ipam_options, options=options)
             self.state.save_network(doc)
         return doc["Id"]
 
@@ -223,6 +237,11 @@ def _merge_settings(rec: dict, settings: dict) -> None:
 def _labels_match(net: dict, wanted: dict) -> bool:
     have = net.get("Labels") or {}
     return all(k in have and (v is None or have[k] == v) for k, v in wanted.items())
+
+
+def _link_exists(name: str) -> bool:
+    from ..network.kernel import link_exists
+    return link_exists(name)
 
 
 def _routes() -> list[str]:
