@@ -196,10 +196,10 @@ def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
 
 def test_stop_and_restart_take_timeout_as_docker_cli_28_spells_it(pallet, busybox):
     pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")  # pid 1 ignores SIGTERM
-    assert pallet.ok("restart", "--timeout", "0", "t").out == "t\n"
     assert pallet.ok("stop", "--timeout=0", "t").out == "t\n"
     assert _inspect(pallet, "t")["State"]["ExitCode"] == 137
-    pallet.ok("start", "t")
+    assert pallet.ok("restart", "--timeout", "0", "t").out == "t\n"
+    assert _inspect(pallet, "t")["State"]["Running"]
     r = pallet.ok("stop", "--time", "0", "t")  # the old spelling still works, with cobra's notice
     assert r.err == "Flag --time has been deprecated, use --timeout instead\n"
     help_text = pallet.ok("stop", "--help").out
