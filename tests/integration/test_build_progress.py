@@ -138,3 +138,10 @@ def test_live_display_on_a_terminal_collapses_into_buildkits_summary(pallet, bus
                for l in lines)
     assert any(re.fullmatch(r" => \[2/2\] RUN echo hi +\d+\.\ds", l) for l in lines)
     assert " => exporting to image" in "\n".join(lines)
+
+
+def test_cache_from_is_accepted_with_a_warning_not_pretended(pallet, busybox, tmp_path):
+    ctx = write_context(tmp_path / "c", {"Dockerfile": "FROM busybox\n"})
+    r = pallet.ok("build", "-q", "--cache-from", "busybox", str(ctx))
+    assert r.err == ("WARNING: --cache-from is not supported by pallet's builder: only the local "
+                     "build cache is used\n")

@@ -150,6 +150,9 @@ def image_build(ctx, o, args) -> int:
     build_args = _key_values(o.build_arg, "build-arg", from_env=True)
     _check_tags(o.tag)
     _check_platform(o.platform)
+    if o.cache_from:  # accepted, as scripts pass it; said plainly rather than pretended
+        ctx.err("WARNING: --cache-from is not supported by pallet's builder: only the local build "
+                "cache is used")
     run_limits, labels, secrets = _run_limits(o), _key_values(o.label, "label"), _secrets(o.secret)
     printer = None if quiet else _printer(ctx, o.progress)
     stdin = _binary(ctx.stdin) or ctx.stdin
