@@ -355,9 +355,42 @@ def test_network_create_ip_range_aux_addresses_and_bridge_options(pallet, busybo
     (["--subnet", "10.99.8.0/24", "--aux-address", "a=10.99.7.1"], "no matching subnet for aux-address 10.99.7.1"),
     (["--ipam-driver", "dhcp"], 'plugin "dhcp" not found'),
     (["-o", "com.docker.network.driver.mtu=big"], "invalid MTU: big"),
-    (["--ipv6"], "IPv6 networks are not supported by pallet yet"),
 ])
 def test_network_create_option_errors_in_dockers_words(pallet, flags, message):
     r = pallet("network", "create", *flags, "bad")
     assert r.code == 1 and message in r.err, r.err
     assert "bad" not in pallet.ok("network", "ls", "--format", "{{.Name}}").lines
+
+
+GET = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 3 {host} 80 | tail -1'
+
+
+def test_ipv6_network_is_dual_stack_between_its_containers(pallet, busybox):
+    pallet.ok("network", "create", "--ipv6", "--subnet", "fd42:99::/64", "six")
+    assert json.loads(pallet.ok("network", "inspect", "six").out)[0]["IPAM"]["Config"][1] == {
+        "Subnet": "fd42:99::/64", "Gateway": "fd42:99::1"}
+    assert "true" in pallet.ok("network", "ls", "--filter", "name=six", "--format", "{{.IPv6}}").out
+    pallet.ok("run", "-d", "--name", "web", "--network", "six", "busybox", "sh", "-c", HTTPD.format(text="six"))
+    ns = inspect(pallet, "web")["NetworkSettings"]
+    assert (ns["GlobalIPv6Address"], ns["GlobalIPv6PrefixLen"], ns["IPv6Gateway"]) == ("fd42:99::2", 64, "fd42:99::1")
+    assert ns["Networks"]["six"]["GlobalIPv6Address"] == "fd42:99::2" and ns["IPAddress"]  # IPv4 too
+    script = " ; ".join([GET.format(host="fd42:99::2"), GET.format(host="web"), "ip -6 route show default",
+                         "ip -6 addr show eth0 scope global"])
+    for _ in range(20):  # httpd may not listen yet
+        r = pallet.ok("run", "--rm", "--network", "six", "--ip6", "fd42:99::99", "busybox", "sh", "-c", script)
+        if r.out.startswith("six"):
+            break
+        time.sleep(0.2)
+    lines = r.out.splitlines()
+    assert lines[:2] == ["six", "six"]  # by address, and by name (an AAAA answer first)
+    assert lines[2].startswith("default via fd42:99::1 dev eth0")
+    assert "inet6 fd42:99::99/64" in r.out
+    pallet.ok("rm", "-f", "web")
+    pallet.ok("network", "create", "--ipv6", "auto6")  # a unique-local /64 of its own
+    config = json.loads(pallet.ok("network", "inspect", "auto6").out)[0]["IPAM"]["Config"]
+    assert config[1]["Subnet"].startswith("fd") and config[1]["Subnet"].endswith("::/64")
+    r = pallet("network", "create", "--subnet", "fd42:98::/64", "nov6")
+    assert r.code == 1 and "needs --ipv6" in r.err
+    r = pallet("run", "--rm", "--ip6", "fd42:99::5", "--network", "auto6", "busybox", "true")
+    assert r.code == 125 and "does not belong to any of this network's subnets" in r.err
+    pallet.ok("network", "rm", "six", "auto6")

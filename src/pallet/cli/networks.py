@@ -30,6 +30,14 @@ def network_options(o) -> dict:
     if o.ip:
         _check_ip(o.ip, f'invalid argument "{o.ip}" for "--ip" flag: invalid string being converted to '
                         "IP address: " + o.ip)
+    ip6 = o.get("ip6") or None
+    if ip6:
+        import ipaddress
+        try:
+            ip6 = str(ipaddress.IPv6Address(ip6))
+        except ValueError:
+            raise UsageError(f'invalid argument "{ip6}" for "--ip6" flag: invalid string being '
+                             f"converted to IP address: {ip6}") from None
     mac = o.get("mac_address") or None
     if mac is not None:
         import re
@@ -38,7 +46,7 @@ def network_options(o) -> dict:
         if int(mac[:2], 16) & 1:  # the kernel refuses a multicast address on an interface
             raise UsageError(f"{mac} is not a valid mac address: a multicast address")
         mac = mac.lower()
-    return {"aliases": list(o.network_alias), "ip": o.ip or None, "mac": mac, "dns": list(o.dns),
+    return {"aliases": list(o.network_alias), "ip": o.ip or None, "mac": mac, "ip6": ip6, "dns": list(o.dns),
             "dns_search": list(o.dns_search), "dns_options": list(o.dns_option),
             "extra_hosts": list(o.add_host), "links": list(o.get("link") or []), "expose": [k for e in o.expose for k in parse_expose(e)]}
 
@@ -60,21 +68,26 @@ def _svc(ctx):
 
 def network_create(ctx, o, args) -> int:
     from ..errors import InvalidArgument
-    if len(o.subnet) > 1 or len(o.gateway) > 1:
+    v4 = [s for s in o.subnet if ":" not in s]
+    v6 = [s for s in o.subnet if ":" in s]
+    gw4 = [g for g in o.gateway if ":" not in g]
+    gw6 = [g for g in o.gateway if ":" in g]
+    if len(v4) > 1 or len(v6) > 1 or len(gw4) > 1 or len(gw6) > 1:
         raise InvalidArgument("multiple subnets are not supported yet")
+    if (v6 or gw6) and not o.ipv6:
+        raise InvalidArgument("an IPv6 subnet or gateway needs --ipv6")
+    if len(o.ip_range) > 1:
+        raise InvalidArgument("multiple ip-ranges are not supported yet")
     labels = {}
     for item in o.label:
         k, _, v = item.partition("=")
         labels[k] = v
-    if len(o.ip_range) > 1:
-        raise InvalidArgument("multiple ip-ranges are not supported yet")
-    if o.ipv6:  # not yet: a dual-stack network needs ip6 rules and addresses pallet does not make
-        raise InvalidArgument("IPv6 networks are not supported by pallet yet: --ipv6")
-    ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (o.subnet or [None])[0], (o.gateway or [None])[0],
+    ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (v4 or [None])[0], (gw4 or [None])[0],
                              o.internal, labels, ip_range=(o.ip_range or [None])[0],
                              aux_addresses=_pairs(o.aux_address, "aux-address"),
                              options=_pairs(o.opt, "opt"), ipam_driver=o.ipam_driver or "default",
-                             ipam_options=_pairs(o.ipam_opt, "ipam-opt")))
+                             ipam_options=_pairs(o.ipam_opt, "ipam-opt"), ipv6=o.ipv6,
+                             subnet6=(v6 or [None])[0], gateway6=(gw6 or [None])[0]))
     return 0
 
 

@@ -49,6 +49,7 @@ RUN_FLAGS = [
     F("init", help="Run an init inside the container that forwards signals and reaps processes"),
     F("interactive", "i", help="Keep STDIN open even if not attached"),
     F("ip", kind="str", help="IPv4 address (e.g., 172.30.100.104)"),
+    F("ip6", kind="str", help="IPv6 address (e.g., 2001:db8::33)"),
     F("ipc", kind="str", default="", help="IPC mode to use"),
     F("kernel-memory", kind="str", help="Kernel memory limit"),
     F("label", "l", kind="list", help="Set meta data on a container"),

@@ -30,7 +30,7 @@ def write_configs(dns_dir: Path, sandboxes: list[dict]) -> bool:
             gateways[ep["network"]] = ep["gateway"]
             short = [sb["name"], sb["cid"][:12], *ep.get("aliases", [])]
             names = ",".join(dict.fromkeys([*short, *(f"{n}.{ep['network']}" for n in short)]))
-            per_net.setdefault(ep["network"], []).append(f"{sb['cid']} {ep['ip']}  {names}")
+            per_net.setdefault(ep["network"], []).append(f"{sb['cid']} {ep['ip']} {ep.get('ip6', '')} {names}")
     dns_dir.mkdir(parents=True, exist_ok=True)
     for f in dns_dir.iterdir():
         if not f.name.startswith("aardvark") and f.name not in per_net:

@@ -25,6 +25,8 @@ def host_setup(sandbox: dict, endpoints: list[dict], new_bridges: list[dict]) ->
                   f"dev {br['bridge']}", f"link set {br['bridge']} up"]
         if br.get("mtu"):
             lines.append(f"link set {br['bridge']} mtu {br['mtu']}")
+        if br.get("ip6"):  # nodad: usable at once, not after seconds of duplicate detection
+            lines.append(f"addr add {br['gateway6']}/{br['prefix6']} dev {br['bridge']} nodad")
     for ep in endpoints:
         lines += [f"link add {ep['veth']} type veth peer name {ep['ifname']} netns {sandbox['netns']}",
                   f"link set {ep['veth']} master {ep['bridge']}", f"link set {ep['veth']} up"]
@@ -40,8 +42,12 @@ def ns_setup(endpoints: list[dict], loopback: bool, default_route: dict | None) 
             lines.append(f"link set {ep['ifname']} mtu {ep['mtu']}")
         lines += [f"link set {ep['ifname']} address {ep['mac']}",
                   f"addr add {ep['ip']}/{ep['prefix']} dev {ep['ifname']}", f"link set {ep['ifname']} up"]
+        if ep.get("ip6"):
+            lines.append(f"addr add {ep['ip6']}/{ep['prefix6']} dev {ep['ifname']} nodad")
     if default_route:
         lines.append(f"route add default via {default_route['gateway']} dev {default_route['ifname']}")
+        if default_route.get("ip6"):
+            lines.append(f"route add ::/0 via {default_route['gateway6']} dev {default_route['ifname']}")
     return "\n".join(lines) + "\n"
 
 

@@ -57,7 +57,8 @@ class Sandboxes:
         ip = model.pick_ip(subnet, gateway, used, opts.get("ip"), config.get("IPRange"))
         index = len(mine)
         options = net.get("Options") or {}
-        return {
+        six = _plan_ipv6(net, opts, others)
+        return {**six,
                 "mtu": int(options[model.MTU]) if model.MTU in options else None,
                 "host_binding": options.get(model.HOST_BINDING),"network": net["Name"], "network_id": net["Id"], "endpoint_id": os.urandom(32).hex(),
                 "bridge": net["_bridge"], "subnet": subnet, "gateway": gateway, "ip": ip,
@@ -194,10 +195,22 @@ class Sandboxes:
             self.state.save_sandbox(sb)
 
 
+def _plan_ipv6(net: dict, opts: dict, others: list[dict]) -> dict:
+    """The endpoint's IPv6 address on a dual-stack network (network.ipv6); {} otherwise."""
+    from . import ipv6
+    sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
+    if sub is None:
+        return {}
+    used = {ep.get("ip6") for sb in others for ep in sb["endpoints"] if ep["network_id"] == net["Id"]}
+    ip6 = ipv6.pick_ip6(sub[0], sub[1], used, opts.get("ip6"))
+    return {"ip6": ip6, "prefix6": int(sub[0].split("/")[1]), "gateway6": sub[1]}
+
+
 def endpoint_settings(ep: dict, name: str) -> dict:
     """One entry of NetworkSettings.Networks, in Docker's shape."""
     return {"IPAMConfig": None, "Links": None, "Aliases": ep["aliases"] or None, "MacAddress": ep["mac"],
             "DriverOpts": None, "NetworkID": ep["network_id"], "EndpointID": ep["endpoint_id"],
             "Gateway": ep["gateway"], "IPAddress": ep["ip"], "IPPrefixLen": ep["prefix"],
-            "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPv6Gateway": ep.get("gateway6", ""), "GlobalIPv6Address": ep.get("ip6", ""),
+            "GlobalIPv6PrefixLen": ep.get("prefix6", 0),
             "DNSNames": [name, ep["endpoint_id"][:12], *ep["aliases"]] if ep["dns"] else None}

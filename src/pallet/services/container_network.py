@@ -47,8 +47,16 @@ def set_networks(record: dict, nets: dict) -> None:
     record["_networks"] = nets
 
 
-def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: str | None = None) -> dict:
+def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: str | None = None,
+                           ip6: str | None = None) -> dict:
     user_defined = net["Name"] not in ("bridge", "host", "none")
+    if ip6:
+        from ..network import ipv6
+        sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
+        if sub is None:
+            raise InvalidArgument(f"user specified IPv6 address {ip6} needs a network with IPv6 "
+                                  f"(network create --ipv6): {net['Name']} has none")
+        ipv6.pick_ip6(sub[0], sub[1], set(), ip6)  # validates: inside the /64, not the gateway
     if ip and not user_defined:
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
     if aliases and not user_defined:
@@ -57,7 +65,7 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: s
         from ..network.model import pick_ip, subnet_of
         subnet, gateway = subnet_of(net)
         pick_ip(subnet, gateway, set(), ip)  # validates: inside the subnet, not the gateway
-    return {"aliases": aliases, "ip": ip, **({"mac": mac} if mac else {})}
+    return {"aliases": aliases, "ip": ip, **({"mac": mac} if mac else {}), **({"ip6": ip6} if ip6 else {})}
 
 
 def on_create(svc, record: dict, req) -> None:
@@ -75,7 +83,8 @@ def on_create(svc, record: dict, req) -> None:
     elif mode not in ("none", "host"):
         net = service(svc.engine).get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
-                                                                   opts.get("ip"), opts.get("mac"))}
+                                                                   opts.get("ip"), opts.get("mac"),
+                                                                   opts.get("ip6"))}
         if opts.get("mac"):
             record["Config"]["MacAddress"] = opts["mac"]
         host["NetworkMode"] = net["Name"]
@@ -211,9 +220,11 @@ def _settings(sb: dict, record: dict) -> dict:
     return {"Bridge": "", "SandboxID": sb["sandbox_id"], "SandboxKey": sb["netns"],
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "Ports": port_map, "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
-            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"], "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "IPAddress": primary["IPAddress"], "IPPrefixLen": primary["IPPrefixLen"],
-            "IPv6Gateway": "", "MacAddress": primary["MacAddress"], "Networks": eps}
+            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
+            "GlobalIPv6Address": primary["GlobalIPv6Address"],
+            "GlobalIPv6PrefixLen": primary["GlobalIPv6PrefixLen"], "IPAddress": primary["IPAddress"],
+            "IPPrefixLen": primary["IPPrefixLen"], "IPv6Gateway": primary["IPv6Gateway"],
+            "MacAddress": primary["MacAddress"], "Networks": eps}
 
 
 def detach(svc, cid: str) -> None:
@@ -233,10 +244,11 @@ def _stopped_settings(record: dict) -> None:
     ns = record.get("NetworkSettings")
     if not ns:
         return
-    ns.update(SandboxID="", SandboxKey="", Ports={}, EndpointID="", Gateway="", IPAddress="",
-              IPPrefixLen=0, MacAddress="")
+    cleared = dict(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="",
+                   GlobalIPv6Address="", GlobalIPv6PrefixLen=0, IPv6Gateway="")
+    ns.update(SandboxID="", SandboxKey="", Ports={}, **cleared)
     for ep in (ns.get("Networks") or {}).values():
-        ep.update(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="")
+        ep.update(cleared)
 
 
 def ports_text(record: dict) -> str:

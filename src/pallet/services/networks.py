@@ -87,7 +87,8 @@ class NetworkService:
     def create(self, name: str, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
                internal: bool = False, labels: dict | None = None, *, ip_range: str | None = None,
                aux_addresses: dict | None = None, options: dict | None = None,
-               ipam_driver: str = "default", ipam_options: dict | None = None) -> str:
+               ipam_driver: str = "default", ipam_options: dict | None = None, ipv6: bool = False,
+               subnet6: str | None = None, gateway6: str | None = None) -> str:
         """`network create`; `options` are the bridge driver's (-o), see network.model."""
         import re
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
@@ -117,8 +118,21 @@ class NetworkService:
                                     created=_now(), ipam_extra={"IPRange": ip_range,
                                                                 "AuxiliaryAddresses": aux_addresses},
                                     ipam_options=ipam_options, options=options)
+            if ipv6:
+                self._add_ipv6(doc, subnet6, gateway6)
             self.state.save_network(doc)
         return doc["Id"]
+
+    def _add_ipv6(self, doc: dict, subnet6: str | None, gateway6: str | None) -> None:
+        from ..network import ipv6
+        taken = [s[0] for s in (ipv6.subnet6_of(n) for n in self.state.networks()) if s]
+        if subnet6:
+            subnet6, gateway6 = ipv6.check_subnet6(subnet6, gateway6, taken)
+        else:
+            subnet6, gateway6 = ipv6.pick_subnet6(doc["Id"])
+            ipv6.check_subnet6(subnet6, None, taken)
+        doc["EnableIPv6"] = True
+        doc["IPAM"]["Config"].append({"Subnet": subnet6, "Gateway": gateway6})
 
     def _free_bridge(self) -> str:
         used = {n.get("_bridge") for n in self.state.networks()}
