@@ -375,7 +375,7 @@ def test_ipv6_network_is_dual_stack_between_its_containers(pallet, busybox):
     assert (ns["GlobalIPv6Address"], ns["GlobalIPv6PrefixLen"], ns["IPv6Gateway"]) == ("fd42:99::2", 64, "fd42:99::1")
     assert ns["Networks"]["six"]["GlobalIPv6Address"] == "fd42:99::2" and ns["IPAddress"]  # IPv4 too
     script = " ; ".join([GET.format(host="fd42:99::2"), GET.format(host="web"), "ip -6 route show default",
-                         "ip -6 addr show eth0 scope global"])
+                         "ip -6 addr show eth0 scope global", "grep fd42:99::99 /etc/hosts"])
     for _ in range(20):  # httpd may not listen yet
         r = pallet.ok("run", "--rm", "--network", "six", "--ip6", "fd42:99::99", "busybox", "sh", "-c", script)
         if r.out.startswith("six"):
@@ -385,6 +385,7 @@ def test_ipv6_network_is_dual_stack_between_its_containers(pallet, busybox):
     assert lines[:2] == ["six", "six"]  # by address, and by name (an AAAA answer first)
     assert lines[2].startswith("default via fd42:99::1 dev eth0")
     assert "inet6 fd42:99::99/64" in r.out
+    assert lines[-1].startswith("fd42:99::99\t")  # its /etc/hosts names its IPv6 address too
     pallet.ok("rm", "-f", "web")
     pallet.ok("network", "create", "--ipv6", "auto6")  # a unique-local /64 of its own
     config = json.loads(pallet.ok("network", "inspect", "auto6").out)[0]["IPAM"]["Config"]

@@ -170,7 +170,7 @@ def attach(svc, record: dict) -> NetworkAttachment:
     if primary["dns"]:
         dns = [primary["gateway"], *dns]
     return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
-        "ip": primary["ip"], "dns": dns, "extra_hosts": links + _extra_hosts(host, primary["gateway"]),
+        "ip": primary["ip"], **({"ip6": primary["ip6"]} if primary.get("ip6") else {}), "dns": dns, "extra_hosts": links + _extra_hosts(host, primary["gateway"]),
         **resolver})
 
 
