@@ -27,7 +27,7 @@ from typing import BinaryIO, Callable
 
 from ..errors import DataCorrupted, InvalidArgument, NotFound, PalletError
 from ..oci import image as oci
-from . import cache, events
+from . import cache, events, stepnames
 from .context import BuildContext
 from .dockerfile import Dockerfile, Instruction, Stage, parse_line
 from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg, platform_args
@@ -67,7 +67,7 @@ class Builder:
     def __init__(self, engine, req: BuildRequest, emit: Callable[[object], None],
                  want_output: bool = True):
         self.engine, self.req, self.emit = engine, req, emit
-        self.output = _OutputEvents(self) if want_output else None  # RUN's output, as events
+        self.output = stepnames.OutputEvents(self) if want_output else None  # RUN's output, as events
         self.db = engine.db
         self.step_no = 0
         self.total = 0
@@ -97,7 +97,7 @@ class Builder:
         target = self._target()
         stages = self._needed(target)
         self.total = sum(1 + len(s.instructions) for s in stages) + (1 if self.req.labels else 0)
-        self._internal_steps(stages)
+        stepnames.internal_steps(self, stages)
         with self.engine.locks.in_flight():
             for stage in stages:
                 state = self._build_stage(stage, last=stage is target)
@@ -109,26 +109,6 @@ class Builder:
             *(f"naming to {t} done" for t in self.req.tags)]))
         unused = sorted(set(self.req.build_args) - self.used_args - PROXY_ARGS)
         return BuildResult(final, list(self.req.tags), self.cached, self.built, unused)
-
-    def _internal_steps(self, stages: list[Stage]) -> None:
-        """BuildKit's first steps: the Dockerfile, the base images' metadata, .dockerignore."""
-        from ..opts.units import human_size
-        df = self.req.dockerfile
-        self.emit(events.Internal(self.next_vertex(), f"[internal] load build definition from {df.filename}",
-                                  [f"transferring dockerfile: {human_size(len(df.source.encode()))} done"]))
-        bases = []
-        for stage in stages:
-            base = expand(stage.base, self.meta, df.escape)
-            if self.stage_named(base, stage.index) is None and base.lower() != "scratch":
-                bases.append(_full_name(base))
-        for base in dict.fromkeys(bases):
-            self.emit(events.Internal(self.next_vertex(), f"[internal] load metadata for {base}"))
-        root = self.req.context.root
-        if root is not None:
-            ignore = root / ".dockerignore"
-            size = ignore.stat().st_size if ignore.is_file() else 2
-            self.emit(events.Internal(self.next_vertex(), "[internal] load .dockerignore",
-                                      [f"transferring context: {human_size(size)} done"]))
 
     def _target(self) -> Stage:
         stages = self.req.dockerfile.stages
@@ -188,7 +168,7 @@ class Builder:
         dep = self.stage_named(base, stage.index)
         external = dep is None and base.lower() != "scratch"
         self._header(stage.from_instruction, stage, vertex=external,
-                     shown=f"FROM {_full_name(base)}" if external else None)
+                     shown=f"FROM {stepnames.full_name(base)}" if external else None)
         pulled = False
         with self._failing(stage.from_instruction):
             if dep is not None:
@@ -221,7 +201,7 @@ class Builder:
         self.step_started = time.monotonic()
         width = len(str(n))
         label = stage.name or (f"stage-{stage.index}" if len(self.req.dockerfile.stages) > 1 else "")
-        name = f"[{label + ' ' if label else ''}{k:>{width}}/{n}] {shown or _one_line(ins.original)}"
+        name = f"[{label + ' ' if label else ''}{k:>{width}}/{n}] {shown or stepnames.one_line(ins.original)}"
         self.vertex_name = name
         self.emit(events.Step(self.vertex, name, self.step_no, self.total, text))
 
@@ -237,7 +217,7 @@ class Builder:
             self.vertex = self.next_vertex() if layer else None
             self.step_started = time.monotonic()
             k, n = self.stage_step
-            self.vertex_name = f"[{k}/{n}] ONBUILD {_one_line(ins.original)}"
+            self.vertex_name = f"[{k}/{n}] ONBUILD {stepnames.one_line(ins.original)}"
             if layer:
                 self.emit(events.Step(self.vertex, self.vertex_name, self.step_no, self.total,
                                       ins.original))
@@ -389,35 +369,6 @@ class Builder:
 
 
 short = events.short
-
-
-def _one_line(text: str) -> str:
-    """An instruction as BuildKit names its step: continuation lines joined."""
-    return " ".join(part.strip() for part in text.split("\n") if part.strip())
-
-
-def _full_name(name: str) -> str:
-    """`busybox` -> `docker.io/library/busybox:latest`, as BuildKit names a base image."""
-    from .. import reference
-    try:
-        ref = reference.parse(name)
-    except InvalidArgument:
-        return name
-    return str(ref) if ref.digest else str(ref.tagged())
-
-
-class _OutputEvents:
-    """The binary stream a RUN's output is relayed to, turned into Output events."""
-
-    def __init__(self, builder):
-        self.builder = builder
-
-    def write(self, data: bytes) -> int:
-        self.builder.emit(events.Output(self.builder.vertex, bytes(data)))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
 
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
