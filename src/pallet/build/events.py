@@ -125,3 +125,20 @@ def classic_text(event) -> str | bytes | None:
     if kind is Message:
         return event.text + "\n"
     return None
+
+
+def classic_sink(emit_line, output=None):
+    """An event handler that speaks the classic builder's form: each line to `emit_line`
+    (without its newline), a RUN's bytes to the binary `output` (dropped when None). What a
+    caller written for the line-and-stream interface (the Engine API's build stream) passes."""
+    def handle(event) -> None:
+        text = classic_text(event)
+        if text is None:
+            return
+        if isinstance(text, bytes):
+            if output is not None:
+                output.write(text)
+            return
+        for line in text.splitlines():
+            emit_line(line)
+    return handle

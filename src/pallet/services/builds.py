@@ -42,7 +42,12 @@ class BuildService:
               secrets: dict[str, str] | None = None, source_date_epoch: int | None = None,
               run_limits=None, pull: bool = False):
         """Build and tag; returns pallet.build.executor.BuildResult. Progress goes to `emit` as
-        pallet.build.events (RUN output too, unless not `want_output`)."""
+        pallet.build.events (RUN output too, unless not `want_output`). The older form, `emit`
+        taking the classic builder's lines and a binary stream in place of `want_output` for
+        RUN's output, still works (events.classic_sink)."""
+        if not isinstance(want_output, bool):
+            from ..build.events import classic_sink
+            emit, want_output = classic_sink(emit, want_output), want_output is not None
         from ..build.dockerfile import parse
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
