@@ -63,3 +63,11 @@ def test_system_df_verbose_prints_dockers_tables(pallet, busybox, tmp_path):
     assert sections[6] == "Build cache usage: 0B"
     assert sections[7].split() == ["CACHE", "ID", "CACHE", "TYPE", "SIZE", "CREATED", "LAST", "USED",
                                    "USAGE", "SHARED"]
+
+
+def test_system_prune_until_keeps_networks_created_since(pallet, busybox):
+    pallet.ok("network", "create", "recent")
+    r = pallet.ok("system", "prune", "-f", "--filter", "until=1h")
+    assert "Deleted Networks:" not in r.out  # created within the hour: kept
+    r = pallet.ok("system", "prune", "-f", "--filter", "until=2030-01-01T00:00:00Z")
+    assert "Deleted Networks:\nrecent\n" in r.out

@@ -199,12 +199,15 @@ def system_prune(ctx, o, args) -> int:
 
 
 def _prune_networks(engine, filters) -> list[str]:
+    import time
+    from ..opts.units import parse_timestamp
     from ..services.container_network import service
     labels = {}
     for v in filters.get("label"):
         k, sep, val = v.partition("=")
         labels[k] = val if sep else None
-    return service(engine).prune(labels)
+    until = [parse_timestamp(u, time.time()) for u in filters.get("until")]
+    return service(engine).prune(labels, min(until) if until else None)
 
 
 def _prune_build_cache(engine) -> int:

@@ -185,11 +185,15 @@ def network_prune(ctx, o, args) -> int:
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all custom networks not used by "
                                                "at least one container."):
         return 0
+    import time
+    from ..opts.units import parse_timestamp
+    filters = parse_filters(o.filter)
     labels = {}
-    for v in parse_filters(o.filter).get("label", []):
+    for v in filters.get("label", []):
         k, sep, val = v.partition("=")
         labels[k] = val if sep else None
-    removed = _svc(ctx).prune(labels)
+    until = [parse_timestamp(u, time.time()) for u in filters.get("until", [])]
+    removed = _svc(ctx).prune(labels, min(until) if until else None)
     if removed:
         ctx.out("Deleted Networks:")
         for name in removed:

@@ -156,12 +156,16 @@ class NetworkService:
         (the documents stay with the store, which the caller deletes)."""
         self.sandboxes.reset([n["_bridge"] for n in self.state.networks() if n.get("_bridge")])
 
-    def prune(self, labels: dict | None = None) -> list[str]:
-        """Remove user-defined networks no container uses (after reconciling dead endpoints)."""
+    def prune(self, labels: dict | None = None, until: float | None = None) -> list[str]:
+        """Remove user-defined networks no container uses (after reconciling dead endpoints);
+        with `until` (a Unix time), only those created before it."""
+        from ..oci.image import parse_time
         self.reconcile()
         removed = []
         for net in self.state.networks():
             if net["Name"] in model.PREDEFINED or not _labels_match(net, labels or {}):
+                continue
+            if until is not None and net.get("Created") and parse_time(net["Created"]) >= until:
                 continue
             if self._referenced(net["Name"]):
                 continue
