@@ -213,18 +213,18 @@ def network_disconnect(ctx, o, args) -> int:
 
 COMMANDS = [
     Command("network create", "[OPTIONS] NETWORK", "Create a network", network_create, [
+        F("attachable", help="Enable manual container attachment"),
+        F("aux-address", kind="list", help="Auxiliary IPv4 or IPv6 addresses used by Network driver"),
         F("driver", "d", kind="str", default="bridge", help='Driver to manage the Network (default "bridge")'),
         F("gateway", kind="list", help="IPv4 or IPv6 Gateway for the master subnet"),
         F("internal", help="Restrict external access to the network"),
-        F("label", kind="list", help="Set metadata on a network"),
-        F("subnet", kind="list", help="Subnet in CIDR format that represents a network segment"),
-        F("attachable", help="Enable manual container attachment"),
-        F("aux-address", kind="list", help="Auxiliary IPv4 or IPv6 addresses used by Network driver"),
         F("ip-range", kind="list", help="Allocate container ip from a sub-range"),
         F("ipam-driver", kind="str", default="default", help="IP Address Management Driver"),
         F("ipam-opt", kind="list", help="Set IPAM driver specific options"),
         F("ipv6", help="Enable or disable IPv6 networking"),
+        F("label", kind="list", help="Set metadata on a network"),
         F("opt", "o", kind="list", help="Set driver specific options"),
+        F("subnet", kind="list", help="Subnet in CIDR format that represents a network segment"),
     ], 1, 1),
     Command("network ls", "[OPTIONS]", "List networks", network_ls, [
         F("filter", "f", kind="list", help='Provide filter values (e.g. "driver=bridge")'),
