@@ -68,6 +68,19 @@ def test_kill_suspends_the_restart_policy_until_the_next_manual_start(pallet, bu
                      and _inspect(pallet, "svc")["State"]["Running"], 10)
 
 
+def test_kill_during_the_restart_back_off_cancels_the_restart(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "crashy", "--restart", "always", "busybox", "sh", "-c", "exit 1")
+    def backing_off():  # past a few restarts the back-off (800 ms+) leaves time to act in
+        doc = _inspect(pallet, "crashy")
+        return doc["RestartCount"] >= 3 and doc["State"]["Restarting"]
+    assert _wait_for(backing_off, 15)
+    pallet.ok("kill", "crashy")  # Docker: no error, and no restart after it
+    count = _inspect(pallet, "crashy")["RestartCount"]
+    time.sleep(1.5)
+    doc = _inspect(pallet, "crashy")
+    assert doc["State"]["Status"] == "exited" and doc["RestartCount"] == count
+
+
 def test_restore_after_a_reboot_starts_always_and_unless_stopped_containers(pallet, busybox):
     pallet.ok("run", "-d", "--network", "none", "--name", "always", "--restart", "always", "busybox", "sleep", "1000")
     pallet.ok("run", "-d", "--network", "none", "--name", "unless", "--restart", "unless-stopped", "busybox", "sleep", "1000")

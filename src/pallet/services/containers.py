@@ -344,6 +344,9 @@ class ContainerService(ContainerQueries):
         number = parse_signal(signal)
         cid = self.resolve(ref)
         record = self.get(cid)
+        if record["State"].get("Restarting") and by_user:
+            on_stop(self, cid)  # moby: a restarting container counts as running; the kill cancels it
+            return
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
         if by_user:
