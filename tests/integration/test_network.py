@@ -394,4 +394,9 @@ def test_ipv6_network_is_dual_stack_between_its_containers(pallet, busybox):
     assert r.code == 1 and "needs --ipv6" in r.err
     r = pallet("run", "--rm", "--ip6", "fd42:99::5", "--network", "auto6", "busybox", "true")
     assert r.code == 125 and "does not belong to any of this network's subnets" in r.err
+    pallet.ok("run", "-d", "--name", "late", "busybox", "sleep", "100")
+    pallet.ok("network", "connect", "--ip6", "fd42:99::77", "six", "late")
+    assert inspect(pallet, "late")["NetworkSettings"]["Networks"]["six"]["GlobalIPv6Address"] == "fd42:99::77"
+    assert "inet6 fd42:99::77/64" in pallet.ok("exec", "late", "ip", "-6", "addr").out
+    pallet.ok("rm", "-f", "late")
     pallet.ok("network", "rm", "six", "auto6")

@@ -202,7 +202,7 @@ def network_prune(ctx, o, args) -> int:
 
 
 def network_connect(ctx, o, args) -> int:
-    _svc(ctx).connect(args[0], args[1], list(o.alias), o.ip or None)
+    _svc(ctx).connect(args[0], args[1], list(o.alias), o.ip or None, o.ip6 or None)
     return 0
 
 
@@ -248,6 +248,7 @@ COMMANDS = [
             network_connect, [
                 F("alias", kind="list", help="Add network-scoped alias for the container"),
                 F("ip", kind="str", help='IPv4 address (e.g., "172.30.100.104")'),
+                F("ip6", kind="str", help='IPv6 address (e.g., "2001:db8::33")'),
             ], 2, 2),
     Command("network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
             network_disconnect, [F("force", "f", help="Force the container to disconnect from a network")], 2, 2),

@@ -196,7 +196,8 @@ class NetworkService:
         self.sandboxes.reapply()
 
     # ---- connect / disconnect ----
-    def connect(self, ref: str, container: str, aliases: list[str] = (), ip: str | None = None) -> None:
+    def connect(self, ref: str, container: str, aliases: list[str] = (), ip: str | None = None,
+                ip6: str | None = None) -> None:
         from .container_network import check_endpoint_options, set_networks
         net = self.get(ref)
         svc = self.engine.containers
@@ -212,7 +213,7 @@ class NetworkService:
                 raise Conflict(f"container cannot be disconnected from host network or connected to "
                                f"host network" if "host" in (mode, net["Name"]) else
                                f"container {cid} is not connected to a bridge network")
-            opts = check_endpoint_options(net, list(aliases), ip)
+            opts = check_endpoint_options(net, list(aliases), ip, ip6=ip6)
             from . import container_status as status
             if status.refresh(svc, rec)["State"]["Running"]:
                 settings = self.sandboxes.add_endpoint(cid, net, opts)
