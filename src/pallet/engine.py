@@ -44,8 +44,10 @@ class Engine:
 
     @cached_property
     def image_store(self):
+        from .snapshot.overlay import max_layers
         from .store.images import ImageStore
-        return ImageStore(self.db, self.content, self.layers, self.locks)
+        return ImageStore(self.db, self.content, self.layers, self.locks,
+                          max_layers(self.paths.containers, self.paths.layers))
 
     @cached_property
     def images(self):

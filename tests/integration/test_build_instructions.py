@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import os
 import tarfile
 import threading
 from pathlib import Path
@@ -143,26 +144,75 @@ def test_add_unpacks_local_archives_and_fetches_urls_with_checksum(pallet, busyb
         server.shutdown()
 
 
-@pytest.mark.parametrize("members", [
-    [("../../escaped", "file")],
-    [("link", "symlink:/tmp"), ("link/escaped", "file")],
-], ids=["dotdot", "through-symlink"])
-def test_add_never_writes_outside_the_destination(pallet, busybox, tmp_path, members):
+def _tar_of(members: list[tuple[str, str]]) -> bytes:
+    """A tar of ("name", "file" | "symlink:TARGET" | "hardlink:TARGET") members."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, kind in members:
             info = tarfile.TarInfo(name)
-            if kind.startswith("symlink:"):
-                info.type, info.linkname = tarfile.SYMTYPE, kind.split(":", 1)[1]
+            if ":" in kind:
+                link, info.linkname = kind.split(":", 1)
+                info.type = tarfile.SYMTYPE if link == "symlink" else tarfile.LNKTYPE
                 tar.addfile(info)
             else:
                 info.size = 4
                 tar.addfile(info, io.BytesIO(b"evil"))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("members,refusal", [
+    ([("../../escaped", "file")], "escapes the destination"),
+    ([("link", "symlink:/tmp"), ("link/escaped", "file")], "is a symbolic link"),
+], ids=["dotdot", "through-symlink"])
+def test_add_never_writes_outside_the_destination(pallet, busybox, tmp_path, members, refusal):
     ctx = write_context(tmp_path / "evil", {"Dockerfile": "FROM busybox\nADD evil.tar /x/\n"})
-    (ctx / "evil.tar").write_bytes(buf.getvalue())
+    (ctx / "evil.tar").write_bytes(_tar_of(members))
     r = pallet("build", "--progress=classic", str(ctx))
-    assert r.code == 1 and "outside the destination" in r.err
+    assert r.code == 1 and refusal in r.err
     assert not Path("/tmp/escaped").exists()
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot"])
+def test_add_of_a_hardlink_to_a_host_file_then_a_file_of_its_name_leaves_the_host_file_alone(
+        pallet, busybox, tmp_path, how):
+    """Issue 14, hole 1: tarfile's extraction followed a hardlink's target on the host, so the
+    regular member of the same name that came next was written into the host file."""
+    sentinel = tmp_path / "sentinel"
+    sentinel.write_text("host secret\n")
+    target = str(sentinel) if how == "absolute" else "../../../../../../../.." + str(sentinel)
+    ctx = write_context(tmp_path / "evil", {"Dockerfile": "FROM busybox\nADD evil.tar /x/\n"})
+    (ctx / "evil.tar").write_bytes(_tar_of([("h", f"hardlink:{target}"), ("h", "file")]))
+    r = pallet("build", "--progress=classic", "-t", "evil", str(ctx))
+    assert sentinel.read_text() == "host secret\n"
+    assert sentinel.stat().st_nlink == 1
+    assert r.code == 1 and "invalid hardlink" in r.err and "Traceback" not in r.err
+
+
+def test_add_of_a_hardlink_alone_does_not_copy_a_host_file_into_the_image(pallet, busybox, tmp_path):
+    sentinel = tmp_path / "sentinel"
+    sentinel.write_text("host secret\n")
+    ctx = write_context(tmp_path / "evil", {"Dockerfile": "FROM busybox\nADD evil.tar /x/\n"
+                                                          "RUN cat /x/h\n"})
+    (ctx / "evil.tar").write_bytes(_tar_of([("h", f"hardlink:{sentinel}")]))
+    r = pallet("build", "--progress=classic", "-t", "evil", str(ctx))
+    assert r.code == 1 and f"target {str(sentinel)!r} not found in the destination" in r.err
+    assert "host secret" not in r.out + r.err
+    assert pallet("image", "inspect", "evil").code == 1
+    assert sentinel.stat().st_nlink == 1
+
+
+def test_copy_of_two_sources_never_writes_through_a_symlink_the_first_one_placed(pallet, busybox, tmp_path):
+    """`COPY a b /d/` where a/x is a symlink to a host directory and b/x a directory: the
+    directory replaces the symlink in the layer; nothing reaches the host."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY a b /d/\nRUN ls /d/x\n",
+                                           "b/x/keep": "from b"})
+    (ctx / "a").mkdir()
+    (ctx / "a" / "x").symlink_to(outside)
+    r = pallet("build", "--progress=classic", str(ctx))
+    assert r.code == 0, r.err
+    assert "keep" in r.out and os.listdir(outside) == []
 
 
 def test_heredocs_in_run_and_copy(pallet, busybox, tmp_path):

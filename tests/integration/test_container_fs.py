@@ -178,11 +178,50 @@ def test_cp_tar_with_a_symlink_then_a_file_through_it_cannot_escape(pallet, busy
     outside = tmp_path / "outside"
     outside.mkdir()
     pallet.ok("create", "--name", "c", "busybox", "true")
-    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"link": str(outside), "link/pwn": b"x"}))
+    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"first": b"1", "link": str(outside), "link/pwn": b"x"}))
     assert r.code == 1
+    assert r.err == (f"Error: cannot extract 'link/pwn' into the container: it goes through the "
+                     f"symbolic link 'link' -> '{outside}', which leaves the container; "
+                     "nothing was copied\n")
     r = pallet("cp", "-", "c:/tmp", stdin=_tar({"../../../../escape": b"x"}))
     assert r.code == 1 and "escapes" in r.err
     assert os.listdir(outside) == []
+    assert pallet.ok("cp", "c:/tmp", "-").out_bytes.count(b"first") == 0  # all or nothing
+
+
+def test_cp_tar_with_a_relative_symlink_leaving_the_container_leaves_nothing(pallet, busybox):
+    pallet.ok("create", "--name", "c", "busybox", "true")
+    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"a/b": b"1", "up": "../../../../..", "up/x": b"x"}))
+    assert r.code == 1 and "symbolic link 'up' -> '../../../../..', which leaves the container" in r.err
+    names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "c:/tmp", "-").out_bytes)).getnames()
+    assert names == ["tmp"]
+
+
+def test_cp_tar_with_a_hardlink_to_a_missing_target_is_refused_and_leaves_nothing(pallet, busybox):
+    """Docker: the tar is refused; before, pallet died on a FileNotFoundError and left empty
+    directories named after the link's target behind."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("keep/ok")
+        tar.addfile(info, io.BytesIO(b""))
+        info = tarfile.TarInfo("h")
+        info.type, info.linkname = tarfile.LNKTYPE, "/usr/local/host/secret"
+        tar.addfile(info)
+    pallet.ok("create", "--name", "c", "busybox", "true")
+    r = pallet("cp", "-", "c:/tmp", stdin=buf.getvalue())
+    assert r.code == 1 and r.err == (
+        "Error: cannot extract 'h' into the container: hardlink target '/usr/local/host/secret' "
+        "does not exist in the archive or the container; nothing was copied\n")
+    names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "c:/tmp", "-").out_bytes)).getnames()
+    assert names == ["tmp"]
+
+
+def test_cp_tar_from_stdin_may_be_compressed_as_docker_accepts(pallet, busybox):
+    import gzip
+    pallet.ok("create", "--name", "c", "busybox", "true")
+    pallet.ok("cp", "-", "c:/tmp", stdin=gzip.compress(_tar({"z/y": b"zipped"})))
+    out = pallet.ok("cp", "c:/tmp/z/y", "-").out_bytes
+    assert tarfile.open(fileobj=io.BytesIO(out)).extractfile("y").read() == b"zipped"
 
 
 def test_cp_sees_volumes_where_the_container_does(pallet, busybox, tmp_path):

@@ -142,3 +142,80 @@ def test_save_of_unknown_image_fails(pallet, tmp_path):
     r = pallet("save", "-o", str(tmp_path / "x.tar"), "nosuch")
     assert r.code == 1 and "No such image: nosuch:latest" in r.err
     assert not (tmp_path / "x.tar").exists()
+
+
+def _deep_archive(base_layer: bytes, extra: int, tag: str) -> bytes:
+    """A docker-archive of `base_layer` plus `extra` tiny layers (one file each)."""
+    layers = [base_layer] + [_layer({f"layer{i}": str(i).encode()}) for i in range(extra)]
+    diff_ids = ["sha256:" + hashlib.sha256(data).hexdigest() for data in layers]
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    members = {"config.json": config}
+    members.update({f"{i}/layer.tar": data for i, data in enumerate(layers)})
+    members["manifest.json"] = json.dumps([{"Config": "config.json", "RepoTags": [tag],
+                                            "Layers": [f"{i}/layer.tar" for i in range(len(layers))]}]).encode()
+    return _archive(members)
+
+
+def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_exceeded(
+        pallet, busybox, busybox_tar, tmp_path):
+    """Docker's layer store refuses past 125 layers ("max depth exceeded"); pallet's limit is what
+    one overlay mount's lowerdir option can hold in a page for this store, and the deepest image
+    it accepts does run."""
+    from pallet.snapshot import overlay
+    limit = pallet.engine.image_store.max_layers
+    assert 50 <= limit < 125
+    paths = pallet.engine.paths
+    lowers = [paths.layers / ("0" * 64) / "diff"] * (limit + 1)
+    one_more = overlay.describe(paths.container("f" * 64), lowers, paths.layers, volatile=True)
+    assert len(one_more.option_string()) >= overlay.PAGE_SIZE  # the kernel would refuse it
+    base = busybox_tar.read_bytes()
+    pallet.ok("load", stdin=_deep_archive(base, limit - 1, "deep:ok"))
+    assert pallet.ok("run", "--rm", "deep:ok", "cat", f"/layer{limit - 2}").out == str(limit - 2)
+    layers_before = _layer_dirs(pallet)
+    r = pallet("load", stdin=_deep_archive(base, limit, "deep:toomany"))
+    assert r.code == 1 and r.err == (f"Error: max depth exceeded: the image has {limit + 1} layers, "
+                                     f"more than the {limit} overlayfs can stack in this store\n")
+    assert _layer_dirs(pallet) == layers_before
+    assert pallet("image", "inspect", "deep:toomany").code == 1
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM deep:ok\nCOPY Dockerfile /one-more\n")
+    r = pallet("build", str(tmp_path / "ctx"))
+    assert r.code == 1 and r.err.startswith("Error: max depth exceeded") and len(r.err.splitlines()) == 1
+    assert _layer_dirs(pallet) == layers_before
+
+
+@pytest.mark.parametrize("member", ["manifest.json", "config.json"])
+def test_load_of_an_archive_whose_manifest_or_config_is_a_dangling_symlink_is_refused(pallet, busybox, member):
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    manifest = json.dumps([{"Config": "config.json", "RepoTags": ["x:1"], "Layers": []}]).encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in (("manifest.json", manifest), ("config.json", config)):
+            info = tarfile.TarInfo(name)
+            if name == member:
+                info.type, info.linkname = tarfile.SYMTYPE, "/etc/nosuchfile.json"
+                t.addfile(info)
+            else:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    r = pallet("load", stdin=buf.getvalue())
+    assert r.code == 1 and r.err == (f"Error: invalid archive: {member} is a symbolic link to "
+                                     "/etc/nosuchfile.json, which is not in the archive\n")
+    assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
+
+
+def test_load_follows_a_symlinked_manifest_inside_the_archive_as_docker_does(pallet, busybox):
+    data = pallet.ok("save", "busybox").out_bytes
+    src = tarfile.open(fileobj=io.BytesIO(data))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for m in src.getmembers():
+            if m.name == "manifest.json":
+                m.name = "real/manifest.json"
+            t.addfile(m, src.extractfile(m) if m.isreg() else None)
+        link = tarfile.TarInfo("manifest.json")
+        link.type, link.linkname = tarfile.SYMTYPE, "real/manifest.json"
+        t.addfile(link)
+    assert pallet.ok("load", stdin=buf.getvalue()).lines == ["Loaded image: busybox:latest"]

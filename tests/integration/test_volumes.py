@@ -114,6 +114,23 @@ def test_volume_create_inspect_labels_and_driver_options(pallet, busybox):
     assert r.code == 1 and "No such volume: nosuch" in r.err
 
 
+def test_volume_create_with_a_name_the_filesystem_cannot_hold_fails_as_docker_does(pallet, busybox):
+    """Docker's local driver checks only the characters; mkdir then says the name is too long.
+    Nothing is recorded, and `run -v` with such a name fails the same way (exit 125)."""
+    name = "v" * 300
+    root = f"{pallet.root}/volumes/{name}"
+    r = pallet("volume", "create", name)
+    assert r.code == 1 and r.err == (f"Error: create {name}: error while creating volume root "
+                                     f"path '{root}': mkdir {root}: file name too long\n")
+    assert pallet.ok("volume", "ls", "-q").out == ""
+    r = pallet("run", "--rm", "-v", f"{name}:/x", "busybox", "true")
+    assert r.code == 125 and "file name too long" in r.err and len(r.err.splitlines()) == 1
+    r = pallet("volume", "create", "-bad")
+    assert r.code != 0
+    r = pallet("volume", "create", "bad name")
+    assert r.code == 1 and "includes invalid characters for a local volume name" in r.err
+
+
 def test_volume_ls_filters_and_format(pallet, busybox):
     pallet.ok("volume", "create", "--label", "k=v", "a1")
     pallet.ok("volume", "create", "b2")

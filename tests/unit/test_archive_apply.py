@@ -150,7 +150,7 @@ def test_pull_refuses_to_write_through_a_symlink_from_the_same_layer(tmp_path):
     outside.mkdir()
     data = make_tar(entry("a", tarfile.SYMTYPE, linkname=str(outside)),
                     entry("a/file", data=b"bad"))
-    with pytest.raises(InvalidArgument, match="not a directory"):
+    with pytest.raises(InvalidArgument, match="is a symbolic link"):
         apply_bytes(data, tmp_path / "diff")
     assert os.listdir(outside) == []
 
@@ -213,3 +213,26 @@ def test_big_layer_applies_at_disk_speed(tmp_path):
 def apply_bytes_stream(f, dest, tarsplit):
     dest.mkdir()
     return apply_layer(f, dest, tarsplit)
+
+
+def test_pull_refuses_a_symlink_target_or_xattr_with_a_nul_byte_in_one_line(tmp_path):
+    link, _ = entry("l", tarfile.SYMTYPE)
+    link.pax_headers = {"linkpath": "a\0b"}
+    with pytest.raises(InvalidArgument, match="invalid tar entry 'l'"):
+        apply_bytes(make_tar((link, b"")), tmp_path / "diff")
+    f, data = entry("f", data=b"x")
+    f.pax_headers = {"SCHILY.xattr.user.a\0b": "v"}
+    with pytest.raises(InvalidArgument, match="invalid tar entry 'f'"):
+        apply_bytes(make_tar((f, data)), tmp_path / "diff2")
+
+
+def test_pull_refuses_an_extended_header_claiming_gigabytes_without_reading_it(tmp_path):
+    """Go's archive/tar bounds PAX and GNU long-name records at 1 MiB; a bigger claim was a
+    MemoryError (an 8 GiB read) before."""
+    info = tarfile.TarInfo("././@PaxHeader")
+    info.type, info.size = tarfile.XHDTYPE, 8 * 1024 ** 3 - 1
+    layer = tmp_path / "huge.tar"
+    layer.write_bytes(info.tobuf(tarfile.USTAR_FORMAT) + bytes(1024))
+    (tmp_path / "diff").mkdir()
+    with open(layer, "rb") as f, pytest.raises(DataCorrupted, match="extended header of 8589934591 bytes"):
+        apply_layer(f, tmp_path / "diff")

@@ -1,7 +1,12 @@
-"""Applying one layer tar to a directory, safely, in overlayfs' format.
+"""Applying one tar to a directory, safely: the only code that writes archive members.
 
 Owns: `apply_layer`, which unpacks an (already decompressed) layer tar into
-`dest`, hashes the stream into its diff_id and records the tar-split.
+`dest`, hashes the stream into its diff_id and records the tar-split, and
+`apply_tar`, the same applier under a `Policy` for archives that are not layers
+(`cp` into a container or onto the host, volume copy-up, ADD of a local tar):
+no whiteout conversion, ownership optionally forced, directories never replaced
+by non-directories. Every entry point that writes tar members goes through
+here (pallet.archive.unpack adds the all-or-nothing check for `cp`).
 
 Invariants:
   * Nothing outside `dest` is ever created, changed or removed. Names are
@@ -16,7 +21,8 @@ Invariants:
     `trusted.overlay.*` xattrs coming from the tar itself are dropped.
   * A later entry replaces an earlier one of the same name; an in-layer
     whiteout removes the earlier entry too.
-  * On any error the tree is half-written: the caller deletes `dest`.
+  * On any error the tree is half-written: the caller deletes `dest` (layers)
+    or checked the archive first (pallet.archive.unpack.check_tar).
 """
 from __future__ import annotations
 
@@ -44,6 +50,23 @@ FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
+class Policy:
+    """How an archive that is not a layer is applied (the defaults are a layer's rules)."""
+    whiteouts: bool = True                 # `.wh.` entries become overlay whiteouts
+    owner: tuple[int, int] | None = None   # force every entry's uid/gid (cp without -a)
+    keep_dirs: bool = False                # a non-directory may not replace a directory
+    root_meta: bool = True                 # a `./` entry sets the destination's own metadata
+    root: str = "the layer root"           # how errors name the destination
+    # paths (relative to the destination) where a file is bind-mounted, with the path the
+    # container knows: replacing one would detach the mount, so, as Docker's unlinkat there
+    # fails with EBUSY, the archive is refused (cp onto /etc/hosts)
+    busy: tuple[tuple[tuple[str, ...], str], ...] = ()
+
+
+LAYER = Policy()
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     diff_id: str  # sha256 of the uncompressed tar stream as read
     size: int     # bytes of regular-file content unpacked
@@ -59,7 +82,7 @@ def apply_layer(stream: BinaryIO, dest: Path, tarsplit_path: Path | None = None)
     split = TarSplitWriter(tarsplit_path)
     tree = Tree(dest)
     try:
-        applier = _Applier(tree, TarReader(hashed, split.raw), split)
+        applier = _Applier(tree, TarReader(hashed, split.raw), split, LAYER)
         applier.run()
     except BaseException:
         split.discard()
@@ -70,9 +93,24 @@ def apply_layer(stream: BinaryIO, dest: Path, tarsplit_path: Path | None = None)
     return ApplyResult(hashed.digest, applier.size)
 
 
+def apply_tar(stream: BinaryIO, dest_fd: int, policy: Policy) -> int:
+    """Unpack the (decompressed) tar `stream` beneath the open directory `dest_fd`.
+
+    Returns the bytes of regular-file content written. On error the tree may be
+    half-written; callers that must not leave that check the archive first."""
+    split = TarSplitWriter(None)
+    with Tree.from_fd(dest_fd) as tree:
+        try:
+            applier = _Applier(tree, TarReader(stream, split.raw), split, policy)
+            applier.run()
+        finally:
+            split.discard()
+    return applier.size
+
+
 class _Applier:
-    def __init__(self, tree: Tree, reader: TarReader, split: TarSplitWriter):
-        self.tree, self.reader, self.split = tree, reader, split
+    def __init__(self, tree: Tree, reader: TarReader, split: TarSplitWriter, policy: Policy):
+        self.tree, self.reader, self.split, self.policy = tree, reader, split, policy
         self.size = 0
         self.refs: dict[tuple[str, ...], tuple[int, int]] = {}  # path -> (ref, size)
         self.dir_mtimes: dict[tuple[str, ...], float] = {}
@@ -88,8 +126,10 @@ class _Applier:
                 try:
                     self._apply(entry)
                 except OSError as exc:
-                    raise PalletError(f"failed to apply layer entry {entry.name!r}: "
+                    raise PalletError(f"failed to extract {entry.name!r}: "
                                       f"{exc.strerror or exc}") from exc
+                except ValueError as exc:  # os.* refuse a NUL in a link target or xattr name
+                    raise InvalidArgument(f"invalid tar entry {entry.name!r}: {exc}") from exc
         finally:
             self._drop_cached()
         self._set_dir_mtimes()
@@ -108,14 +148,15 @@ class _Applier:
         return fd
 
     def _apply(self, entry: Entry) -> None:
-        parts = clean_parts(entry.name)
+        parts = clean_parts(entry.name, self.policy.root)
         if not parts:  # the root itself ("./")
-            if entry.type == tarfile.DIRTYPE:
+            if entry.type == tarfile.DIRTYPE and self.policy.root_meta:
                 self._set_meta(self.tree.root_fd, entry)
                 self.dir_mtimes[()] = entry.mtime
             return
         name = parts[-1]
-        simple = entry.is_regular and not name.startswith(WHITEOUT_PREFIX)
+        whiteout = self.policy.whiteouts and name.startswith(WHITEOUT_PREFIX)
+        simple = entry.is_regular and not whiteout
         if not simple or (self.cached is not None and self.cached[0][:len(parts)] == parts):
             self._drop_cached()
         if simple:
@@ -123,7 +164,7 @@ class _Applier:
             return
         parent = self.tree.open_dir(parts[:-1], create=True)
         try:
-            if name.startswith(WHITEOUT_PREFIX):
+            if whiteout:
                 self._whiteout(parent, parts, entry)
             else:
                 self._create(parent, parts, entry)
@@ -140,7 +181,7 @@ class _Applier:
                                              tarfile.CHRTYPE, tarfile.BLKTYPE)):
             raise InvalidArgument(f"invalid tar entry {entry.name!r}: "
                                   f"unsupported type {kind.decode(errors='replace')!r}")
-        self._remove(parent, parts)
+        self._replace(parent, parts)
         if entry.is_regular:
             return self._regular(parent, parts, entry)
         if kind == tarfile.SYMTYPE:
@@ -151,7 +192,7 @@ class _Applier:
                    tarfile.BLKTYPE: stat.S_IFBLK}[kind]
             os.mknod(name, fmt | 0o600, os.makedev(entry.devmajor, entry.devminor),
                      dir_fd=parent)
-        os.chown(name, entry.uid, entry.gid, dir_fd=parent, follow_symlinks=False)
+        os.chown(name, *self._owner(entry), dir_fd=parent, follow_symlinks=False)
         if kind != tarfile.SYMTYPE:  # just made by us, not a symlink: fchmodat is safe
             os.chmod(name, entry.mode & 0o7777, dir_fd=parent)
         self._set_xattrs(proc_path(parent, name), entry)
@@ -187,13 +228,17 @@ class _Applier:
         self.dir_mtimes[parts] = entry.mtime  # set last: children change it
 
     def _hardlink(self, parent: int, parts: tuple[str, ...], entry: Entry) -> None:
-        target = clean_parts(entry.linkname)
+        try:
+            target = clean_parts(entry.linkname, self.policy.root)
+        except InvalidArgument:
+            raise InvalidArgument(f"invalid hardlink {entry.name!r}: target {entry.linkname!r} "
+                                  f"escapes {self.policy.root}") from None
         if not target:
             raise InvalidArgument(f"invalid hardlink {entry.name!r}: target is the layer root")
         if target == parts:
             return
         missing = InvalidArgument(f"invalid hardlink {entry.name!r}: "
-                                  f"target {entry.linkname!r} not found in layer")
+                                  f"target {entry.linkname!r} not found in {self.policy.root}")
         try:
             tparent = self.tree.open_dir(target[:-1])
         except FileNotFoundError as exc:
@@ -202,7 +247,7 @@ class _Applier:
             tst = _lstat(tparent, target[-1])
             if tst is None or stat.S_ISDIR(tst.st_mode):
                 raise missing
-            self._remove(parent, parts)
+            self._replace(parent, parts)
             os.link(target[-1], parts[-1], src_dir_fd=tparent, dst_dir_fd=parent,
                     follow_symlinks=False)
         finally:
@@ -221,6 +266,18 @@ class _Applier:
         self._remove(parent, hidden)
         os.mknod(hidden[-1], stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent)
         os.chown(hidden[-1], entry.uid, entry.gid, dir_fd=parent, follow_symlinks=False)
+
+    def _replace(self, parent: int, parts: tuple[str, ...]) -> None:
+        """Make room for a non-directory at `parts`, as the policy allows."""
+        if self.policy.keep_dirs:
+            st = _lstat(parent, parts[-1])
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                raise InvalidArgument(f'cannot overwrite directory "/{"/".join(parts)}" '
+                                      "with non-directory")
+        self._remove(parent, parts)
+
+    def _owner(self, entry: Entry) -> tuple[int, int]:
+        return self.policy.owner or (entry.uid, entry.gid)
 
     def _remove(self, parent: int, parts: tuple[str, ...]) -> None:
         """Remove `parts` (last component in `parent`) if present, keeping referenced content."""
@@ -255,7 +312,7 @@ class _Applier:
                 os.close(parent)
 
     def _set_meta(self, fd: int, entry: Entry) -> None:
-        os.fchown(fd, entry.uid, entry.gid)
+        os.fchown(fd, *self._owner(entry))
         os.fchmod(fd, entry.mode & 0o7777)  # after chown, which clears setuid
         self._set_xattrs(fd, entry)
 

@@ -24,6 +24,7 @@ from ..errors import DataCorrupted
 
 BLOCK = 512
 CHUNK = 1 << 20
+MAX_EXTENSION = 1 << 20  # a PAX or GNU long-name record; Go's maxSpecialFileSize
 REGULAR_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 _PAX_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
 XATTR_PREFIX = "SCHILY.xattr."
@@ -124,6 +125,9 @@ class TarReader:
             raise DataCorrupted(f"invalid tar header: {exc}") from exc
 
     def _extension(self, info: tarfile.TarInfo, local: dict[str, bytes]) -> None:
+        if info.size > MAX_EXTENSION:  # read whole into memory: bounded, as Go's archive/tar
+            raise DataCorrupted(f"invalid tar header: extended header of {info.size} bytes "
+                                f"(at most {MAX_EXTENSION})")
         data = self._read_exact(info.size + _padding(info.size))
         self._raw(data)
         data = data[:info.size]

@@ -21,11 +21,12 @@ DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 IMPLICIT_DIR_MODE = 0o755
 
 
-def clean_parts(name: str) -> tuple[str, ...]:
+def clean_parts(name: str, root: str = "the layer root") -> tuple[str, ...]:
     """Lexically clean a tar member name into path components under the root.
 
     Like Go's filepath.Clean("/" + name) minus the leading slash, except that a
-    `..` that would climb above the root is refused, as Docker refuses it.
+    `..` that would climb above the root is refused, as Docker refuses it;
+    `root` names the root in that error.
     """
     if "\0" in name:
         raise InvalidArgument(f"invalid tar entry {name!r}: name contains a NUL byte")
@@ -35,7 +36,7 @@ def clean_parts(name: str) -> tuple[str, ...]:
             continue
         if comp == "..":
             if not parts:
-                raise InvalidArgument(f"invalid tar entry {name!r}: path escapes the layer root")
+                raise InvalidArgument(f"invalid tar entry {name!r}: path escapes {root}")
             parts.pop()
         else:
             parts.append(comp)
@@ -45,9 +46,14 @@ def clean_parts(name: str) -> tuple[str, ...]:
 class Tree:
     """A root directory held open by fd; paths resolve strictly beneath it."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, fd: int = -1):
         self.root = Path(root)
-        self.root_fd = os.open(self.root, DIR_FLAGS)
+        self.root_fd = fd if fd >= 0 else os.open(self.root, DIR_FLAGS)
+
+    @classmethod
+    def from_fd(cls, dir_fd: int) -> "Tree":
+        """A tree rooted at an already-open directory (its fd is duplicated, not taken)."""
+        return cls(Path(f"/proc/self/fd/{dir_fd}"), fd=os.dup(dir_fd))
 
     def close(self) -> None:
         if self.root_fd >= 0:
@@ -62,10 +68,11 @@ class Tree:
 
     def open_dir(self, parts: tuple[str, ...] | list[str], create: bool = False) -> int:
         """Open the directory at `parts` (a new fd), creating missing ones (0755) if asked."""
+        steps = iter(range(1, len(parts) + 1))
         return descend(os.dup(self.root_fd), parts,
-                       lambda cur, comp: self._step(cur, comp, create, parts))
+                       lambda cur, comp: self._step(cur, comp, create, parts[:next(steps)]))
 
-    def _step(self, cur: int, comp: str, create: bool, parts) -> int:
+    def _step(self, cur: int, comp: str, create: bool, here) -> int:
         try:
             return os.open(comp, DIR_FLAGS, dir_fd=cur)
         except FileNotFoundError:
@@ -73,9 +80,10 @@ class Tree:
                 raise
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                where = "/".join(parts)
-                raise InvalidArgument(
-                    f"invalid tar entry {where!r}: parent {comp!r} is not a directory") from exc
+                link = os.path.islink(proc_path(cur, comp))
+                what = "a symbolic link" if link else "not a directory"
+                raise InvalidArgument(f"invalid tar entry: {'/'.join(here)!r} is {what}, "
+                                      "and nothing is written through it") from exc
             raise
         os.mkdir(comp, 0o700, dir_fd=cur)
         fd = os.open(comp, DIR_FLAGS, dir_fd=cur)

@@ -59,11 +59,16 @@ class BuildContext:
 
     @classmethod
     def from_tar(cls, stream: BinaryIO, dest: Path) -> "BuildContext":
-        """Unpack a context tar (plain or compressed) safely into `dest`."""
-        from ..archive.apply import apply_layer
+        """Unpack a context tar (plain or compressed) safely into `dest`. It is not a layer:
+        a `.wh.` file in it is a file, as in Docker's context."""
+        from ..archive.apply import Policy, apply_tar
         from ..archive.compression import open_layer_stream
         dest.mkdir(parents=True, exist_ok=True)
-        apply_layer(open_layer_stream(stream), dest, None)
+        fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            apply_tar(open_layer_stream(stream), fd, Policy(whiteouts=False, root="the build context"))
+        finally:
+            os.close(fd)
         return cls.from_dir(dest)
 
     # ---- sources ----

@@ -14,15 +14,20 @@ Docker's rules, as implemented here:
   * ADD unpacks local tar archives (plain, gzip, bzip2, xz) into the
     destination and fetches http(s) URLs (mode 0600, `--checksum` verified).
 Symlinks inside a copied tree are copied as symlinks, never followed.
+Nothing here writes a file: the placement is described as tar entries and
+written by pallet.archive.apply beneath the tree's directory fd, as is a local
+archive ADD unpacks, so no source name, symlink (placed by an earlier source or
+by the archive) or hardlink target reaches outside the tree (a hardlink to a
+host path is refused, not followed).
 Directories that already exist in the image keep their mode and owner.
 """
 from __future__ import annotations
 
 import os
 import posixpath
-import shutil
 import stat
 import tarfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -43,8 +48,13 @@ class Item:
 
 
 class Placer:
+    """Decides what COPY/ADD puts where, as tar entries; pallet.archive.apply writes them."""
+
     def __init__(self, root: Path, view: ImageView, owner: tuple[int, int] | None, chmod: int | None):
         self.root, self.view, self.owner, self.chmod = root, view, owner, chmod
+        self.pending: list[tuple[tarfile.TarInfo, Path | None]] = []
+        self.dirs: set[str] = set()  # directories this instruction has placed (image paths)
+        self.extracted = False       # an archive placed directories `dirs` does not know
 
     def place(self, items: list[Item], dest: str, workdir: str, what: str = "COPY") -> None:
         dest_dir = dest.endswith("/") or dest.endswith("/.")
@@ -61,9 +71,12 @@ class Placer:
                 self._extract(item, target)
             else:
                 self._entry(item.path, item.st, posixpath.join(target, item.name) if dest_dir else target)
+        self._apply()
 
-    def _host(self, image_path: str) -> Path:
-        return self.root / image_path.lstrip("/")
+    def make_parents(self, image_path: str) -> None:
+        """Create the directories above `image_path` (WORKDIR's missing directories)."""
+        self._parents(image_path)
+        self._apply()
 
     def _parents(self, image_path: str) -> None:
         """Create the directories above `image_path`, copying the image's metadata when it has them."""
@@ -72,22 +85,19 @@ class Placer:
             self._mkdir("/" + "/".join(parts[:i + 1]), created=True)
 
     def _mkdir(self, image_path: str, created: bool, st: os.stat_result | None = None) -> None:
-        host = self._host(image_path)
-        if host.is_dir() and not host.is_symlink():
-            return
-        host.mkdir()
+        if image_path in self.dirs or (self.extracted and self._dir_on_disk(image_path)):
+            return  # the first source to need a directory sets its metadata
+        self.dirs.add(image_path)
         existing = self.view.lookup(image_path)
         if created and existing is not None and os.path.isdir(existing):
             est = os.lstat(existing)
-            os.chmod(host, est.st_mode & 0o7777)
-            os.lchown(host, est.st_uid, est.st_gid)
-            return
+            return self._add(_header(image_path, tarfile.DIRTYPE, est.st_mode, (est.st_uid, est.st_gid)))
         mode = (st.st_mode & 0o7777) if st is not None else 0o755
-        os.chmod(host, self.chmod if (self.chmod is not None and st is not None) else mode)
-        uid, gid = self.owner or (0, 0)
-        os.lchown(host, uid, gid)
+        mode = self.chmod if (self.chmod is not None and st is not None) else mode
+        info = _header(image_path, tarfile.DIRTYPE, mode, self.owner or (0, 0))
         if st is not None:
-            os.utime(host, ns=(st.st_mtime_ns, st.st_mtime_ns))
+            info.mtime = st.st_mtime_ns / 1e9
+        self._add(info)
 
     def _dir_contents(self, item: Item, target: str) -> None:
         self._parents(target + "/x")
@@ -98,60 +108,101 @@ class Placer:
     def _entry(self, src: Path, st: os.stat_result, image_path: str, parents: bool = True) -> None:
         if parents:
             self._parents(image_path)
-        host = self._host(image_path)
         if stat.S_ISDIR(st.st_mode):
-            self._mkdir(image_path, created=False, st=st)
-            return
-        if host.is_dir() and not host.is_symlink():
-            shutil.rmtree(host)
-        elif host.exists() or host.is_symlink():
-            host.unlink()
+            return self._mkdir(image_path, created=False, st=st)
+        owner = self.owner or (0, 0)
         if stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(src), host)
+            info = _header(image_path, tarfile.SYMTYPE, 0o777, owner)
+            info.linkname = os.readlink(src)
         elif stat.S_ISREG(st.st_mode):
-            shutil.copyfile(src, host, follow_symlinks=False)
-            os.chmod(host, self.chmod if self.chmod is not None else st.st_mode & 0o7777)
+            mode = self.chmod if self.chmod is not None else st.st_mode
+            info = _header(image_path, tarfile.REGTYPE, mode, owner)
+            info.size = st.st_size
         else:
             return  # sockets, devices, fifos: Docker's COPY skips them too
-        uid, gid = self.owner or (0, 0)
-        os.lchown(host, uid, gid)
-        os.utime(host, ns=(st.st_mtime_ns, st.st_mtime_ns), follow_symlinks=False)
+        info.mtime = st.st_mtime_ns / 1e9
+        # A file replaces whatever an earlier source placed at its name, a directory included.
+        self.dirs = {d for d in self.dirs if d != image_path and not d.startswith(image_path + "/")}
+        self._add(info, src if info.type == tarfile.REGTYPE else None)
+
+    def _add(self, info: tarfile.TarInfo, src: Path | None = None) -> None:
+        self.pending.append((info, src))
+
+    def _apply(self) -> None:
+        """Write the pending entries beneath the root through the one safe applier."""
+        from ..archive.apply import Policy, apply_tar
+        from ..archive.unpack import piped
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            with piped(lambda out: _write_entries(pending, out)) as reader:
+                apply_tar(reader, fd, Policy(whiteouts=False, root="the destination"))
+        finally:
+            os.close(fd)
 
     def _extract(self, item: Item, target: str) -> None:
+        """ADD of a local archive: its members, owners and modes as the tar has them (a
+        member replaces what an earlier source put at its name, as Docker's Untar does)."""
+        from ..archive.apply import Policy, apply_tar
+        from ..archive.compression import open_layer_stream
+        from ..archive.tree import Tree, clean_parts
         self._parents(target + "/x")
         self._mkdir(target, created=True)
-        host = self._host(target)
-        with tarfile.open(item.path, "r:*") as tar:
-            if hasattr(tarfile, "tar_filter"):
-                tar.extractall(host, numeric_owner=True, filter="tar")
-            else:  # CPython < 3.11.4 (Debian 12's 3.11.2) has no extraction filters
-                tar.extractall(host, members=_tar_filtered(tar, host), numeric_owner=True)
+        self._apply()
+        self.extracted = True
+        with Tree(self.root) as tree, open(item.path, "rb") as raw:
+            fd = tree.open_dir(clean_parts(target))
+            try:
+                apply_tar(open_layer_stream(raw), fd, Policy(whiteouts=False, root="the destination"))
+            finally:
+                os.close(fd)
 
 
-def _tar_filtered(tar: tarfile.TarFile, dest: Path) -> Iterator[tarfile.TarInfo]:
-    """The members of `tar` as tarfile's "tar" filter (PEP 706) passes them: leading
-    slashes stripped, nothing whose path (following symlinks already extracted) leaves
-    `dest`, setuid/setgid/sticky and group/other write bits cleared. Lazy, so each member
-    is checked after the ones before it are on disk."""
-    root = os.path.realpath(dest)
-    for member in tar:
-        name = member.name.lstrip("/")
-        target = os.path.realpath(os.path.join(root, name))
-        if os.path.isabs(name) or os.path.commonpath([target, root]) != root:
-            raise InvalidArgument(f"{member.name!r} would be extracted to {target!r}, "
-                                  "which is outside the destination")
-        member.name = name
-        member.mode &= 0o755
-        yield member
+    def _dir_on_disk(self, image_path: str) -> bool:
+        from ..archive.tree import Tree, clean_parts
+        with Tree(self.root) as tree:
+            try:
+                os.close(tree.open_dir(clean_parts(image_path)))
+            except (OSError, InvalidArgument):
+                return False
+        return True
+
+
+def _header(image_path: str, kind: bytes, mode: int, owner: tuple[int, int]) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(image_path.lstrip("/"))
+    info.type, info.mode = kind, mode & 0o7777
+    info.uid, info.gid = owner
+    info.uname = info.gname = ""
+    info.mtime = time.time()
+    return info
+
+
+def _write_entries(entries: list[tuple[tarfile.TarInfo, Path | None]], out) -> None:
+    """The entries as a tar; a regular file's content is read from its source, not followed."""
+    for info, src in entries:
+        out.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        if src is None:
+            continue
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            left = info.size
+            while left:
+                data = os.read(fd, min(left, 1 << 20)) or bytes(min(left, 1 << 20))  # shrank: pad
+                out.write(data)
+                left -= len(data)
+        finally:
+            os.close(fd)
+        if info.size % tarfile.BLOCKSIZE:
+            out.write(bytes(tarfile.BLOCKSIZE - info.size % tarfile.BLOCKSIZE))
+    out.write(bytes(2 * tarfile.BLOCKSIZE))
 
 
 def is_archive(path: Path) -> bool:
-    """A local file ADD unpacks: a tar, plain or compressed, that tarfile can read."""
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            return tar.next() is not None
-    except (tarfile.TarError, OSError, EOFError):
-        return False
+    """A local file ADD unpacks: a tar, plain or compressed."""
+    from ..archive.unpack import is_tar
+    return is_tar(path)
 
 
 def tree_walker(context) -> Walker:

@@ -46,7 +46,7 @@ def workdir(builder, state: StageState, ins: Instruction, slot: str) -> None:
     def make():
         from ..archive.export import write_tree_tar
         with tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest) as tree:
-            Placer(Path(tree), view_of(builder, state.image_id), None, None)._parents(path + "/x")
+            Placer(Path(tree), view_of(builder, state.image_id), None, None).make_parents(path + "/x")
             staged = builder.stage_layer(lambda out: write_tree_tar(Path(tree), out,
                                                                     source_date_epoch=_epoch(builder)))
         return builder.commit(state, text, staged)
@@ -326,8 +326,10 @@ def _secret(builder, m, scratch: Path, binds: list, env: list[str]) -> None:
 
 def _scratch_copy(source: Path, dest: Path) -> str:
     import shutil
-    if source.is_dir():
-        shutil.copytree(source, dest, symlinks=True)
+    if source.is_dir():  # through a tar, as every tree pallet writes from elsewhere
+        from ..archive.unpack import copy_tree
+        dest.mkdir()
+        copy_tree(source, dest)
     else:
         shutil.copy2(source, dest)
     return str(dest)

@@ -24,6 +24,7 @@ from ..errors import DataCorrupted, InvalidArgument
 from ..oci import image as oci
 
 MAX_JSON = 16 << 20  # manifests and configs larger than this are not sane
+MAX_LINKS = 40       # as the kernel's symlink limit
 
 
 @dataclass
@@ -51,6 +52,9 @@ def open_archive(stream: BinaryIO, ingest: Path) -> Iterator["Archive"]:
             members = tar.getmembers()
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise InvalidArgument(f"invalid archive: not a readable tar file ({exc})") from exc
+        except MemoryError:  # tarfile reads a PAX record whole, whatever size it claims
+            raise InvalidArgument("invalid archive: a tar header claims more memory than "
+                                  "there is") from None
         yield Archive(tar, members)
 
 
@@ -75,13 +79,27 @@ class Archive:
         self.members = {_norm(m.name): m for m in members}
 
     def _member(self, name: str) -> tarfile.TarInfo:
+        """The member `name` names, links followed inside the archive (Docker reads the
+        unpacked archive with symlinks resolved in its scope); never a host path."""
         m = self.members.get(_norm(name))
         if m is None:
             raise InvalidArgument(f"invalid archive: {name} is referenced but missing")
-        return m
+        for _ in range(MAX_LINKS):
+            if not (m.issym() or m.islnk()):
+                return m
+            target = _norm(posixpath.join(posixpath.dirname(_norm(m.name)), m.linkname)
+                           if m.issym() else m.linkname)
+            nxt = self.members.get(target)
+            if nxt is None:
+                kind = "symbolic link" if m.issym() else "hardlink"
+                raise InvalidArgument(f"invalid archive: {name} is a {kind} to {m.linkname}, "
+                                      "which is not in the archive")
+            m = nxt
+        raise InvalidArgument(f"invalid archive: {name}: too many levels of symbolic links")
 
     def _open(self, name: str):
-        f = self.tar.extractfile(self._member(name))
+        member = self._member(name)
+        f = self.tar.extractfile(member) if member.isreg() else None
         if f is None:
             raise InvalidArgument(f"invalid archive: {name} is not a regular file")
         return f

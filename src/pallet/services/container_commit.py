@@ -52,7 +52,7 @@ def commit(fs, ref: str, repository: str | None, author: str, message: str,
 
 def _stage_upper(engine, upper):
     from ..archive.export import write_diff_tar
-    from .container_fs_tar import piped
+    from ..archive.unpack import piped
     written: list[str] = []
     with piped(lambda out: written.append(
             write_diff_tar(upper, [], out, skip_empty=RUNTIME_MOUNT_POINTS))) as reader:

@@ -9,9 +9,10 @@ and commit (the writable layer as a new top layer, deletions as whiteouts,
 
 Invariants: every container path is resolved by pallet.services.container_fs_scope
 (never by the host's resolution), and every write into a container or into a
-host destination goes through pallet.services.container_fs_tar's fd-relative
-extractor, so no symlink in the container reaches the host and nothing is
-written outside the destination. `diff` and `commit` never modify the upper dir.
+host destination is a tar applied by pallet.archive.apply after
+pallet.archive.unpack checked all of it, so no symlink in the container reaches
+the host, nothing is written outside the destination, and a refused archive
+leaves nothing behind. `diff` and `commit` never modify the upper dir.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
 
 from ..errors import Conflict, InvalidArgument, NotFound
 from .container_fs_scope import Scope, split_path
-from .container_fs_tar import extract, piped, write_tar
+from .container_fs_tar import write_tar
 
 # Mount points the runtime makes in the writable layer when the image lacks them
 # (Docker keeps these in an init layer, so its diff never shows them).
@@ -100,8 +101,7 @@ class ContainerFS:
             parent, name = _host_target(dest, is_dir, _contents(src, is_dir), _base(src, parts, follow))
             fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                with piped(lambda out: write_tar(scope, parts, name, out)) as reader:
-                    extract(reader, fd, owner)
+                _unpack(lambda out: write_tar(scope, parts, name, out), fd, owner, "the destination")
             finally:
                 os.close(fd)
 
@@ -121,13 +121,25 @@ class ContainerFS:
             parent, name = _container_target(scope, record, dest, is_dir, _contents(src, is_dir), base)
             fd = scope.open_dir(parent)
             try:
-                with piped(lambda out: write_tar(host, host_parts, name, out)) as reader:
-                    extract(reader, fd, None if archive else (0, 0), _file_mounts_below(scope, parent))
+                _unpack(lambda out: write_tar(host, host_parts, name, out), fd,
+                        None if archive else (0, 0), "the container", _file_mounts_below(scope, parent))
             finally:
                 os.close(fd)
 
     def extract_into(self, ref: str, stream: BinaryIO, dest: str, archive: bool = False) -> None:
-        """`cp - CONTAINER:DEST`: a tar stream unpacked into an existing directory."""
+        """`cp - CONTAINER:DEST`: a tar stream (plain or compressed, as Docker's Untar takes it)
+        unpacked into an existing directory, all of it or, when any entry is refused, none."""
+        import tempfile
+        self.containers.resolve(ref)  # an unknown container fails before stdin is read
+        with tempfile.TemporaryFile(dir=self._ingest(), prefix="cp-") as spool:
+            _spool(stream, spool)
+            self._extract_spooled(ref, spool, dest, archive)
+
+    def _ingest(self) -> Path:
+        self.engine.paths.ingest.mkdir(parents=True, exist_ok=True)
+        return self.engine.paths.ingest
+
+    def _extract_spooled(self, ref: str, spool: BinaryIO, dest: str, archive: bool) -> None:
         with self.tree(ref) as (record, scope):
             try:
                 parts = scope.resolve(dest)
@@ -139,9 +151,35 @@ class ContainerFS:
             _check_writable(scope, record, parts)
             fd = scope.open_dir(parts)
             try:
-                extract(stream, fd, None if archive else (0, 0), _file_mounts_below(scope, parts))
+                _unpack(lambda out: _replay(spool, out), fd, None if archive else (0, 0),
+                        "the container", _file_mounts_below(scope, parts))
             finally:
                 os.close(fd)
+
+
+def _unpack(write, fd: int, owner: tuple[int, int] | None, where: str, busy=()) -> None:
+    """Apply the tar `write(out)` produces beneath `fd`, all of it or none (it is produced
+    twice: once to check every entry against the destination, once to apply). `busy`: the
+    file binds below `fd` (see Policy.busy)."""
+    from ..archive.apply import Policy
+    from ..archive.unpack import piped, unpack_checked
+    policy = Policy(whiteouts=False, owner=owner, keep_dirs=True, root_meta=False, busy=tuple(busy))
+    unpack_checked(lambda: piped(write), fd, policy, where)
+
+
+def _spool(stream: BinaryIO, spool: BinaryIO) -> None:
+    import shutil
+    from ..archive.compression import open_layer_stream
+    try:
+        shutil.copyfileobj(open_layer_stream(stream), spool, 1 << 20)
+    except EOFError as exc:
+        raise InvalidArgument(f"invalid tar archive: {exc}") from exc
+
+
+def _replay(spool: BinaryIO, out: BinaryIO) -> None:
+    import shutil
+    spool.seek(0)
+    shutil.copyfileobj(spool, out, 1 << 20)
 
 
 # the files runc bind-mounts over the image's, as Docker does (runtime/hostfiles.py)
@@ -149,10 +187,10 @@ ETC_FILES = (("HostnamePath", "/etc/hostname"), ("HostsPath", "/etc/hosts"),
              ("ResolvConfPath", "/etc/resolv.conf"))
 
 
-def _file_mounts_below(scope: Scope, parts: tuple[str, ...]) -> dict[tuple[str, ...], str]:
-    """The file binds under directory `parts`, relative to it -> their container path."""
-    return {m[len(parts):]: "/" + "/".join(m) for m in scope.mounts
-            if m[:len(parts)] == parts and len(m) > len(parts) and scope.file_mount(m) is not None}
+def _file_mounts_below(scope: Scope, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    """The file binds under directory `parts`: (path relative to it, container path)."""
+    return [(m[len(parts):], "/" + "/".join(m)) for m in scope.mounts
+            if m[:len(parts)] == parts and len(m) > len(parts) and scope.file_mount(m) is not None]
 
 
 def _scope(rootfs: Path, record: dict, mounts: bool) -> Scope:

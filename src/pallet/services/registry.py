@@ -108,6 +108,7 @@ class RegistryService:
     def _plan(self, pull, manifest: dict, config: dict, progress) -> list:
         todo, seen = [], set()
         pairs = pull.plan_layers(manifest, config)
+        self.engine.image_store.check_depth(len(pairs))  # before any layer is fetched
         for (desc, diff_id), chain in zip(pairs, dg.chain_ids([d for _, d in pairs])):
             sid = pull.short(desc["digest"])
             if self.engine.layers.has(chain):

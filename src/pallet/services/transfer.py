@@ -172,6 +172,7 @@ class TransferService:
         config = oci.decode(config_bytes, "image config")
         oci.validate_config(config)
         diff_ids = oci.diff_ids(config)
+        self.images.store.check_depth(len(diff_ids))  # before any layer is unpacked
         if len(diff_ids) != len(entry.layers):
             raise InvalidArgument(f"invalid archive: image {dg.sha256_bytes(config_bytes)[:19]} has "
                                   f"{len(entry.layers)} layers but its config lists {len(diff_ids)}")

@@ -212,8 +212,10 @@ def copy_up(rootfs, target: str, data_dir) -> bool:
 
     Returns whether anything was copied. A target that is missing, not a
     directory, or reached only through a path the resolver refuses is skipped."""
+    from ..archive.apply import Policy, apply_tar
+    from ..archive.unpack import piped
     from .container_fs_scope import Scope
-    from .container_fs_tar import extract, piped, write_tar
+    from .container_fs_tar import write_tar
     if os.listdir(data_dir):
         return False
     scope = Scope(rootfs)
@@ -227,7 +229,8 @@ def copy_up(rootfs, target: str, data_dir) -> bool:
     fd = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         with piped(lambda out: write_tar(scope, parts, "", out)) as reader:
-            extract(reader, fd)
+            # The volume is empty and the tar is pallet's own: nothing to check first.
+            apply_tar(reader, fd, Policy(whiteouts=False, keep_dirs=True, root_meta=False))
         os.fchown(fd, st.st_uid, st.st_gid)
         os.fchmod(fd, st.st_mode & 0o7777)
     finally:

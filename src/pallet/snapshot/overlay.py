@@ -7,8 +7,11 @@ written: overlayfs copies up into the container's upper directory.
 
 The lowerdir option is limited to one page (4096 bytes) by the kernel, so
 lower paths are given relative to the layers directory (the mount runs with
-that as its working directory): about 55 layers fit, as with Docker's overlay2
-short links.
+that as its working directory): `max_layers` says how many fit for a store
+(54 under /var/lib/pallet), and images with more are refused when they are
+made (load, pull, import, build, commit) with Docker's "max depth exceeded",
+not when a container is started. (Docker's overlay2 stacks 125, through short
+symlinks; pallet's relative paths cost 70 bytes a layer.)
 """
 from __future__ import annotations
 
@@ -61,6 +64,18 @@ def describe(container_dir: Path, lower_dirs: list[Path], layers_root: Path,
     opts = (f"lowerdir={':'.join(rel)}", f"upperdir={upper}", f"workdir={work}",
             "index=off", "redirect_dir=off") + (("volatile",) if volatile else ())
     return Mount("overlay", "overlay", opts, str(layers_root), str(work / "work" / "incompat"))
+
+
+PAGE_SIZE = 4096  # mount(2) copies its data string into one page, NUL included
+
+
+def max_layers(containers_root: Path, layers_root: Path) -> int:
+    """How many layers one container's overlay mount can stack in this store: the most whose
+    option string (the longest form: `volatile`, a 64-hex container ID) fits in a page."""
+    name = "0" * 64
+    one = describe(containers_root / name, [layers_root / name / "diff"], layers_root, volatile=True)
+    per_layer = len(f"{name}/diff:")
+    return 1 + (PAGE_SIZE - 1 - len(one.option_string())) // per_layer
 
 
 def mount(m: Mount, target: Path, readonly: bool = False) -> None:

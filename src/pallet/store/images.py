@@ -12,7 +12,7 @@ import time
 from ..record import dataclass
 
 from .. import digest as dg
-from ..errors import NotFound
+from ..errors import InvalidArgument, NotFound
 from ..oci import image as oci
 from .content import ContentStore
 from .db import Database, ImageRow
@@ -28,8 +28,17 @@ class Committed:
 
 
 class ImageStore:
-    def __init__(self, db: Database, content: ContentStore, layers: LayerStore, locks: Locks):
+    def __init__(self, db: Database, content: ContentStore, layers: LayerStore, locks: Locks,
+                 max_layers: int | None = None):
         self.db, self.content, self.layers, self.locks = db, content, layers, locks
+        self.max_layers = max_layers  # what a container's mount can stack (snapshot.overlay)
+
+    def check_depth(self, layers: int) -> None:
+        """Refuse an image deeper than a container can mount, as Docker's layer store does
+        past its 125 (in Docker's words), before anything of it is stored."""
+        if self.max_layers is not None and layers > self.max_layers:
+            raise InvalidArgument(f"max depth exceeded: the image has {layers} layers, more than "
+                                  f"the {self.max_layers} overlayfs can stack in this store")
 
     def commit(self, config_bytes: bytes, staged: dict[str, StagedLayer], tags: list[str] = (),
                repo_digests: list[tuple[str, str]] = (), parent: str | None = None) -> Committed:
@@ -37,6 +46,7 @@ class ImageStore:
         config = oci.decode(config_bytes, "image config")
         oci.validate_config(config)
         diff_ids = oci.diff_ids(config)
+        self.check_depth(len(diff_ids))
         chains = dg.chain_ids(diff_ids)
         image_id = self.content.put_bytes(config_bytes)
         size = 0

@@ -52,7 +52,13 @@ class LocalDriver:
         from ..oci.image import now_rfc3339
         _check_options(name, options)
         data = self.dir / name / "_data"
-        data.mkdir(parents=True, exist_ok=True)
+        try:
+            data.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a name too long for the filesystem, a read-only or full disk
+            root = self.dir / name
+            why = (exc.strerror or str(exc)).lower()  # Go's errno strings are lower case
+            raise PalletError(f"create {name}: error while creating volume root path '{root}': "
+                              f"mkdir {root}: {why}") from None
         with self.db.transaction():
             self.db.insert_volume(name, DRIVER, now_rfc3339(), json.dumps(labels), json.dumps(options))
         return self.get(name)
