@@ -254,6 +254,11 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the traceback with --debug
         if ctx.debug or os.environ.get("PALLET_DEBUG"):
             raise
+        from ..errors import translate
+        known = translate(exc, ctx._engine.paths.db if ctx._engine is not None else None)
+        if known is not None:  # not a bug after all: a full disk
+            ctx.err(f"Error: {known}")
+            return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
         ctx.err(f"Error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
 

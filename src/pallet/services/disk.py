@@ -128,6 +128,21 @@ def disk_usage(engine, containers) -> dict:
     vols, volume_rows = volume_usage(engine)
     cache_dir = engine.paths.root / "buildcache"
     cache = tree_size(cache_dir) if cache_dir.exists() else 0
+    cache += sum(_entry_size(p) for p in _entries(engine.paths.ingest))  # build scratch, live or killed
     build = _summary("Build Cache", 0, 0, cache, cache, pct=False)
     return {"summary": [images, conts, vols, build], "images": image_rows,
             "containers": container_rows, "volumes": volume_rows, "build_cache": cache}
+
+
+def _entries(d: Path) -> list[Path]:
+    try:
+        return list(d.iterdir())
+    except OSError:
+        return []
+
+
+def _entry_size(p: Path) -> int:
+    try:
+        return tree_size(p) if p.is_dir() else p.lstat().st_size
+    except OSError:
+        return 0

@@ -74,7 +74,7 @@ def after_exit(svc, ref: str, sleep=time.sleep) -> bool:
         return False
     sleep(delay)
     if not svc.store.exists(cid):
-        return False  # removed during the back-off (and taking its lock would recreate its dir)
+        return False  # removed during the back-off (its lock would say NotFound)
     try:
         # under the container's lock, so a `stop` lands either before (no start) or after
         # (it stops what started): a pending restart never outlives the user's stop
