@@ -13,8 +13,9 @@ root (persistent, default /var/lib/pallet, env PALLET_ROOT):
     volumes/<name>/_data
 
 runroot (volatile, default /run/pallet, env PALLET_RUNROOT): runtime state,
-wiped by a reboot: runc's state dir, conmon pid files and attach sockets,
-container rootfs mount points.
+wiped by a reboot: runc's state dir, conmon's exit files, container rootfs
+mount points. (conmon's pid files and attach sockets are in the container's
+userdata dir: see pallet.runtime.monitor.attach_path.)
 
 Both trees are private to root (directories 0700, the database 0600): the
 database holds every container's environment (secrets), and a layer may hold a
@@ -32,6 +33,7 @@ from pathlib import Path
 
 DEFAULT_ROOT = "/var/lib/pallet"
 DEFAULT_RUNROOT = "/run/pallet"
+HEALTH_PID_FILE = "health.pid"  # in a container's userdata: its health loop's process group
 
 
 @dataclass(frozen=True)

@@ -149,9 +149,9 @@ def test_cache_from_is_accepted_with_a_warning_not_pretended(pallet, busybox, tm
 
 def test_build_service_still_serves_the_classic_lines_and_stream_form(pallet, busybox, tmp_path):
     import io
-    from pallet.services.builds import BuildService, BuildSource
+    from pallet.services.build_types import BuildSource
     ctx = write_context(tmp_path / "c", {"Dockerfile": "FROM busybox\nRUN echo from-run\n"})
     lines, stream = [], io.BytesIO()
-    result = BuildService(pallet.engine).build(BuildSource(str(ctx)), lines.append, stream)
+    result = pallet.engine.builds.build(BuildSource(str(ctx)), lines.append, stream)
     assert lines[0] == "Step 1/2 : FROM busybox" and lines[-1] == f" ---> {result.image_id[7:19]}"
     assert stream.getvalue() == b"from-run\n"

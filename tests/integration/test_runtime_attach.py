@@ -4,13 +4,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
-import uuid
 from pathlib import Path
 
 from test_runtime import output, rootfs, rt  # noqa: F401  (fixtures)
 
 from pallet.runtime import attach, logs
+from pallet.runtime.monitor import attach_path
 from pallet.runtime.spec import exec_process
 
 
@@ -24,7 +23,7 @@ def _frames(sock) -> list[tuple[int, bytes]]:
 def test_run_it_is_interactive_through_the_attach_socket(rt):
     container_id, bundle = rt.create(["sh"], terminal=True, stdin=True)
     try:
-        sock = attach.connect(rt.monitor.attach_path(container_id))
+        sock = attach.connect(attach_path(bundle))
         rt.monitor.start(container_id)
         attach.resize(bundle, 40, 123)
         sock.sendall(b"stty size; tty; echo hel''lo; exit 5\n")
@@ -42,7 +41,7 @@ def test_attach_without_tty_keeps_stdout_and_stderr_apart_and_forwards_stdin(rt)
     container_id, bundle = rt.create(["sh", "-c", "read line; echo got-$line; echo oops >&2"],
                                      stdin=True)
     try:
-        sock = attach.connect(rt.monitor.attach_path(container_id))
+        sock = attach.connect(attach_path(bundle))
         rt.monitor.start(container_id)
         stdin_r, stdin_w = os.pipe()
         os.write(stdin_w, b"abc\n")
@@ -109,30 +108,13 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def test_conmon_overhead_is_small(rt, capsys):
-    """Measures create+start+wait of `true` through conmon against bare `runc run`."""
-    def through_conmon() -> float:
-        t0 = time.monotonic()
-        assert rt.run(["true"])[0] == 0
-        return time.monotonic() - t0
-
-    def bare_runc() -> float:
-        container_id = uuid.uuid4().hex
-        bundle = rt.bundle(container_id, ["true"])
-        t0 = time.monotonic()
-        assert rt.runc.run_foreground(container_id, bundle) == 0
-        return time.monotonic() - t0
-
-    conmon_s = min(through_conmon() for _ in range(3))
-    runc_s = min(bare_runc() for _ in range(3))
+def test_conmon_stays_small(rt):
+    """One conmon per container: its resident memory stays far below a daemon's (timings
+    are bench/'s business, not a test's)."""
     container_id, bundle = rt.create(["sleep", "100"])
     try:
         rt.monitor.start(container_id)
         rss = _rss_kib(rt.monitor.conmon_pid(bundle))
     finally:
         rt.monitor.delete(container_id, force=True)
-    with capsys.disabled():
-        print(f"\n[runtime] true via conmon {conmon_s * 1000:.0f} ms, bare runc run "
-              f"{runc_s * 1000:.0f} ms, conmon RSS {rss} KiB")
-    assert conmon_s < 2.0
-    assert rss < 16 * 1024
+    assert 0 < rss < 16 * 1024

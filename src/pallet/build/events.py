@@ -5,6 +5,8 @@ renders them: the CLI as BuildKit's plain or live display (pallet.cli.build_prog
 or as the classic builder's text (`classic_text`, also what the Engine API's
 build stream carries). A `vertex` is BuildKit's step number (`#5`); instructions
 BuildKit shows no step for (ENV, LABEL, ARG, CMD, ...) have vertex None.
+The edges may not import this module (they reach the core only through the engine), so they
+tell an event by its class name: the names are part of the build service's interface.
 Pure: no I/O.
 """
 from __future__ import annotations

@@ -335,7 +335,6 @@ class Builder:
         """FROM an image that is not stored (or any, with --pull) is pulled first, as Docker does."""
         if pull:
             from ..registry.progress import Progress
-            from ..services.registry import RegistryService
 
             class _Lines:  # the pull's plain progress lines join the build output
                 def __init__(self, builder):
@@ -349,7 +348,7 @@ class Builder:
 
                 def flush(self):
                     pass
-            RegistryService(self.engine).pull(name, Progress(_Lines(self)))
+            self.engine.registry.pull(name, Progress(_Lines(self)))
         return self.engine.images.resolve(name)
 
     def image_for(self, name: str, stage: Stage) -> str:

@@ -97,23 +97,11 @@ def _check_tags(tags: list[str]) -> None:
             raise UsageError(f'invalid argument "{tag}" for "-t, --tag" flag: {exc}') from None
 
 
-def _check_platform(text: str | None) -> None:
-    """pallet builds with the host's runc, so for the host's platform only."""
-    if not text:
-        return
-    from ..oci.image import host_platform
-    from ..services.registry import parse_platform
-    want, host = parse_platform(text), host_platform()
-    if (want["os"], want["architecture"]) != (host["os"], host["architecture"]):
-        raise InvalidArgument(f'platform "{text}" is not the host\'s ({host["os"]}/{host["architecture"]}): '
-                              "pallet builds for the host platform only")
-
-
 def _run_limits(o):
     """--add-host, --ulimit, --shm-size, --security-opt, --memory: for every RUN container."""
     if not (o.add_host or o.ulimit or o.shm_size or o.security_opt or o.memory):
         return None
-    from ..build.runstep import RunLimits
+    from ..services.build_types import RunLimits
     from .run_flags import _flag_bytes, _security_opts
     for item in o.add_host:
         name, sep, addr = item.partition(":")
@@ -126,8 +114,6 @@ def _run_limits(o):
 
 def _printer(ctx, mode: str):
     from . import build_progress
-    if mode == "classic":
-        return build_progress.ClassicPrinter(ctx.stdout)
     tty = ctx.stderr.isatty()
     if mode == "tty" and not tty:  # buildx's words when told to draw on something else
         raise InvalidArgument("failed to get console: provided file is not a console")
@@ -139,7 +125,7 @@ def _printer(ctx, mode: str):
 
 def image_build(ctx, o, args) -> int:
     from ..errors import PalletError
-    from ..services.builds import BuildService, BuildSource
+    from ..services.build_types import BuildSource
     if o.progress not in PROGRESS_MODES:
         raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain, tty, quiet '
                               "or classic")
@@ -149,25 +135,31 @@ def image_build(ctx, o, args) -> int:
     quiet = o.quiet or o.progress == "quiet"
     build_args = _key_values(o.build_arg, "build-arg", from_env=True)
     _check_tags(o.tag)
-    _check_platform(o.platform)
     if o.cache_from:  # accepted, as scripts pass it; said plainly rather than pretended
         ctx.err("WARNING: --cache-from is not supported by pallet's builder: only the local build "
                 "cache is used")
     run_limits, labels, secrets = _run_limits(o), _key_values(o.label, "label"), _secrets(o.secret)
-    printer = None if quiet else _printer(ctx, o.progress)
     stdin = _binary(ctx.stdin) or ctx.stdin
-    try:
-        result = BuildService(ctx.engine).build(
-            BuildSource(args[0], o.file, stdin), printer or (lambda _event: None), not quiet,
-            tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
-            labels=labels, network=o.network, secrets=secrets,
-            source_date_epoch=_epoch(build_args), run_limits=run_limits, pull=o.pull)
-    except PalletError as exc:
-        if printer is None or o.progress == "classic" or isinstance(exc, UsageError):
-            raise
-        printer.fail(exc)  # BuildKit's summary and `ERROR: failed to solve: ...`
-        return 1
-    if printer is not None:
+    options = dict(tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
+                   labels=labels, network=o.network, secrets=secrets,
+                   source_date_epoch=_epoch(build_args), run_limits=run_limits, pull=o.pull,
+                   platform=o.platform)
+    source = BuildSource(args[0], o.file, stdin)
+    if quiet:
+        result = ctx.engine.builds.build(source, lambda _event: None, False, **options)
+    elif o.progress == "classic":  # the service's classic form: lines, and RUN's bytes
+        from .build_progress import ClassicPrinter
+        classic = ClassicPrinter(ctx.stdout)
+        result = ctx.engine.builds.build(source, classic.line, classic, **options)
+    else:
+        printer = _printer(ctx, o.progress)
+        try:
+            result = ctx.engine.builds.build(source, printer, True, **options)
+        except PalletError as exc:
+            if isinstance(exc, UsageError):
+                raise
+            printer.fail(exc)  # BuildKit's summary and `ERROR: failed to solve: ...`
+            return 1
         printer.finish()
     if o.iidfile:
         with open(o.iidfile, "w") as f:
@@ -180,7 +172,7 @@ def image_build(ctx, o, args) -> int:
     if result.unused_args:
         ctx.err(f"[Warning] One or more build-args [{' '.join(result.unused_args)}] were not consumed")
     ctx.out(f"Successfully built {result.image_id.split(':', 1)[1][:12]}")
-    from ..services.images import familiar
+    from ..reference import familiar
     for tag in result.tags:
         ctx.out(f"Successfully tagged {familiar(tag)}")
     return 0
@@ -188,11 +180,10 @@ def image_build(ctx, o, args) -> int:
 
 def builder_prune(ctx, o, args) -> int:
     from ..opts.units import human_size
-    from ..services.builds import BuildService
     from . import render
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all dangling build cache."):
         return 0
-    entries, freed = BuildService(ctx.engine).prune()
+    entries, freed = ctx.engine.builds.prune()
     if entries:
         ctx.out(f"Deleted build cache objects: {entries}")
     ctx.out(f"Total reclaimed space: {human_size(freed)}")

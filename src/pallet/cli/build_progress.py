@@ -10,13 +10,13 @@ Owns the rendering of pallet.build.events for the terminal:
                     `classic_text` the API's build stream carries).
 A failure ends BuildKit's displays with its summary: the step's last output between
 `------` rules, the Dockerfile lines around the instruction, `ERROR: failed to solve: ...`.
-Only `pallet build` imports this module.
+Only `pallet build` imports this module. The edges do not import pallet.build (the layer
+order: they reach the core through the engine alone), so an event is told by its class name
+(`Step`, `Output`, ...), the data the service hands out, as the Engine API's JSON messages are.
 """
 from __future__ import annotations
 
 import time
-
-from ..build import events as ev
 
 LOG_TAIL = 6        # BuildKit's live display keeps the last lines of a running step
 ERROR_TAIL = 10     # and its error summary the last lines of the failed one
@@ -48,29 +48,29 @@ class _BuildKitPrinter:
     def __init__(self, stream):
         self.stream = stream
         self.vertices: dict[int, _Vertex] = {}
-        self.failure: ev.StepFailed | None = None
+        self.failure = None  # the StepFailed event, if a step failed
 
     def __call__(self, event) -> None:
-        kind = type(event)
+        kind = type(event).__name__
         vertex = getattr(event, "vertex", None)
         if vertex is None:
             return  # instructions BuildKit shows no step for (ENV, LABEL, ...)
-        if kind in (ev.Step, ev.Internal):
+        if kind in ("Step", "Internal"):
             v = self.vertices[vertex] = _Vertex(event.name)
-            if kind is ev.Internal:
+            if kind == "Internal":
                 v.statuses, v.seconds = list(event.statuses), 0.0
         v = self.vertices[vertex]
-        if kind is ev.BaseImage:
+        if kind == "BaseImage":
             v.cached, v.seconds = not event.pulled, event.seconds
-        elif kind is ev.Cached:
+        elif kind == "Cached":
             v.cached, v.seconds = True, 0.0
-        elif kind is ev.Miss:
+        elif kind == "Miss":
             v.statuses.append(f"cache miss: {event.reason}")
-        elif kind is ev.Message:
+        elif kind == "Message":
             v.statuses.append(event.text)
-        elif kind is ev.StepDone and v.seconds is None:
+        elif kind == "StepDone" and v.seconds is None:
             v.seconds = event.seconds
-        elif kind is ev.StepFailed:
+        elif kind == "StepFailed":
             v.failed, v.seconds = True, time.monotonic() - v.started
             self.failure = event
         self.show(vertex, event)
@@ -125,23 +125,23 @@ def _excerpt(source: tuple[str, str], lines: tuple[int, int]) -> list[str]:
 
 class PlainPrinter(_BuildKitPrinter):
     def show(self, vertex: int, event) -> None:
-        v, kind, w = self.vertices[vertex], type(event), self.stream.write
-        if kind is ev.Internal:
+        v, kind, w = self.vertices[vertex], type(event).__name__, self.stream.write
+        if kind == "Internal":
             w(f"#{vertex} {v.name}\n" + "".join(f"#{vertex} {s}\n" for s in v.statuses)
               + f"#{vertex} DONE 0.0s\n\n")
-        elif kind is ev.Step:
+        elif kind == "Step":
             w(f"#{vertex} {v.name}\n")
-        elif kind is ev.BaseImage:
+        elif kind == "BaseImage":
             w(f"#{vertex} CACHED\n\n" if v.cached else f"#{vertex} DONE {v.seconds:.1f}s\n\n")
-        elif kind is ev.Cached:
+        elif kind == "Cached":
             w(f"#{vertex} CACHED\n\n")
-        elif kind in (ev.Miss, ev.Message):
+        elif kind in ("Miss", "Message"):
             w(f"#{vertex} {v.statuses[-1]}\n")
-        elif kind is ev.Output:
+        elif kind == "Output":
             w("".join(f"#{vertex} {line}\n" for line in v.add_output(event.data)))
-        elif kind is ev.StepDone and not v.cached:
+        elif kind == "StepDone" and not v.cached:
             w("".join(f"#{vertex} {line}\n" for line in v.flush()) + f"#{vertex} DONE {v.seconds:.1f}s\n\n")
-        elif kind is ev.StepFailed:
+        elif kind == "StepFailed":
             w("".join(f"#{vertex} {line}\n" for line in v.flush()) + f"#{vertex} ERROR: {event.message}\n")
         self.stream.flush()
 
@@ -169,7 +169,7 @@ class TtyPrinter(_BuildKitPrinter):
             super().__call__(event)
 
     def show(self, vertex: int, event) -> None:
-        if type(event) is ev.Output:
+        if type(event).__name__ == "Output":
             self.vertices[vertex].add_output(event.data)
             if time.monotonic() - self.last_draw < 0.1:
                 return
@@ -212,26 +212,24 @@ class TtyPrinter(_BuildKitPrinter):
 
 
 class ClassicPrinter:
-    """The classic builder's text on stdout; RUN output as the command wrote it."""
+    """The classic builder's text on stdout; RUN output as the command wrote it. The build
+    service speaks this form itself (its lines to `line`, RUN's bytes to `write`)."""
 
     def __init__(self, stdout):
         self.stdout = stdout
         self.binary = getattr(stdout, "buffer", None)
 
-    def __call__(self, event) -> None:
-        text = ev.classic_text(event)
-        if text is None:
-            return
-        if isinstance(text, bytes):
-            if self.binary is not None:
-                self.stdout.flush()
-                self.binary.write(text)
-                self.binary.flush()
-            else:
-                self.stdout.write(text.decode("utf-8", "replace"))
-            return
-        self.stdout.write(text)
+    def line(self, text: str) -> None:
+        self.stdout.write(text + "\n")
         self.stdout.flush()
 
-    def finish(self) -> None:
+    def write(self, data: bytes) -> None:
+        if self.binary is not None:
+            self.stdout.flush()
+            self.binary.write(data)
+            self.binary.flush()
+        else:
+            self.stdout.write(data.decode("utf-8", "replace"))
+
+    def flush(self) -> None:
         pass

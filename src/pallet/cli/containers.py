@@ -4,13 +4,10 @@ Thin: decode flags into a request, call the ContainerService, render.
 """
 from __future__ import annotations
 
-import os
-
-import sys
-
 from ..errors import NotFound, PalletError, UsageError
 from .flags import Command, F
 from .run_flags import RUN_FLAGS, create_request, print_warnings
+from .terminal import check_tty, relaying
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
               "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
@@ -46,25 +43,15 @@ def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None =
 PULL_POLICIES = ("always", "missing", "never")
 
 
-def _platform_matches(ctx, image: str, platform: str | None) -> bool:
-    """Whether the stored `image` is for --platform (os/arch[/variant]; none asked: yes)."""
-    if not platform:
-        return True
-    cfg = ctx.engine.images.config(ctx.engine.images.resolve(image))
-    os_name, _, rest = platform.lower().partition("/")
-    if not rest:  # "amd64" alone names the architecture
-        os_name, rest = "linux", os_name
-    return (os_name, rest.split("/")[0]) == (cfg.get("os", "linux"), cfg.get("architecture", ""))
-
-
 def _ensure_image(ctx, image: str, pull: str = "missing", platform: str | None = None) -> None:
     """Docker's --pull for run/create: `missing` pulls an image not stored (or stored for
-    another --platform), `always` pulls first anyway, `never` refuses a missing image."""
-    from ..reference import parse
-    from ..services.images import familiar
+    another --platform), `always` pulls first anyway, `never` refuses a missing image.
+    (In Docker too the CLI pulls, when the daemon says the image is missing.)"""
+    from ..reference import familiar, parse
     if pull not in PULL_POLICIES:
         raise UsageError(f"invalid pull option: '{pull}': must be one of \"always\", \"missing\" or \"never\"")
-    if pull != "always" and ctx.engine.images.exists(image) and _platform_matches(ctx, image, platform):
+    if pull != "always" and ctx.engine.images.exists(image) \
+            and ctx.engine.images.matches_platform(image, platform):
         return
     try:
         shown = familiar(str(parse(image).tagged()))
@@ -98,19 +85,9 @@ def _write_cidfile(o, cid: str) -> None:
             f.write(cid)
 
 
-def check_tty(ctx, tty: bool, interactive: bool) -> None:
-    """docker/cli's CheckTty: -it needs a terminal to read from (refused before anything runs)."""
-    if tty and interactive:
-        fd = _fileno(ctx.stdin)
-        if fd is None or not os.isatty(fd):
-            err = PalletError("the input device is not a TTY")
-            err.exit_code = 1
-            raise err
-
-
 def container_run(ctx, o, args) -> int:
     if not o.detach:
-        check_tty(ctx, o.tty, o.interactive)
+        check_tty(ctx.stdin, o.tty, o.interactive)
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
@@ -126,17 +103,23 @@ def container_run(ctx, o, args) -> int:
             raise
         ctx.out(cid)
         return 0
-    return _run_attached(ctx, svc, cid, req)
+    return _run_attached(ctx, svc, cid, req, o.sig_proxy)
 
 
-def _run_attached(ctx, svc, cid: str, req) -> int:
-    stdin = ctx.stdin if req.open_stdin else None
+def _relay(ctx, svc, cid: str, stdin: bool, sig_proxy: bool):
+    """What run/start/attach do with an Attachment: relay it through the CLI's streams, the
+    terminal in raw mode with its size followed (`relaying`), and the CLI's signals sent on
+    to the container (docker's --sig-proxy, off with a terminal, whose ^C is a byte for
+    the container)."""
+    def relay(attachment):
+        with relaying(ctx.stdin, attachment), \
+                _ProxiedSignals(svc, cid, on=sig_proxy and not attachment.tty):
+            attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr), _binary(ctx.stdin) if stdin else None)
+    return relay
 
-    def relay(sock):
-        from ..runtime import attach  # by now loaded, while runc created the container
-        fd = _fileno(ctx.stdin)
-        with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext():
-            attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), _binary(stdin) if stdin else None)
+
+def _run_attached(ctx, svc, cid: str, req, sig_proxy: bool = True) -> int:
+    relay = _relay(ctx, svc, cid, stdin=req.open_stdin, sig_proxy=sig_proxy)
     with svc.foreground(cid):
         try:
             svc.start(cid, attach_to=relay)
@@ -145,12 +128,46 @@ def _run_attached(ctx, svc, cid: str, req) -> int:
             if req.auto_remove:
                 _remove_quietly(svc, cid)
             raise
-        except KeyboardInterrupt:
-            svc.kill(cid, "INT")
+        except KeyboardInterrupt as exc:  # before the relay began (or without the proxy)
+            svc._signal(cid, getattr(exc, "signal_name", "SIGINT"))  # SIGTERM: main.Terminated
             code = svc.wait(cid)
         if req.auto_remove:
             _remove_quietly(svc, cid)
     return code
+
+
+class _ProxiedSignals:
+    """While a foreground `run` relays output, the signals the CLI receives go to the
+    container (Docker's sig-proxy) and the relay goes on until the container exits, so a
+    ^C shows what the container's SIGINT handler prints. `_signal` rather than `signal`,
+    whose enum tables cost every `run` ~1 ms."""
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+    def __init__(self, svc, cid: str, on: bool = True):
+        self.svc, self.cid, self.on, self.saved = svc, cid, on, {}
+
+    def __enter__(self):
+        if not self.on:
+            return self
+        import _signal
+        for name in self.NAMES:
+            num = getattr(_signal, name)
+            try:
+                self.saved[num] = _signal.signal(num, self._forward)
+            except ValueError:  # not the main thread: signals stay the CLI's
+                break
+        return self
+
+    def _forward(self, signum, _frame) -> None:
+        self.svc.forward_signal(self.cid, str(signum))
+
+    def __exit__(self, *exc) -> None:
+        if not self.saved:
+            return
+        import _signal
+        for num, handler in self.saved.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                _signal.signal(num, handler)
 
 
 def _remove_quietly(svc, cid: str) -> None:
@@ -160,31 +177,14 @@ def _remove_quietly(svc, cid: str) -> None:
         pass
 
 
-def _fileno(stream):
-    try:
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 def container_start(ctx, o, args) -> int:
     svc = ctx.engine.containers
     if o.attach or o.interactive:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
-        from ..runtime import attach
-        stdin = _binary(ctx.stdin) if o.interactive else None
-        svc.start(args[0], attach_to=lambda sock: attach.relay(
-            sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin))
-        return svc.wait(args[0])
+        cid = svc.resolve(args[0])
+        svc.start(cid, attach_to=_relay(ctx, svc, cid, stdin=o.interactive, sig_proxy=True))
+        return svc.wait(cid)
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -262,9 +262,7 @@ def container_unpause(ctx, o, args) -> int:
 
 
 def container_cleanup(ctx, o, args) -> int:
-    ctx.engine.containers.cleanup(args[0])
-    from ..services.restart import after_exit
-    after_exit(ctx.engine.containers, args[0])  # conmon's exit command: the restart policy
+    ctx.engine.containers.exited(args[0])  # conmon's exit command
     return 0
 
 
@@ -273,7 +271,7 @@ def container_ls(ctx, o, args) -> int:
     if o.format:
         check_format(o.format)
     # docker/cli measures sizes for -s, and for a --format that reads .Size
-    rows = list_rows(ctx.engine.containers, o, size=o.size or ".Size" in (o.format or ""))
+    rows = list_rows(ctx.engine, o, size=o.size or ".Size" in (o.format or ""))
     if o.quiet:
         ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
         return 0
@@ -294,20 +292,30 @@ def container_exec(ctx, o, args) -> int:
 
 
 def container_attach(ctx, o, args) -> int:
-    from ..runtime import attach
     svc = ctx.engine.containers
-    record = svc.get(args[0])
-    if not record["State"]["Running"]:
-        raise PalletError("You cannot attach to a stopped container, start it first")
-    sock = attach.connect(svc.monitor.attach_path(record["Id"]))
-    stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
-    attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
-    return svc.wait(record["Id"])
+    cid = svc.resolve(args[0])
+    with svc.attach(cid) as attachment:
+        _relay(ctx, svc, cid, stdin=not o.no_stdin, sig_proxy=o.sig_proxy)(attachment)
+    return svc.wait(cid)
 
 
 def container_port(ctx, o, args) -> int:
-    from .networks import container_port as port  # imported here: `run` does not need it
-    return port(ctx, o, args)
+    ports = ctx.engine.containers.ports(args[0])
+    if len(args) > 1:
+        port, _, proto = args[1].partition("/")
+        binds = ports.get(f"{port}/{proto or 'tcp'}")
+        if not binds:
+            raise NotFound(f"No public port '{args[1]}' published for {args[0]}")
+        ctx.stdout.write("".join(f"{b['HostIp']}:{b['HostPort']}\n" for b in binds))
+        return 0
+
+    def order(key):
+        port, _, proto = key.partition("/")
+        return (int(port), proto)
+    for key in sorted(ports, key=order):
+        for b in ports[key] or []:
+            ctx.out(f"{key} -> {b['HostIp']}:{b['HostPort']}")
+    return 0
 
 
 def container_inspect(ctx, o, args) -> int:
@@ -391,5 +399,3 @@ COMMANDS = [
             "Display detailed information on one or more containers", container_inspect,
             [FORMAT, F("size", "s", help="Display total file sizes")], 1),
 ]
-
-_ = sys

@@ -62,32 +62,21 @@ def _check_ip(text: str, message: str) -> None:
 
 # ---- network verbs ----
 def _svc(ctx):
-    from ..services.container_network import service
-    return service(ctx.engine)
+    return ctx.engine.networks
 
 
 def network_create(ctx, o, args) -> int:
-    from ..errors import InvalidArgument
-    v4 = [s for s in o.subnet if ":" not in s]
-    v6 = [s for s in o.subnet if ":" in s]
-    gw4 = [g for g in o.gateway if ":" not in g]
-    gw6 = [g for g in o.gateway if ":" in g]
-    if len(v4) > 1 or len(v6) > 1 or len(gw4) > 1 or len(gw6) > 1:
-        raise InvalidArgument("multiple subnets are not supported yet")
-    if (v6 or gw6) and not o.ipv6:
-        raise InvalidArgument("an IPv6 subnet or gateway needs --ipv6")
-    if len(o.ip_range) > 1:
-        raise InvalidArgument("multiple ip-ranges are not supported yet")
+    from ..services.network_types import NetworkCreateRequest
     labels = {}
     for item in o.label:
         k, _, v = item.partition("=")
         labels[k] = v
-    ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (v4 or [None])[0], (gw4 or [None])[0],
-                             o.internal, labels, ip_range=(o.ip_range or [None])[0],
-                             aux_addresses=_pairs(o.aux_address, "aux-address"),
-                             options=_pairs(o.opt, "opt"), ipam_driver=o.ipam_driver or "default",
-                             ipam_options=_pairs(o.ipam_opt, "ipam-opt"), ipv6=o.ipv6,
-                             subnet6=(v6 or [None])[0], gateway6=(gw6 or [None])[0]))
+    req = NetworkCreateRequest(args[0], o.driver or "bridge", list(o.subnet), list(o.gateway), o.internal,
+                               labels, ip_ranges=list(o.ip_range),
+                               aux_addresses=_pairs(o.aux_address, "aux-address"),
+                               options=_pairs(o.opt, "opt"), ipam_driver=o.ipam_driver or "default",
+                               ipam_options=_pairs(o.ipam_opt, "ipam-opt"), ipv6=o.ipv6)
+    ctx.out(_svc(ctx).create(req))
     return 0
 
 
@@ -121,28 +110,11 @@ def _go_time_string(created: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
 
 
-def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
-    from ..network.model import PREDEFINED
-    checks = {
-        "name": lambda v: v in net["Name"], "id": lambda v: net["Id"].startswith(v),
-        "driver": lambda v: net["Driver"] == v,
-        "type": lambda v: (net["Name"] in PREDEFINED) == (v == "builtin"),
-        "label": lambda v: (lambda k, _, val: k in (net.get("Labels") or {}) and
-                            (not _ or net["Labels"][k] == val))(*v.partition("=")),
-    }
-    for key, values in filters.items():
-        check = checks.get(key)
-        if check and not any(check(v) for v in values):
-            return False
-    return True
-
-
 def network_ls(ctx, o, args) -> int:
     from ..opts.filters import parse_filters
     from . import render
     filters = parse_filters(o.filter)
-    nets = sorted((n for n in _svc(ctx).list() if _matches(n, filters)), key=lambda n: n["Name"])
-    rows = [_row(n) for n in nets]
+    rows = [_row(n) for n in _svc(ctx).list(filters)]
     if o.no_trunc:
         for r in rows:
             r["ID"] = r["_id"]
@@ -185,15 +157,8 @@ def network_prune(ctx, o, args) -> int:
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all custom networks not used by "
                                                "at least one container."):
         return 0
-    import time
-    from ..opts.units import parse_timestamp
     filters = parse_filters(o.filter)
-    labels = {}
-    for v in filters.get("label", []):
-        k, sep, val = v.partition("=")
-        labels[k] = val if sep else None
-    until = [parse_timestamp(u, time.time()) for u in filters.get("until", [])]
-    removed = _svc(ctx).prune(labels, min(until) if until else None)
+    removed = _svc(ctx).prune(filters)
     if removed:
         ctx.out("Deleted Networks:")
         for name in removed:
@@ -253,25 +218,3 @@ COMMANDS = [
     Command("network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
             network_disconnect, [F("force", "f", help="Force the container to disconnect from a network")], 2, 2),
 ]
-
-
-# ---- `port` (registered in cli/containers.py as "container port") ----
-def container_port(ctx, o, args) -> int:
-    from ..errors import NotFound
-    rec = ctx.engine.containers.get(args[0])
-    ports = (rec.get("NetworkSettings") or {}).get("Ports") or {} if rec["State"]["Running"] else {}
-    if len(args) > 1:
-        port, _, proto = args[1].partition("/")
-        key = f"{port}/{proto or 'tcp'}"
-        binds = ports.get(key)
-        if not binds:
-            raise NotFound(f"No public port '{args[1]}' published for {args[0]}")
-        ctx.stdout.write("".join(f"{b['HostIp']}:{b['HostPort']}\n" for b in binds))
-        return 0
-    def order(key):
-        port, _, proto = key.partition("/")
-        return (int(port), proto)
-    for key in sorted(ports, key=order):
-        for b in ports[key] or []:
-            ctx.out(f"{key} -> {b['HostIp']}:{b['HostPort']}")
-    return 0

@@ -15,21 +15,26 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .. import reference
 from ..errors import Conflict, InvalidArgument, NotFound
+from .build_types import BuildSource
 
 TAR_MAGIC_OFFSET = 257
 
 
-@dataclass
-class BuildSource:
-    context_path: str | None       # a directory, or "-"
-    dockerfile: str | None = None  # -f (may be "-")
-    stdin: BinaryIO | None = None
+def _check_platform(text: str | None) -> None:
+    """pallet builds with the host's runc, so for the host's platform only."""
+    if not text:
+        return
+    from ..oci.image import host_platform
+    from ..opts.platform import parse_platform
+    want, host = parse_platform(text), host_platform()
+    if (want["os"], want["architecture"]) != (host["os"], host["architecture"]):
+        raise InvalidArgument(f'platform "{text}" is not the host\'s ({host["os"]}/{host["architecture"]}): '
+                              "pallet builds for the host platform only")
 
 
 class BuildService:
@@ -40,14 +45,16 @@ class BuildService:
               *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
               no_cache: bool = False, labels: dict[str, str] | None = None, network: str | None = None,
               secrets: dict[str, str] | None = None, source_date_epoch: int | None = None,
-              run_limits=None, pull: bool = False):
+              run_limits=None, pull: bool = False, platform: str | None = None):
         """Build and tag; returns pallet.build.executor.BuildResult. Progress goes to `emit` as
-        pallet.build.events (RUN output too, unless not `want_output`). The older form, `emit`
+        pallet.build.events (RUN output too, unless not `want_output`); `run_limits` is a
+        build_types.RunLimits, `platform` --platform (the host's only). The older form, `emit`
         taking the classic builder's lines and a binary stream in place of `want_output` for
         RUN's output, still works (events.classic_sink)."""
         if not isinstance(want_output, bool):
             from ..build.events import classic_sink
             emit, want_output = classic_sink(emit, want_output), want_output is not None
+        _check_platform(platform)
         from ..build.dockerfile import parse
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
@@ -93,19 +100,18 @@ class BuildService:
         candidates = db.build_cache_images()
         with db.deleting():
             entries = db.build_cache_clear()
-        users = self.engine.containers.image_users
         for image_id in candidates:
             if db.image(image_id) is None or db.tags_of(image_id):
                 continue
             try:
-                images.remove(image_id, users=users)
+                images.remove(image_id)
             except (Conflict, NotFound):
                 continue  # a tagged image's ancestor, or used by a container: kept
         mounts = self.engine.paths.root / "buildcache"
         freed = _tree_size(mounts)
         shutil.rmtree(mounts, ignore_errors=True)
         self.engine.image_store.sweep_layers()
-        from .system_check import sweep_store_leftovers
+        from .leftovers import sweep_store_leftovers
         freed += sweep_store_leftovers(self.engine)  # a killed build's copied context, too
         after = sum(r.size for r in db.all_layers())
         return entries, max(0, before - after) + freed

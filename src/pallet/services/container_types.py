@@ -2,7 +2,8 @@
 
 `CreateRequest` is what `run`/`create` (CLI) and `POST /containers/create`
 (API) both decode into; the service never sees flags. Field names follow
-Docker's Config / HostConfig where one exists.
+Docker's Config / HostConfig where one exists. The edges (cli/, api/) may import
+this module: it imports nothing of pallet but `pallet.record`.
 """
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ class CreateRequest:
     cap_drop: list[str] = field(default_factory=list)
     security_opt: list[str] = field(default_factory=list)
     log_opts: dict[str, str] = field(default_factory=dict)
-    log_driver: str = "k8s-file"                   # or "none" (see container_config.LOG_DRIVERS)
+    log_driver: str = "k8s-file"                   # or "none" (see containers/config.py, LOG_DRIVERS)
     restart: str = "no"
-    ports: list = field(default_factory=list)     # opts.ports.PortBinding, for the network issue
+    ports: list = field(default_factory=list)     # opts.ports.PortBinding (-p)
     publish_all: bool = False
     memory: int = 0
     memory_swap: int = 0
@@ -70,9 +71,38 @@ class CreateRequest:
     device_cgroup_rules: list[str] = field(default_factory=list)
     domainname: str = ""                           # --domainname
     # --cgroupns, --oom-kill-disable, --memory-swappiness, --kernel-memory, --blkio-weight,
-    # --device-*-bps/iops, --annotation, --userns: HostConfig keys (container_settings)
+    # --device-*-bps/iops, --annotation, --userns: HostConfig keys (containers/settings.py)
     settings: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)      # flags accepted for later issues
+    extra: dict = field(default_factory=dict)      # network, health, volumes_from: read by their hooks
+
+
+@dataclass
+class ListRequest:
+    """`ps` / `GET /containers/json`: which containers, newest first."""
+    all: bool = False                            # -a: stopped ones too
+    filters: dict = field(default_factory=dict)  # name -> values (`opts.filters.parse_filters`)
+    last: int = -1                               # -n: the n last created, any state
+    latest: bool = False                         # -l
+    size: bool = False                           # -s: SizeRw / SizeRootFs in each record
+
+
+@dataclass
+class UpdateRequest:
+    """`update` / `POST /containers/{id}/update`: None leaves a limit as it is."""
+    memory: int | None = None
+    memory_swap: int | None = None
+    nano_cpus: int | None = None
+    cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    pids_limit: int | None = None
+    restart: str | None = None
+    memory_reservation: int | None = None
+    blkio_weight: int | None = None
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
 
 @dataclass
@@ -93,6 +123,5 @@ class LogsRequest:
     container: str
     follow: bool = False
     tail: int | None = None       # None: all
-    timestamps: bool = False
-    since: float | None = None
+    since: float | None = None    # seconds since the epoch
     until: float | None = None

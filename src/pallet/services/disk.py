@@ -95,7 +95,7 @@ def container_usage(containers) -> tuple[dict, list[dict]]:
     running = {r["Id"] for r in records if r["State"]["Running"]}
     rows = []
     for record in records:
-        row = ps_row(containers, record)
+        row = ps_row(record)
         row["Size"] = _human(sizes[record["Id"]])
         rows.append(row)
     size = sum(sizes.values())
@@ -104,8 +104,7 @@ def container_usage(containers) -> tuple[dict, list[dict]]:
 
 
 def volume_usage(engine) -> tuple[dict, list[dict]]:
-    from .volumes import volumes_of
-    vols = volumes_of(engine)
+    vols = engine.volumes
     links = vols.usage()
     rows = []
     for vol in vols.list():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from ..network import model
+from .network_types import NetworkCreateRequest
 
 
 class NetworkService:
@@ -59,9 +60,12 @@ class NetworkService:
         except NotFound:
             return False
 
-    def list(self) -> list[dict]:
+    def list(self, filters: dict[str, list[str]] | None = None) -> list[dict]:
+        """`network ls` / `GET /networks`: the networks `filters` (name, id, driver, type,
+        label; parsed) select, sorted by name."""
         self.ensure_defaults()
-        return [self._with_containers(n) for n in self.state.networks()]
+        nets = [n for n in self.state.networks() if _matches(n, filters or {})]
+        return [self._with_containers(n) for n in sorted(nets, key=lambda n: n["Name"])]
 
     def inspect(self, ref: str) -> dict:
         try:
@@ -84,13 +88,25 @@ class NetworkService:
         return {k: doc[k] for k in order}
 
     # ---- create / rm / prune ----
-    def create(self, name: str, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
-               internal: bool = False, labels: dict | None = None, *, ip_range: str | None = None,
-               aux_addresses: dict | None = None, options: dict | None = None,
-               ipam_driver: str = "default", ipam_options: dict | None = None, ipv6: bool = False,
-               subnet6: str | None = None, gateway6: str | None = None) -> str:
-        """`network create`; `options` are the bridge driver's (-o), see network.model."""
+    def create(self, req: NetworkCreateRequest) -> str:
+        """A user-defined bridge network; its ID. `req.options` are the bridge driver's (-o),
+        see network.model; with `req.ipv6` an IPv6 subnet and gateway may be given too."""
         import re
+        v4 = [s for s in req.subnets if ":" not in s]
+        v6 = [s for s in req.subnets if ":" in s]
+        gw4 = [g for g in req.gateways if ":" not in g]
+        gw6 = [g for g in req.gateways if ":" in g]
+        if len(v4) > 1 or len(v6) > 1 or len(gw4) > 1 or len(gw6) > 1:
+            raise InvalidArgument("multiple subnets are not supported yet")
+        if (v6 or gw6) and not req.ipv6:
+            raise InvalidArgument("an IPv6 subnet or gateway needs --ipv6")
+        if len(req.ip_ranges) > 1:
+            raise InvalidArgument("multiple ip-ranges are not supported yet")
+        name, driver, internal, labels = req.name, req.driver or "bridge", req.internal, req.labels
+        subnet, gateway = (v4 or [None])[0], (gw4 or [None])[0]
+        subnet6, gateway6 = (v6 or [None])[0], (gw6 or [None])[0]
+        ip_range, aux_addresses, ipam_driver = (req.ip_ranges or [None])[0], req.aux_addresses, req.ipam_driver
+        ipam_options, ipv6 = req.ipam_options, req.ipv6
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
             raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
         if driver != "bridge":
@@ -99,7 +115,7 @@ class NetworkService:
             raise NotFound(f'plugin "{ipam_driver}" not found')
         if (gateway or ip_range or aux_addresses) and not subnet:
             raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
-        options = dict(options or {})
+        options = dict(req.options or {})
         model.check_bridge_options(options)
         self.ensure_defaults()
         with self.state.locked():
@@ -156,16 +172,17 @@ class NetworkService:
         (the documents stay with the store, which the caller deletes)."""
         self.sandboxes.reset([n["_bridge"] for n in self.state.networks() if n.get("_bridge")])
 
-    def prune(self, labels: dict | None = None, until: float | None = None) -> list[str]:
-        """Remove user-defined networks no container uses (after reconciling dead endpoints);
-        with `until` (a Unix time), only those created before it."""
-        from ..oci.image import parse_time
+    def prune(self, filters: dict[str, list[str]] | None = None) -> list[str]:
+        """Remove user-defined networks no container uses (after reconciling dead endpoints)
+        that `filters` (until, label, label!; parsed) select; their names."""
+        from ..opts.filters import Filters
+        f = Filters(filters)
+        f.validate(("until", "label", "label!"))
+        until = _until(f.get("until"))
         self.reconcile()
         removed = []
         for net in self.state.networks():
-            if net["Name"] in model.PREDEFINED or not _labels_match(net, labels or {}):
-                continue
-            if until is not None and net.get("Created") and parse_time(net["Created"]) >= until:
+            if net["Name"] in model.PREDEFINED or not _prune_match(net, f, until):
                 continue
             if self._referenced(net["Name"]):
                 continue
@@ -184,11 +201,9 @@ class NetworkService:
 
     def reconcile(self) -> None:
         """Tear down endpoints whose container is gone or no longer running (after a crash)."""
-        from . import container_status as status
         for sb in self.state.sandboxes():
             try:
-                rec = status.refresh(self.engine.containers, self.engine.containers.store.get(sb["cid"]))
-                if rec["State"]["Running"]:
+                if self.engine.containers.get(sb["cid"])["State"]["Running"]:
                     continue
             except NotFound:
                 pass
@@ -198,12 +213,12 @@ class NetworkService:
     # ---- connect / disconnect ----
     def connect(self, ref: str, container: str, aliases: list[str] = (), ip: str | None = None,
                 ip6: str | None = None) -> None:
-        from .container_network import check_endpoint_options, set_networks
+        from .containers.network import check_endpoint_options, set_networks
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
-        with svc._locked(cid):
-            rec = svc.store.get(cid)
+        with svc.lock(cid):
+            rec = svc.get(cid)
             nets = _networks_of(rec)
             if net["Name"] in nets:
                 raise Conflict(f"endpoint with name {rec['Name'].lstrip('/')} already exists in network "
@@ -214,18 +229,17 @@ class NetworkService:
                                f"host network" if "host" in (mode, net["Name"]) else
                                f"container {cid} is not connected to a bridge network")
             opts = check_endpoint_options(net, list(aliases), ip, ip6=ip6)
-            from . import container_status as status
-            if status.refresh(svc, rec)["State"]["Running"]:
+            if rec["State"]["Running"]:
                 settings = self.sandboxes.add_endpoint(cid, net, opts)
                 svc.store.update(cid, lambda r: _merge_settings(r, settings))
             svc.store.update(cid, lambda r: set_networks(r, {**_networks_of(r), net["Name"]: opts}))
 
     def disconnect(self, ref: str, container: str, force: bool = False) -> None:
-        from .container_network import set_networks
+        from .containers.network import set_networks
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
-        with svc._locked(cid):
+        with svc.lock(cid):
             rec = svc.store.get(cid)
             if net["Name"] not in _networks_of(rec):
                 raise Conflict(f"container {cid} is not connected to network {net['Name']}")
@@ -244,8 +258,23 @@ class NetworkService:
 
 
 def _networks_of(rec: dict) -> dict:
-    from .container_network import networks_of
+    from .containers.network import networks_of
     return networks_of(rec)
+
+
+def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
+    checks = {
+        "name": lambda v: v in net["Name"], "id": lambda v: net["Id"].startswith(v),
+        "driver": lambda v: net["Driver"] == v,
+        "type": lambda v: (net["Name"] in model.PREDEFINED) == (v == "builtin"),
+        "label": lambda v: (lambda k, _, val: k in (net.get("Labels") or {}) and
+                            (not _ or net["Labels"][k] == val))(*v.partition("=")),
+    }
+    for key, values in filters.items():
+        check = checks.get(key)
+        if check and not any(check(v) for v in values):
+            return False
+    return True
 
 
 def _merge_settings(rec: dict, settings: dict) -> None:
@@ -253,9 +282,27 @@ def _merge_settings(rec: dict, settings: dict) -> None:
     ns.setdefault("Networks", {}).update(settings)
 
 
-def _labels_match(net: dict, wanted: dict) -> bool:
-    have = net.get("Labels") or {}
-    return all(k in have and (v is None or have[k] == v) for k, v in wanted.items())
+def _until(values: list[str]) -> float | None:
+    import time
+    from ..opts.timestamps import parse_timestamp
+    now = time.time()
+    return min((parse_timestamp(v, now) for v in values), default=None)
+
+
+def _prune_match(net: dict, f, until: float | None) -> bool:
+    """Docker's prune filters: every `label` present (with its value if given), no `label!`
+    matching, created before `until`."""
+    labels = net.get("Labels") or {}
+    if not f.match_label(labels, "label"):
+        return False
+    for item in f.get("label!"):
+        key, eq, value = item.partition("=")
+        if key in labels and (not eq or labels[key] == value):
+            return False
+    if until is not None:
+        from ..oci.image import parse_time
+        return parse_time(net.get("Created")) < until
+    return True
 
 
 def _link_exists(name: str) -> bool:

@@ -21,19 +21,8 @@ import time
 from pathlib import Path
 
 from ..errors import Conflict, PalletError
-from ..record import dataclass
-
-YOUNG = 60.0  # seconds: a directory without a lock this young may be being made right now
-
-
-@dataclass
-class Finding:
-    kind: str            # "layer", "image", "container", "volume" (damage) or "leftover"
-    subject: str         # an ID, a name or a path
-    problem: str
-    fix: object = None   # callable that repairs it; None: only reported
-    lossy: bool = False  # the fix throws away a container (only with --force)
-    repaired: bool = False
+from .leftovers import (YOUNG, Finding, discard_fix, entries, mount_points, older_than, store_leftovers,
+                        trash_fix, unmount_fix)
 
 
 def check(engine, quick: bool = False, max_age: float = 24 * 3600) -> list[Finding]:
@@ -58,29 +47,6 @@ def _merged(findings: list[Finding]) -> list[Finding]:
         if seen.lossy and not f.lossy and f.fix is not None or seen.fix is None:
             seen.fix, seen.lossy = f.fix, f.lossy
     return list(out.values())
-
-
-def repair(findings: list[Finding], force: bool = False) -> None:
-    """Apply each finding's fix (lossy ones only with `force`), damage first, leftovers last."""
-    for f in sorted(findings, key=lambda f: f.kind == "leftover"):
-        if f.fix is None or (f.lossy and not force):
-            continue
-        try:
-            f.fix()
-            f.repaired = True
-        except (PalletError, OSError):
-            continue
-
-
-def sweep_store_leftovers(engine) -> int:
-    """What the prunes remove besides their own objects: the store's leftovers (scratch of
-    killed processes, the trash, container directories without a container). Bytes freed."""
-    from .disk import tree_size
-    found = store_leftovers(engine)
-    size = sum(tree_size(Path(f.subject)) for f in found if f.subject.startswith("/"))
-    repair(found)
-    engine.db.restore_reserve()
-    return size
 
 
 # ---- damage ----
@@ -154,39 +120,13 @@ def _volumes(engine) -> list[Finding]:
         if not (engine.paths.volumes / name / "_data").is_dir():
             out.append(Finding("volume", name, "its directory is missing"))
     named = {row[0] for row in engine.db.volumes()}
-    for d in _entries(engine.paths.volumes):
-        if d.name not in named and _older_than(d, YOUNG):
-            out.append(Finding("leftover", str(d), "volume directory without a volume", _trash(engine, d)))
+    for d in entries(engine.paths.volumes):
+        if d.name not in named and older_than(d, YOUNG):
+            out.append(Finding("leftover", str(d), "volume directory without a volume", trash_fix(engine, d)))
     return out
 
 
 # ---- leftovers in the store ----
-def store_leftovers(engine) -> list[Finding]:
-    from ..store import leases
-    from ..store.locks import is_held
-    out = [Finding("leftover", str(p), "scratch of a process that is gone", _discard(p))
-           for p in leases.stale(engine.paths.ingest)]
-    for lock in sorted(engine.paths.layers.glob(".tmp-*.lock")):
-        if not is_held(lock):
-            out.append(Finding("leftover", str(lock.with_suffix("")), "layer unpacked by a process that is gone",
-                               engine.layers.sweep_staging))
-    out += [Finding("leftover", str(p), "deleted, not yet freed", _discard(p))
-            for p in _entries(engine.paths.trash)]
-    records = set(engine.containers.store.ids())
-    for d in _entries(engine.paths.containers):
-        if d.name not in records and _abandoned(d):
-            out.append(Finding("leftover", str(d), "container storage without a container",
-                               _remove_container_dir(engine, d)))
-    return out
-
-
-def _abandoned(d: Path) -> bool:
-    """No process is making it: its lock is free (or, without a lock, it is not new)."""
-    from ..store.locks import is_held
-    lock = d / "lock"
-    if lock.exists():
-        return not is_held(lock)
-    return _older_than(d, YOUNG)
 
 
 # ---- leftovers of the runtime ----
@@ -194,8 +134,8 @@ def runtime_leftovers(engine) -> list[Finding]:
     svc, run = engine.containers, engine.paths.runroot
     records = {r["Id"]: r for r in svc.store.all()}
     out = []
-    mounts = _mount_points()
-    for d in _entries(run / "containers"):
+    mounts = mount_points()
+    for d in entries(run / "containers"):
         rootfs = str(d / "rootfs")
         rec = records.get(d.name)
         if rec is None:
@@ -204,13 +144,13 @@ def runtime_leftovers(engine) -> list[Finding]:
             out.append(Finding("leftover", str(d), what, _unmount_and_remove(d)))
         elif rootfs in mounts and not _running(svc, rec) and not _locked(engine, d.name):
             out.append(Finding("leftover", rootfs, "root filesystem mounted, container not running",
-                               _unmount(Path(rootfs))))
-    for d in _entries(run / "runc"):
+                               unmount_fix(Path(rootfs))))
+    for d in entries(run / "runc"):
         if d.is_dir() and d.name not in records:
             out.append(Finding("leftover", str(d), "runc state of a removed container", _runc_delete(svc, d.name)))
-    for d in _entries(run / "socket"):
+    for d in entries(run / "socket"):
         if d.name not in records:
-            out.append(Finding("leftover", str(d), "attach sockets of a removed container", _discard(d)))
+            out.append(Finding("leftover", str(d), "attach sockets of a removed container", discard_fix(d)))
     out += _cgroups(engine, records, run)
     out += _network(engine, svc, records)
     return out
@@ -223,7 +163,7 @@ def _cgroups(engine, records: dict, run: Path) -> list[Finding]:
     from ..runtime.spec import cgroups_path
     svc = engine.containers
     known = [cid for cid, rec in records.items() if not _running(svc, rec) and not _locked(engine, cid)]
-    known += [f.name for f in _entries(run / "exits") if f.name not in records]
+    known += [f.name for f in entries(run / "exits") if f.name not in records]
     try:
         hierarchies = os.listdir(MOUNT)
     except OSError:
@@ -249,11 +189,10 @@ def _network(engine, svc, records: dict) -> list[Finding]:
             out.append(Finding("leftover", f"network endpoint {sb['cid']}",
                                "namespace, veth and nft rules of a container not running",
                                _reconcile_network(engine)))
-    from .container_network import service
-    if not out and not service(engine).sandboxes.rules_current():
-        out.append(Finding("leftover", "nft table " + service(engine).sandboxes.table,
+    if not out and not engine.networks.sandboxes.rules_current():
+        out.append(Finding("leftover", "nft table " + engine.networks.sandboxes.table,
                            "rules that the endpoints no longer call for", _reconcile_network(engine)))
-    for ns in _entries(state.run_dir / "netns"):
+    for ns in entries(state.run_dir / "netns"):
         if ns.name not in with_endpoint and ns.name not in records:
             from ..network.kernel import delete_netns
             out.append(Finding("leftover", str(ns), "network namespace of a removed container",
@@ -276,7 +215,7 @@ def _remove_image(engine, image_id: str):
         # --force removed that container first
         if engine.containers.store.ids_using_image(image_id) or engine.db.children(image_id):
             raise Conflict(f"image {image_id} is in use")
-        engine.images.remove(image_id, force=True, users=engine.containers.image_users)
+        engine.images.remove(image_id, force=True)
     return fix
 
 
@@ -284,46 +223,11 @@ def _remove_container(svc, cid: str):
     return lambda: svc.remove(cid, force=True)
 
 
-def _remove_container_dir(engine, d: Path):
-    def fix():
-        from ..store.locks import is_held
-        if (d / "lock").exists() and is_held(d / "lock") or engine.containers.store.exists(d.name):
-            return
-        _trash(engine, d)()
-    return fix
-
-
-def _trash(engine, d: Path):
-    def fix():
-        from ..store.layers import force_rmtree
-        target = engine.paths.trash / f"x-{d.name[:24]}-{os.urandom(4).hex()}"
-        engine.paths.trash.mkdir(parents=True, exist_ok=True)
-        os.rename(d, target)
-        force_rmtree(target)
-    return fix
-
-
-def _discard(p: Path):
-    def fix():
-        from ..store.leases import discard
-        for m in sorted((m for m in _mount_points() if m.startswith(f"{p}/")), reverse=True):
-            _unmount(Path(m))()
-        discard(p)
-    return fix
-
-
-def _unmount(target: Path):
-    def fix():
-        from ..snapshot import overlay
-        overlay.unmount(target)
-    return fix
-
-
 def _unmount_and_remove(d: Path):
     def fix():
-        _unmount(d / "rootfs")()
-        from .containers import _remove_mount_point
-        _remove_mount_point(d)
+        unmount_fix(d / "rootfs")()
+        from .containers.service import remove_mount_point
+        remove_mount_point(d)
     return fix
 
 
@@ -333,33 +237,15 @@ def _runc_delete(svc, cid: str):
 
 def _reconcile_network(engine):
     def fix():
-        from .container_network import service
-        service(engine).reconcile()
+        engine.networks.reconcile()
     return fix
 
 
 # ---- small readers ----
-def _entries(d: Path) -> list[Path]:
-    try:
-        return sorted(d.iterdir())
-    except OSError:
-        return []
-
-
-def _older_than(p: Path, age: float) -> bool:
-    try:
-        return time.time() - p.lstat().st_mtime > age
-    except OSError:
-        return False
-
-
-def _mount_points() -> set[str]:
-    with open("/proc/self/mountinfo") as f:
-        return {line.split()[4].replace("\\040", " ") for line in f}
 
 
 def _running(svc, rec: dict) -> bool:
-    from . import container_status as status
+    from .containers import state as status
     return bool(status.refresh(svc, rec)["State"]["Running"])
 
 

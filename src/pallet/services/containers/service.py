@@ -1,6 +1,6 @@
 """Docker's container use cases: create, start, stop, kill, rm, wait, restart, rename.
 
-A container is a record (pallet.services.container_store), a writable overlay
+A container is a record (pallet.store.containers), a writable overlay
 layer over its image's shared layers (pallet.snapshot.overlay), and, while it
 runs, a conmon monitor that owns its stdio, log and exit code
 (pallet.runtime.monitor). There is no daemon: each pallet process reads the
@@ -10,7 +10,7 @@ after the CLI is gone (unmount, runc delete, --rm).
 
 States and transitions (Docker's): created -> running -> exited -> running ...;
 running <-> paused; any -> removed. Status strings for `ps` live in
-pallet.services.container_status.
+pallet.services.containers.state.
 """
 from __future__ import annotations
 
@@ -19,18 +19,15 @@ import sys
 import time
 from pathlib import Path
 
-from .. import crash_point, jsontext
-from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
-from ..oci.image import now_rfc3339, rfc3339_ts
-from . import container_status as status
-from .container_queries import ContainerQueries
-from .container_store import ContainerStore
-from .container_config import check_mounts, check_name
-from .container_types import CreateRequest
+from ... import crash_point, jsontext
+from ...errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
+from ...oci.image import now_rfc3339, rfc3339_ts
+from . import state as status
+from .queries import ContainerQueries
+from ...store.containers import ContainerStore
+from .config import check_mounts, check_name
+from ..container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
 from .names import random_name
-
-ZERO_TIME = "0001-01-01T00:00:00Z"
-
 
 class ContainerService(ContainerQueries):
     def __init__(self, engine):
@@ -56,13 +53,13 @@ class ContainerService(ContainerQueries):
 
     def monitor_for(self, runtime: str):
         """The monitor driving containers of one OCI runtime (--runtime); runc by default."""
-        from ..runtime.monitor import Monitor
-        from ..runtime.runc import Runc
+        from ...runtime.monitor import Monitor
+        from ...runtime.runc import Runc
         cache = self.__dict__.setdefault("_monitors", {})
         if runtime not in cache:
             run = self.paths.runroot
             root = self.paths.runc_root if runtime == "runc" else run / runtime
-            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits", run / "socket")
+            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits")
         return cache[runtime]
 
     def userdata(self, cid: str) -> Path:
@@ -77,11 +74,16 @@ class ContainerService(ContainerQueries):
         again would hold only the lock, for nobody to remove. A container without its
         directory is gone (NotFound), or, with `missing_ok` (rm), half removed by a crash:
         nothing is left to lock."""
-        from ..store.locks import unlocked
+        from ...store.locks import unlocked
         d = self.paths.container(cid)
         if missing_ok and not d.is_dir():
             return unlocked()
         return _ContainerLock(d / "lock", cid)
+
+    def lock(self, cid: str):
+        """`with containers.lock(cid):` the container's lock, for another service changing
+        what belongs to the container (network connect/disconnect) against start/stop/rm."""
+        return self._locked(cid)
 
     def resolve(self, ref: str) -> str:
         return self.store.resolve(ref)
@@ -91,14 +93,23 @@ class ContainerService(ContainerQueries):
         return status.refresh(self, self.store.get(self.resolve(ref)))
 
     # ---- create ----
+    def create_warnings(self, req: CreateRequest) -> list[str]:
+        """The warnings Docker's daemon gives for this request on this host (its create
+        response's Warnings): settings the host cannot apply are discarded, never silently."""
+        if not req.settings:
+            return []
+        from .settings import create_warnings
+        return create_warnings(req.settings, req.memory)
+
     def create(self, req: CreateRequest) -> str:
-        from .container_config import build_record
+        from .config import build_record
         image_id = self.engine.images.resolve(req.image)
         image_config = self.engine.images.config(image_id)
         cid = os.urandom(32).hex()
         name = req.name or random_name(lambda n: self._name_taken(n))
         check_name(name)
         check_mounts(req)
+        _check_runtime(req.runtime)
         from .log_rotation import limits
         try:
             limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
@@ -130,14 +141,19 @@ class ContainerService(ContainerQueries):
             return False
 
     def _prepare_storage(self, cid: str, image_id: str) -> None:
-        from ..snapshot import overlay
+        from ...snapshot import overlay
         overlay.prepare(self.paths.container(cid), self.engine.images.layer_dirs(image_id),
                         self.paths.layers)
         self.userdata(cid).mkdir(parents=True, exist_ok=True)
 
     # ---- start ----
     def start(self, ref: str, attach_to=None) -> dict:
-        """Start a created or exited container. `attach_to(sock)` is called before the process runs."""
+        """Start a created or exited container. `attach_to(attachment)` is called once the
+        process runs, with a `runtime.attach.Attachment` connected before it started, and
+        returns when the caller is done with the container's output.
+
+        The container's lock is held while it starts, not while `attach_to` relays: a `stop`,
+        `restart` or `pause` from another process must not wait for an attached `run`."""
         cid = self.resolve(ref)
         with self._locked(cid):
             record = status.refresh(self, self.store.get(cid))
@@ -147,12 +163,21 @@ class ContainerService(ContainerQueries):
                 return record
             if record["State"]["StartedAt"] != status.ZERO_TIME or record["State"]["ExitCode"]:
                 self._cleanup_runtime(cid)  # what an earlier run left; a fresh one has nothing
-            return self._start_locked(cid, record, attach_to)
+            record, sock = self._start_locked(cid, record, attach=attach_to is not None)
+        if sock is not None:
+            from ...runtime.attach import Attachment
+            with Attachment(sock, self.userdata(cid), open_stdin=record["Config"]["OpenStdin"],
+                            tty=record["Config"]["Tty"]) as attachment:
+                attach_to(attachment)
+        return record
 
-    def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
-        from .container_config import bundle_spec, seccomp_host
-        from ..snapshot import overlay
-        from . import container_network
+    def _start_locked(self, cid: str, record: dict, attach: bool = False):
+        """Start the container (its lock held); returns the record and, if `attach`, the
+        attach socket connected before the process ran (the caller closes it)."""
+        from .config import bundle_spec, seccomp_host
+        from ...runtime.monitor import attach_path
+        from ...snapshot import overlay
+        from . import network as container_network
         tables = seccomp_host(self, record)
 
         def prepare_bundle():  # while conmon starts up
@@ -166,9 +191,9 @@ class ContainerService(ContainerQueries):
         def while_creating():  # on the CPU runc leaves idle
             nonlocal sock, fifo_fd
             _warm_up_exit_path()
-            if attach_to is not None:
-                sock = _connect_early(self.monitor.attach_path(cid))
-            if attach_to is None or sock is not None:
+            if attach:
+                sock = _connect_early(attach_path(self.userdata(cid)))
+            if not attach or sock is not None:
                 # the process may now start before conmon says it was created: an attach
                 # connection made before conmon's loop runs is accepted before any output
                 # is read (conmon's sources are served in the order they were added)
@@ -184,11 +209,12 @@ class ContainerService(ContainerQueries):
                                       guard=tables.guard if tables else None,
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
-            if attach_to is not None and sock is None:
-                from ..runtime.attach import connect
-                sock = connect(self.monitor.attach_path(cid))
+            if attach and sock is None:
+                from ...runtime.attach import connect
+                sock = connect(attach_path(self.userdata(cid)))
             fd, fifo_fd = fifo_fd, None  # start closes it
             self.monitor_of(cid).start(cid, pid, fd)
+            record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         except BaseException as exc:
             self._cleanup_runtime(cid)
             if isinstance(exc, ContainerCommandError):  # 126/127: Docker records the failure
@@ -198,16 +224,15 @@ class ContainerService(ContainerQueries):
             if fifo_fd is not None:
                 os.close(fifo_fd)
             raise
-        record = self.store.update(cid, lambda r: status.mark_running(r, pid))
-        record = _limits().on_start(self, record)  # health loop; ends a pending restart
-        from .log_rotation import start_rotator
-        start_rotator(self, record)  # only for --log-opt max-file > 1
-        if attach_to is not None:
-            try:
-                attach_to(sock)
-            finally:
+        try:
+            record = _limits().on_start(self, record)  # health loop; ends a pending restart
+            from .log_rotation import start_rotator
+            start_rotator(self, record)  # only for --log-opt max-file > 1
+        except BaseException:
+            if sock is not None:
                 sock.close()
-        return record
+            raise
+        return record, sock
 
     def _exit_command(self, cid: str) -> list[str]:
         # flock -n: skipped while a foreground CLI holds the container's attach lock (it
@@ -221,7 +246,7 @@ class ContainerService(ContainerQueries):
     def exec_guard(self, cid: str) -> bytes | None:
         """The seccomp guard filter a process joining the container must run under (None when
         its bundle holds Docker's allowlist as is); see `pallet.runtime.syscall_guard`."""
-        from ..runtime.syscall_guard import from_bundle
+        from ...runtime.syscall_guard import from_bundle
         return from_bundle(self.userdata(cid))
 
     def exec_process(self, record: dict, args: list[str], *, env: list[str] = (),
@@ -231,8 +256,8 @@ class ContainerService(ContainerQueries):
         `spec.exec_process`); `user` (``-u``) resolves in the container's own /etc/passwd and
         /etc/group, with its --group-add, as its own process's user did. An unknown user
         is Docker's 126: the process cannot be started."""
-        from ..runtime.spec import exec_process
-        from .container_config import process_groups
+        from ...runtime.spec import exec_process
+        from .config import process_groups
         cid = record["Id"]
         try:
             base = jsontext.loads((self.userdata(cid) / "config.json").read_bytes())["process"]
@@ -254,7 +279,7 @@ class ContainerService(ContainerQueries):
     def foreground(self, cid: str):
         """Held (`with`) by a CLI that waits for the container and cleans up after it (`run`
         without -d). Only without a restart policy: a policy is carried out by the exit command."""
-        from ..store.locks import flocked, unlocked
+        from ...store.locks import flocked, unlocked
         policy = (self.store.get(cid)["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
         if policy not in ("", "no"):
             return unlocked()
@@ -262,8 +287,8 @@ class ContainerService(ContainerQueries):
 
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
-        from ..snapshot import overlay
-        from . import container_network
+        from ...snapshot import overlay
+        from . import network as container_network
         mon = self.monitor_of(cid)
         if (mon.runc.root / cid).exists():  # runc delete costs a fork; skip when nothing's there
             try:
@@ -286,7 +311,7 @@ class ContainerService(ContainerQueries):
         if removed is not None:  # --rm: the record is gone, its storage waits in the trash
             record, trash = removed
             if trash is not None:
-                from ..store.layers import force_rmtree
+                from ...store.layers import force_rmtree
                 force_rmtree(trash)
             if _has_volumes(record):
                 _volumes().on_remove(self, record, True)
@@ -321,11 +346,16 @@ class ContainerService(ContainerQueries):
     def stop_many(self, refs: list[str], timeout: int | None = None, signal: str | None = None,
                   on_error=None) -> list[str]:
         """Docker's stop for several containers at once (see container_stop)."""
-        from .container_stop import stop_many
+        from .stop import stop_many
         return stop_many(self, refs, timeout, signal, on_error)
 
+    def forward_signal(self, cid: str, sig: str) -> None:
+        """A signal the attached client received, sent on (docker's --sig-proxy); a
+        container that has already gone is not an error."""
+        self._signal(cid, sig)
+
     def _signal(self, cid: str, sig: str) -> None:
-        from ..opts.signals import parse_signal
+        from ...opts.signals import parse_signal
         try:
             self.monitor_of(cid).runc.kill(cid, parse_signal(sig))
         except PalletError:
@@ -350,7 +380,7 @@ class ContainerService(ContainerQueries):
         """Docker's kill: whatever the signal, the container counts as stopped by the user, so
         the exit it causes never triggers its restart policy (until the next manual start).
         A kill by --health-on-failure (by_user False) leaves the policy to act."""
-        from ..opts.signals import parse_signal
+        from ...opts.signals import parse_signal
         from .restart import on_stop
         number = parse_signal(signal)
         cid = self.resolve(ref)
@@ -376,7 +406,10 @@ class ContainerService(ContainerQueries):
             pass
         try:
             self.cleanup(cid)
-            return self.get(cid)["State"]["ExitCode"]
+            state = self.get(cid)["State"]
+            if code is not None and state["Running"]:
+                return code  # restarted meanwhile (`restart`, a policy): this run's exit
+            return state["ExitCode"]
         except NotFound:  # --rm removed it meanwhile; the exit file outlives the record
             code = self.monitor.exit_code(cid) if code is None else code
             return status.UNKNOWN_EXIT if code is None else code
@@ -422,11 +455,11 @@ class ContainerService(ContainerQueries):
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
-            from ..runtime.cgroups import remove_leftovers
-            from ..runtime.spec import cgroups_path
+            from ...runtime.cgroups import remove_leftovers
+            from ...runtime.spec import cgroups_path
             remove_leftovers(cgroups_path(cid))
         if trash is not None:
-            from ..store.layers import force_rmtree
+            from ...store.layers import force_rmtree
             force_rmtree(trash)
         if _has_volumes(record):
             _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
@@ -457,7 +490,7 @@ class ContainerService(ContainerQueries):
         return trash
 
     def _storage_to_trash(self, cid: str) -> Path | None:
-        _remove_mount_point(self.paths.container_run(cid))
+        remove_mount_point(self.paths.container_run(cid))
         try:  # conmon's link to the bundle (monitor_for's socket dir)
             os.unlink(self.paths.runroot / "socket" / cid)
         except FileNotFoundError:
@@ -474,7 +507,7 @@ class ContainerService(ContainerQueries):
         return None
 
     def _remove_storage(self, cid: str) -> None:
-        from ..store.layers import force_rmtree
+        from ...store.layers import force_rmtree
         trash = self._storage_to_trash(cid)
         if trash is not None:
             force_rmtree(trash)
@@ -490,13 +523,77 @@ class ContainerService(ContainerQueries):
                            "You have to remove (or rename) that container to be able to reuse that name.")
         self.store.rename(cid, new_name)
 
+    # ---- in and out of a running container (pallet.services.containers.streams) ----
+    def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
+        """`exec`: the command's exit code; streams are files with a descriptor, or None."""
+        from .streams import exec_in
+        return exec_in(self, req, stdin, stdout, stderr)
+
+    def logs(self, req: LogsRequest):
+        """`logs`: an iterator of log records, oldest first (followed with `req.follow`)."""
+        from .streams import logs
+        return logs(self, req)
+
+    def attach(self, ref: str):
+        """`attach`: an Attachment to the running container's stdio (close it when done)."""
+        from .streams import attach
+        return attach(self, ref)
+
+    # ---- top / stats / update / prune (pallet.services.containers.ops) ----
+    def top(self, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
+        from .ops import top
+        return top(self, ref, ps_args)
+
+    def stats(self, refs: list[str], all_containers: bool = False) -> list:
+        """One `stats` frame: the named containers, else the running ones (all with -a)."""
+        from .ops import stats
+        if refs:
+            records = [(ref, self.get(ref)) for ref in refs]
+        else:
+            records = [(r["Id"][:12], r) for r in self.list() if all_containers or r["State"]["Running"]]
+        return stats(self, records)
+
+    def update(self, ref: str, req: UpdateRequest) -> None:
+        from .ops import update
+        update(self, ref, req)
+
+    def update_warnings(self, req: UpdateRequest) -> list[str]:
+        """What Docker's daemon warns about (and discards) for this update on this host."""
+        from .ops import update_warnings
+        return update_warnings(req)
+
+    def prune(self, filters: dict | None = None) -> tuple[list[str], int]:
+        """`container prune`: every stopped container `filters` (until, label, label!) selects."""
+        from ...opts.filters import Filters
+        from .ops import prune_containers
+        f = Filters(filters)
+        f.validate(("until", "label", "label!"))
+        return prune_containers(self, f)
+
+    # ---- what the monitors run ----
+    def exited(self, ref: str) -> None:
+        """conmon's exit command: record the exit, then carry out the restart policy."""
+        from .restart import after_exit
+        self.cleanup(ref)
+        after_exit(self, ref)
+
+    def healthcheck(self, ref: str) -> str:
+        """One run of the container's healthcheck (its health loop calls it); the new status."""
+        from .health import run_check
+        return run_check(self, ref)
+
+    def restore(self, on_error=None) -> list[str]:
+        """At boot: start what a restart policy keeps up; `on_error(id, exc)` hears failures."""
+        from .restart import restore
+        return restore(self, on_error)
+
 
 class _ContainerLock:
     """flock on a container's lock file, which is never made where its directory is gone
     (the container was removed: NotFound)."""
 
     def __init__(self, path: Path, cid: str):
-        from ..store.locks import flocked
+        from ...store.locks import flocked
         self.held, self.cid = flocked(path), cid
 
     def __enter__(self) -> bool:
@@ -509,7 +606,7 @@ class _ContainerLock:
         self.held.__exit__(*exc)
 
 
-def _remove_mount_point(run_dir: Path) -> None:
+def remove_mount_point(run_dir: Path) -> None:
     """The container's runroot directory: an empty mount point once unmounted. rmdir, which
     cannot delete through a mount still there; anything else in it is left for `system check`."""
     for d in (run_dir / "rootfs", run_dir):
@@ -520,7 +617,7 @@ def _remove_mount_point(run_dir: Path) -> None:
         except OSError:
             if os.path.ismount(d) or d == run_dir / "rootfs":
                 return
-            from ..store.layers import force_rmtree
+            from ...store.layers import force_rmtree
             force_rmtree(d)
 
 
@@ -529,7 +626,7 @@ def _connect_early(attach_path: Path, tries: int = 20):
     just after it starts runc; the connection waits in its backlog until conmon's loop
     runs): off the critical path. None if the socket did not appear within ~10 ms, and
     the caller connects after the create as before."""
-    from ..runtime.attach import connect
+    from ...runtime.attach import connect
     for _ in range(tries):
         try:
             return connect(attach_path)
@@ -541,18 +638,18 @@ def _connect_early(attach_path: Path, tries: int = 20):
 def _warm_up_exit_path() -> None:
     """Import what attaching to and the exit of a container need while runc creates it (see
     Monitor.create): off the critical path, on the CPU runc leaves idle."""
-    from . import container_network, log_rotation  # noqa: F401
-    from ..network import state  # noqa: F401
-    from ..runtime import attach, cgroups  # noqa: F401
+    from . import network as container_network, log_rotation  # noqa: F401
+    from ...network import state  # noqa: F401
+    from ...runtime import attach, cgroups  # noqa: F401
 
 
 def _network():
-    from . import container_network
+    from . import network as container_network
     return container_network
 
 
 def _limits():
-    from . import container_limits
+    from . import limits as container_limits
     return container_limits
 
 
@@ -562,7 +659,7 @@ def _has_volumes(record: dict) -> bool:
 
 
 def _volumes():
-    from . import volumes
+    from .. import volumes
     return volumes
 
 
@@ -571,10 +668,14 @@ def _log_driver(record: dict) -> str:
     return "none" if record["HostConfig"].get("LogConfig", {}).get("Type") == "none" else "k8s-file"
 
 
+def _check_runtime(name: str) -> None:
+    from ...runtime.runc import which
+    if not which(name):
+        raise InvalidArgument(f"unknown or invalid runtime name: {name}")
+
+
 def _log_size(record: dict) -> int | None:
-    from ..opts.units import parse_bytes
+    from ...opts.units import parse_bytes
     size = (record["HostConfig"].get("LogConfig", {}).get("Config") or {}).get("max-size")
     return parse_bytes(size) if size else None
 
-
-_ = (time, ZERO_TIME)

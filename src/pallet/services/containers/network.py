@@ -13,9 +13,9 @@ only; runc makes the namespace), "host" (no namespace), "container:NAME"
 """
 from __future__ import annotations
 
-from ..record import dataclass, field
+from ...record import dataclass, field
 
-from ..errors import Conflict, InvalidArgument, NotFound
+from ...errors import Conflict, InvalidArgument, NotFound
 
 
 @dataclass
@@ -25,14 +25,6 @@ class NetworkAttachment:
     settings: dict | None = None            # NetworkSettings for inspect/ps
     etc_args: dict = field(default_factory=dict)   # hostfiles.write_etc_files keyword arguments
     etc_files: dict | None = None           # container:NAME: that container's own /etc files
-
-
-def service(engine):
-    from .networks import NetworkService
-    cache = engine.__dict__.setdefault("_pallet_networks", {})
-    if "svc" not in cache:
-        cache["svc"] = NetworkService(engine)
-    return cache["svc"]
 
 
 def networks_of(record: dict) -> dict:
@@ -51,7 +43,7 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: s
                            ip6: str | None = None) -> dict:
     user_defined = net["Name"] not in ("bridge", "host", "none")
     if ip6:
-        from ..network import ipv6
+        from ...network import ipv6
         sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
         if sub is None:
             raise InvalidArgument(f"user specified IPv6 address {ip6} needs a network with IPv6 "
@@ -62,7 +54,7 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: s
     if aliases and not user_defined:
         raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
     if ip:
-        from ..network.model import pick_ip, subnet_of
+        from ...network.model import pick_ip, subnet_of
         subnet, gateway = subnet_of(net)
         pick_ip(subnet, gateway, set(), ip)  # validates: inside the subnet, not the gateway
     return {"aliases": aliases, "ip": ip, **({"mac": mac} if mac else {}), **({"ip6": ip6} if ip6 else {})}
@@ -81,7 +73,7 @@ def on_create(svc, record: dict, req) -> None:
         record["Config"]["Hostname"] = other["Config"]["Hostname"]  # the UTS name goes with it
         record["Config"]["Domainname"] = other["Config"].get("Domainname", "")
     elif mode not in ("none", "host"):
-        net = service(svc.engine).get(mode)
+        net = svc.engine.networks.get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
                                                                    opts.get("ip"), opts.get("mac"),
                                                                    opts.get("ip6"))}
@@ -158,9 +150,9 @@ def attach(svc, record: dict) -> NetworkAttachment:
     nets = networks_of(record)
     if not nets:
         return NetworkAttachment(etc_args=etc)
-    netsvc = service(svc.engine)
+    netsvc = svc.engine.networks
     pairs = [(netsvc.get(name), opts) for name, opts in nets.items()]
-    from ..network import ports
+    from ...network import ports
     specs = ports.wanted(host, record["Config"].get("ExposedPorts"))
     sb = netsvc.sandboxes.create(record["Id"], record["Name"].lstrip("/"), pairs, specs)
     settings = _settings(sb, record)
@@ -208,7 +200,7 @@ def _extra_hosts(host: dict, gateway: str | None) -> list[tuple[str, str]]:
 
 
 def _settings(sb: dict, record: dict) -> dict:
-    from ..network.sandbox import endpoint_settings
+    from ...network.sandbox import endpoint_settings
     eps = {ep["network"]: endpoint_settings(ep, sb["name"]) for ep in sb["endpoints"]}
     primary = next(iter(eps.values()))
     port_map: dict = {k: None for k in record["Config"].get("ExposedPorts") or {}}
@@ -228,11 +220,11 @@ def _settings(sb: dict, record: dict) -> dict:
 
 
 def detach(svc, cid: str) -> None:
-    from ..network.state import NetworkState
+    from ...network.state import NetworkState
     state = NetworkState(svc.paths.root, svc.paths.runroot)
     if not state.endpoint_file(cid).exists():
         return
-    service(svc.engine).sandboxes.teardown(cid)
+    svc.engine.networks.sandboxes.teardown(cid)
     try:
         svc.store.update(cid, _stopped_settings)
     except NotFound:
@@ -249,30 +241,3 @@ def _stopped_settings(record: dict) -> None:
     ns.update(SandboxID="", SandboxKey="", Ports={}, **cleared)
     for ep in (ns.get("Networks") or {}).values():
         ep.update(cleared)
-
-
-def ports_text(record: dict) -> str:
-    """`ps` PORTS: "0.0.0.0:8080->80/tcp, 443/tcp", ranges grouped as Docker does."""
-    if not record["State"].get("Running"):
-        return ""
-    ports = (record.get("NetworkSettings") or {}).get("Ports") or {}
-    items = []
-    for key, binds in ports.items():
-        port, _, proto = key.partition("/")
-        for b in binds or [None]:
-            items.append((b["HostIp"] if b else "", int(b["HostPort"]) if b else 0, int(port), proto))
-    items.sort(key=lambda t: (t[3], t[0], t[2], t[1]))
-    groups: list[list] = []
-    for ip, hport, cport, proto in items:
-        last = groups[-1] if groups else None
-        if (last and last[0] == ip and last[4] == proto and last[3] + 1 == cport
-                and (hport == 0) == (last[2] == 0) and (not hport or last[2] + 1 == hport)):
-            last[2], last[3] = hport, cport
-        else:
-            groups.append([ip, hport, hport, cport, proto, cport])
-    out = []
-    for ip, h0, h1, c1, proto, c0 in groups:
-        ctr = f"{c0}-{c1}" if c1 != c0 else str(c0)
-        out.append(f"{ip}:{h0}-{h1}->{ctr}/{proto}" if h0 and h1 != h0 else
-                   f"{ip}:{h0}->{ctr}/{proto}" if h0 else f"{ctr}/{proto}")
-    return ", ".join(out)

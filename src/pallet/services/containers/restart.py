@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import InvalidArgument, NotFound, PalletError
+from ...errors import InvalidArgument, NotFound, PalletError
 
 POLICIES = ("no", "always", "unless-stopped", "on-failure")
 BACKOFF_START = 0.1
@@ -46,7 +46,7 @@ def parse_policy(text: str) -> dict:
 
 def decide(record: dict) -> float | None:
     """Seconds to wait before restarting after this exit, or None: stay exited."""
-    from ..oci.image import parse_time
+    from ...oci.image import parse_time
     policy = record["HostConfig"].get("RestartPolicy") or {}
     name = policy.get("Name") or "no"
     if name == "no" or record.get("_stopped_by_user") or record["HostConfig"].get("AutoRemove"):
@@ -85,7 +85,7 @@ def after_exit(svc, ref: str, sleep=time.sleep) -> bool:
                 return False
             record = svc.store.update(cid, _count_restart)
             svc._cleanup_runtime(cid)
-            svc._start_locked(cid, record, None)
+            svc._start_locked(cid, record)
     except PalletError:  # removed, or it cannot start (its image gone): it stays exited
         try:
             svc.store.update(cid, on_start)

@@ -1,7 +1,7 @@
 """Docker's container operations: `top`, `stats`, `update`, `container prune`.
 
 Owns the read-mostly operations over running containers and `update` (its limits are
-checked by pallet.services.container_limits, as at create). Usage numbers come from the
+checked by pallet.services.containers.limits, as at create). Usage numbers come from the
 cgroup files (pallet.runtime.cgroups); limits change through ``runc update``.
 
 Invariant: `update` changes the record only after runc accepted the new limits, so
@@ -10,10 +10,11 @@ inspect never shows a limit the cgroup does not have.
 from __future__ import annotations
 
 import time
-from ..record import dataclass, replace
+from ...record import dataclass, replace
 
-from ..errors import Conflict, InvalidArgument, PalletError
-from .container_limits import check_resources
+from ...errors import Conflict, InvalidArgument, PalletError
+from .limits import check_resources
+from ..container_types import UpdateRequest
 
 SAMPLE_INTERVAL = 0.5  # seconds between the two readings a CPU % needs
 
@@ -22,8 +23,8 @@ SAMPLE_INTERVAL = 0.5  # seconds between the two readings a CPU % needs
 
 def top(svc, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
     """`docker top`: the host's ``ps`` output, restricted to the container's processes."""
-    from ..runtime.cgroups import Cgroup
-    from ..runtime.spec import cgroups_path
+    from ...runtime.cgroups import Cgroup
+    from ...runtime.spec import cgroups_path
     record = svc.get(ref)
     if not record["State"]["Running"]:
         raise Conflict(f"Container {record['Id']} is not running")
@@ -66,8 +67,8 @@ class Stats:
 
 def stats(svc, records: list[tuple[str, dict]], interval: float = SAMPLE_INTERVAL) -> list[Stats]:
     """One `stats` frame: every cgroup read twice, `interval` apart, for CPU %."""
-    from ..runtime import cgroups
-    from ..runtime.spec import cgroups_path
+    from ...runtime import cgroups
+    from ...runtime.spec import cgroups_path
     groups = {r["Id"]: cgroups.Cgroup(cgroups_path(r["Id"])) for _, r in records if r["State"]["Running"]}
     first = {cid: g.sample() for cid, g in groups.items()}
     t0 = time.monotonic()
@@ -93,24 +94,6 @@ def stats(svc, records: list[tuple[str, dict]], interval: float = SAMPLE_INTERVA
 
 # ---- update ----
 
-@dataclass
-class UpdateRequest:
-    memory: int | None = None
-    memory_swap: int | None = None
-    nano_cpus: int | None = None
-    cpu_shares: int | None = None
-    cpu_period: int | None = None
-    cpu_quota: int | None = None
-    cpuset_cpus: str | None = None
-    cpuset_mems: str | None = None
-    pids_limit: int | None = None
-    restart: str | None = None
-    memory_reservation: int | None = None
-    blkio_weight: int | None = None
-    cpu_rt_period: int | None = None
-    cpu_rt_runtime: int | None = None
-
-
 _HOST_KEYS = {"memory": "Memory", "memory_swap": "MemorySwap", "nano_cpus": "NanoCpus",
               "cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
               "cpuset_cpus": "CpusetCpus", "cpuset_mems": "CpusetMems", "pids_limit": "PidsLimit",
@@ -120,7 +103,7 @@ _HOST_KEYS = {"memory": "Memory", "memory_swap": "MemorySwap", "nano_cpus": "Nan
 
 def update_warnings(req: UpdateRequest) -> list[str]:
     """What Docker's daemon warns about (and discards) for this update on this host."""
-    from .container_settings import _blkio_weight_file
+    from .settings import _blkio_weight_file
     if req.blkio_weight and not _blkio_weight_file():
         return ["Your kernel does not support Block I/O weight or the cgroup is not mounted. "
                 "Weight discarded."]
@@ -157,8 +140,8 @@ def update(svc, ref: str, req: UpdateRequest) -> None:
             host["RestartPolicy"] = parse_policy(req.restart)
         if record["State"]["Running"]:
             if req.cpu_rt_runtime:
-                from ..runtime.cgroups import grant_realtime
-                from ..runtime.spec import cgroups_path
+                from ...runtime.cgroups import grant_realtime
+                from ...runtime.spec import cgroups_path
                 grant_realtime(cgroups_path(cid), req.cpu_rt_runtime)
             svc.monitor_of(cid).runc.update(cid, _oci_resources(host, req))
         svc.store.update(cid, lambda r: r.update(HostConfig=host))
@@ -214,7 +197,7 @@ def _oci_resources(host: dict, req: UpdateRequest) -> dict:
 
 def prune_containers(svc, filters=None) -> tuple[list[str], int]:
     """Remove every stopped container (Docker's `until`/`label` filters); (ids, bytes freed)."""
-    from .disk import tree_size
+    from ..disk import tree_size
     deleted, freed = [], 0
     now = time.time()
     for record in svc.list():
@@ -230,12 +213,12 @@ def prune_containers(svc, filters=None) -> tuple[list[str], int]:
             continue  # started or removed meanwhile: not ours to count
         deleted.append(cid)
         freed += size
-    from .system_check import sweep_store_leftovers
+    from ..leftovers import sweep_store_leftovers
     return deleted, freed + sweep_store_leftovers(svc.engine)
 
 
 def _prune_match(record: dict, filters, now: float) -> bool:
-    from ..opts.units import parse_timestamp
+    from ...opts.timestamps import parse_timestamp
     for until in filters.get("until"):
         if record.get("_created", 0) >= parse_timestamp(until, now):
             return False

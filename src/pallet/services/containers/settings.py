@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import InvalidArgument
+from ...errors import InvalidArgument
 
 CGROUP_V1 = "/sys/fs/cgroup"
 THROTTLES = (("BlkioDeviceReadBps", "throttleReadBpsDevice", "read_bps_device", "BPS Block I/O read"),

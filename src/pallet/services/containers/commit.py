@@ -12,7 +12,7 @@ changed; the staged diff_id must equal the one the writer hashed.
 """
 from __future__ import annotations
 
-from ..errors import DataCorrupted
+from ...errors import DataCorrupted
 
 # Empty files runc makes to bind-mount these onto: not the container's changes (Docker's init layer).
 RUNTIME_MOUNT_POINTS = frozenset({"etc/hosts", "etc/hostname", "etc/resolv.conf"})
@@ -24,35 +24,55 @@ IMAGE_FIELDS = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "Volumes", 
 
 def commit(fs, ref: str, repository: str | None, author: str, message: str,
            changes: list[str], pause: bool) -> str:
-    from .. import reference
+    from ... import reference
     svc, engine = fs.containers, fs.engine
     cid = svc.resolve(ref)
     record = svc.get(cid)
     tag = str(reference.parse_repository_tag(repository).tagged()) if repository else None
     config_doc = engine.images.config(record["Image"])
-    paused_here = False
-    if pause and record["State"]["Running"] and not record["State"]["Paused"]:
-        svc.pause(cid)
-        paused_here = True
+    paused_here = pause and record["State"]["Running"] and not record["State"]["Paused"]
     try:
+        if paused_here:  # inside the try: interrupted half-way, it is undone all the same
+            svc.pause(cid)
+            _hold_for_tests()
         with engine.locks.in_flight():
             staged = _stage_upper(engine, engine.paths.container(cid) / "upper")
             try:
                 doc = _config(config_doc, record, staged.diff_id, author, message, changes)
-                from ..oci import image as oci
+                from ...oci import image as oci
                 result = engine.image_store.commit(oci.encode(doc), {staged.diff_id: staged},
                                                    [tag] if tag else [], parent=record["Image"])
             finally:
                 staged.release()
     finally:
         if paused_here:
-            svc.unpause(cid)
+            _unpause(svc, cid)
     return result.image_id
 
 
+def _unpause(svc, cid: str) -> None:
+    """Thaw what this commit froze; the freezer says whether it got that far."""
+    from ...errors import Conflict, NotFound
+    try:
+        svc.unpause(cid)
+    except (Conflict, NotFound):
+        pass  # never paused, exited or removed meanwhile: nothing to thaw
+
+
+def _hold_for_tests() -> None:
+    """Tests kill a commit while its container is frozen: with PALLET_TEST_COMMIT_HOLD set
+    to a path, commit creates that file once the container is paused and waits there."""
+    import os
+    hold = os.environ.get("PALLET_TEST_COMMIT_HOLD")
+    if hold:
+        import time
+        open(hold, "w").close()
+        time.sleep(60)
+
+
 def _stage_upper(engine, upper):
-    from ..archive.export import write_diff_tar
-    from ..archive.unpack import piped
+    from ...archive.export import write_diff_tar
+    from ...archive.unpack import piped
     written: list[str] = []
     with piped(lambda out: written.append(
             write_diff_tar(upper, [], out, skip_empty=RUNTIME_MOUNT_POINTS))) as reader:
@@ -65,8 +85,8 @@ def _stage_upper(engine, upper):
 
 def _config(base: dict, record: dict, diff_id: str, author: str, message: str,
             changes: list[str]) -> dict:
-    from ..oci import image as oci
-    from ..opts.changes import apply_changes
+    from ...oci import image as oci
+    from ...opts.changes import apply_changes
     cfg = dict(base.get("config") or {})
     for key in IMAGE_FIELDS:
         if record["Config"].get(key) not in (None, "", [], {}):
