@@ -63,8 +63,8 @@ def make_context(root: Path) -> None:
 
 
 def build_argv(eng, ctx: Path) -> list[str]:
-    if eng.name == "pallet":
-        return eng.argv("build", "--network", "none", "-t", TAG, str(ctx))
+    if eng.name == "pallet":  # the classic text, to compare with docker's classic builder
+        return eng.argv("build", "--progress=classic", "--network", "none", "-t", TAG, str(ctx))
     if eng.name == "docker":
         return eng.argv("build", "--network", "none", "-t", TAG, str(ctx))
     return eng.argv("build", "--layers", "--pull=never", "--network", "none",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The seeds' workflow, end to end: build an image, run two containers from it side by side,
 # look at them, change one, stop and remove them, and show the image never changed.
-# Run it with `sudo ./dev demo` (which installs everything first). Uses the default store
+# Run it with `./dev demo` (which installs everything first). Uses the default store
 # (/var/lib/pallet) unless PALLET_ROOT/PALLET_RUNROOT say otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -34,6 +34,7 @@ MOVES = {  # old module -> new module
     "pallet.services.log_rotation": "pallet.services.containers.log_rotation",
     "pallet.services.names": "pallet.services.containers.names",
     "pallet.services.container_store": "pallet.store.containers",
+    "pallet.services.container_settings": "pallet.services.containers.settings",
 }
 PACKAGE_DOC = '''"""The container service: Docker's container use cases, one module per concern.
 
@@ -46,6 +47,7 @@ PACKAGE_DOC = '''"""The container service: Docker's container use cases, one mod
     ops.py          top, stats, update, prune
     stop.py         stop of many containers at once
     limits.py       resources, ulimits, healthcheck config, OOM
+    settings.py     the smaller HostConfig settings (--cgroupns, --blkio-weight, ...) and their warnings
     network.py      the seam to networking (attach at start, detach at exit)
     health.py, restart.py, log_rotation.py, names.py, commit.py: what their names say
 
@@ -110,6 +112,11 @@ def rewrite_imports(text: str, old_module: str, is_pkg: bool, modules: set[str],
             groups: dict[str, list[str]] = {}
             for alias in node.names:
                 sub = f"{target}.{alias.name}"
+                if sub not in modules and was_pkg and node.level and not node.module:
+                    # `from . import x` merged in for the old place: x is a module there
+                    there = ".".join(was_pkg[:len(was_pkg) - node.level + 1] + [alias.name])
+                    if there in modules:
+                        sub = there
                 if sub in modules:  # a submodule
                     full = new_name(sub)
                     parent, leaf = full.rsplit(".", 1)

@@ -113,3 +113,14 @@ class Engine:
     def system(self):
         from .services.system import SystemService
         return SystemService(self)
+
+    def compose(self, options, services=(), **hooks):
+        """docker compose's use cases over the project `options` name
+        (pallet.services.compose_types.ProjectOptions): a pallet.compose.service.ComposeService."""
+        from .compose.service import open_project
+        return open_project(self, options, services, **hooks)
+
+    def compose_projects(self, all_states: bool = False) -> list[dict]:
+        """`compose ls`: the projects found by their labels, with compose's status text."""
+        from .compose.state import projects
+        return projects(self, all_states)

@@ -18,6 +18,7 @@ every verb that runs one).
     ├── DataCorrupted            500  stored or received bytes fail their digest
     ├── Unavailable              503  a needed outside program or service is missing
     │   └── StorageFull          507  no space left where the store writes
+    ├── NotImplemented           501  the container's setup does not offer it (logs of `none`)
     └── ContainerCommandError    500  the container's command could not run (126/127)
 
 Foreign exceptions (sqlite3, OSError from tar, runc's stderr) are translated at
@@ -97,6 +98,10 @@ def translate(exc: BaseException, db_path=None) -> PalletError | None:
     if getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
         return StorageFull(f"{db_path or 'the metadata database'}: no space left on device")
     return None
+
+
+class NotImplemented(PalletError):  # noqa: A001 - moby's errdefs.NotImplemented
+    status = 501
 
 
 class ContainerCommandError(PalletError):

@@ -53,7 +53,7 @@ def build(pallet, tmp_path, dockerfile: str, tag: str = "g"):
     ctx = tmp_path / "ctx"
     ctx.mkdir(exist_ok=True)
     (ctx / "Dockerfile").write_text(dockerfile)
-    return pallet("build", "--network", "none", "-t", tag, str(ctx))
+    return pallet("build", "--progress=classic", "--network", "none", "-t", tag, str(ctx))
 
 
 def ok(result):

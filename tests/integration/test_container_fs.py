@@ -231,6 +231,47 @@ def test_cp_sees_volumes_where_the_container_does(pallet, busybox, tmp_path):
     assert pallet.ok("start", "-a", "c").out == "in the volume"
 
 
+def _cp_out(pallet, ref: str) -> tuple[tarfile.TarInfo, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", ref, "-").out_bytes)) as tar:
+        member = tar.next()
+        return member, tar.extractfile(member).read()
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_cp_of_bind_mounted_files_returns_their_content(pallet, busybox, tmp_path, running):
+    host_file = tmp_path / "conf.txt"
+    host_file.write_text("from the host\n")
+    host_file.chmod(0o640)
+    pallet.ok("run", "-d", "--name", "b", "--hostname", "box", "-v", f"{host_file}:/srv/conf.txt",
+              "busybox", "sleep", "1000")
+    if not running:
+        pallet.ok("stop", "-t", "0", "b")
+    member, data = _cp_out(pallet, "b:/etc/hostname")
+    assert (member.name, data, member.mode) == ("hostname", b"box\n", 0o644)
+    assert b"box" in _cp_out(pallet, "b:/etc/hosts")[1]
+    resolv = json.loads(pallet.ok("inspect", "b").out)[0]["ResolvConfPath"]
+    assert _cp_out(pallet, "b:/etc/resolv.conf")[1] == open(resolv, "rb").read() != b""
+    member, data = _cp_out(pallet, "b:/srv/conf.txt")
+    assert (member.name, data, member.mode) == ("conf.txt", b"from the host\n", 0o640)
+    pallet.ok("cp", "b:/etc/hostname", str(tmp_path / "copied"))
+    assert (tmp_path / "copied").read_text() == "box\n"
+    with tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "b:/etc", "-").out_bytes)) as tar:
+        assert tar.extractfile("etc/hostname").read() == b"box\n"  # also inside a directory copy
+
+
+def test_cp_onto_a_bind_mounted_file_is_refused_as_docker_and_keeps_the_mount(pallet, busybox, tmp_path):
+    host_file = tmp_path / "conf.txt"
+    host_file.write_text("kept\n")
+    (tmp_path / "new").write_text("new\n")
+    pallet.ok("run", "-d", "--name", "b", "-v", f"{host_file}:/srv/conf.txt", "busybox", "sleep", "1000")
+    for dest in ("/srv/conf.txt", "/etc/hosts"):
+        r = pallet("cp", str(tmp_path / "new"), f"b:{dest}")
+        assert r.code == 1
+        assert r.err == f"Error: Error processing tar file: unlinkat {dest}: device or resource busy\n"
+    assert pallet.ok("exec", "b", "cat", "/srv/conf.txt").out == "kept\n"  # the mount is intact
+    assert host_file.read_text() == "kept\n"
+
+
 def test_cp_into_read_only_volume_is_refused(pallet, busybox, tmp_path):
     pallet.ok("create", "--name", "c", "-v", "data:/data:ro", "busybox", "true")
     (tmp_path / "f").write_text("x")

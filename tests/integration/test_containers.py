@@ -194,6 +194,18 @@ def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
     assert _inspect(pallet, "stubborn")["State"]["ExitCode"] == 137
 
 
+def test_stop_and_restart_take_timeout_as_docker_cli_28_spells_it(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")  # pid 1 ignores SIGTERM
+    assert pallet.ok("stop", "--timeout=0", "t").out == "t\n"
+    assert _inspect(pallet, "t")["State"]["ExitCode"] == 137
+    assert pallet.ok("restart", "--timeout", "0", "t").out == "t\n"
+    assert _inspect(pallet, "t")["State"]["Running"]
+    r = pallet.ok("stop", "--time", "0", "t")  # the old spelling still works, with cobra's notice
+    assert r.err == "Flag --time has been deprecated, use --timeout instead\n"
+    help_text = pallet.ok("stop", "--help").out
+    assert "-t, --timeout int" in help_text and "--time " not in help_text
+
+
 def test_stop_of_a_process_that_handles_sigterm_exits_143_with_init(pallet, busybox):
     pallet.ok("run", "-d", "--init", "--name", "polite", "busybox", "sleep", "1000")
     pallet.ok("stop", "polite")
@@ -468,6 +480,33 @@ def test_rm_force_of_a_missing_container_says_so_but_succeeds(pallet, busybox):
     r = pallet("rm", "-f", "nosuch")
     assert r.code == 0 and r.err == "Error: No such container: nosuch\n"
     assert pallet("rm", "nosuch").code == 1
+
+
+def test_log_driver_none_keeps_nothing_and_logs_says_it_cannot_read(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "quiet", "--log-driver", "none", "--log-opt", "max-size=1k",
+              "busybox", "sh", "-c", "echo hi; sleep 100")
+    doc = _inspect(pallet, "quiet")
+    assert doc["HostConfig"]["LogConfig"] == {"Type": "none", "Config": {}}
+    r = pallet("logs", "quiet")
+    assert (r.code, r.out, r.err) == (1, "", "Error: configured logging driver does not support reading\n")
+    assert not os.path.exists(doc["LogPath"])  # conmon kept nothing
+    # an attached run still shows the output: it comes through attach, not the log
+    assert pallet.ok("run", "--rm", "--log-driver", "none", "busybox", "echo", "seen").out == "seen\n"
+
+
+@pytest.mark.parametrize("driver", ["json-file", "local"])
+def test_json_file_and_local_log_drivers_are_pallets_readable_log(pallet, busybox, driver):
+    pallet.ok("run", "--name", "l", "--log-driver", driver, "busybox", "echo", "kept")
+    assert _inspect(pallet, "l")["HostConfig"]["LogConfig"]["Type"] == driver  # the name given, as Docker
+    assert pallet.ok("logs", "l").out == "kept\n"
+
+
+@pytest.mark.parametrize("driver", ["syslog", "journald", "gelf", "fluentd", "awslogs", "splunk"])
+def test_log_drivers_pallet_lacks_are_refused_as_dockerd_refuses_a_missing_one(pallet, busybox, driver):
+    r = pallet("run", "--rm", "--log-driver", driver, "busybox", "true")
+    assert r.code == 125
+    assert r.err == f'Error: error looking up logging plugin {driver}: plugin "{driver}" not found\n'
+    assert pallet.ok("ps", "-aq").out == ""  # nothing was created
 
 
 def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pallet, busybox):

@@ -118,6 +118,18 @@ def test_rmi_of_last_tag_deletes_image_and_its_layers(pallet, busybox):
     assert [p for p in (pallet.root / "layers").iterdir() if not p.name.startswith(".")] == []
 
 
+def test_rmi_of_the_only_tag_of_an_image_with_children_untags_and_succeeds(pallet, busybox, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo > /child\n")
+    pallet.ok("build", "-q", "-t", "child", str(tmp_path))
+    r = pallet("rmi", "busybox")
+    # moby: the untag stands; the image stays, as the parent `images -a` shows, and rmi exits 0
+    assert (r.code, r.lines, r.err) == (0, ["Untagged: busybox:latest"], "")
+    assert busybox[7:19] in pallet.ok("images", "-a", "-q").lines
+    assert pallet.ok("run", "--rm", "child", "ls", "/child").out == "/child\n"
+    r = pallet("rmi", busybox[7:19])  # by ID, the conflict is still Docker's
+    assert r.code == 1 and "image has dependent child images" in r.err
+
+
 def test_rmi_by_id_prefix(pallet, busybox):
     r = pallet.ok("rmi", busybox[7:13])
     assert f"Deleted: {busybox}" in r.lines

@@ -161,6 +161,10 @@ def test_user_defined_network_resolves_names_and_aliases_and_isolates(pallet, bu
     script = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$0/ && exit 0; sleep 0.2; done; exit 1"
     assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script, "web").out.strip() == "named"
     assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script, "www").out.strip() == "named"
+    # Docker's resolver also answers NAME.NETWORK, for names and aliases
+    for name in ("web.front", "www.front"):
+        assert pallet.ok("run", "--rm", "--network", "front", "busybox", "sh", "-c", script,
+                         name).out.strip() == "named"
     other_ip = inspect(pallet, "other")["NetworkSettings"]["Networks"]["back"]["IPAddress"]
     r = pallet("run", "--rm", "--network", "front", "busybox", "wget", "-T", "1", "-qO-", f"http://{other_ip}/")
     assert r.code != 0  # a different network: no route through pallet's bridges
@@ -334,3 +338,77 @@ def test_a_port_published_by_another_pallet_store_is_already_allocated(pallet, b
     pallet.ok("rm", "-f", "first")
     other.ok("start", "second")
     other.ok("rm", "-f", "second")
+
+
+def test_network_create_ip_range_aux_addresses_and_bridge_options(pallet, busybox):
+    pallet.ok("network", "create", "--subnet", "10.99.9.0/24", "--ip-range", "10.99.9.128/28",
+              "--aux-address", "router=10.99.9.129", "--ipam-driver", "default", "--ipam-opt", "o=1",
+              "-o", "com.docker.network.driver.mtu=1400", "-o", "com.docker.network.bridge.enable_icc=false",
+              "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", "opts")
+    doc = json.loads(pallet.ok("network", "inspect", "opts").out)[0]
+    assert doc["IPAM"] == {"Driver": "default", "Options": {"o": "1"}, "Config": [{
+        "Subnet": "10.99.9.0/24", "IPRange": "10.99.9.128/28", "AuxiliaryAddresses": {"router": "10.99.9.129"},
+        "Gateway": "10.99.9.1"}]}
+    pallet.ok("run", "-d", "--name", "web", "--network", "opts", "-p", "80", "busybox", "sh", "-c",
+              HTTPD.format(text="hi"))
+    ip = inspect(pallet, "web")["NetworkSettings"]["Networks"]["opts"]["IPAddress"]
+    assert ip == "10.99.9.130"  # the range's first host, past the auxiliary address
+    assert pallet.ok("port", "web").out.startswith("80/tcp -> 127.0.0.1:")  # the network's binding IP
+    r = pallet("run", "--rm", "--network", "opts", "busybox", "sh", "-c",
+               f"cat /sys/class/net/eth0/mtu; wget -T 2 -qO- http://{ip}/")
+    assert r.out.splitlines()[0] == "1400" and r.code != 0  # enable_icc=false: no way in
+    pallet.ok("rm", "-f", "web")
+    pallet.ok("network", "rm", "opts")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--ip-range", "10.99.8.0/28"], "every ip-range or gateway must have a corresponding subnet"),
+    (["--subnet", "10.99.8.0/24", "--ip-range", "10.99.7.0/28"], "no matching subnet for range 10.99.7.0/28"),
+    (["--subnet", "10.99.8.0/24", "--aux-address", "a=10.99.7.1"], "no matching subnet for aux-address 10.99.7.1"),
+    (["--ipam-driver", "dhcp"], 'plugin "dhcp" not found'),
+    (["-o", "com.docker.network.driver.mtu=big"], "invalid MTU: big"),
+])
+def test_network_create_option_errors_in_dockers_words(pallet, flags, message):
+    r = pallet("network", "create", *flags, "bad")
+    assert r.code == 1 and message in r.err, r.err
+    assert "bad" not in pallet.ok("network", "ls", "--format", "{{.Name}}").lines
+
+
+GET = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 3 {host} 80 | tail -1'
+
+
+def test_ipv6_network_is_dual_stack_between_its_containers(pallet, busybox):
+    pallet.ok("network", "create", "--ipv6", "--subnet", "fd42:99::/64", "six")
+    assert json.loads(pallet.ok("network", "inspect", "six").out)[0]["IPAM"]["Config"][1] == {
+        "Subnet": "fd42:99::/64", "Gateway": "fd42:99::1"}
+    assert "true" in pallet.ok("network", "ls", "--filter", "name=six", "--format", "{{.IPv6}}").out
+    pallet.ok("run", "-d", "--name", "web", "--network", "six", "busybox", "sh", "-c", HTTPD.format(text="six"))
+    ns = inspect(pallet, "web")["NetworkSettings"]
+    assert (ns["GlobalIPv6Address"], ns["GlobalIPv6PrefixLen"], ns["IPv6Gateway"]) == ("fd42:99::2", 64, "fd42:99::1")
+    assert ns["Networks"]["six"]["GlobalIPv6Address"] == "fd42:99::2" and ns["IPAddress"]  # IPv4 too
+    script = " ; ".join([GET.format(host="fd42:99::2"), GET.format(host="web"), "ip -6 route show default",
+                         "ip -6 addr show eth0 scope global", "grep fd42:99::99 /etc/hosts"])
+    for _ in range(20):  # httpd may not listen yet
+        r = pallet.ok("run", "--rm", "--network", "six", "--ip6", "fd42:99::99", "busybox", "sh", "-c", script)
+        if r.out.startswith("six"):
+            break
+        time.sleep(0.2)
+    lines = r.out.splitlines()
+    assert lines[:2] == ["six", "six"]  # by address, and by name (an AAAA answer first)
+    assert lines[2].startswith("default via fd42:99::1 dev eth0")
+    assert "inet6 fd42:99::99/64" in r.out
+    assert lines[-1].startswith("fd42:99::99\t")  # its /etc/hosts names its IPv6 address too
+    pallet.ok("rm", "-f", "web")
+    pallet.ok("network", "create", "--ipv6", "auto6")  # a unique-local /64 of its own
+    config = json.loads(pallet.ok("network", "inspect", "auto6").out)[0]["IPAM"]["Config"]
+    assert config[1]["Subnet"].startswith("fd") and config[1]["Subnet"].endswith("::/64")
+    r = pallet("network", "create", "--subnet", "fd42:98::/64", "nov6")
+    assert r.code == 1 and "needs --ipv6" in r.err
+    r = pallet("run", "--rm", "--ip6", "fd42:99::5", "--network", "auto6", "busybox", "true")
+    assert r.code == 125 and "does not belong to any of this network's subnets" in r.err
+    pallet.ok("run", "-d", "--name", "late", "busybox", "sleep", "100")
+    pallet.ok("network", "connect", "--ip6", "fd42:99::77", "six", "late")
+    assert inspect(pallet, "late")["NetworkSettings"]["Networks"]["six"]["GlobalIPv6Address"] == "fd42:99::77"
+    assert "inet6 fd42:99::77/64" in pallet.ok("exec", "late", "ip", "-6", "addr").out
+    pallet.ok("rm", "-f", "late")
+    pallet.ok("network", "rm", "six", "auto6")

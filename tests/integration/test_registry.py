@@ -28,6 +28,32 @@ def test_push_prints_layers_then_tag_digest_and_size(pallet, busybox, registry, 
     assert doc["RepoDigests"] == [f"{name}@{m.group(1)}"]
 
 
+def test_rmi_after_push_removes_the_digest_reference_with_the_last_tag(pallet, busybox, registry,
+                                                                         docker_config):
+    name = f"{registry.host}/push/gone:v1"
+    pallet.ok("tag", "busybox", name)
+    pallet.ok("push", name)
+    digest_ref = json.loads(pallet.ok("image", "inspect", name).out)[0]["RepoDigests"][0]
+    pallet.ok("rmi", "busybox")
+    r = pallet.ok("rmi", name)
+    # moby's ImageDelete: the repository's digest references go with its last tag, then the image
+    assert r.lines == [f"Untagged: {name}", f"Untagged: {digest_ref}", f"Deleted: {busybox}"]
+    assert pallet.ok("images", "-a", "-q").out == ""
+
+
+def test_build_pull_fetches_a_stored_base_image_again(pallet, busybox, registry, docker_config, tmp_path):
+    name = f"{registry.host}/build/base:1"
+    pallet.ok("tag", "busybox", name)
+    pallet.ok("push", name)
+    (tmp_path / "Dockerfile").write_text(f"FROM {name}\nRUN true\n")
+    plain = pallet.ok("build", str(tmp_path)).err
+    assert f"#4 [1/2] FROM {name}\n#4 CACHED\n" in plain  # stored: no pull
+    plain = pallet.ok("build", "--pull", str(tmp_path)).err
+    block = plain[plain.index(f"#4 [1/2] FROM {name}"):].split("\n\n", 1)[0]
+    assert "#4 1: Pulling from build/base" in block and "Image is up to date" in block
+    assert block.splitlines()[-1].startswith("#4 DONE ")
+
+
 def test_push_again_says_layer_already_exists(pallet, busybox, registry, docker_config):
     name = f"{registry.host}/push/again:v1"
     pallet.ok("tag", "busybox", name)

@@ -50,14 +50,35 @@ def test_always_restarts_after_any_exit_but_not_after_stop(pallet, busybox):
     assert doc["RestartCount"] == count
 
 
-def test_kill_restarts_an_unless_stopped_container(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "svc", "--restart", "unless-stopped", "busybox", "sleep", "1000")
-    pid = _inspect(pallet, "svc")["State"]["Pid"]
+@pytest.mark.parametrize("policy", ["always", "unless-stopped"])
+def test_kill_suspends_the_restart_policy_until_the_next_manual_start(pallet, busybox, policy):
+    # moby's kill sets HasBeenManuallyStopped: Docker leaves it Exited (137), no restart
+    pallet.ok("run", "-d", "--name", "svc", "--restart", policy, "busybox", "sleep", "1000")
     pallet.ok("kill", "svc")
+    assert _wait_for(lambda: not _inspect(pallet, "svc")["State"]["Running"], 10)
+    time.sleep(1.0)  # longer than the first back-off (100 ms)
+    doc = _inspect(pallet, "svc")
+    assert doc["RestartCount"] == 0 and doc["State"]["Status"] == "exited"
+    assert doc["State"]["ExitCode"] == 137
+    assert pallet.ok("ps", "-a", "--format", "{{.Status}}").out.startswith("Exited (137)")
+    pallet.ok("start", "svc")  # a manual start re-arms the policy: the next exit restarts it
+    pid = _inspect(pallet, "svc")["State"]["Pid"]
+    subprocess.run(["kill", "-9", str(pid)], check=True)
     assert _wait_for(lambda: _inspect(pallet, "svc")["RestartCount"] == 1
                      and _inspect(pallet, "svc")["State"]["Running"], 10)
-    assert _inspect(pallet, "svc")["State"]["Pid"] != pid
-    assert "Up " in pallet.ok("ps", "--format", "{{.Status}}").out
+
+
+def test_kill_during_the_restart_back_off_cancels_the_restart(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "crashy", "--restart", "always", "busybox", "sh", "-c", "exit 1")
+    def backing_off():  # past a few restarts the back-off (800 ms+) leaves time to act in
+        doc = _inspect(pallet, "crashy")
+        return doc["RestartCount"] >= 3 and doc["State"]["Restarting"]
+    assert _wait_for(backing_off, 15)
+    pallet.ok("kill", "crashy")  # Docker: no error, and no restart after it
+    count = _inspect(pallet, "crashy")["RestartCount"]
+    time.sleep(1.5)
+    doc = _inspect(pallet, "crashy")
+    assert doc["State"]["Status"] == "exited" and doc["RestartCount"] == count
 
 
 def test_restore_after_a_reboot_starts_always_and_unless_stopped_containers(pallet, busybox):

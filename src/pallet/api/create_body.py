@@ -60,7 +60,7 @@ def create_request(body: dict, name: str | None):
         init=bool(host.get("Init")), network=network, privileged=bool(host.get("Privileged")),
         cap_add=list(host.get("CapAdd") or []), cap_drop=list(host.get("CapDrop") or []),
         security_opt=list(host.get("SecurityOpt") or []),
-        log_opts=dict((log.get("Config") or {})), log_driver=log.get("Type") or "json-file",
+        log_opts=dict((log.get("Config") or {})), log_driver=log.get("Type") or "",
         restart=_restart(host),
         ports=_ports(host.get("PortBindings") or {}), publish_all=bool(host.get("PublishAllPorts")),
         memory=host.get("Memory") or 0, memory_swap=host.get("MemorySwap") or 0,

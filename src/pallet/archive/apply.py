@@ -57,6 +57,10 @@ class Policy:
     keep_dirs: bool = False                # a non-directory may not replace a directory
     root_meta: bool = True                 # a `./` entry sets the destination's own metadata
     root: str = "the layer root"           # how errors name the destination
+    # paths (relative to the destination) where a file is bind-mounted, with the path the
+    # container knows: replacing one would detach the mount, so, as Docker's unlinkat there
+    # fails with EBUSY, the archive is refused (cp onto /etc/hosts)
+    busy: tuple[tuple[tuple[str, ...], str], ...] = ()
 
 
 LAYER = Policy()

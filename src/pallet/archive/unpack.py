@@ -87,6 +87,9 @@ class _Plan:
             return
         if any(len(os.fsencode(c)) > NAME_MAX for c in parts):
             raise self._error(name, "file name too long")
+        for rel, path in self.policy.busy:
+            if parts == rel:
+                raise InvalidArgument(f"Error processing tar file: unlinkat {path}: device or resource busy")
         if entry.type not in _SUPPORTED:
             raise self._error(name, f"unsupported entry type {entry.type.decode(errors='replace')!r}")
         if (entry.type == tarfile.CHRTYPE and (entry.devmajor, entry.devminor) == (0, 0)

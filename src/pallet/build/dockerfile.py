@@ -41,6 +41,7 @@ class Instruction:
     line: int
     heredocs: tuple[Heredoc, ...] = ()
     trigger: "Instruction | None" = None   # ONBUILD's inner instruction
+    end_line: int = 0                        # its last line (continuations), 0 if unknown
 
     def flag(self, name: str) -> str | None:
         """Value of --name=value (last one wins); None when absent."""
@@ -72,7 +73,7 @@ class Dockerfile:
     escape: str
     meta_args: list[Instruction]
     stages: list[Stage]
-
+    source: str = ""                # the text, for the lines an error shows
 
 def parse(text: str, filename: str = "Dockerfile") -> Dockerfile:
     import dockerfile as gofile
@@ -96,7 +97,7 @@ def parse(text: str, filename: str = "Dockerfile") -> Dockerfile:
     if not stages:
         raise InvalidArgument(f"{filename}: dockerfile has no FROM instruction (no build stage)")
     _check_unique_names(stages, filename)
-    return Dockerfile(filename, escape, meta, stages)
+    return Dockerfile(filename, escape, meta, stages, text)
 
 
 def parse_line(text: str, filename: str = "ONBUILD") -> Instruction:
@@ -141,7 +142,7 @@ def _convert(cmd, filename: str) -> Instruction:
             raise _error(filename, cmd, f"{trigger.cmd} isn't allowed as an ONBUILD trigger", name)
         _check(trigger, filename)
     ins = Instruction(name, tuple(cmd.value), tuple(cmd.flags), cmd.json, cmd.original,
-                      cmd.start_line, heredocs, trigger)
+                      cmd.start_line, heredocs, trigger, cmd.end_line)
     if name != "ONBUILD":
         _check(ins, filename)
     return ins

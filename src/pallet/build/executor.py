@@ -7,8 +7,8 @@ directory) add one layer, every other instruction only changes config and
 history (`empty_layer`). A step is reused when its cache key (pallet.build.cache)
 finds an image that still exists; otherwise the output says why, then the step
 runs. Only the stages the target needs are built; the final image holds only
-the target stage's layers. Output leaves through `emit(line)` and, for RUN,
-the `output` binary stream: nothing here prints.
+the target stage's layers. Progress leaves as events (pallet.build.events), numbered
+as BuildKit numbers its steps, through `emit(event)`: nothing here prints.
 
 Reproducibility: with `source_date_epoch`, every `created` is that instant and
 layer mtimes are clamped to it, so the same Dockerfile and context give the
@@ -17,19 +17,21 @@ time or randomness aside).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 from .. import crash_point
 from ..errors import DataCorrupted, InvalidArgument, NotFound, PalletError
 from ..oci import image as oci
-from . import cache
+from . import cache, events, stepnames
 from .context import BuildContext
 from .dockerfile import Dockerfile, Instruction, Stage, parse_line
-from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg
+from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg, platform_args
 from .substitution import expand
 
 
@@ -46,6 +48,8 @@ class BuildRequest:
     network: str | None = None                       # None: the container service's default
     secrets: dict = field(default_factory=dict)   # id -> host file, or the secret's bytes
     source_date_epoch: int | None = None
+    run_limits: object | None = None                 # runstep.RunLimits for every RUN
+    pull: bool = False                               # --pull: fetch every FROM image again
 
 
 @dataclass
@@ -57,21 +61,35 @@ class BuildResult:
     unused_args: list[str]
 
 
+LAYER_STEPS = ("RUN", "COPY", "ADD", "WORKDIR")  # BuildKit shows a step for these (and FROM)
+
+
 class Builder:
-    def __init__(self, engine, req: BuildRequest, emit: Callable[[str], None],
-                 output: BinaryIO | None = None):
-        self.engine, self.req, self.emit, self.output = engine, req, emit, output
+    def __init__(self, engine, req: BuildRequest, emit: Callable[[object], None],
+                 want_output: bool = True):
+        self.engine, self.req, self.emit = engine, req, emit
+        self.output = stepnames.OutputEvents(self) if want_output else None  # RUN's output, as events
         self.db = engine.db
         self.step_no = 0
         self.total = 0
         self.cached = self.built = 0
         self.stage_images: dict[int, str | None] = {}
         self.used_args: set[str] = set()
+        self.vertex_no = 0
+        self.vertex: int | None = None       # BuildKit's number of the running step
+        self.step_started = 0.0
+        self.stage_step = (0, 0)             # BuildKit's [k/n] in the current stage
+        self.context_loaded = False
+        self.vertex_name = ""
+
+    def next_vertex(self) -> int:
+        self.vertex_no += 1
+        return self.vertex_no
 
     # ---- stages ----
     def run(self) -> BuildResult:
         df = self.req.dockerfile
-        meta: dict[str, str] = {}
+        meta = platform_args()
         for ins in df.meta_args:
             for word in ins.args:
                 declare_arg(word, meta, {**meta}, df.escape, self.req.build_args, {})
@@ -80,12 +98,16 @@ class Builder:
         target = self._target()
         stages = self._needed(target)
         self.total = sum(1 + len(s.instructions) for s in stages) + (1 if self.req.labels else 0)
+        stepnames.internal_steps(self, stages)
         with self.engine.locks.in_flight():
             for stage in stages:
                 state = self._build_stage(stage, last=stage is target)
                 self.stage_images[stage.index] = self._ensure_image(state)
             final = self.stage_images[target.index]
             self._tag(final)
+        self.emit(events.Internal(self.next_vertex(), "exporting to image", [
+            "exporting layers done", f"writing image {final} done",
+            *(f"naming to {t} done" for t in self.req.tags)]))
         unused = sorted(set(self.req.build_args) - self.used_args - PROXY_ARGS)
         return BuildResult(final, list(self.req.tags), self.cached, self.built, unused)
 
@@ -124,10 +146,13 @@ class Builder:
         return [s for s in self.req.dockerfile.stages if s.index in need]
 
     def _build_stage(self, stage: Stage, last: bool) -> StageState:
+        total = 1 + sum(1 for ins in stage.instructions if ins.cmd in LAYER_STEPS)
+        self.stage_step = (0, total)
         state = self._from(stage)
         triggers = list(state.config.pop("OnBuild", None) or [])
         if triggers:
-            self.emit(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}")
+            self.emit(events.Message(None, f"# Executing {len(triggers)} build trigger"
+                                           f"{'s' if len(triggers) > 1 else ''}"))
         for i, text in enumerate(triggers):
             self._step(state, parse_line(text), f"onbuild-{i}", header=False)
         for i, ins in enumerate(stage.instructions):
@@ -140,47 +165,90 @@ class Builder:
         return state
 
     def _from(self, stage: Stage) -> StageState:
-        self._header(stage.from_instruction)
         base = expand(stage.base, self.meta, self.req.dockerfile.escape)
         dep = self.stage_named(base, stage.index)
-        if dep is not None:
-            image_id = self.stage_images[dep.index]
-        elif base.lower() == "scratch":
-            image_id = None
-        else:
-            image_id = self._base_image(base)
+        external = dep is None and base.lower() != "scratch"
+        self._header(stage.from_instruction, stage, vertex=external,
+                     shown=f"FROM {stepnames.full_name(base)}" if external else None)
+        pulled = False
+        with self._failing(stage.from_instruction):
+            if dep is not None:
+                image_id = self.stage_images[dep.index]
+            elif not external:
+                image_id = None
+            else:
+                pulled = self.req.pull or not self.engine.images.exists(base)
+                image_id = self._base_image(base, pulled)
         if image_id is None:
             doc = oci.new_config([], {}, [], self.created())
-            self.emit(" ---> scratch")
         else:
             doc = copy.deepcopy(self.engine.images.config(image_id))
-            self.emit(f" ---> {short(image_id)}")
+        self.emit(events.BaseImage(self.vertex, image_id, pulled, time.monotonic() - self.step_started))
         for key in ("container", "container_config", "docker_version"):
             doc.pop(key, None)
         _default_path(doc)
         return StageState(stage, image_id, doc, {}, self.req.dockerfile.escape)
 
     # ---- steps ----
-    def _header(self, ins: Instruction) -> None:
+    def _header(self, ins: Instruction, stage: Stage, vertex: bool, shown: str | None = None) -> None:
+        """The step starts: the classic builder's `Step k/N`, BuildKit's `#v [stage k/n] ...`."""
         self.step_no += 1
-        self.emit(f"Step {self.step_no}/{self.total} : {ins.original.splitlines()[0].strip()}")
+        k, n = self.stage_step
+        if vertex or ins.cmd == "FROM":  # BuildKit counts FROM and the steps it shows
+            k += 1
+            self.stage_step = (k, n)
+        text = ins.original.splitlines()[0].strip()
+        self.vertex = self.next_vertex() if vertex else None
+        self.step_started = time.monotonic()
+        width = len(str(n))
+        label = stage.name or (f"stage-{stage.index}" if len(self.req.dockerfile.stages) > 1 else "")
+        name = f"[{label + ' ' if label else ''}{k:>{width}}/{n}] {shown or stepnames.one_line(ins.original)}"
+        self.vertex_name = name
+        self.emit(events.Step(self.vertex, name, self.step_no, self.total, text))
 
     def _step(self, state: StageState, ins: Instruction, position: str, header: bool = True) -> None:
         from . import layersteps
+        layer = ins.cmd in LAYER_STEPS
+        if ins.cmd in ("COPY", "ADD") and not ins.flag("from") and not self.context_loaded:
+            self.context_loaded = True  # BuildKit sends the context before the first copy from it
+            self.emit(events.Internal(self.next_vertex(), "[internal] load build context"))
         if header:
-            self._header(ins)
+            self._header(ins, state.stage, vertex=layer)
+        else:  # an ONBUILD trigger: BuildKit shows it as a step of the stage
+            self.vertex = self.next_vertex() if layer else None
+            self.step_started = time.monotonic()
+            k, n = self.stage_step
+            self.vertex_name = f"[{k}/{n}] ONBUILD {stepnames.one_line(ins.original)}"
+            if layer:
+                self.emit(events.Step(self.vertex, self.vertex_name, self.step_no, self.total,
+                                      ins.original))
         slot = cache.slot_id(self.req.context_id, self.req.dockerfile.filename,
                              state.stage.index, position)
-        if ins.cmd in CONFIG_ONLY:
-            self._config_step(state, ins, slot)
-        elif ins.cmd == "WORKDIR":
-            layersteps.workdir(self, state, ins, slot)
-        elif ins.cmd in ("COPY", "ADD"):
-            layersteps.copy(self, state, ins, slot)
-        elif ins.cmd == "RUN":
-            layersteps.run(self, state, ins, slot)
-        else:
-            raise InvalidArgument(f"{ins.cmd} is not allowed here (line {ins.line})")
+        with self._failing(ins):
+            if ins.cmd in CONFIG_ONLY:
+                self._config_step(state, ins, slot)
+            elif ins.cmd == "WORKDIR":
+                layersteps.workdir(self, state, ins, slot)
+            elif ins.cmd in ("COPY", "ADD"):
+                layersteps.copy(self, state, ins, slot)
+            elif ins.cmd == "RUN":
+                layersteps.run(self, state, ins, slot)
+            else:
+                raise InvalidArgument(f"{ins.cmd} is not allowed here (line {ins.line})")
+
+    @contextlib.contextmanager
+    def _failing(self, ins: Instruction):
+        """A step's error becomes a StepFailed event (BuildKit's `#v ERROR`), then propagates."""
+        vertex, name = self.vertex, self.vertex_name
+        try:
+            yield
+        except PalletError as exc:
+            message = getattr(exc, "buildkit_message", None) or str(exc)
+            df = self.req.dockerfile
+            self.emit(events.StepFailed(vertex, name, message,
+                                        (ins.line, max(ins.line, ins.end_line)),
+                                        df.filename, df.source))
+            raise
 
     def _config_step(self, state: StageState, ins: Instruction, slot: str) -> None:
         before = state.image_id
@@ -200,19 +268,19 @@ class Builder:
         key = cache.cache_key(inputs)
         hit = None if self.req.no_cache else self.db.build_cache_get(key)
         if hit and self.db.image(hit):
-            self.emit(" ---> Using cache")
+            self.emit(events.Cached(self.vertex, hit))
             self.cached += 1
             state.image_id, state.doc = hit, copy.deepcopy(self.engine.images.config(hit))
         else:
             previous = cache.StepInputs.from_json(self.db.build_step_inputs(slot))
             reason = "--no-cache" if self.req.no_cache else cache.miss_reason(previous, inputs)
-            self.emit(f" ---> Cache miss: {reason}")
+            self.emit(events.Miss(self.vertex, reason))
             self.built += 1
             make()
         with self.db.transaction():
             self.db.build_cache_put(key, state.image_id)
             self.db.set_build_step_inputs(slot, inputs.to_json())
-        self.emit(f" ---> {short(state.image_id)}")
+        self.emit(events.StepDone(self.vertex, state.image_id, time.monotonic() - self.step_started))
 
     # ---- images ----
     def created(self) -> str:
@@ -263,24 +331,24 @@ class Builder:
             self.commit(state, "/bin/sh -c #(nop)  FROM scratch", None)
         return state.image_id
 
-    def _base_image(self, name: str) -> str:
-        """FROM an image that is not stored pulls it first, as Docker does."""
-        if not self.engine.images.exists(name):
+    def _base_image(self, name: str, pull: bool) -> str:
+        """FROM an image that is not stored (or any, with --pull) is pulled first, as Docker does."""
+        if pull:
             from ..registry.progress import Progress
 
             class _Lines:  # the pull's plain progress lines join the build output
-                def __init__(self, emit):
-                    self.emit, self.buf = emit, ""
+                def __init__(self, builder):
+                    self.builder, self.buf = builder, ""
 
                 def write(self, text):
                     self.buf += text
                     *lines, self.buf = self.buf.split("\n")
                     for line in lines:
-                        self.emit(line)
+                        self.builder.emit(events.Message(self.builder.vertex, line))
 
                 def flush(self):
                     pass
-            self.engine.registry.pull(name, Progress(_Lines(self.emit)))
+            self.engine.registry.pull(name, Progress(_Lines(self)))
         return self.engine.images.resolve(name)
 
     def image_for(self, name: str, stage: Stage) -> str:
@@ -303,8 +371,7 @@ class Builder:
                 self.db.set_tag(tag, image_id)
 
 
-def short(image_id: str) -> str:
-    return image_id.split(":", 1)[-1][:12]
+short = events.short
 
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound, PalletError
-from . import cache
+from . import cache, events
 from .context import BuildContext
 from .dockerfile import Instruction
 from .filecopy import Item, Placer, is_archive, plain_walker, tree_walker
@@ -70,13 +70,12 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
         if from_:
             src_image = builder.image_for(from_, state.stage)
             root = stack.enter_context(view_of(builder, src_image).mounted(scratch))
-            source_ctx = BuildContext(Path(root))
-            files[f"--from={from_}"] = src_image
+            source_ctx = BuildContext(Path(root))  # keyed on what is copied, not the stage's ID
         else:
             source_ctx = builder.req.context
         items, deferred = [], []
         for s in srcs:
-            items += _items(builder, ins, state, s, source_ctx, heredocs, scratch, files, bool(from_),
+            items += _items(builder, ins, state, s, source_ctx, heredocs, scratch, files, from_,
                             deferred)
         flags = " ".join(f for f in (f"--from={from_}" if from_ else "", f"--chown={chown}" if chown else "",
                                      f"--chmod={ins.flag('chmod')}" if chmod is not None else "") if f)
@@ -119,8 +118,11 @@ def _chmod(text: str) -> int:
     return mode
 
 
-def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from_image,
+def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from_image: str | None,
            deferred: list) -> list[Item]:
+    """The sources one COPY/ADD word names, their cache entries added to `files`: content
+    digests for the context and, as BuildKit keys them, for an image or stage (`--from`), so a
+    byte-identical copy stays cached when something else in that stage changed."""
     if _heredoc_word(word):
         name = word.lstrip("<-").strip("'\"")
         doc = heredocs.get(f"<<{name}")
@@ -146,9 +148,10 @@ def _items(builder, ins, state, word, source_ctx, heredocs, scratch, files, from
     except NotFound as exc:  # the classic builder's words: "COPY failed: file not found ..."
         raise NotFound(f"{ins.cmd} failed: {exc}") from None
     for src in sources:
-        if not from_image:
-            digest, entries = source_ctx.source_digest(src)
-            files.update(entries)
+        digest, entries = source_ctx.source_digest(src)
+        if from_image:
+            entries = {f"--from={from_image} /{'' if rel == '.' else rel}": e for rel, e in entries.items()}
+        files.update(entries)
         walker = tree_walker(source_ctx) if not from_image else plain_walker
         extract = ins.cmd == "ADD" and not from_image and stat.S_ISREG(src.st.st_mode) and is_archive(src.path)
         name = posixpath.basename(src.rel) or "."
@@ -250,13 +253,15 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
         binds, tmpfs = _mount_sources(builder, state, mounts, stack, scratch, env)
         spec = RunSpec(state.image_id or _scratch_error(), argv, env, state.config.get("WorkingDir") or "",
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
-                       binds, tmpfs)
+                       binds, tmpfs, builder.req.run_limits)
         cid, code = run_container(builder.engine, spec, builder.output,
-                                  lambda c: builder.emit(f" ---> Running in {c[:12]}"))
+                                  lambda c: builder.emit(events.Running(builder.vertex, c)))
         try:
             if code != 0:
                 failed = PalletError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
                 failed.exit_code = code  # the classic builder's CLI exits with the step's code
+                failed.buildkit_message = (f'process "{" ".join(argv)}" did not complete successfully: '
+                                           f"exit code: {code}")
                 raise failed
             upper = builder.engine.paths.container(cid) / "upper"
             view = view_of(builder, state.image_id)
@@ -265,7 +270,7 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
                                                                     source_date_epoch=_epoch(builder)))
         finally:
             remove_container(builder.engine, cid)
-            builder.emit(f"Removing intermediate container {cid[:12]}")
+            builder.emit(events.ContainerRemoved(builder.vertex, cid))
     return builder.commit(state, created_by, staged)
 
 

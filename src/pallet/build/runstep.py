@@ -83,18 +83,24 @@ class RunSpec:
     network: str
     binds: list[tuple[str, str, bool]]       # (host source, target, read_only)
     tmpfs: list[str]
+    limits: object | None = None   # services.build_types.RunLimits: build's flags for every RUN
 
 
 def run_container(engine, spec: RunSpec, output: BinaryIO | None,
                   on_created=lambda cid: None) -> tuple[str, int]:
     """Run the command; returns (container id, exit code). The caller removes the container."""
     from ..services.container_types import CreateRequest, MountRequest
+    limits = spec.limits
+    tuned = {} if limits is None else dict(
+        ulimits=list(limits.ulimits), shm_size=limits.shm_size, security_opt=list(limits.security_opt),
+        memory=limits.memory,
+        extra={"network": {"extra_hosts": list(limits.extra_hosts)}} if limits.extra_hosts else {})
     req = CreateRequest(image=spec.image_id, entrypoint=[], cmd=spec.argv, env=spec.env,
                         workdir=spec.workdir or None, user=spec.user or None, network=spec.network,
                         mounts=[MountRequest("bind", s, t, ro, {"flag": "--mount"})
                                 for s, t, ro in spec.binds],
                         tmpfs={t: "" for t in spec.tmpfs}, labels={"pallet.build": "1"},
-                        log_opts={"max-size": "1m"})
+                        log_opts={"max-size": "1m"}, **tuned)
     svc = engine.containers
     cid = svc.create(req)
     on_created(cid)

@@ -94,6 +94,22 @@ def _label(ins, state, _b, _m) -> str:
     return "LABEL " + " ".join(f"{k}={v}" for k, v in pairs)
 
 
+def platform_args() -> dict[str, str]:
+    """BuildKit's automatic platform args. pallet builds for the host, so the build and target
+    platforms are both the host's. In the global scope (FROM) they need no declaration; in a
+    stage, `ARG TARGETARCH` brings one into scope."""
+    import os
+    from ..oci.image import host_platform
+    host = host_platform()
+    variant = "v7" if os.uname().machine == "armv7l" else ""
+    platform = "/".join(p for p in (host["os"], host["architecture"], variant) if p)
+    out = {}
+    for side in ("BUILD", "TARGET"):
+        out.update({f"{side}PLATFORM": platform, f"{side}OS": host["os"],
+                    f"{side}ARCH": host["architecture"], f"{side}VARIANT": variant})
+    return out
+
+
 def declare_arg(word: str, args: dict[str, str], variables: dict[str, str], escape: str,
                 build_args: dict[str, str], meta_args: dict[str, str]) -> str:
     """One `ARG name[=default]`: sets args[name] when it gets a value; returns `name[=value]`."""

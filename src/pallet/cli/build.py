@@ -1,7 +1,11 @@
 """`pallet build` / `pallet image build` (and `buildx build`), `pallet builder prune`.
 
-Thin: flags -> one BuildService call -> lines. Output is the classic builder's
-plain format, whatever --progress says (auto, plain and tty print the same):
+Thin: flags -> one BuildService call -> its events rendered (pallet.cli.build_progress).
+As Docker since 23, the output is BuildKit's, on stderr: `--progress=plain` (and `auto`
+when stderr is not a terminal) prints `#5 [2/3] COPY app /app`, `#5 CACHED`,
+`#5 DONE 0.3s`; `tty` (and `auto` on a terminal) draws the live display. A step
+that runs again says why (`#5 cache miss: app/main.py changed`). `--progress=classic`
+prints the classic builder's text on stdout, as the Engine API's build stream has it:
 
     Step 2/9 : COPY app /app
      ---> Cache miss: app/main.py changed
@@ -24,7 +28,7 @@ import os
 from ..errors import InvalidArgument, UsageError
 from .flags import Command, F
 
-PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
+PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "classic")
 
 
 def _key_values(values: list[str], what: str, from_env: bool = False) -> dict[str, str]:
@@ -93,35 +97,80 @@ def _check_tags(tags: list[str]) -> None:
             raise UsageError(f'invalid argument "{tag}" for "-t, --tag" flag: {exc}') from None
 
 
+def _run_limits(o):
+    """--add-host, --ulimit, --shm-size, --security-opt, --memory: for every RUN container."""
+    if not (o.add_host or o.ulimit or o.shm_size or o.security_opt or o.memory):
+        return None
+    from ..services.build_types import RunLimits
+    from .run_flags import _flag_bytes, _security_opts
+    for item in o.add_host:
+        name, sep, addr = item.partition(":")
+        if not sep or not name or not addr:
+            raise UsageError(f'invalid argument "{item}" for "--add-host" flag: bad format for '
+                             f'add-host: "{item}"')
+    return RunLimits(list(o.add_host), list(o.ulimit), _flag_bytes(o.shm_size, "shm-size"),
+                     _security_opts(o.security_opt), _flag_bytes(o.memory, "memory"))
+
+
+def _printer(ctx, mode: str):
+    from . import build_progress
+    tty = ctx.stderr.isatty()
+    if mode == "tty" and not tty:  # buildx's words when told to draw on something else
+        raise InvalidArgument("failed to get console: provided file is not a console")
+    if mode == "plain" or not tty:
+        return build_progress.PlainPrinter(ctx.stderr)
+    import shutil
+    return build_progress.TtyPrinter(ctx.stderr, shutil.get_terminal_size((80, 24)).columns)
+
+
 def image_build(ctx, o, args) -> int:
+    from ..errors import PalletError
     from ..services.build_types import BuildSource
     if o.progress not in PROGRESS_MODES:
-        raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain or tty')
+        raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain, tty, quiet '
+                              "or classic")
     if o.network not in (None, "default", "none", "host"):
         raise InvalidArgument(f"network mode {o.network!r} is not supported by pallet build: "
                               "use none or host")
     quiet = o.quiet or o.progress == "quiet"
     build_args = _key_values(o.build_arg, "build-arg", from_env=True)
-
-    def emit(line: str) -> None:
-        if not quiet:
-            ctx.stdout.write(line + "\n")
-            ctx.stdout.flush()
     _check_tags(o.tag)
+    if o.cache_from:  # accepted, as scripts pass it; said plainly rather than pretended
+        ctx.err("WARNING: --cache-from is not supported by pallet's builder: only the local build "
+                "cache is used")
+    run_limits, labels, secrets = _run_limits(o), _key_values(o.label, "label"), _secrets(o.secret)
     stdin = _binary(ctx.stdin) or ctx.stdin
-    result = ctx.engine.builds.build(
-        BuildSource(args[0], o.file, stdin), emit, None if quiet else _binary(ctx.stdout),
-        tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
-        labels=_key_values(o.label, "label"), network=o.network, secrets=_secrets(o.secret),
-        source_date_epoch=_epoch(build_args))
-    if result.unused_args:
-        ctx.err(f"[Warning] One or more build-args [{' '.join(result.unused_args)}] were not consumed")
+    options = dict(tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
+                   labels=labels, network=o.network, secrets=secrets,
+                   source_date_epoch=_epoch(build_args), run_limits=run_limits, pull=o.pull,
+                   platform=o.platform)
+    source = BuildSource(args[0], o.file, stdin)
+    if quiet:
+        result = ctx.engine.builds.build(source, lambda _event: None, False, **options)
+    elif o.progress == "classic":  # the service's classic form: lines, and RUN's bytes
+        from .build_progress import ClassicPrinter
+        classic = ClassicPrinter(ctx.stdout)
+        result = ctx.engine.builds.build(source, classic.line, classic, **options)
+    else:
+        printer = _printer(ctx, o.progress)
+        try:
+            result = ctx.engine.builds.build(source, printer, True, **options)
+        except PalletError as exc:
+            if isinstance(exc, UsageError):
+                raise
+            printer.fail(exc)  # BuildKit's summary and `ERROR: failed to solve: ...`
+            return 1
+        printer.finish()
     if o.iidfile:
         with open(o.iidfile, "w") as f:
             f.write(result.image_id)
     if quiet:
         ctx.out(result.image_id)
         return 0
+    if o.progress != "classic":
+        return 0
+    if result.unused_args:
+        ctx.err(f"[Warning] One or more build-args [{' '.join(result.unused_args)}] were not consumed")
     ctx.out(f"Successfully built {result.image_id.split(':', 1)[1][:12]}")
     from ..reference import familiar
     for tag in result.tags:
@@ -142,24 +191,30 @@ def builder_prune(ctx, o, args) -> int:
 
 
 BUILD_FLAGS = [
-    F("tag", "t", "list", help='Name and optionally a tag in the "name:tag" format', metavar="list"),
-    F("file", "f", "str", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')", metavar="string"),
+    F("add-host", kind="list", help='Add a custom host-to-IP mapping ("host:ip")'),
     F("build-arg", kind="list", help="Set build-time variables"),
-    F("target", kind="str", help="Set the target build stage to build."),
-    F("no-cache", help="Do not use cache when building the image"),
-    F("quiet", "q", help="Suppress the build output and print image ID on success"),
-    F("label", kind="list", help="Set metadata for an image"),
-    F("iidfile", kind="str", help="Write the image ID to the file"),
-    F("progress", kind="str", default="auto",
-      help='Set type of progress output ("auto", "plain", "tty"). Use plain to show container output'),
-    F("network", kind="str", help="Set the networking mode for the RUN instructions during build"),
-    F("secret", kind="list", help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")'),
-    F("pull", help="Always attempt to pull a newer version of the image", hidden=True),
-    F("rm", default=True, help="Remove intermediate containers after a successful build", hidden=True),
-    F("force-rm", help="Always remove intermediate containers", hidden=True),
-    F("platform", kind="str", help="Set platform if server is multi-platform capable", hidden=True),
-    F("load", help="Shorthand for --output=type=docker (buildx)", hidden=True),
     F("cache-from", kind="list", help="Images to consider as cache sources", hidden=True),
+    F("file", "f", "str", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')", metavar="string"),
+    F("force-rm", help="Always remove intermediate containers", hidden=True),
+    F("iidfile", kind="str", help="Write the image ID to the file"),
+    F("label", kind="list", help="Set metadata for an image"),
+    F("load", help="Shorthand for --output=type=docker (buildx)", hidden=True),
+    F("memory", "m", kind="str", help="Memory limit"),
+    F("network", kind="str", help="Set the networking mode for the RUN instructions during build"),
+    F("no-cache", help="Do not use cache when building the image"),
+    F("platform", kind="str", help="Set platform if server is multi-platform capable (the host's only)"),
+    F("progress", kind="str", default="auto",
+      help='Set type of progress output ("auto", "plain", "tty", "quiet", "classic"). Use plain to '
+           "show container output"),
+    F("pull", help="Always attempt to pull a newer version of the image"),
+    F("quiet", "q", help="Suppress the build output and print image ID on success"),
+    F("rm", default=True, help="Remove intermediate containers after a successful build", hidden=True),
+    F("secret", kind="list", help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")'),
+    F("security-opt", kind="list", help="Security options"),
+    F("shm-size", kind="str", help='Size of "/dev/shm"'),
+    F("tag", "t", "list", help='Name and optionally a tag in the "name:tag" format', metavar="list"),
+    F("target", kind="str", help="Set the target build stage to build."),
+    F("ulimit", kind="list", help="Ulimit options"),
 ]
 
 COMMANDS = [

@@ -28,8 +28,8 @@ def health_flags(o) -> dict:
     if o.health_cmd:
         out["Test"] = ["CMD-SHELL", o.health_cmd]
     for flag, key in (("health_interval", "Interval"), ("health_timeout", "Timeout"),
-                      ("health_start_period", "StartPeriod")):
-        if o[flag]:
+                      ("health_start_period", "StartPeriod"), ("health_start_interval", "StartInterval")):
+        if o.get(flag):
             try:
                 value = parse_duration_ns(o[flag])
             except InvalidArgument as exc:  # docker/cli reads it as a flag value
@@ -110,9 +110,14 @@ def container_update(ctx, o, args) -> int:
                         memory_swap=_bytes_flag(o.memory_swap, "memory-swap"), nano_cpus=nano,
                         cpu_shares=o.cpu_shares, cpu_period=o.cpu_period, cpu_quota=o.cpu_quota,
                         cpuset_cpus=o.cpuset_cpus, cpuset_mems=o.cpuset_mems, pids_limit=o.pids_limit,
-                        restart=o.restart)
+                        restart=o.restart, memory_reservation=_bytes_flag(o.memory_reservation,
+                                                                          "memory-reservation"),
+                        blkio_weight=o.blkio_weight, cpu_rt_period=o.cpu_rt_period,
+                        cpu_rt_runtime=o.cpu_rt_runtime)
     if all(v is None for v in vars(req).values()):
         raise UsageError("you must provide one or more flags when using this command")
+    for warning in ctx.engine.containers.update_warnings(req):
+        ctx.err(f"WARNING: {warning}")
     failed = False
     for ref in args:
         try:
@@ -172,6 +177,7 @@ def system_prune(ctx, o, args) -> int:
         return 0
     pruned = ctx.engine.system.prune(all_images=o.all, volumes=o.volumes, filters=filters)
     _print_deleted(ctx, "Deleted Containers:", pruned.containers)
+    _print_deleted(ctx, "Deleted Networks:", pruned.networks)
     if o.volumes:
         _print_deleted(ctx, "Deleted Volumes:", pruned.volumes)
     _print_deleted(ctx, "Deleted Images:", [f"untagged: {u}" for u in pruned.images_untagged] +
@@ -211,13 +217,18 @@ COMMANDS = [
             ]),
     Command("container update", "[OPTIONS] CONTAINER [CONTAINER...]",
             "Update configuration of one or more containers", container_update, [
+                F("blkio-weight", kind="int",
+                  help="Block IO (relative weight), between 10 and 1000, or 0 to disable"),
                 F("cpu-period", kind="int", help="Limit CPU CFS (Completely Fair Scheduler) period"),
                 F("cpu-quota", kind="int", help="Limit CPU CFS (Completely Fair Scheduler) quota"),
+                F("cpu-rt-period", kind="int", help="Limit the CPU real-time period in microseconds"),
+                F("cpu-rt-runtime", kind="int", help="Limit the CPU real-time runtime in microseconds"),
                 F("cpu-shares", "c", kind="int", help="CPU shares (relative weight)"),
                 F("cpus", kind="str", metavar="decimal", help="Number of CPUs"),
                 F("cpuset-cpus", kind="str", help="CPUs in which to allow execution (0-3, 0,1)"),
                 F("cpuset-mems", kind="str", help="MEMs in which to allow execution (0-3, 0,1)"),
                 F("memory", "m", kind="str", metavar="bytes", help="Memory limit"),
+                F("memory-reservation", kind="str", metavar="bytes", help="Memory soft limit"),
                 F("memory-swap", kind="str", metavar="bytes",
                   help="Swap limit equal to memory plus swap: -1 to enable unlimited swap"),
                 F("pids-limit", kind="int", help="Tune container pids limit (set -1 for unlimited)"),

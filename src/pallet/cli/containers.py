@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import NotFound, PalletError, UsageError
 from .flags import Command, F
-from .run_flags import RUN_FLAGS, create_request
+from .run_flags import RUN_FLAGS, create_request, print_warnings
 from .terminal import check_tty, relaying
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
@@ -73,6 +73,7 @@ def container_create(ctx, o, args) -> int:
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
     cid = ctx.engine.containers.create(req)
+    print_warnings(ctx, req)
     _write_cidfile(o, cid)
     ctx.out(cid)
     return 0
@@ -91,6 +92,7 @@ def container_run(ctx, o, args) -> int:
     _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
     cid = svc.create(req)
+    print_warnings(ctx, req)
     _write_cidfile(o, cid)
     if o.detach:
         try:
@@ -186,20 +188,31 @@ def container_start(ctx, o, args) -> int:
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
+def _stop_timeout(ctx, o) -> int | None:
+    """docker CLI 28: -t/--timeout; --time still works, with cobra's deprecation notice."""
+    if o.was_set("time"):
+        ctx.err("Flag --time has been deprecated, use --timeout instead")
+        if not o.was_set("timeout"):
+            return o.time
+    return o.timeout
+
+
 def container_stop(ctx, o, args) -> int:
     failed = []
+    timeout = _stop_timeout(ctx, o)
 
     def report(ref, exc):
         ctx.err(f"Error: {exc}")
         failed.append(ref)
-    for ref in ctx.engine.containers.stop_many(args, o.time, o.signal, on_error=report):
+    for ref in ctx.engine.containers.stop_many(args, timeout, o.signal, on_error=report):
         ctx.out(ref)
     return 1 if failed else 0
 
 
 def container_restart(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    return _each(ctx, args, lambda ref: svc.restart(ref, o.time))
+    timeout = _stop_timeout(ctx, o)
+    return _each(ctx, args, lambda ref: svc.restart(ref, timeout))
 
 
 def container_kill(ctx, o, args) -> int:
@@ -311,7 +324,9 @@ def container_inspect(ctx, o, args) -> int:
 
 
 FORMAT = F("format", "f", kind="str", help="Format output using a custom template")
-TIME = F("time", "t", kind="int", help="Seconds to wait before killing the container")
+TIMEOUT = F("timeout", "t", kind="int", help="Seconds to wait before killing the container")
+TIME = F("time", kind="int", hidden=True,
+         help="Seconds to wait before killing the container (deprecated: use --timeout)")
 MANY = "[OPTIONS] CONTAINER [CONTAINER...]"
 
 COMMANDS = [
@@ -325,9 +340,9 @@ COMMANDS = [
         F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
     ], 1),
     Command("container stop", MANY, "Stop one or more running containers", container_stop, [
-        F("signal", "s", kind="str", help="Signal to send to the container"), TIME], 1),
+        F("signal", "s", kind="str", help="Signal to send to the container"), TIMEOUT, TIME], 1),
     Command("container restart", MANY, "Restart one or more containers", container_restart, [
-        F("signal", "s", kind="str", help="Signal to send to the container"), TIME], 1),
+        F("signal", "s", kind="str", help="Signal to send to the container"), TIMEOUT, TIME], 1),
     Command("container kill", MANY, "Kill one or more running containers", container_kill, [
         F("signal", "s", kind="str", help='Signal to send to the container (default "KILL")')], 1),
     Command("container rm", MANY, "Remove one or more containers", container_rm, [

@@ -43,6 +43,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "network": ("networks", "Manage networks"),
     "system": ("system,container_ops,events", "Manage pallet"),
     "builder": ("build", "Manage builds"),
+    "compose": ("compose", "Define and run multi-container applications (docker compose v2)"),
     "buildx": ("build", "Docker Buildx-compatible build commands"),
     "manifest": ("registry", "Manage image manifests"),
     "attach": ("containers", "Attach to a running container"),

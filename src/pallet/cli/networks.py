@@ -30,9 +30,25 @@ def network_options(o) -> dict:
     if o.ip:
         _check_ip(o.ip, f'invalid argument "{o.ip}" for "--ip" flag: invalid string being converted to '
                         "IP address: " + o.ip)
-    return {"aliases": list(o.network_alias), "ip": o.ip or None, "dns": list(o.dns),
+    ip6 = o.get("ip6") or None
+    if ip6:
+        import ipaddress
+        try:
+            ip6 = str(ipaddress.IPv6Address(ip6))
+        except ValueError:
+            raise UsageError(f'invalid argument "{ip6}" for "--ip6" flag: invalid string being '
+                             f"converted to IP address: {ip6}") from None
+    mac = o.get("mac_address") or None
+    if mac is not None:
+        import re
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", mac):
+            raise UsageError(f"{mac} is not a valid mac address")
+        if int(mac[:2], 16) & 1:  # the kernel refuses a multicast address on an interface
+            raise UsageError(f"{mac} is not a valid mac address: a multicast address")
+        mac = mac.lower()
+    return {"aliases": list(o.network_alias), "ip": o.ip or None, "mac": mac, "ip6": ip6, "dns": list(o.dns),
             "dns_search": list(o.dns_search), "dns_options": list(o.dns_option),
-            "extra_hosts": list(o.add_host), "expose": [k for e in o.expose for k in parse_expose(e)]}
+            "extra_hosts": list(o.add_host), "links": list(o.get("link") or []), "expose": [k for e in o.expose for k in parse_expose(e)]}
 
 
 def _check_ip(text: str, message: str) -> None:
@@ -55,9 +71,24 @@ def network_create(ctx, o, args) -> int:
     for item in o.label:
         k, _, v = item.partition("=")
         labels[k] = v
-    ctx.out(_svc(ctx).create(NetworkCreateRequest(args[0], o.driver or "bridge", list(o.subnet), list(o.gateway),
-                                                  o.internal, labels)))
+    req = NetworkCreateRequest(args[0], o.driver or "bridge", list(o.subnet), list(o.gateway), o.internal,
+                               labels, ip_ranges=list(o.ip_range),
+                               aux_addresses=_pairs(o.aux_address, "aux-address"),
+                               options=_pairs(o.opt, "opt"), ipam_driver=o.ipam_driver or "default",
+                               ipam_options=_pairs(o.ipam_opt, "ipam-opt"), ipv6=o.ipv6)
+    ctx.out(_svc(ctx).create(req))
     return 0
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    from ..errors import UsageError
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise UsageError(f'invalid argument "{item}" for "--{flag}" flag: invalid format {item}')
+        out[key] = value
+    return out
 
 
 def _row(net: dict) -> dict:
@@ -136,7 +167,7 @@ def network_prune(ctx, o, args) -> int:
 
 
 def network_connect(ctx, o, args) -> int:
-    _svc(ctx).connect(args[0], args[1], list(o.alias), o.ip or None)
+    _svc(ctx).connect(args[0], args[1], list(o.alias), o.ip or None, o.ip6 or None)
     return 0
 
 
@@ -147,12 +178,18 @@ def network_disconnect(ctx, o, args) -> int:
 
 COMMANDS = [
     Command("network create", "[OPTIONS] NETWORK", "Create a network", network_create, [
+        F("attachable", help="Enable manual container attachment"),
+        F("aux-address", kind="list", help="Auxiliary IPv4 or IPv6 addresses used by Network driver"),
         F("driver", "d", kind="str", default="bridge", help='Driver to manage the Network (default "bridge")'),
         F("gateway", kind="list", help="IPv4 or IPv6 Gateway for the master subnet"),
         F("internal", help="Restrict external access to the network"),
+        F("ip-range", kind="list", help="Allocate container ip from a sub-range"),
+        F("ipam-driver", kind="str", default="default", help="IP Address Management Driver"),
+        F("ipam-opt", kind="list", help="Set IPAM driver specific options"),
+        F("ipv6", help="Enable or disable IPv6 networking"),
         F("label", kind="list", help="Set metadata on a network"),
+        F("opt", "o", kind="list", help="Set driver specific options"),
         F("subnet", kind="list", help="Subnet in CIDR format that represents a network segment"),
-        F("attachable", help="Enable manual container attachment"),
     ], 1, 1),
     Command("network ls", "[OPTIONS]", "List networks", network_ls, [
         F("filter", "f", kind="list", help='Provide filter values (e.g. "driver=bridge")'),
@@ -176,6 +213,7 @@ COMMANDS = [
             network_connect, [
                 F("alias", kind="list", help="Add network-scoped alias for the container"),
                 F("ip", kind="str", help='IPv4 address (e.g., "172.30.100.104")'),
+                F("ip6", kind="str", help='IPv6 address (e.g., "2001:db8::33")'),
             ], 2, 2),
     Command("network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
             network_disconnect, [F("force", "f", help="Force the container to disconnect from a network")], 2, 2),

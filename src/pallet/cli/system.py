@@ -35,12 +35,42 @@ def info(ctx, o, args) -> int:
     return 0
 
 
+DF_HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
+              "Reclaimable": "RECLAIMABLE"}
+# docker/cli's formatter/disk_usage.go: the -v sections, their tables and headers
+DF_VERBOSE = (
+    ("images", "Images space usage:\n\n",
+     "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t"
+     "{{.UniqueSize}}\t{{.Containers}}",
+     {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "CreatedSince": "CREATED",
+      "Size": "SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+      "Containers": "CONTAINERS"}),
+    ("containers", "\nContainers space usage:\n\n",
+     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t"
+     "{{.Status}}\t{{.Names}}",
+     {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "LocalVolumes": "LOCAL VOLUMES",
+      "Size": "SIZE", "RunningFor": "CREATED", "Status": "STATUS", "Names": "NAMES"}),
+    ("volumes", "\nLocal Volumes space usage:\n\n", "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+     {"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}),
+)
+
+
 def system_df(ctx, o, args) -> int:
-    rows = ctx.engine.system.df()
-    render.rows(ctx, rows, o.format,
-                "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-                {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
-                 "Reclaimable": "RECLAIMABLE"})
+    from ..opts.units import human_size
+    usage = ctx.engine.system.df()
+    if not o.verbose:
+        render.rows(ctx, usage["summary"], o.format,
+                    "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+                    DF_HEADERS)
+        return 0
+    for key, title, table, headers in DF_VERBOSE:
+        ctx.stdout.write(title)
+        render.rows(ctx, usage[key], None, table, headers)
+    ctx.stdout.write(f"\nBuild cache usage: {human_size(usage['build_cache'])}\n\n")
+    render.rows(ctx, [], None, "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t"
+                "{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
+                {"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE", "CreatedSince": "CREATED",
+                 "LastUsedSince": "LAST USED", "UsageCount": "USAGE", "Shared": "SHARED"})
     return 0
 
 

@@ -1,7 +1,8 @@
 """Names on user-defined networks: aardvark-dns (podman's resolver), one per store.
 
 It listens on port 53 of each DNS network's gateway address and answers a
-container's name, its aliases and its short ID with its address on that network;
+container's name, its aliases and its short ID, each also as `NAME.NETWORK` (as
+Docker's embedded resolver strips the network's name), with its address on that network;
 other names go to the host's resolvers. Config: one file per network (first line:
 the gateway; then `ID IPv4 IPv6 names`); SIGHUP reloads. It runs only while a
 DNS network has an endpoint; the last one out stops it.
@@ -27,8 +28,9 @@ def write_configs(dns_dir: Path, sandboxes: list[dict]) -> bool:
             if not ep.get("dns"):
                 continue
             gateways[ep["network"]] = ep["gateway"]
-            names = ",".join(dict.fromkeys([sb["name"], sb["cid"][:12], *ep.get("aliases", [])]))
-            per_net.setdefault(ep["network"], []).append(f"{sb['cid']} {ep['ip']}  {names}")
+            short = [sb["name"], sb["cid"][:12], *ep.get("aliases", [])]
+            names = ",".join(dict.fromkeys([*short, *(f"{n}.{ep['network']}" for n in short)]))
+            per_net.setdefault(ep["network"], []).append(f"{sb['cid']} {ep['ip']} {ep.get('ip6', '')} {names}")
     dns_dir.mkdir(parents=True, exist_ok=True)
     for f in dns_dir.iterdir():
         if not f.name.startswith("aardvark") and f.name not in per_net:

@@ -37,14 +37,16 @@ def veth_name(cid: str, index: int) -> str:
 
 
 def new_network(name: str, driver: str, subnet: str, gateway: str, bridge: str, internal: bool = False,
-                labels: dict | None = None, created: str = "") -> dict:
+                labels: dict | None = None, created: str = "", ipam_extra: dict | None = None,
+                ipam_options: dict | None = None, options: dict | None = None) -> dict:
+    config = {"Subnet": subnet, **{k: v for k, v in (ipam_extra or {}).items() if v}, "Gateway": gateway}
     return {
         "Name": name, "Id": os.urandom(32).hex(), "Created": created, "Scope": "local",
         "Driver": driver, "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": {},
-                 "Config": [{"Subnet": subnet, "Gateway": gateway}] if subnet else []},
+        "IPAM": {"Driver": "default", "Options": dict(ipam_options or {}),
+                 "Config": [config] if subnet else []},
         "Internal": internal, "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""},
-        "ConfigOnly": False, "Options": {"com.docker.network.bridge.name": bridge} if bridge else {},
+        "ConfigOnly": False, "Options": {**(options or {}), BRIDGE_NAME: bridge} if bridge else dict(options or {}),
         "Labels": labels or {}, "_bridge": bridge, "_dns": driver == "bridge" and name != "bridge",
     }
 
@@ -95,7 +97,64 @@ def pick_subnet(key: str, taken: list[str], routes: list[str]) -> tuple[str, str
                           "among the defaults to assign to the network")
 
 
-def pick_ip(subnet: str, gateway: str, used: set[str], wanted: str | None = None) -> str:
+BRIDGE_NAME = "com.docker.network.bridge.name"
+MTU = "com.docker.network.driver.mtu"
+ICC = "com.docker.network.bridge.enable_icc"
+MASQUERADE = "com.docker.network.bridge.enable_ip_masquerade"
+HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
+
+
+def check_bridge_options(options: dict[str, str]) -> None:
+    """Docker's bridge driver options (`network create -o`), as its driver checks them."""
+    import ipaddress
+    name = options.get(BRIDGE_NAME)
+    if name is not None and not (0 < len(name) <= 15 and "/" not in name and " " not in name):
+        raise InvalidArgument(f"invalid bridge name: {name!r}")
+    if MTU in options:
+        try:
+            mtu = int(options[MTU])
+        except ValueError:
+            raise InvalidArgument(f"invalid MTU: {options[MTU]}") from None
+        if not 68 <= mtu <= 65535:
+            raise InvalidArgument(f"invalid MTU number: {mtu}")
+    for key in (ICC, MASQUERADE):
+        if key in options and options[key].lower() not in ("true", "false", "1", "0"):
+            raise InvalidArgument(f'failed to parse {key} value "{options[key]}": invalid syntax')
+    if HOST_BINDING in options:
+        try:
+            ipaddress.IPv4Address(options[HOST_BINDING])
+        except ValueError:
+            raise InvalidArgument(f"invalid host binding IP: {options[HOST_BINDING]}") from None
+
+
+def option_true(options: dict, key: str) -> bool:
+    return str(options.get(key, "true")).lower() in ("true", "1")
+
+
+def check_ipam(subnet: str, ip_range: str | None, aux: dict[str, str]) -> None:
+    """--ip-range and --aux-address must lie in the subnet (docker/cli's words)."""
+    import ipaddress
+    net = ipaddress.ip_network(subnet)
+    if ip_range:
+        try:
+            rng = ipaddress.ip_network(ip_range, strict=False)
+        except ValueError:
+            raise InvalidArgument(f"invalid CIDR address: {ip_range}") from None
+        if not rng.subnet_of(net):
+            raise InvalidArgument(f"no matching subnet for range {ip_range}")
+    for addr in aux.values():
+        try:
+            inside = ipaddress.ip_address(addr) in net
+        except ValueError:
+            inside = False
+        if not inside:
+            raise InvalidArgument(f"no matching subnet for aux-address {addr}")
+
+
+def pick_ip(subnet: str, gateway: str, used: set[str], wanted: str | None = None,
+            ip_range: str | None = None) -> str:
+    """An address for an endpoint: `wanted` (anywhere in the subnet) or the first free one of
+    `ip_range` (the subnet when None)."""
     import ipaddress
     net = ipaddress.ip_network(subnet)
     if wanted:
@@ -109,9 +168,9 @@ def pick_ip(subnet: str, gateway: str, used: set[str], wanted: str | None = None
         if wanted in used or wanted == gateway or addr in (net.network_address, net.broadcast_address):
             raise InvalidArgument(f"Address already in use: {wanted}")
         return wanted
-    for addr in net.hosts():
+    for addr in ipaddress.ip_network(ip_range).hosts() if ip_range else net.hosts():
         text = str(addr)
-        if text != gateway and text not in used:
+        if text != gateway and text not in used and addr not in (net.network_address, net.broadcast_address):
             return text
     raise InvalidArgument(f"no available IPv4 addresses on this network's address pools: "
                           f"{subnet}")

@@ -23,19 +23,31 @@ def host_setup(sandbox: dict, endpoints: list[dict], new_bridges: list[dict]) ->
     for br in new_bridges:
         lines += [f"link add {br['bridge']} type bridge", f"addr add {br['gateway']}/{br['prefix']} "
                   f"dev {br['bridge']}", f"link set {br['bridge']} up"]
+        if br.get("mtu"):
+            lines.append(f"link set {br['bridge']} mtu {br['mtu']}")
+        if br.get("ip6"):  # nodad: usable at once, not after seconds of duplicate detection
+            lines.append(f"addr add {br['gateway6']}/{br['prefix6']} dev {br['bridge']} nodad")
     for ep in endpoints:
         lines += [f"link add {ep['veth']} type veth peer name {ep['ifname']} netns {sandbox['netns']}",
                   f"link set {ep['veth']} master {ep['bridge']}", f"link set {ep['veth']} up"]
+        if ep.get("mtu"):
+            lines.append(f"link set {ep['veth']} mtu {ep['mtu']}")
     return "\n".join(lines) + "\n"
 
 
 def ns_setup(endpoints: list[dict], loopback: bool, default_route: dict | None) -> str:
     lines = ["link set lo up"] if loopback else []
     for ep in endpoints:
+        if ep.get("mtu"):
+            lines.append(f"link set {ep['ifname']} mtu {ep['mtu']}")
         lines += [f"link set {ep['ifname']} address {ep['mac']}",
                   f"addr add {ep['ip']}/{ep['prefix']} dev {ep['ifname']}", f"link set {ep['ifname']} up"]
+        if ep.get("ip6"):
+            lines.append(f"addr add {ep['ip6']}/{ep['prefix6']} dev {ep['ifname']} nodad")
     if default_route:
         lines.append(f"route add default via {default_route['gateway']} dev {default_route['ifname']}")
+        if default_route.get("ip6"):
+            lines.append(f"route add ::/0 via {default_route['gateway6']} dev {default_route['ifname']}")
     return "\n".join(lines) + "\n"
 
 
@@ -59,9 +71,11 @@ def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
     post = ["ct status dnat ip saddr 127.0.0.0/8 masquerade",
             f"ct status dnat ip saddr {{ {subnets} }} masquerade"]
     post += [f"ip saddr {n['subnet']} oifname != \"{n['bridge']}\" masquerade"
-             for n in networks if not n["internal"]]
+             for n in networks if not n["internal"] and n.get("masquerade", True)]
     fwd = ["ct status dnat accept"]
     for n in networks:
+        if not n.get("icc", True):  # enable_icc=false: containers of one bridge do not meet
+            fwd.append(f"iifname \"{n['bridge']}\" oifname \"{n['bridge']}\" drop")
         if n["internal"]:
             fwd += [f"iifname \"{n['bridge']}\" oifname != \"{n['bridge']}\" drop",
                     f"oifname \"{n['bridge']}\" iifname != \"{n['bridge']}\" drop"]

@@ -36,6 +36,8 @@ class Sandboxes:
             for net, opts in networks:
                 sb["endpoints"].append(self._plan_endpoint(cid, net, opts, others, sb["endpoints"]))
             primary = next((ep for ep in sb["endpoints"] if not ep["internal"]), None)
+            if primary and primary.get("host_binding"):  # -o ...host_binding_ipv4: -p's default IP
+                port_specs = [(ip or primary["host_binding"], *rest) for ip, *rest in port_specs]
             if primary and port_specs:
                 taken = [p for o in others for p in o["ports"]] + portmod.other_stores(self.key)
                 sb["ports"] = portmod.allocate(port_specs, taken, name, primary["ip"], cid)
@@ -49,12 +51,18 @@ class Sandboxes:
 
     def _plan_endpoint(self, cid: str, net: dict, opts: dict, others: list[dict], mine: list[dict]) -> dict:
         subnet, gateway = model.subnet_of(net)
+        config = net["IPAM"]["Config"][0]
         used = {ep["ip"] for sb in others for ep in sb["endpoints"] if ep["network_id"] == net["Id"]}
-        ip = model.pick_ip(subnet, gateway, used, opts.get("ip"))
+        used |= set((config.get("AuxiliaryAddresses") or {}).values())
+        ip = model.pick_ip(subnet, gateway, used, opts.get("ip"), config.get("IPRange"))
         index = len(mine)
-        return {"network": net["Name"], "network_id": net["Id"], "endpoint_id": os.urandom(32).hex(),
+        options = net.get("Options") or {}
+        six = _plan_ipv6(net, opts, others)
+        return {**six,
+                "mtu": int(options[model.MTU]) if model.MTU in options else None,
+                "host_binding": options.get(model.HOST_BINDING),"network": net["Name"], "network_id": net["Id"], "endpoint_id": os.urandom(32).hex(),
                 "bridge": net["_bridge"], "subnet": subnet, "gateway": gateway, "ip": ip,
-                "prefix": int(subnet.split("/")[1]), "mac": model.mac_of(ip),
+                "prefix": int(subnet.split("/")[1]), "mac": opts.get("mac") or model.mac_of(ip),
                 "veth": model.veth_name(cid, index), "ifname": f"eth{index}",
                 "aliases": list(opts.get("aliases") or []), "dns": bool(net.get("_dns")),
                 "internal": bool(net.get("Internal"))}
@@ -82,7 +90,10 @@ class Sandboxes:
         for net in self.state.networks():
             bridge, sub = net.get("_bridge"), model.subnet_of(net)
             if bridge and sub and kernel.bridge_exists(bridge):
-                nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal"))}
+                options = net.get("Options") or {}
+                nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal")),
+                                "icc": model.option_true(options, model.ICC),
+                                "masquerade": model.option_true(options, model.MASQUERADE)}
         ports = [p for sb in sandboxes for p in sb["ports"]]
         return plan.ruleset(self.table, [nets[b] for b in sorted(nets)], ports), ports
 
@@ -195,10 +206,22 @@ class Sandboxes:
             self.state.save_sandbox(sb)
 
 
+def _plan_ipv6(net: dict, opts: dict, others: list[dict]) -> dict:
+    """The endpoint's IPv6 address on a dual-stack network (network.ipv6); {} otherwise."""
+    from . import ipv6
+    sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
+    if sub is None:
+        return {}
+    used = {ep.get("ip6") for sb in others for ep in sb["endpoints"] if ep["network_id"] == net["Id"]}
+    ip6 = ipv6.pick_ip6(sub[0], sub[1], used, opts.get("ip6"))
+    return {"ip6": ip6, "prefix6": int(sub[0].split("/")[1]), "gateway6": sub[1]}
+
+
 def endpoint_settings(ep: dict, name: str) -> dict:
     """One entry of NetworkSettings.Networks, in Docker's shape."""
     return {"IPAMConfig": None, "Links": None, "Aliases": ep["aliases"] or None, "MacAddress": ep["mac"],
             "DriverOpts": None, "NetworkID": ep["network_id"], "EndpointID": ep["endpoint_id"],
             "Gateway": ep["gateway"], "IPAddress": ep["ip"], "IPPrefixLen": ep["prefix"],
-            "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPv6Gateway": ep.get("gateway6", ""), "GlobalIPv6Address": ep.get("ip6", ""),
+            "GlobalIPv6PrefixLen": ep.get("prefix6", 0),
             "DNSNames": [name, ep["endpoint_id"][:12], *ep["aliases"]] if ep["dns"] else None}

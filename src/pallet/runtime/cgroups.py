@@ -256,3 +256,19 @@ def remove_leftovers(cgroups_path: str, mount: Path = MOUNT) -> None:
             os.rmdir(os.path.join(mount, hierarchy, cgroups_path.strip("/")))
         except OSError:
             pass  # still in use, or gone, or never made there
+
+
+def grant_realtime(cgroups_path: str, runtime_us: int, mount: Path = MOUNT) -> None:
+    """Give the parents of `cgroups_path` (cgroup v1 `cpu`) the real-time budget a child asks
+    for, as dockerd's `--cpu-rt-runtime` does for its own parent: the kernel refuses a child
+    more than its parent has (EINVAL), and a new cgroup starts with none. Never lowers one."""
+    if is_v2(mount) or runtime_us <= 0:
+        return
+    parts = [p for p in cgroups_path.split("/") if p][:-1]
+    for depth in range(1, len(parts) + 1):
+        knob = mount / "cpu" / Path(*parts[:depth]) / "cpu.rt_runtime_us"
+        try:
+            if int(knob.read_text()) < runtime_us:
+                knob.write_text(str(runtime_us))
+        except (OSError, ValueError):
+            return  # as before: runc's own error names what the kernel refused

@@ -11,7 +11,7 @@ from pathlib import Path
 
 def write_etc_files(userdata: Path, hostname: str, extra_hosts: list[tuple[str, str]] = (),
                     dns: list[str] = (), ip: str | None = None, dns_search: list[str] = (),
-                    dns_options: list[str] = ()) -> dict[str, str]:
+                    dns_options: list[str] = (), ip6: str | None = None) -> dict[str, str]:
     """Write hostname, hosts and resolv.conf into `userdata`; returns `etc_files` for SpecRequest.
 
     resolv.conf copies the host's unless `dns` is given (Docker drops 127.x nameservers
@@ -25,6 +25,8 @@ def write_etc_files(userdata: Path, hostname: str, extra_hosts: list[tuple[str, 
     lines += [f"{addr}\t{name}" for name, addr in extra_hosts]
     if ip:
         lines.append(f"{ip}\t{hostname}")
+    if ip6:  # a dual-stack network's address too, as Docker writes it
+        lines.append(f"{ip6}\t{hostname}")
     (userdata / "hosts").write_text("\n".join(lines) + "\n")
     (userdata / "resolv.conf").write_text(_resolv_conf(dns, dns_search, dns_options))
     return {"/etc/hostname": str(userdata / "hostname"), "/etc/hosts": str(userdata / "hosts"),

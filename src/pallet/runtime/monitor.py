@@ -69,14 +69,15 @@ class Monitor:
 
     def conmon_argv(self, container_id: str, bundle: Path, log_path: Path, *,
                     name: str | None, terminal: bool, stdin: bool,
-                    exit_command: list[str] | None, log_size_max: int | None) -> list[str]:
+                    exit_command: list[str] | None, log_size_max: int | None,
+                    log_driver: str = "k8s-file") -> list[str]:
         runtime = self.runc.binary
         if not os.access(runtime, os.X_OK):
             raise Unavailable(f"runc not found: {self.runc.binary}")
         argv = [self.conmon, "--api-version", "1", "-c", container_id, "-u", container_id,
                 "-n", name or container_id, "-r", runtime, "-b", str(bundle),
                 "-p", str(bundle / "pidfile"), "-P", str(bundle / "conmon.pid"),
-                "-l", f"k8s-file:{log_path}", "--exit-dir", str(self.exit_dir),
+                "-l", f"{log_driver}:{log_path}", "--exit-dir", str(self.exit_dir),
                 "--full-attach",  # see attach_path
                 "--runtime-arg", f"--root={self.runc.root}",
                 "--runtime-arg", "--log-format=json",
@@ -98,7 +99,8 @@ class Monitor:
     def create(self, container_id: str, bundle: Path, log_path: Path, *,
                name: str | None = None, terminal: bool = False, stdin: bool = False,
                exit_command: list[str] | None = None, log_size_max: int | None = None,
-               guard: bytes | None = None, before_create=None, while_creating=None) -> int:
+               guard: bytes | None = None, before_create=None, while_creating=None,
+               log_driver: str = "k8s-file") -> int:
         """Start conmon, which runs ``runc create``; returns the container's pid.
 
         `before_create()`, if given, runs once conmon is started but before it is let go
@@ -119,7 +121,7 @@ class Monitor:
         self.exit_path(container_id).unlink(missing_ok=True)
         argv = self.conmon_argv(container_id, bundle, Path(log_path), name=name,
                                 terminal=terminal, stdin=stdin, exit_command=exit_command,
-                                log_size_max=log_size_max)
+                                log_size_max=log_size_max, log_driver=log_driver)
         sync_r, sync_w = os.pipe()
         start_r, start_w = os.pipe()
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),

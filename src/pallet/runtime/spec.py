@@ -112,6 +112,11 @@ class Resources:
     cpuset_mems: str | None = None
     pids_limit: int | None = None
     memory_reservation: int | None = None  # --memory-reservation: the soft limit
+    memory_swappiness: int | None = None   # --memory-swappiness 0..100
+    oom_kill_disable: bool = False         # --oom-kill-disable
+    blkio_weight: int | None = None        # --blkio-weight 10..1000
+    # --device-read-bps and friends: OCI throttle name -> [(major, minor, rate)]
+    blkio_throttle: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...] = ()
 
 
 @dataclass
@@ -125,6 +130,8 @@ class SpecRequest:
     gid: int = 0
     additional_gids: list[int] = field(default_factory=list)
     hostname: str = ""
+    domainname: str = ""                 # --domainname
+    cgroupns_private: bool = False       # --cgroupns private
     terminal: bool = False
     readonly_rootfs: bool = False
     mounts: list[Mount] = field(default_factory=list)
@@ -355,6 +362,8 @@ def _namespaces(req: SpecRequest) -> list[dict]:
         spaces.append({"type": "ipc"})
     if not req.host_uts:
         spaces.append({"type": "uts"})
+    if req.cgroupns_private:
+        spaces.append({"type": "cgroup"})
     if req.net_ns_path:
         spaces.append({"type": "network", "path": req.net_ns_path})
     elif not req.host_network:
@@ -369,6 +378,8 @@ def _linux(req: SpecRequest, caps: list[str]) -> dict:
         "devices": [devices.oci_entry(d) for d in req.devices],
         "sysctl": dict(req.sysctls),
     }
+    if req.domainname and not req.host_uts:  # as moby sets it: runc 1.1 has no spec.domainname
+        linux["sysctl"]["kernel.domainname"] = req.domainname
     if req.cgroups_path:
         linux["cgroupsPath"] = req.cgroups_path
     if not req.privileged:
@@ -399,8 +410,18 @@ def _resources(req: SpecRequest) -> dict:
                                 ("reservation", res.memory_reservation)) if v}
     if res.memory and res.memory_swap is None:
         memory["swap"] = 2 * res.memory  # Docker: swap defaults to twice the memory limit
+    if res.memory_swappiness is not None:
+        memory["swappiness"] = res.memory_swappiness
+    if res.oom_kill_disable:
+        memory["disableOOMKiller"] = True
     if memory:
         out["memory"] = memory
+    block = {name: [{"major": ma, "minor": mi, "rate": rate} for ma, mi, rate in entries]
+             for name, entries in res.blkio_throttle if entries}
+    if res.blkio_weight:
+        block["weight"] = res.blkio_weight
+    if block:
+        out["blockIO"] = block
     cpu: dict = {}
     if res.cpu_shares:
         cpu["shares"] = res.cpu_shares

@@ -25,15 +25,36 @@ from .build_types import BuildSource
 TAR_MAGIC_OFFSET = 257
 
 
+def _check_platform(text: str | None) -> None:
+    """pallet builds with the host's runc, so for the host's platform only."""
+    if not text:
+        return
+    from ..oci.image import host_platform
+    from ..opts.platform import parse_platform
+    want, host = parse_platform(text), host_platform()
+    if (want["os"], want["architecture"]) != (host["os"], host["architecture"]):
+        raise InvalidArgument(f'platform "{text}" is not the host\'s ({host["os"]}/{host["architecture"]}): '
+                              "pallet builds for the host platform only")
+
+
 class BuildService:
     def __init__(self, engine):
         self.engine = engine
 
-    def build(self, source: BuildSource, emit: Callable[[str], None], output: BinaryIO | None = None,
+    def build(self, source: BuildSource, emit: Callable[[object], None], want_output: bool = True,
               *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
               no_cache: bool = False, labels: dict[str, str] | None = None, network: str | None = None,
-              secrets: dict[str, str] | None = None, source_date_epoch: int | None = None):
-        """Build and tag; returns pallet.build.executor.BuildResult."""
+              secrets: dict[str, str] | None = None, source_date_epoch: int | None = None,
+              run_limits=None, pull: bool = False, platform: str | None = None):
+        """Build and tag; returns pallet.build.executor.BuildResult. Progress goes to `emit` as
+        pallet.build.events (RUN output too, unless not `want_output`); `run_limits` is a
+        build_types.RunLimits, `platform` --platform (the host's only). The older form, `emit`
+        taking the classic builder's lines and a binary stream in place of `want_output` for
+        RUN's output, still works (events.classic_sink)."""
+        if not isinstance(want_output, bool):
+            from ..build.events import classic_sink
+            emit, want_output = classic_sink(emit, want_output), want_output is not None
+        _check_platform(platform)
         from ..build.dockerfile import parse
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
@@ -45,8 +66,9 @@ class BuildService:
             context, text, filename, context_id = self._open(source, Path(scratch))
             dockerfile = parse(text, filename)
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
-                               no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch)
-            return Builder(self.engine, req, emit, output).run()
+                               no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch,
+                               run_limits, pull)
+            return Builder(self.engine, req, emit, want_output).run()
 
     def _open(self, source: BuildSource, scratch: Path):
         from ..build.context import BuildContext

@@ -136,7 +136,7 @@ class ContainerFS:
             fd = scope.open_dir(parent)
             try:
                 _unpack(lambda out: write_tar(host, host_parts, name, out), fd,
-                        None if archive else (0, 0), "the container")
+                        None if archive else (0, 0), "the container", _file_mounts_below(scope, parent))
             finally:
                 os.close(fd)
 
@@ -166,17 +166,18 @@ class ContainerFS:
             fd = scope.open_dir(parts)
             try:
                 _unpack(lambda out: _replay(spool, out), fd, None if archive else (0, 0),
-                        "the container")
+                        "the container", _file_mounts_below(scope, parts))
             finally:
                 os.close(fd)
 
 
-def _unpack(write, fd: int, owner: tuple[int, int] | None, where: str) -> None:
+def _unpack(write, fd: int, owner: tuple[int, int] | None, where: str, busy=()) -> None:
     """Apply the tar `write(out)` produces beneath `fd`, all of it or none (it is produced
-    twice: once to check every entry against the destination, once to apply)."""
+    twice: once to check every entry against the destination, once to apply). `busy`: the
+    file binds below `fd` (see Policy.busy)."""
     from ..archive.apply import Policy
     from ..archive.unpack import piped, unpack_checked
-    policy = Policy(whiteouts=False, owner=owner, keep_dirs=True, root_meta=False)
+    policy = Policy(whiteouts=False, owner=owner, keep_dirs=True, root_meta=False, busy=tuple(busy))
     unpack_checked(lambda: piped(write), fd, policy, where)
 
 
@@ -195,11 +196,29 @@ def _replay(spool: BinaryIO, out: BinaryIO) -> None:
     shutil.copyfileobj(spool, out, 1 << 20)
 
 
+# the files runc bind-mounts over the image's, as Docker does (runtime/hostfiles.py)
+ETC_FILES = (("HostnamePath", "/etc/hostname"), ("HostsPath", "/etc/hosts"),
+             ("ResolvConfPath", "/etc/resolv.conf"))
+
+
+def _file_mounts_below(scope: Scope, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    """The file binds under directory `parts`: (path relative to it, container path)."""
+    return [(m[len(parts):], "/" + "/".join(m)) for m in scope.mounts
+            if m[:len(parts)] == parts and len(m) > len(parts) and scope.file_mount(m) is not None]
+
+
 def _scope(rootfs: Path, record: dict, mounts: bool) -> Scope:
     table = {}
-    for m in record.get("Mounts") or [] if mounts else []:
+    if not mounts:
+        return Scope(rootfs, table)
+    for key, dest in ETC_FILES:
+        if record.get(key) and os.path.isfile(record[key]):
+            table[tuple(split_path(dest))] = (Path(record[key]), False)
+    for m in record.get("Mounts") or []:
         if m.get("Type") in ("volume", "bind") and m.get("Source"):
-            table[tuple(split_path(m["Destination"]))] = (Path(m["Source"]), not m.get("RW", True))
+            # a file's source is resolved now, as the kernel did when it bound it
+            source = Path(os.path.realpath(m["Source"])) if not os.path.isdir(m["Source"]) else Path(m["Source"])
+            table[tuple(split_path(m["Destination"]))] = (source, not m.get("RW", True))
     return Scope(rootfs, table)
 
 

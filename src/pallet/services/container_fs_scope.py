@@ -11,7 +11,8 @@ that open fail (ELOOP) instead of leading out; nothing on the host outside the
 root and its mount sources can be reached.
 
 Invariants: fds returned by `open_dir`/`locate` belong to the caller; a mount
-point is never treated as a symlink (it is the mount's source directory).
+point is never treated as a symlink (it is the mount's source: a directory, or a
+file for a file bind such as /etc/hostname, whose parent on the host is opened).
 Imports only os, stat and pallet.errors.
 """
 from __future__ import annotations
@@ -91,6 +92,11 @@ class Scope:
         finally:
             os.close(fd)
 
+    def file_mount(self, parts: tuple[str, ...]) -> Path | None:
+        """The host file bind-mounted at `parts` (/etc/hosts, `-v /host/f:/f`), if one is."""
+        mount = self.mounts.get(parts)
+        return mount[0] if mount is not None and not mount[0].is_dir() else None
+
     def mount_of(self, parts: tuple[str, ...]) -> tuple[tuple[str, ...], Path, bool] | None:
         """The innermost mount holding `parts`: (its container parts, host dir, read_only)."""
         best = None
@@ -103,11 +109,16 @@ class Scope:
         """Open the directory at container path `parts` without following any symlink."""
         mount = self.mount_of(parts)
         base, rest = (self.root, parts) if mount is None else (mount[1], parts[len(mount[0]):])
+        if mount is not None and self.file_mount(mount[0]) is not None:
+            raise NotADirectoryError(errno.ENOTDIR, f"/{'/'.join(mount[0])} is a file")
         cur = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         return descend(cur, rest, lambda fd, comp: open_child_dir(fd, comp, create))
 
     def locate(self, parts: tuple[str, ...]) -> tuple[int, str]:
         """(parent dir fd, name) for `parts`; the root and mount points come back as (fd, ".")."""
+        source = self.file_mount(parts)
+        if source is not None:
+            return os.open(source.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), source.name
         if not parts or parts in self.mounts:
             return self.open_dir(parts), "."
         return self.open_dir(parts[:-1]), parts[-1]

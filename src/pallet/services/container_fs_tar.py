@@ -49,6 +49,13 @@ def _walk(writer: EntryWriter, scope: Scope, parts: tuple[str, ...], dfd: int, p
     for name in sorted(os.listdir(dfd)):
         child = parts + (name,)
         arc = f"{prefix}/{name}" if prefix else name
+        if scope.file_mount(child) is not None:  # a file bind (/etc/hosts): its source's content
+            ffd, fname = scope.locate(child)
+            try:
+                writer.entry(ffd, fname, os.stat(fname, dir_fd=ffd, follow_symlinks=False), arc)
+            finally:
+                os.close(ffd)
+            continue
         if child in scope.mounts:  # the container sees the mount's source here
             cfd = scope.open_dir(child)
         else:

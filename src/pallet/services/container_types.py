@@ -61,7 +61,7 @@ class CreateRequest:
     cap_drop: list[str] = field(default_factory=list)
     security_opt: list[str] = field(default_factory=list)
     log_opts: dict[str, str] = field(default_factory=dict)
-    log_driver: str = "json-file"                # the name inspect shows (the file is conmon's k8s-file)
+    log_driver: str = ""                           # "": Docker's default, json-file (see containers/config.py)
     restart: str = "no"
     ports: list = field(default_factory=list)     # opts.ports.PortBinding (-p)
     publish_all: bool = False
@@ -84,6 +84,10 @@ class CreateRequest:
     memory_reservation: int = 0
     devices: list[dict] = field(default_factory=list)  # --device, as HostConfig.Devices entries
     device_cgroup_rules: list[str] = field(default_factory=list)
+    domainname: str = ""                           # --domainname
+    # --cgroupns, --oom-kill-disable, --memory-swappiness, --kernel-memory, --blkio-weight,
+    # --device-*-bps/iops, --annotation, --userns: HostConfig keys (containers/settings.py)
+    settings: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)      # network, health, volumes_from: read by their hooks
 
 
@@ -110,6 +114,10 @@ class UpdateRequest:
     cpuset_mems: str | None = None
     pids_limit: int | None = None
     restart: str | None = None
+    memory_reservation: int | None = None
+    blkio_weight: int | None = None
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
 
 @dataclass

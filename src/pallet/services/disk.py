@@ -1,8 +1,10 @@
-"""`system df`: what pallet keeps on disk, by kind, and what a prune would free.
+"""`system df` (and `-v`): what pallet keeps on disk, by kind, and what a prune would free.
 
 Image sizes come from the database (each unique layer counted once, plus
 tar-split records and config blobs); container and volume sizes are measured
-on disk, since they change under running containers.
+on disk, since they change under running containers. Images are counted as
+Docker counts them: top-level ones only (the hidden images of build steps are
+not listed by `images` and not counted here), though their layers are in SIZE.
 """
 from __future__ import annotations
 
@@ -48,43 +50,87 @@ def _pct(part: int, whole: int) -> str:
     return f"{human_size(part)} ({part * 100 // whole}%)" if whole > 0 else human_size(part)
 
 
-def image_usage(engine, in_use: set[str]) -> dict:
+def _summary(kind: str, total: int, active: int, size: int, reclaim: int, pct: bool = True) -> dict:
     from ..opts.units import human_size
+    return {"Type": kind, "TotalCount": str(total), "Active": str(active), "Size": human_size(size),
+            "Reclaimable": _pct(reclaim, size) if pct else human_size(reclaim)}
+
+
+def image_usage(engine, users: dict[str, int]) -> tuple[dict, list[dict]]:
+    """The Images summary and one verbose row per top-level image (`users`: image ID ->
+    number of containers)."""
+    from .image_list import top_level_rows
     db = engine.db
     layers = {r.chain_id: r.size for r in db.all_layers()}
-    used_layers = set()
-    for image_id in in_use:
+    rows = top_level_rows(engine.images)
+    chains = {r["_id"]: db.image_chain(r["_id"]) for r in rows}
+    sharing: dict[str, int] = {}
+    for chain in chains.values():
+        for c in set(chain):
+            sharing[c] = sharing.get(c, 0) + 1
+    used_layers = {c for image_id, chain in chains.items() if users.get(image_id) for c in chain}
+    for image_id in users:  # a container of an untagged build-step image holds its layers too
         used_layers.update(db.image_chain(image_id))
-    total = sum(layers.values())
-    for d in engine.content.all_digests():
-        total += engine.content.size(d)
+    total = sum(layers.values()) + sum(engine.content.size(d) for d in engine.content.all_digests())
     # what a prune of every unused image frees: all but the layers in use (their blobs count
     # as reclaimable too: an image nobody uses takes its config and tar-split with it)
     reclaim = total - sum(s for c, s in layers.items() if c in used_layers)
-    images = db.images()
-    return {"Type": "Images", "TotalCount": str(len(images)),
-            "Active": str(len([i for i in images if i.id in in_use])),
-            "Size": human_size(total), "Reclaimable": _pct(reclaim, total), "_bytes": total}
+    for row in rows:
+        shared = sum(layers.get(c, 0) for c in set(chains[row["_id"]]) if sharing[c] > 1)
+        row.update(SharedSize=_human(shared), UniqueSize=_human(row["_size"] - shared),
+                   Containers=str(users.get(row["_id"], 0)))
+    active = sum(1 for r in {r["_id"] for r in rows} if users.get(r))
+    return _summary("Images", len(chains), active, total, reclaim), rows
 
 
-def disk_usage(engine, containers=None) -> list[dict]:
+def _human(n: int) -> str:
     from ..opts.units import human_size
-    in_use = containers.images_in_use() if containers else set()
-    rows = [image_usage(engine, in_use)]
-    c_rows = containers.disk_rows() if containers else {"total": 0, "active": 0, "size": 0, "reclaim": 0}
-    rows.append({"Type": "Containers", "TotalCount": str(c_rows["total"]), "Active": str(c_rows["active"]),
-                 "Size": human_size(c_rows["size"]), "Reclaimable": _pct(c_rows["reclaim"], c_rows["size"])})
-    vol_dir = engine.paths.volumes
-    vols = [d for d in vol_dir.iterdir()] if vol_dir.exists() else []
-    vsize = sum(content_size(v) for v in vols)
-    rows.append({"Type": "Local Volumes", "TotalCount": str(len(vols)), "Active": "0",
-                 "Size": human_size(vsize), "Reclaimable": _pct(vsize, vsize)})
+    return human_size(n)
+
+
+def container_usage(containers) -> tuple[dict, list[dict]]:
+    from ..dockerjson.container import ps_row
+    records = containers.list()
+    sizes = {r["Id"]: tree_size(containers.paths.container(r["Id"]) / "upper") for r in records}
+    running = {r["Id"] for r in records if r["State"]["Running"]}
+    rows = []
+    for record in records:
+        row = ps_row(record)
+        row["Size"] = _human(sizes[record["Id"]])
+        rows.append(row)
+    size = sum(sizes.values())
+    reclaim = sum(s for cid, s in sizes.items() if cid not in running)
+    return _summary("Containers", len(records), len(running), size, reclaim), rows
+
+
+def volume_usage(engine) -> tuple[dict, list[dict]]:
+    vols = engine.volumes
+    links = vols.usage()
+    rows = []
+    for vol in vols.list():
+        size = content_size(vol.mountpoint)
+        rows.append({"Name": vol.name, "Links": str(len(links.get(vol.name, []))),
+                     "Size": _human(size), "_size": size})
+    size = sum(r["_size"] for r in rows)
+    reclaim = sum(r["_size"] for r in rows if r["Links"] == "0")
+    active = sum(1 for r in rows if r["Links"] != "0")
+    return _summary("Local Volumes", len(rows), active, size, reclaim), rows
+
+
+def disk_usage(engine, containers) -> dict:
+    """Everything `system df` shows: `summary` (one row per kind) and the verbose lists."""
+    users: dict[str, int] = {}
+    for record in containers.store.all():
+        users[record["Image"]] = users.get(record["Image"], 0) + 1
+    images, image_rows = image_usage(engine, users)
+    conts, container_rows = container_usage(containers)
+    vols, volume_rows = volume_usage(engine)
     cache_dir = engine.paths.root / "buildcache"
-    csize = tree_size(cache_dir) if cache_dir.exists() else 0
-    csize += sum(_entry_size(p) for p in _entries(engine.paths.ingest))  # build scratch, live or killed
-    rows.append({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": human_size(csize),
-                 "Reclaimable": human_size(csize)})
-    return rows
+    cache = tree_size(cache_dir) if cache_dir.exists() else 0
+    cache += sum(_entry_size(p) for p in _entries(engine.paths.ingest))  # build scratch, live or killed
+    build = _summary("Build Cache", 0, 0, cache, cache, pct=False)
+    return {"summary": [images, conts, vols, build], "images": image_rows,
+            "containers": container_rows, "volumes": volume_rows, "build_cache": cache}
 
 
 def _entries(d: Path) -> list[Path]:

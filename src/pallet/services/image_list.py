@@ -87,6 +87,16 @@ def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: 
     return rows
 
 
+def top_level_rows(svc) -> list[dict]:
+    """One row per image `images` lists without -a (its first tag), as `system df` counts them."""
+    seen, out = set(), []
+    for row in list_rows(svc, False, {}, None):
+        if row["_id"] not in seen:
+            seen.add(row["_id"])
+            out.append(row)
+    return out
+
+
 def _pattern(p: str) -> str:
     """A positional `images busybox` means the repository, any tag."""
     return p if ":" in p.split("/")[-1] or "*" in p else p

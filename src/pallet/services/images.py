@@ -180,13 +180,28 @@ class ImageService:
                 raise Conflict(f'conflict: unable to remove repository reference "{name}" (must force) '
                                f"- container {using[0][0][:12]} is using its referenced image {_short(image_id)}")
             self._drop_refs([full], out)
+            self._drop_orphan_digests(image_id, full, out)
             if self._refs(image_id):
                 return out
-        elif _single_reference(refs):
+            # as moby: once a name was removed, a conflict left (child images) only stops the
+            # delete; the untag stands and rmi succeeds
+            self._delete_helper(image_id, force, prune, users, out, quiet=True)
+            return out
+        if _single_reference(refs):
             self._check_conflicts(image_id, users, soft=not force, active_refs=False)
             self._drop_refs(refs, out)
         self._delete_helper(image_id, force, prune, users, out, quiet=False)
         return out
+
+    def _drop_orphan_digests(self, image_id: str, removed: str, out: Removal) -> None:
+        """moby: when the last tag of a repository goes, that repository's digest references
+        (`repo@sha256:...`, recorded by push and pull) go with it."""
+        if "@" in removed:
+            return
+        repo = split_name(removed)[0]
+        if any(split_name(t)[0] == repo for t in self.db.tags_of(image_id)):
+            return
+        self._drop_refs([d for d in self.db.repo_digests_of(image_id) if split_name(d)[0] == repo], out)
 
     def _full_name(self, name: str) -> str:
         ref = reference.parse(name)

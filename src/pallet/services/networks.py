@@ -89,31 +89,67 @@ class NetworkService:
 
     # ---- create / rm / prune ----
     def create(self, req: NetworkCreateRequest) -> str:
-        """A user-defined bridge network; its ID."""
+        """A user-defined bridge network; its ID. `req.options` are the bridge driver's (-o),
+        see network.model; with `req.ipv6` an IPv6 subnet and gateway may be given too."""
         import re
-        if len(req.subnets) > 1 or len(req.gateways) > 1:
+        v4 = [s for s in req.subnets if ":" not in s]
+        v6 = [s for s in req.subnets if ":" in s]
+        gw4 = [g for g in req.gateways if ":" not in g]
+        gw6 = [g for g in req.gateways if ":" in g]
+        if len(v4) > 1 or len(v6) > 1 or len(gw4) > 1 or len(gw6) > 1:
             raise InvalidArgument("multiple subnets are not supported yet")
+        if (v6 or gw6) and not req.ipv6:
+            raise InvalidArgument("an IPv6 subnet or gateway needs --ipv6")
+        if len(req.ip_ranges) > 1:
+            raise InvalidArgument("multiple ip-ranges are not supported yet")
         name, driver, internal, labels = req.name, req.driver or "bridge", req.internal, req.labels
-        subnet, gateway = (req.subnets or [None])[0], (req.gateways or [None])[0]
+        subnet, gateway = (v4 or [None])[0], (gw4 or [None])[0]
+        subnet6, gateway6 = (v6 or [None])[0], (gw6 or [None])[0]
+        ip_range, aux_addresses, ipam_driver = (req.ip_ranges or [None])[0], req.aux_addresses, req.ipam_driver
+        ipam_options, ipv6 = req.ipam_options, req.ipv6
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
             raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
         if driver != "bridge":
             raise NotFound(f'plugin "{driver}" not found')
-        if gateway and not subnet:
-            raise InvalidArgument("ipam-config gateway requires a subnet")
+        if ipam_driver not in ("default", ""):
+            raise NotFound(f'plugin "{ipam_driver}" not found')
+        if (gateway or ip_range or aux_addresses) and not subnet:
+            raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
+        options = dict(req.options or {})
+        model.check_bridge_options(options)
         self.ensure_defaults()
         with self.state.locked():
             if self.state.network(name) is not None or name in model.PREDEFINED:
                 raise AlreadyExists(f"network with name {name} already exists")
             if subnet:
                 subnet, gateway = model.check_subnet(subnet, gateway, self._subnets())
+                model.check_ipam(subnet, ip_range, aux_addresses or {})
             else:
                 subnet, gateway = model.pick_subnet(self.key, self._subnets(), _routes())
-            doc = model.new_network(name, driver, subnet, gateway, self._free_bridge(), internal, labels,
-                                    created=_now())
+            bridge = options.pop(model.BRIDGE_NAME, None) or self._free_bridge()
+            if any(n.get("_bridge") == bridge for n in self.state.networks()) or (
+                    bridge != self._free_bridge() and _link_exists(bridge)):
+                raise Conflict(f"bridge name {bridge} is already in use")
+            doc = model.new_network(name, driver, subnet, gateway, bridge, internal, labels,
+                                    created=_now(), ipam_extra={"IPRange": ip_range,
+                                                                "AuxiliaryAddresses": aux_addresses},
+                                    ipam_options=ipam_options, options=options)
+            if ipv6:
+                self._add_ipv6(doc, subnet6, gateway6)
             self.state.save_network(doc)
         self.engine.events.record("network", "create", doc["Id"], {"name": name, "type": driver})
         return doc["Id"]
+
+    def _add_ipv6(self, doc: dict, subnet6: str | None, gateway6: str | None) -> None:
+        from ..network import ipv6
+        taken = [s[0] for s in (ipv6.subnet6_of(n) for n in self.state.networks()) if s]
+        if subnet6:
+            subnet6, gateway6 = ipv6.check_subnet6(subnet6, gateway6, taken)
+        else:
+            subnet6, gateway6 = ipv6.pick_subnet6(doc["Id"])
+            ipv6.check_subnet6(subnet6, None, taken)
+        doc["EnableIPv6"] = True
+        doc["IPAM"]["Config"].append({"Subnet": subnet6, "Gateway": gateway6})
 
     def _free_bridge(self) -> str:
         used = {n.get("_bridge") for n in self.state.networks()}
@@ -177,7 +213,8 @@ class NetworkService:
         self.sandboxes.reapply()
 
     # ---- connect / disconnect ----
-    def connect(self, ref: str, container: str, aliases: list[str] = (), ip: str | None = None) -> None:
+    def connect(self, ref: str, container: str, aliases: list[str] = (), ip: str | None = None,
+                ip6: str | None = None) -> None:
         from .containers.network import check_endpoint_options, set_networks
         net = self.get(ref)
         svc = self.engine.containers
@@ -193,7 +230,7 @@ class NetworkService:
                 raise Conflict(f"container cannot be disconnected from host network or connected to "
                                f"host network" if "host" in (mode, net["Name"]) else
                                f"container {cid} is not connected to a bridge network")
-            opts = check_endpoint_options(net, list(aliases), ip)
+            opts = check_endpoint_options(net, list(aliases), ip, ip6=ip6)
             if rec["State"]["Running"]:
                 settings = self.sandboxes.add_endpoint(cid, net, opts)
                 svc.store.update(cid, lambda r: _merge_settings(r, settings))
@@ -268,6 +305,11 @@ def _prune_match(net: dict, f, until: float | None) -> bool:
         from ..oci.image import parse_time
         return parse_time(net.get("Created")) < until
     return True
+
+
+def _link_exists(name: str) -> bool:
+    from ..network.kernel import link_exists
+    return link_exists(name)
 
 
 def _routes() -> list[str]:

@@ -15,6 +15,7 @@ from ..record import dataclass, field
 class Pruned:
     """What `system prune` removed, per noun, and the bytes it freed."""
     containers: list = field(default_factory=list)
+    networks: list = field(default_factory=list)
     volumes: list = field(default_factory=list)
     images_untagged: list = field(default_factory=list)
     images_deleted: list = field(default_factory=list)
@@ -60,17 +61,19 @@ class SystemService:
             "DefaultRuntime": "runc", "ServerVersion": __version__,
         }
 
-    def df(self) -> list[dict]:
-        """`system df` rows: images, containers, local volumes, build cache."""
+    def df(self) -> dict:
+        """`system df`: `summary` (a row each for images, containers, local volumes, build
+        cache) and the verbose form's lists (`images`, `containers`, `volumes`, `build_cache`)."""
         from .disk import disk_usage
         return disk_usage(self.engine, self.engine.containers)
 
     def prune(self, all_images: bool = False, volumes: bool = False, filters: dict | None = None) -> Pruned:
-        """`system prune`: stopped containers, (anonymous volumes), dangling (or all unused)
-        images and the build cache, in that order (each frees the next)."""
+        """`system prune`: stopped containers, unused networks, (anonymous volumes), dangling
+        (or all unused) images and the build cache, in that order (each frees the next)."""
         eng = self.engine
         out = Pruned()
         out.containers, out.freed = eng.containers.prune(filters)
+        out.networks = eng.networks.prune(filters)
         if volumes:
             names, freed = eng.volumes.prune()
             out.volumes, out.freed = list(names), out.freed + freed

@@ -9,6 +9,7 @@
     ops.py          top, stats, update, prune
     stop.py         stop of many containers at once
     limits.py       resources, ulimits, healthcheck config, OOM
+    settings.py     the smaller HostConfig settings (--cgroupns, --blkio-weight, ...) and their warnings
     network.py      the seam to networking (attach at start, detach at exit)
     health.py, restart.py, log_rotation.py, names.py, commit.py: what their names say
 

@@ -69,7 +69,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
     _check_settings(req)
     env = merge_env(cfg.get("Env") or [], req.env)  # PATH, if missing, is the process's default
     userdata = svc.userdata(cid)
-    log_opts = {"max-size": DEFAULT_LOG_MAX, **req.log_opts}
+    log_opts = {} if req.log_driver == "none" else {"max-size": DEFAULT_LOG_MAX, **req.log_opts}
     return {
         "Id": cid, "_created": _now(), "Created": now_rfc3339(),
         "Path": argv[0], "Args": argv[1:], "State": new_state(), "Image": image_id,
@@ -77,7 +77,7 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
         "HostsPath": str(userdata / "hosts"), "LogPath": str(userdata / "ctr.log"),
         "Name": "/" + name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
         "Config": {
-            "Hostname": req.hostname or _default_hostname(req, cid), "Domainname": "", "User": req.user or cfg.get("User", ""),
+            "Hostname": req.hostname or _default_hostname(req, cid), "Domainname": req.domainname, "User": req.user or cfg.get("User", ""),
             "AttachStdin": req.open_stdin, "AttachStdout": True, "AttachStderr": True,
             "ExposedPorts": cfg.get("ExposedPorts"), "Tty": req.tty, "OpenStdin": req.open_stdin,
             "StdinOnce": req.open_stdin, "Env": env, "Cmd": cmd or None, "Image": req.image,
@@ -102,6 +102,8 @@ def _check_settings(req: CreateRequest) -> None:
     for flag, caps in (("CapAdd", req.cap_add), ("CapDrop", req.cap_drop)):
         _check_caps(flag, caps)
     _check_namespaces(req)
+    if req.settings:
+        _settings().check(req.settings)
     if req.devices or req.device_cgroup_rules:
         from ...runtime.devices import mapped_devices, parse_rule
         for mapping in req.devices:
@@ -155,14 +157,35 @@ def _now() -> float:
     return time.time()
 
 
+# What `--log-driver` can name: pallet's one log (conmon's k8s-file format, bounded, readable
+# by `logs`), which Docker's json-file and local stand for, and `none` (nothing kept). Any other
+# name is refused as dockerd refuses a driver it does not have. Inspect shows the name given,
+# json-file by default, as Docker's does: clients read logs only from a driver they know
+# (docker-py's `containers.run` returns a container's output only for json-file and journald).
+LOG_DRIVERS = ("json-file", "local", "k8s-file", "none")
+
+
+def log_driver(name: str | None) -> str:
+    if not name:
+        return "json-file"
+    if name not in LOG_DRIVERS:
+        raise InvalidArgument(f'error looking up logging plugin {name}: plugin "{name}" not found')
+    return name
+
+
+def check_logs_readable(record: dict) -> None:
+    """moby's ErrReadLogsNotSupported, for `logs` of a container that keeps none."""
+    from ...errors import NotImplemented
+    if (record["HostConfig"].get("LogConfig") or {}).get("Type") == "none":
+        raise NotImplemented("configured logging driver does not support reading")
+
+
 def _host_config(req: CreateRequest, log_opts: dict) -> dict:
     name, _, count = req.restart.partition(":")
     return {
         "Binds": [f"{m.source}:{m.target}" + (":ro" if m.read_only else "")
                   for m in req.mounts if m.type == "bind"] or None,
-        # Docker's name for the default driver: clients (docker-py's run, compose's logs)
-        # read logs only from a driver they know; the file underneath is conmon's k8s-file
-        "LogConfig": {"Type": req.log_driver or "json-file", "Config": log_opts},
+        "LogConfig": {"Type": log_driver(req.log_driver), "Config": log_opts},
         "NetworkMode": req.network, "PortBindings": {}, "RestartPolicy": {
             "Name": name or "no", "MaximumRetryCount": int(count or 0)},
         "AutoRemove": req.auto_remove, "CapAdd": _cap_names(req.cap_add), "CapDrop": _cap_names(req.cap_drop),
@@ -176,7 +199,13 @@ def _host_config(req: CreateRequest, log_opts: dict) -> dict:
         "PidMode": req.pid_mode, "IpcMode": req.ipc_mode or "private", "UTSMode": req.uts_mode,
         "Sysctls": req.sysctls or None, "OomScoreAdj": req.oom_score_adj, "CpuPeriod": req.cpu_period,
         "CpuQuota": req.cpu_quota, "MemoryReservation": req.memory_reservation,
+        **_settings().host_config(req.settings),
     }
+
+
+def _settings():
+    from . import settings
+    return settings
 
 
 def _mount_point(m) -> dict:
@@ -278,6 +307,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     for target, opts in (host.get("Tmpfs") or {}).items():
         mounts.append(rs.tmpfs(target, options=tuple(_tmpfs_options(opts))))
     network = host.get("NetworkMode") or "none"
+    settings_spec, settings_resources = _settings().spec_fields(record)
     req = rs.SpecRequest(
         args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=_process_env(cfg),
         cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
@@ -299,10 +329,11 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
                                pids_limit=host.get("PidsLimit") or None,
                                cpu_period=host.get("CpuPeriod") or None,
                                cpu_quota=host.get("CpuQuota") or None,
-                               memory_reservation=host.get("MemoryReservation") or None),
+                               memory_reservation=host.get("MemoryReservation") or None,
+                               **settings_resources),
         host_pid=host.get("PidMode") == "host", host_ipc=host.get("IpcMode") == "host",
         host_uts=host.get("UTSMode") == "host", sysctls=host.get("Sysctls") or {},
-        oom_score_adj=host.get("OomScoreAdj") or 0,
+        oom_score_adj=host.get("OomScoreAdj") or 0, **settings_spec,
     )
     spec = rs.make_spec(req)
     from .mountpoints import confine

@@ -1,5 +1,5 @@
-"""The daemon-side checks of a create request's options (restart policy, log driver,
-tmpfs), run by ContainerService.create whichever edge decoded the request.
+"""The daemon-side checks of a create request's options (restart policy, tmpfs; the log
+driver is config.log_driver's), run by ContainerService.create whichever edge decoded the request.
 
 docker/cli turns flags into Config/HostConfig and dockerd validates them; pallet's
 CLI decodes flags (pallet.cli.run_flags) and the API decodes the JSON body
@@ -9,16 +9,6 @@ here, once, in dockerd's words. Pure: no I/O.
 from __future__ import annotations
 
 from ...errors import InvalidArgument
-
-# Docker's built-in logging drivers (and podman's k8s-file, which pallet writes)
-LOG_DRIVERS = ("json-file", "local", "k8s-file", "none", "journald", "syslog", "gelf", "fluentd",
-               "awslogs", "splunk", "etwlogs", "gcplogs", "logentries")
-
-
-def log_driver(name: str | None) -> None:
-    """pallet logs to its own file whatever the name; an unknown driver is refused as Docker does."""
-    if name and name not in LOG_DRIVERS:
-        raise InvalidArgument(f'error looking up logging plugin {name}: plugin "{name}" not found')
 
 
 def tmpfs_mounts(items: dict[str, str]) -> dict[str, str]:
@@ -36,5 +26,4 @@ def check(req) -> None:
     """What dockerd refuses in a create request before anything is made."""
     from .restart import parse_policy
     parse_policy(req.restart)
-    log_driver(req.log_driver)
     tmpfs_mounts(req.tmpfs)

@@ -23,7 +23,8 @@ from ...errors import Conflict, InvalidArgument, NotFound
 from ...paths import HEALTH_PID_FILE as PID_FILE
 
 SECOND = 10**9
-DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "Retries": 3}
+DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "Retries": 3,
+            "StartInterval": 0}
 ACTIONS = ("none", "kill", "restart", "stop")
 LOG_ENTRIES = 5
 MAX_OUTPUT = 4096
@@ -79,6 +80,10 @@ def start_loop(svc, record: dict) -> dict:
                                          str(svc.paths.root), "--runroot", str(svc.paths.runroot),
                                          "container", "healthcheck", cid])
     loop = f"while sleep {hc['Interval'] / SECOND:.3f}; do {check} >/dev/null 2>&1 || exit 0; done"
+    if hc["StartInterval"] and hc["StartPeriod"]:  # --health-start-interval: within the start period
+        end = f"$(( $(date +%s) + {max(1, round(hc['StartPeriod'] / SECOND))} ))"
+        loop = (f"end={end}; while [ $(date +%s) -lt $end ] && sleep {hc['StartInterval'] / SECOND:.3f}; "
+                f"do {check} >/dev/null 2>&1 || exit 0; done; {loop}")
     # setsid puts the loop in its own group (killpg takes an in-flight check too); the outer
     # sh exits at once, so the loop is init's child and nobody has to reap it
     import subprocess  # lazily: `run` imports this module, rarely this path
@@ -204,7 +209,7 @@ def _on_failure(svc, cid: str, action: str) -> None:
     except OSError:
         pass
     if action == "kill":
-        svc.kill(cid, "KILL")
+        svc.kill(cid, "KILL", by_user=False)
     elif action == "stop":
         svc.stop(cid)
     elif action == "restart":

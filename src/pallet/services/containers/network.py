@@ -39,8 +39,16 @@ def set_networks(record: dict, nets: dict) -> None:
     record["_networks"] = nets
 
 
-def check_endpoint_options(net: dict, aliases: list[str], ip: str | None) -> dict:
+def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: str | None = None,
+                           ip6: str | None = None) -> dict:
     user_defined = net["Name"] not in ("bridge", "host", "none")
+    if ip6:
+        from ...network import ipv6
+        sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
+        if sub is None:
+            raise InvalidArgument(f"user specified IPv6 address {ip6} needs a network with IPv6 "
+                                  f"(network create --ipv6): {net['Name']} has none")
+        ipv6.pick_ip6(sub[0], sub[1], set(), ip6)  # validates: inside the /64, not the gateway
     if ip and not user_defined:
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
     if aliases and not user_defined:
@@ -49,7 +57,7 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None) -> dic
         from ...network.model import pick_ip, subnet_of
         subnet, gateway = subnet_of(net)
         pick_ip(subnet, gateway, set(), ip)  # validates: inside the subnet, not the gateway
-    return {"aliases": aliases, "ip": ip}
+    return {"aliases": aliases, "ip": ip, **({"mac": mac} if mac else {}), **({"ip6": ip6} if ip6 else {})}
 
 
 def on_create(svc, record: dict, req) -> None:
@@ -67,7 +75,10 @@ def on_create(svc, record: dict, req) -> None:
     elif mode not in ("none", "host"):
         net = svc.engine.networks.get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
-                                                                   opts.get("ip"))}
+                                                                   opts.get("ip"), opts.get("mac"),
+                                                                   opts.get("ip6"))}
+        if opts.get("mac"):
+            record["Config"]["MacAddress"] = opts["mac"]
         host["NetworkMode"] = net["Name"]
     bindings: dict = {}
     for b in req.ports:
@@ -81,16 +92,54 @@ def on_create(svc, record: dict, req) -> None:
     host["DnsSearch"] = list(opts.get("dns_search") or [])
     host["DnsOptions"] = list(opts.get("dns_options") or [])
     host["ExtraHosts"] = list(opts.get("extra_hosts") or []) or None
+    host["Links"] = _links(svc, record, mode, opts.get("links") or []) or None
     exposed = dict(record["Config"].get("ExposedPorts") or {})
     exposed.update({key: {} for key in [*bindings, *(opts.get("expose") or [])]})
     record["Config"]["ExposedPorts"] = exposed or None
+
+
+def _links(svc, record: dict, mode: str, links: list[str]) -> list[str]:
+    """Docker's legacy `--link NAME[:ALIAS]`, recorded as HostConfig.Links (`/name:/me/alias`)."""
+    if links and (mode == "host" or mode.startswith("container:")):
+        kind = "host type networking" if mode == "host" else "container type network"
+        raise InvalidArgument(f"conflicting options: {kind} can't be used with links. This would "
+                              "result in undefined behavior")
+    out = []
+    for link in links:
+        name, _, alias = link.partition(":")
+        try:
+            child = svc.store.get(svc.resolve(name))
+        except NotFound as exc:
+            raise InvalidArgument(f"could not get container for {name}: {exc}") from None
+        out.append(f"{child['Name']}:{record['Name']}/{alias or child['Name'].lstrip('/')}")
+    return out
+
+
+def _link_hosts(svc, host: dict) -> list[tuple[str, str]]:
+    """/etc/hosts lines for the links: alias, hostname and name of each (running) child."""
+    out = []
+    for link in host.get("Links") or []:
+        child_name, _, parent_alias = link.partition(":")
+        alias = parent_alias.rsplit("/", 1)[1]
+        try:
+            child = svc.get(child_name.lstrip("/"))
+        except NotFound:
+            child = None
+        if child is None or not child["State"]["Running"]:
+            raise Conflict(f"Cannot link to a non running container: {child_name} AS {parent_alias}")
+        names = [alias, child["Config"]["Hostname"]] + ([child_name[1:]] if alias != child_name[1:] else [])
+        ip = (child.get("NetworkSettings") or {}).get("IPAddress")
+        if ip:
+            out.append((" ".join(dict.fromkeys(names)), ip))
+    return out
 
 
 def attach(svc, record: dict) -> NetworkAttachment:
     host = record["HostConfig"]
     mode = host.get("NetworkMode") or "none"
     resolver = {"dns_search": host.get("DnsSearch") or [], "dns_options": host.get("DnsOptions") or []}
-    etc = {"dns": host.get("Dns") or [], "extra_hosts": _extra_hosts(host, None), **resolver}
+    links = _link_hosts(svc, host) if host.get("Links") else []
+    etc = {"dns": host.get("Dns") or [], "extra_hosts": links + _extra_hosts(host, None), **resolver}
     if mode == "host":
         return NetworkAttachment(host_network=True, etc_args=etc)
     if mode.startswith("container:"):
@@ -113,7 +162,8 @@ def attach(svc, record: dict) -> NetworkAttachment:
     if primary["dns"]:
         dns = [primary["gateway"], *dns]
     return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
-        "ip": primary["ip"], "dns": dns, "extra_hosts": _extra_hosts(host, primary["gateway"]), **resolver})
+        "ip": primary["ip"], **({"ip6": primary["ip6"]} if primary.get("ip6") else {}), "dns": dns, "extra_hosts": links + _extra_hosts(host, primary["gateway"]),
+        **resolver})
 
 
 def _check_container_mode(req, opts: dict) -> None:
@@ -162,9 +212,11 @@ def _settings(sb: dict, record: dict) -> dict:
     return {"Bridge": "", "SandboxID": sb["sandbox_id"], "SandboxKey": sb["netns"],
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "Ports": port_map, "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
-            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"], "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "IPAddress": primary["IPAddress"], "IPPrefixLen": primary["IPPrefixLen"],
-            "IPv6Gateway": "", "MacAddress": primary["MacAddress"], "Networks": eps}
+            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
+            "GlobalIPv6Address": primary["GlobalIPv6Address"],
+            "GlobalIPv6PrefixLen": primary["GlobalIPv6PrefixLen"], "IPAddress": primary["IPAddress"],
+            "IPPrefixLen": primary["IPPrefixLen"], "IPv6Gateway": primary["IPv6Gateway"],
+            "MacAddress": primary["MacAddress"], "Networks": eps}
 
 
 def detach(svc, cid: str) -> None:
@@ -184,7 +236,8 @@ def _stopped_settings(record: dict) -> None:
     ns = record.get("NetworkSettings")
     if not ns:
         return
-    ns.update(SandboxID="", SandboxKey="", Ports={}, EndpointID="", Gateway="", IPAddress="",
-              IPPrefixLen=0, MacAddress="")
+    cleared = dict(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="",
+                   GlobalIPv6Address="", GlobalIPv6PrefixLen=0, IPv6Gateway="")
+    ns.update(SandboxID="", SandboxKey="", Ports={}, **cleared)
     for ep in (ns.get("Networks") or {}).values():
-        ep.update(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="")
+        ep.update(cleared)

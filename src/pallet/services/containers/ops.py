@@ -10,7 +10,7 @@ inspect never shows a limit the cgroup does not have.
 from __future__ import annotations
 
 import time
-from ...record import dataclass
+from ...record import dataclass, replace
 
 from ...errors import Conflict, InvalidArgument, PalletError
 from .limits import check_resources
@@ -96,7 +96,18 @@ def stats(svc, records: list[tuple[str, dict]], interval: float = SAMPLE_INTERVA
 
 _HOST_KEYS = {"memory": "Memory", "memory_swap": "MemorySwap", "nano_cpus": "NanoCpus",
               "cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
-              "cpuset_cpus": "CpusetCpus", "cpuset_mems": "CpusetMems", "pids_limit": "PidsLimit"}
+              "cpuset_cpus": "CpusetCpus", "cpuset_mems": "CpusetMems", "pids_limit": "PidsLimit",
+              "memory_reservation": "MemoryReservation", "blkio_weight": "BlkioWeight",
+              "cpu_rt_period": "CpuRealtimePeriod", "cpu_rt_runtime": "CpuRealtimeRuntime"}
+
+
+def update_warnings(req: UpdateRequest) -> list[str]:
+    """What Docker's daemon warns about (and discards) for this update on this host."""
+    from .settings import _blkio_weight_file
+    if req.blkio_weight and not _blkio_weight_file():
+        return ["Your kernel does not support Block I/O weight or the cgroup is not mounted. "
+                "Weight discarded."]
+    return []
 
 
 def update(svc, ref: str, req: UpdateRequest) -> None:
@@ -118,14 +129,31 @@ def update(svc, ref: str, req: UpdateRequest) -> None:
                                "update the memoryswap at the same time")
             host["MemorySwap"] = swap
         check_resources(host)
+        if update_warnings(req):
+            host["BlkioWeight"] = record["HostConfig"].get("BlkioWeight") or 0
+            req = replace(req, blkio_weight=None)
+        _check_update(host)
         if req.restart is not None:
             if host.get("AutoRemove") and parse_policy(req.restart)["Name"] != "no":
                 raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled "
                                       "for the container")
             host["RestartPolicy"] = parse_policy(req.restart)
         if record["State"]["Running"]:
+            if req.cpu_rt_runtime:
+                from ...runtime.cgroups import grant_realtime
+                from ...runtime.spec import cgroups_path
+                grant_realtime(cgroups_path(cid), req.cpu_rt_runtime)
             svc.monitor_of(cid).runc.update(cid, _oci_resources(host, req))
         svc.store.update(cid, lambda r: r.update(HostConfig=host))
+
+
+def _check_update(host: dict) -> None:
+    weight = host.get("BlkioWeight") or 0
+    if weight and not 10 <= weight <= 1000:
+        raise InvalidArgument("Range of blkio weight is from 10 to 1000")
+    period, runtime = host.get("CpuRealtimePeriod") or 0, host.get("CpuRealtimeRuntime") or 0
+    if runtime and period and runtime > period:
+        raise InvalidArgument("cpu-rt-runtime cannot be higher than cpu-rt-period")
 
 
 def _oci_resources(host: dict, req: UpdateRequest) -> dict:
@@ -136,6 +164,10 @@ def _oci_resources(host: dict, req: UpdateRequest) -> dict:
         swap = host.get("MemorySwap")
         memory["swap"] = swap if swap else (2 * host["Memory"] if host.get("Memory") else -1)
         out["memory"] = memory
+    if req.memory_reservation is not None:
+        out.setdefault("memory", {})["reservation"] = req.memory_reservation or -1
+    if req.blkio_weight is not None:
+        out["blockIO"] = {"weight": req.blkio_weight}
     cpu: dict = {}
     if req.cpu_shares is not None:
         cpu["shares"] = req.cpu_shares
@@ -150,6 +182,10 @@ def _oci_resources(host: dict, req: UpdateRequest) -> dict:
         cpu["cpus"] = req.cpuset_cpus
     if req.cpuset_mems is not None:
         cpu["mems"] = req.cpuset_mems
+    if req.cpu_rt_period is not None:
+        cpu["realtimePeriod"] = req.cpu_rt_period
+    if req.cpu_rt_runtime is not None:
+        cpu["realtimeRuntime"] = req.cpu_rt_runtime
     if cpu:
         out["cpu"] = cpu
     if req.pids_limit is not None:

@@ -12,8 +12,9 @@ Invariants:
   * an exit is acted on at most once: `_policy_for` holds the StartedAt of the run
     whose exit was claimed, set in the same transaction that claims it (the CLI's
     `wait` and conmon's exit command may both clean up one exit);
-  * a stop by the user (`_stopped_by_user`, set by ContainerService.stop before it
-    signals) never leads to a restart, also when it lands during the back-off;
+  * a stop or kill by the user (`_stopped_by_user`, set by ContainerService.stop and
+    .kill before they signal, as moby's HasBeenManuallyStopped) never leads to a restart,
+    also when it lands during the back-off; the next manual start re-arms the policy;
   * back-off as Docker's restart manager: 100 ms, doubling per restart, at most
     1 minute, back to 100 ms once a run lasted 10 seconds.
 """

@@ -93,6 +93,14 @@ class ContainerService(ContainerQueries):
         return status.refresh(self, self.store.get(self.resolve(ref)))
 
     # ---- create ----
+    def create_warnings(self, req: CreateRequest) -> list[str]:
+        """The warnings Docker's daemon gives for this request on this host (its create
+        response's Warnings): settings the host cannot apply are discarded, never silently."""
+        if not req.settings:
+            return []
+        from .settings import create_warnings
+        return create_warnings(req.settings, req.memory)
+
     def create(self, req: CreateRequest) -> str:
         from .config import build_record
         image_id = self.engine.images.resolve(req.image)
@@ -200,6 +208,7 @@ class ContainerService(ContainerQueries):
                                       stdin=record["Config"]["OpenStdin"],
                                       exit_command=self._exit_command(cid),
                                       log_size_max=_log_size(record),
+                                      log_driver=_log_driver(record),
                                       guard=tables.guard if tables else None,
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
@@ -381,13 +390,22 @@ class ContainerService(ContainerQueries):
         except PalletError:
             return True  # the monitor is gone: nothing left to wait for
 
-    def kill(self, ref: str, signal: str = "KILL") -> None:
+    def kill(self, ref: str, signal: str = "KILL", by_user: bool = True) -> None:
+        """Docker's kill: whatever the signal, the container counts as stopped by the user, so
+        the exit it causes never triggers its restart policy (until the next manual start).
+        A kill by --health-on-failure (by_user False) leaves the policy to act."""
         from ...opts.signals import parse_signal
+        from .restart import on_stop
+        number = parse_signal(signal)
         cid = self.resolve(ref)
         record = self.get(cid)
+        if record["State"].get("Restarting") and by_user:
+            on_stop(self, cid)  # moby: a restarting container counts as running; the kill cancels it
+            return
         if not record["State"]["Running"]:
             raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
-        number = parse_signal(signal)
+        if by_user:
+            on_stop(self, cid)
         self.monitor_of(cid).runc.kill(cid, number)
         self.engine.events.container("kill", record, signal=number)
         if number == 9:  # as dockerd: a SIGKILL returns once the process is gone
@@ -591,6 +609,11 @@ class ContainerService(ContainerQueries):
         from .ops import update
         update(self, ref, req)
 
+    def update_warnings(self, req: UpdateRequest) -> list[str]:
+        """What Docker's daemon warns about (and discards) for this update on this host."""
+        from .ops import update_warnings
+        return update_warnings(req)
+
     def prune(self, filters: dict | None = None) -> tuple[list[str], int]:
         """`container prune`: every stopped container `filters` (until, label, label!) selects."""
         from ...opts.filters import Filters
@@ -690,6 +713,11 @@ def _has_volumes(record: dict) -> bool:
 def _volumes():
     from .. import volumes
     return volumes
+
+
+def _log_driver(record: dict) -> str:
+    """conmon's driver: `none` keeps nothing; every other container has the k8s-file log."""
+    return "none" if record["HostConfig"].get("LogConfig", {}).get("Type") == "none" else "k8s-file"
 
 
 def _check_runtime(name: str) -> None:

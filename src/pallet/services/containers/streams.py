@@ -40,7 +40,9 @@ def logs(svc, req: LogsRequest):
     """The container's log records (`.stream`, `.data`, `.time`, `.timestamp()`), oldest
     first: the rotated files, then the live log, followed while the container runs."""
     from datetime import datetime, timezone
+    from .config import check_logs_readable
     record = svc.get(req.container)
+    check_logs_readable(record)  # --log-driver none keeps nothing to read
     cid = record["Id"]
 
     def when(ts: float | None):
