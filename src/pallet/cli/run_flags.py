@@ -100,9 +100,6 @@ RUN_FLAGS = [
     F("workdir", "w", kind="str", help="Working directory inside the container"),
 ]
 
-RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
-
-
 def _labels(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -294,7 +291,7 @@ def create_request(o, args: list[str]):
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
         cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=_security_opts(o.security_opt), log_opts=log_opts,
         log_driver=o.log_driver or "",
-        restart=_restart(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
+        restart=o.restart, ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,
