@@ -1,11 +1,13 @@
-"""The composition root: Engine(paths).images / .containers / ... built on first use.
+"""The composition root: Engine(paths) builds every service, each on first use.
 
-Nothing here has behaviour of its own; it wires the store pieces to the
-services so the CLI and the API call the same objects.
+Nothing here has behaviour of its own: it makes the store pieces and the services
+and hands each service its collaborators, so that the CLI and the API call the same
+objects and no edge wires services together (or can forget to: ImageService gets
+the container service's answer to "which containers use this image" here, once).
+Services are built lazily (`cached_property`): `run --rm` builds only what it uses.
 """
 from __future__ import annotations
 
-import os
 from functools import cached_property
 
 from .errors import Unavailable
@@ -16,6 +18,12 @@ class Engine:
     def __init__(self, paths: Paths):
         self.paths = paths
 
+    @classmethod
+    def at(cls, root: str | None, runroot: str | None) -> Engine:
+        """The engine for --root/--runroot (None: PALLET_ROOT/PALLET_RUNROOT or the defaults)."""
+        return cls(Paths.from_env(root, runroot))
+
+    # ---- the store ----
     @cached_property
     def db(self):
         from .store.db import Database
@@ -49,15 +57,21 @@ class Engine:
         return ImageStore(self.db, self.content, self.layers, self.locks,
                           max_layers(self.paths.containers, self.paths.layers))
 
+    # ---- the services ----
     @cached_property
     def images(self):
         from .services.images import ImageService
-        return ImageService(self)
+        return ImageService(self, users=lambda image_id: self.containers.image_users(image_id))
 
     @cached_property
     def transfer(self):
         from .services.transfer import TransferService
         return TransferService(self)
+
+    @cached_property
+    def registry(self):
+        from .services.registry import RegistryService
+        return RegistryService(self)
 
     @cached_property
     def builds(self):
@@ -69,6 +83,22 @@ class Engine:
         from .services.containers import ContainerService
         return ContainerService(self)
 
-    @property
-    def is_root(self) -> bool:
-        return os.geteuid() == 0
+    @cached_property
+    def container_fs(self):
+        from .services.container_fs import ContainerFS
+        return ContainerFS(self)
+
+    @cached_property
+    def networks(self):
+        from .services.networks import NetworkService
+        return NetworkService(self)
+
+    @cached_property
+    def volumes(self):
+        from .services.volumes import VolumeService
+        return VolumeService(self)
+
+    @cached_property
+    def system(self):
+        from .services.system import SystemService
+        return SystemService(self)

@@ -10,10 +10,10 @@ every verb that runs one).
     ├── InvalidArgument          400  the request itself is wrong
     │   ├── UsageError           400  flag or argument errors (exit 125)
     │   └── InvalidReference     400  an image reference that does not parse
+    ├── Denied                   401  a registry refused the credentials
     ├── NotFound                 404  no such image, container, volume, layer
     ├── Conflict                 409  the request clashes with current state
     │   └── AlreadyExists        409  a name is taken
-    ├── NotModified              304  nothing to do (container already stopped)
     ├── DataCorrupted            500  stored or received bytes fail their digest
     ├── Unavailable              503  a needed outside program or service is missing
     └── ContainerCommandError    500  the container's command could not run (126/127)
@@ -48,6 +48,11 @@ class InvalidReference(InvalidArgument):
     pass
 
 
+class Denied(PalletError):
+    """A registry refused our credentials (its 401/403)."""
+    status = 401
+
+
 class NotFound(PalletError):
     status = 404
 
@@ -58,10 +63,6 @@ class Conflict(PalletError):
 
 class AlreadyExists(Conflict):
     pass
-
-
-class NotModified(PalletError):
-    status = 304
 
 
 class DataCorrupted(PalletError):

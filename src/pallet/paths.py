@@ -23,6 +23,7 @@ from pathlib import Path
 
 DEFAULT_ROOT = "/var/lib/pallet"
 DEFAULT_RUNROOT = "/run/pallet"
+HEALTH_PID_FILE = "health.pid"  # in a container's userdata: its health loop's process group
 
 
 @dataclass(frozen=True)

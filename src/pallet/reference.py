@@ -228,3 +228,25 @@ def parse_repository_tag(text: str) -> Reference:
 def looks_like_id_prefix(text: str) -> bool:
     """True for 1-64 lowercase hex digits: something that may name an image by ID prefix."""
     return 0 < len(text) <= 64 and _is_hex(text)
+
+
+def familiar(full: str) -> str:
+    """docker.io/library/busybox:latest -> busybox:latest (Docker's FamiliarString)."""
+    if full.startswith("docker.io/library/") and "/" not in full[len("docker.io/library/"):].split(":")[0].split("@")[0]:
+        return full[len("docker.io/library/"):]
+    if full.startswith("docker.io/"):
+        return full[len("docker.io/"):]
+    return full
+
+
+def split_name(full: str) -> tuple[str, str]:
+    """'repo:tag' or 'repo@digest' -> (repo, tag-or-digest), on the familiar form."""
+    f = familiar(full)
+    if "@" in f:
+        repo, _, dig = f.partition("@")
+        return repo, dig
+    slash = f.rfind("/")
+    colon = f.rfind(":")
+    if colon > slash:
+        return f[:colon], f[colon + 1:]
+    return f, ""

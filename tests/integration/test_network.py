@@ -194,6 +194,18 @@ def test_network_commands_and_their_errors(pallet, busybox):
     assert pallet("network", "inspect", "n1").code == 1
 
 
+def test_network_prune_keeps_what_its_filters_leave_out(pallet):
+    for name, label in (("keep", "tier=db"), ("old", "tier=web"), ("bare", None)):
+        pallet.ok("network", "create", *(["--label", label] if label else []), name)
+    r = pallet("network", "prune", "-f", "--filter", "colour=red")
+    assert r.code == 1 and "invalid filter 'colour'" in r.err
+    assert pallet.ok("network", "prune", "-f", "--filter", "label=tier=web").out == "Deleted Networks:\nold\n"
+    assert pallet.ok("network", "prune", "-f", "--filter", "label!=tier=db").out == "Deleted Networks:\nbare\n"
+    r = pallet("network", "create", "--subnet", "10.97.1.0/24", "--subnet", "10.97.2.0/24", "two")
+    assert r.code == 1 and "multiple subnets are not supported yet" in r.err
+    assert [line.split()[1] for line in pallet.ok("network", "ls").lines[1:]] == ["bridge", "host", "keep", "none"]
+
+
 def test_connect_and_disconnect_a_running_container(pallet, busybox):
     pallet.ok("network", "create", "side")
     pallet.ok("run", "-d", "--name", "c", "busybox", "sleep", "100")

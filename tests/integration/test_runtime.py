@@ -300,7 +300,7 @@ def test_pause_resume_and_state_conflicts(rt):
     try:
         assert rt.runc.state(container_id).status == "created"
         rt.monitor.start(container_id)
-        assert rt.runc.ps(container_id) == [rt.runc.state(container_id).pid]
+        assert Path(f"/proc/{rt.runc.state(container_id).pid}").exists()
         with pytest.raises(Conflict, match="not stopped"):
             rt.runc.delete(container_id)
         with pytest.raises(Conflict, match=f"Container {container_id} is not paused"):

@@ -4,8 +4,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
-import uuid
 from pathlib import Path
 
 from test_runtime import output, rootfs, rt  # noqa: F401  (fixtures)
@@ -109,30 +107,13 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def test_conmon_overhead_is_small(rt, capsys):
-    """Measures create+start+wait of `true` through conmon against bare `runc run`."""
-    def through_conmon() -> float:
-        t0 = time.monotonic()
-        assert rt.run(["true"])[0] == 0
-        return time.monotonic() - t0
-
-    def bare_runc() -> float:
-        container_id = uuid.uuid4().hex
-        bundle = rt.bundle(container_id, ["true"])
-        t0 = time.monotonic()
-        assert rt.runc.run_foreground(container_id, bundle) == 0
-        return time.monotonic() - t0
-
-    conmon_s = min(through_conmon() for _ in range(3))
-    runc_s = min(bare_runc() for _ in range(3))
+def test_conmon_stays_small(rt):
+    """One conmon per container: its resident memory stays far below a daemon's (timings
+    are bench/'s business, not a test's)."""
     container_id, bundle = rt.create(["sleep", "100"])
     try:
         rt.monitor.start(container_id)
         rss = _rss_kib(rt.monitor.conmon_pid(bundle))
     finally:
         rt.monitor.delete(container_id, force=True)
-    with capsys.disabled():
-        print(f"\n[runtime] true via conmon {conmon_s * 1000:.0f} ms, bare runc run "
-              f"{runc_s * 1000:.0f} ms, conmon RSS {rss} KiB")
-    assert conmon_s < 2.0
-    assert rss < 16 * 1024
+    assert 0 < rss < 16 * 1024

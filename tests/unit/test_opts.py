@@ -245,3 +245,21 @@ def test_help_aligns_every_flag_past_the_longest_one_as_cobra_does():
     lines = [ln for ln in text.splitlines() if ln.startswith("  ")]
     longest = len("      --health-start-period string")
     assert lines[0].index("Run in background") == lines[1].index("Start period") == longest + 3
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("linux/amd64", {"os": "linux", "architecture": "amd64"}),
+    ("Linux/ARM64/v8", {"os": "linux", "architecture": "arm64", "variant": "v8"}),
+    ("amd64", {"os": "linux", "architecture": "amd64"}),   # a lone word is an architecture
+    ("", None),
+])
+def test_platform_is_read_as_containerd_reads_it(text, expected):
+    from pallet.opts.platform import parse_platform
+    assert parse_platform(text) == expected
+
+
+@pytest.mark.parametrize("text", ["linux/", "/amd64", "a/b/c/d"])
+def test_a_malformed_platform_is_refused_in_dockers_words(text):
+    from pallet.opts.platform import parse_platform
+    with pytest.raises(InvalidArgument, match="unknown operating system or architecture"):
+        parse_platform(text)

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from pallet.errors import InvalidArgument
+from pallet.opts.timestamps import parse_timestamp
 from pallet.opts.units import (ago, bytes_size, human_duration, human_size, parse_bytes,
-                               parse_duration, parse_duration_ns, parse_timestamp)
+                               parse_duration, parse_duration_ns)
 
 
 @pytest.mark.parametrize("size, text", [

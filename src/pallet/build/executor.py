@@ -263,7 +263,6 @@ class Builder:
         """FROM an image that is not stored pulls it first, as Docker does."""
         if not self.engine.images.exists(name):
             from ..registry.progress import Progress
-            from ..services.registry import RegistryService
 
             class _Lines:  # the pull's plain progress lines join the build output
                 def __init__(self, emit):
@@ -277,7 +276,7 @@ class Builder:
 
                 def flush(self):
                     pass
-            RegistryService(self.engine).pull(name, Progress(_Lines(self.emit)))
+            self.engine.registry.pull(name, Progress(_Lines(self.emit)))
         return self.engine.images.resolve(name)
 
     def image_for(self, name: str, stage: Stage) -> str:

@@ -89,7 +89,6 @@ def run_container(engine, spec: RunSpec, output: BinaryIO | None,
                   on_created=lambda cid: None) -> tuple[str, int]:
     """Run the command; returns (container id, exit code). The caller removes the container."""
     from ..services.container_types import CreateRequest, MountRequest
-    from ..runtime import attach
     req = CreateRequest(image=spec.image_id, entrypoint=[], cmd=spec.argv, env=spec.env,
                         workdir=spec.workdir or None, user=spec.user or None, network=spec.network,
                         mounts=[MountRequest("bind", s, t, ro, {"flag": "--mount"})
@@ -102,7 +101,7 @@ def run_container(engine, spec: RunSpec, output: BinaryIO | None,
     if output is None:
         return cid, _start_and_wait(svc, cid, None)
     sink = _CountingSink(output)
-    code = _start_and_wait(svc, cid, lambda sock: attach.relay(sock, sink, sink, None))
+    code = _start_and_wait(svc, cid, lambda attachment: attachment.relay(sink, sink))
     if sink.count == 0:
         _replay_log(svc, cid, output)
     return cid, code

@@ -94,7 +94,7 @@ def _check_tags(tags: list[str]) -> None:
 
 
 def image_build(ctx, o, args) -> int:
-    from ..services.builds import BuildService, BuildSource
+    from ..services.build_types import BuildSource
     if o.progress not in PROGRESS_MODES:
         raise InvalidArgument(f'invalid progress mode "{o.progress}": use auto, plain or tty')
     if o.network not in (None, "default", "none", "host"):
@@ -109,7 +109,7 @@ def image_build(ctx, o, args) -> int:
             ctx.stdout.flush()
     _check_tags(o.tag)
     stdin = _binary(ctx.stdin) or ctx.stdin
-    result = BuildService(ctx.engine).build(
+    result = ctx.engine.builds.build(
         BuildSource(args[0], o.file, stdin), emit, None if quiet else _binary(ctx.stdout),
         tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
         labels=_key_values(o.label, "label"), network=o.network, secrets=_secrets(o.secret),
@@ -123,7 +123,7 @@ def image_build(ctx, o, args) -> int:
         ctx.out(result.image_id)
         return 0
     ctx.out(f"Successfully built {result.image_id.split(':', 1)[1][:12]}")
-    from ..services.images import familiar
+    from ..reference import familiar
     for tag in result.tags:
         ctx.out(f"Successfully tagged {familiar(tag)}")
     return 0
@@ -131,11 +131,10 @@ def image_build(ctx, o, args) -> int:
 
 def builder_prune(ctx, o, args) -> int:
     from ..opts.units import human_size
-    from ..services.builds import BuildService
     from . import render
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all dangling build cache."):
         return 0
-    entries, freed = BuildService(ctx.engine).prune()
+    entries, freed = ctx.engine.builds.prune()
     if entries:
         ctx.out(f"Deleted build cache objects: {entries}")
     ctx.out(f"Total reclaimed space: {human_size(freed)}")

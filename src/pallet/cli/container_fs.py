@@ -8,8 +8,7 @@ from .flags import Command, F
 
 
 def _fs(ctx):
-    from ..services.container_fs import ContainerFS
-    return ContainerFS(ctx.engine)
+    return ctx.engine.container_fs
 
 
 def _binary(stream):

@@ -1,6 +1,6 @@
 """`pallet top|stats|update`, `container prune`, `system prune`, and the monitors' entry points.
 
-Thin: decode flags, call pallet.services.container_ops / restart / health, render.
+Thin: decode flags, call one engine.containers / engine.system method, render.
 Hidden plumbing lives here too: `container healthcheck ID` (run by a container's
 health loop) and `system restore` (run at boot by contrib/pallet-restore.*).
 `health_flags` decodes run/create's --health-* flags (called from run_flags).
@@ -46,8 +46,7 @@ def health_flags(o) -> dict:
 
 
 def container_top(ctx, o, args) -> int:
-    from ..services.container_ops import top
-    titles, rows = top(ctx.engine.containers, args[0], args[1:])
+    titles, rows = ctx.engine.containers.top(args[0], args[1:])
     # docker/cli: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0)
     table = [titles] + rows
     widths = [max(20, max(len(r[i]) for r in table if i < len(r)) + 3) for i in range(len(titles))]
@@ -59,13 +58,8 @@ def container_top(ctx, o, args) -> int:
 def _stats_rows(svc, o, args):
     from ..dockerjson.container import Row
     from ..opts.units import bytes_size, human_size
-    from ..services.container_ops import stats
-    if args:
-        records = [(ref, svc.get(ref)) for ref in args]
-    else:
-        records = [(r["Id"][:12], r) for r in svc.list() if o.all or r["State"]["Running"]]
     rows = []
-    for s in stats(svc, records):
+    for s in svc.stats(args, all_containers=o.all):
         cid = s.record["Id"]
         rows.append(Row({
             "Container": s.container, "ID": cid if o.no_trunc else cid[:12],
@@ -104,7 +98,7 @@ def _bytes_flag(text: str | None, flag: str) -> int | None:
 
 
 def container_update(ctx, o, args) -> int:
-    from ..services.container_ops import UpdateRequest, update
+    from ..services.container_types import UpdateRequest
     nano = None
     if o.cpus is not None:
         try:
@@ -122,7 +116,7 @@ def container_update(ctx, o, args) -> int:
     failed = False
     for ref in args:
         try:
-            update(ctx.engine.containers, ref, req)
+            ctx.engine.containers.update(ref, req)
         except PalletError as exc:
             ctx.err(f"Error response from daemon: {exc}" if len(args) > 1 else f"Error: {exc}")
             failed = True
@@ -131,14 +125,17 @@ def container_update(ctx, o, args) -> int:
     return 1 if failed else 0
 
 
+def _prune_filters(values: list[str]) -> dict:
+    from ..opts.filters import parse_filters
+    return parse_filters(values, allowed=("until", "label", "label!"))
+
+
 def container_prune(ctx, o, args) -> int:
-    from ..opts.filters import Filters
     from ..opts.units import human_size
-    from ..services.container_ops import prune_containers
-    filters = Filters.parse(o.filter, allowed=("until", "label", "label!"))
+    filters = _prune_filters(o.filter)
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all stopped containers."):
         return 0
-    deleted, freed = prune_containers(ctx.engine.containers, filters)
+    deleted, freed = ctx.engine.containers.prune(filters)
     _print_deleted(ctx, "Deleted Containers:", deleted)
     ctx.out(f"Total reclaimed space: {human_size(freed)}")
     return 0
@@ -158,16 +155,13 @@ def system_reset(ctx, o, args) -> int:
             f"and delete {ctx.engine.paths.root} and {ctx.engine.paths.runroot}.")
     if not o.force and not render.confirm(ctx, text):
         return 0
-    from ..services.reset import reset
-    reset(ctx.engine)
+    ctx.engine.system.reset()
     return 0
 
 
 def system_prune(ctx, o, args) -> int:
-    from ..opts.filters import Filters
     from ..opts.units import human_size
-    from ..services.container_ops import prune_containers
-    filters = Filters.parse(o.filter, allowed=("until", "label", "label!"))
+    filters = _prune_filters(o.filter)
     warnings = ["all stopped containers", "all networks not used by at least one container"]
     if o.volumes:
         warnings.append("all anonymous volumes not used by at least one container")
@@ -176,43 +170,28 @@ def system_prune(ctx, o, args) -> int:
     text = "WARNING! This will remove:\n" + "".join(f"  - {w}\n" for w in warnings)
     if not o.force and not render.confirm(ctx, text):
         return 0
-    eng = ctx.engine
-    deleted, freed = prune_containers(eng.containers, filters)
-    _print_deleted(ctx, "Deleted Containers:", deleted)
-    if o.volumes and hasattr(type(eng), "volumes"):
-        names, vol_freed = eng.volumes.prune()
-        _print_deleted(ctx, "Deleted Volumes:", list(names))
-        freed += vol_freed
-    untagged, removed, img_freed = eng.images.prune(o.all, eng.containers.image_in_use)
-    _print_deleted(ctx, "Deleted Images:", [f"untagged: {u}" for u in untagged] +
-                   [f"deleted: {d}" for d in removed])
-    freed += img_freed + _prune_build_cache(eng)
-    ctx.out(f"Total reclaimed space: {human_size(freed)}")
+    pruned = ctx.engine.system.prune(all_images=o.all, volumes=o.volumes, filters=filters)
+    _print_deleted(ctx, "Deleted Containers:", pruned.containers)
+    if o.volumes:
+        _print_deleted(ctx, "Deleted Volumes:", pruned.volumes)
+    _print_deleted(ctx, "Deleted Images:", [f"untagged: {u}" for u in pruned.images_untagged] +
+                   [f"deleted: {d}" for d in pruned.images_deleted])
+    ctx.out(f"Total reclaimed space: {human_size(pruned.freed)}")
     return 0
 
 
-def _prune_build_cache(engine) -> int:
-    try:
-        from ..services.builds import BuildService
-    except ImportError:
-        return 0
-    return BuildService(engine).prune()[1]
-
-
 def container_healthcheck(ctx, o, args) -> int:
-    from ..services.health import run_check
-    ctx.out(run_check(ctx.engine.containers, args[0]))
+    ctx.out(ctx.engine.containers.healthcheck(args[0]))
     return 0
 
 
 def system_restore(ctx, o, args) -> int:
-    from ..services.restart import restore
     failed = []
 
     def report(cid, exc):
         ctx.err(f"Error: cannot restore {cid[:12]}: {exc}")
         failed.append(cid)
-    for cid in restore(ctx.engine.containers, report):
+    for cid in ctx.engine.containers.restore(report):
         ctx.out(cid)
     return 1 if failed else 0
 

@@ -4,13 +4,10 @@ Thin: decode flags into a request, call the ContainerService, render.
 """
 from __future__ import annotations
 
-import os
-
-import sys
-
 from ..errors import NotFound, PalletError, UsageError
 from .flags import Command, F
 from .run_flags import RUN_FLAGS, create_request
+from .terminal import check_tty, relaying
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
               "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
@@ -46,25 +43,15 @@ def _each(ctx, refs: list[str], action, echo: bool = True, summary: str | None =
 PULL_POLICIES = ("always", "missing", "never")
 
 
-def _platform_matches(ctx, image: str, platform: str | None) -> bool:
-    """Whether the stored `image` is for --platform (os/arch[/variant]; none asked: yes)."""
-    if not platform:
-        return True
-    cfg = ctx.engine.images.config(ctx.engine.images.resolve(image))
-    os_name, _, rest = platform.lower().partition("/")
-    if not rest:  # "amd64" alone names the architecture
-        os_name, rest = "linux", os_name
-    return (os_name, rest.split("/")[0]) == (cfg.get("os", "linux"), cfg.get("architecture", ""))
-
-
 def _ensure_image(ctx, image: str, pull: str = "missing", platform: str | None = None) -> None:
     """Docker's --pull for run/create: `missing` pulls an image not stored (or stored for
-    another --platform), `always` pulls first anyway, `never` refuses a missing image."""
-    from ..reference import parse
-    from ..services.images import familiar
+    another --platform), `always` pulls first anyway, `never` refuses a missing image.
+    (In Docker too the CLI pulls, when the daemon says the image is missing.)"""
+    from ..reference import familiar, parse
     if pull not in PULL_POLICIES:
         raise UsageError(f"invalid pull option: '{pull}': must be one of \"always\", \"missing\" or \"never\"")
-    if pull != "always" and ctx.engine.images.exists(image) and _platform_matches(ctx, image, platform):
+    if pull != "always" and ctx.engine.images.exists(image) \
+            and ctx.engine.images.matches_platform(image, platform):
         return
     try:
         shown = familiar(str(parse(image).tagged()))
@@ -97,19 +84,9 @@ def _write_cidfile(o, cid: str) -> None:
             f.write(cid)
 
 
-def check_tty(ctx, tty: bool, interactive: bool) -> None:
-    """docker/cli's CheckTty: -it needs a terminal to read from (refused before anything runs)."""
-    if tty and interactive:
-        fd = _fileno(ctx.stdin)
-        if fd is None or not os.isatty(fd):
-            err = PalletError("the input device is not a TTY")
-            err.exit_code = 1
-            raise err
-
-
 def container_run(ctx, o, args) -> int:
     if not o.detach:
-        check_tty(ctx, o.tty, o.interactive)
+        check_tty(ctx.stdin, o.tty, o.interactive)
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
@@ -127,14 +104,16 @@ def container_run(ctx, o, args) -> int:
     return _run_attached(ctx, svc, cid, req)
 
 
-def _run_attached(ctx, svc, cid: str, req) -> int:
-    stdin = ctx.stdin if req.open_stdin else None
+def _relay(ctx, stdin: bool):
+    """What run/start/attach do with an Attachment: relay it through the CLI's streams."""
+    def relay(attachment):
+        with relaying(ctx.stdin, attachment):
+            attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr), _binary(ctx.stdin) if stdin else None)
+    return relay
 
-    def relay(sock):
-        from ..runtime import attach  # by now loaded, while runc created the container
-        fd = _fileno(ctx.stdin)
-        with attach.raw_terminal(fd) if req.tty and fd is not None else _nullcontext():
-            attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), _binary(stdin) if stdin else None)
+
+def _run_attached(ctx, svc, cid: str, req) -> int:
+    relay = _relay(ctx, stdin=req.open_stdin)
     with svc.foreground(cid):
         try:
             svc.start(cid, attach_to=relay)
@@ -158,30 +137,12 @@ def _remove_quietly(svc, cid: str) -> None:
         pass
 
 
-def _fileno(stream):
-    try:
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 def container_start(ctx, o, args) -> int:
     svc = ctx.engine.containers
     if o.attach or o.interactive:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
-        from ..runtime import attach
-        stdin = _binary(ctx.stdin) if o.interactive else None
-        svc.start(args[0], attach_to=lambda sock: attach.relay(
-            sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin))
+        svc.start(args[0], attach_to=_relay(ctx, stdin=o.interactive))
         return svc.wait(args[0])
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
@@ -249,9 +210,7 @@ def container_unpause(ctx, o, args) -> int:
 
 
 def container_cleanup(ctx, o, args) -> int:
-    ctx.engine.containers.cleanup(args[0])
-    from ..services.restart import after_exit
-    after_exit(ctx.engine.containers, args[0])  # conmon's exit command: the restart policy
+    ctx.engine.containers.exited(args[0])  # conmon's exit command
     return 0
 
 
@@ -260,7 +219,7 @@ def container_ls(ctx, o, args) -> int:
     if o.format:
         check_format(o.format)
     # docker/cli measures sizes for -s, and for a --format that reads .Size
-    rows = list_rows(ctx.engine.containers, o, size=o.size or ".Size" in (o.format or ""))
+    rows = list_rows(ctx.engine, o, size=o.size or ".Size" in (o.format or ""))
     if o.quiet:
         ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
         return 0
@@ -281,20 +240,29 @@ def container_exec(ctx, o, args) -> int:
 
 
 def container_attach(ctx, o, args) -> int:
-    from ..runtime import attach
     svc = ctx.engine.containers
-    record = svc.get(args[0])
-    if not record["State"]["Running"]:
-        raise PalletError("You cannot attach to a stopped container, start it first")
-    sock = attach.connect(svc.monitor.attach_path(record["Id"]))
-    stdin = _binary(ctx.stdin) if not o.no_stdin and record["Config"]["OpenStdin"] else None
-    attach.relay(sock, _binary(ctx.stdout), _binary(ctx.stderr), stdin)
-    return svc.wait(record["Id"])
+    with svc.attach(args[0]) as attachment:
+        _relay(ctx, stdin=not o.no_stdin)(attachment)
+    return svc.wait(args[0])
 
 
 def container_port(ctx, o, args) -> int:
-    from .networks import container_port as port  # imported here: `run` does not need it
-    return port(ctx, o, args)
+    ports = ctx.engine.containers.ports(args[0])
+    if len(args) > 1:
+        port, _, proto = args[1].partition("/")
+        binds = ports.get(f"{port}/{proto or 'tcp'}")
+        if not binds:
+            raise NotFound(f"No public port '{args[1]}' published for {args[0]}")
+        ctx.stdout.write("".join(f"{b['HostIp']}:{b['HostPort']}\n" for b in binds))
+        return 0
+
+    def order(key):
+        port, _, proto = key.partition("/")
+        return (int(port), proto)
+    for key in sorted(ports, key=order):
+        for b in ports[key] or []:
+            ctx.out(f"{key} -> {b['HostIp']}:{b['HostPort']}")
+    return 0
 
 
 def container_inspect(ctx, o, args) -> int:
@@ -376,5 +344,3 @@ COMMANDS = [
             "Display detailed information on one or more containers", container_inspect,
             [FORMAT, F("size", "s", help="Display total file sizes")], 1),
 ]
-
-_ = sys

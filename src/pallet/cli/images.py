@@ -4,7 +4,6 @@ Thin: decode flags, call one ImageService method, render. No behaviour here.
 """
 from __future__ import annotations
 
-import sys
 import time
 
 from .flags import Command, F
@@ -36,16 +35,13 @@ def images_ls(ctx, o, args) -> int:
 
 
 def image_rm(ctx, o, args) -> int:
+    from ..errors import PalletError
     svc = ctx.engine.images
-    users = ctx.engine.containers.image_users if _has_containers() else None
     failed = False
     for name in args:
         try:
-            res = svc.remove(name, force=o.force, prune=not o.no_prune, users=users)
-        except Exception as exc:  # noqa: BLE001 - Docker reports each name and goes on
-            from ..errors import PalletError
-            if not isinstance(exc, PalletError):
-                raise
+            res = svc.remove(name, force=o.force, prune=not o.no_prune)
+        except PalletError as exc:  # Docker reports each name and goes on
             ctx.err(f"Error: {exc}")
             failed = True
             continue
@@ -56,11 +52,6 @@ def image_rm(ctx, o, args) -> int:
     return 1 if failed else 0
 
 
-def _has_containers() -> bool:
-    import importlib.util
-    return importlib.util.find_spec("pallet.services.containers") is not None
-
-
 def image_tag(ctx, o, args) -> int:
     ctx.engine.images.tag(args[0], args[1])
     return 0
@@ -69,26 +60,17 @@ def image_tag(ctx, o, args) -> int:
 def image_import(ctx, o, args) -> int:
     source = args[0]
     target = args[1] if len(args) > 1 else None
-    stream, close = _open_source(ctx, source)
-    try:
-        # docker's CLI streams a local file to the daemon, which then knows it only as "-"
-        shown = source if source.startswith(("http://", "https://")) else "-"
-        image_id = ctx.engine.images.import_tar(stream, shown, target, o.change, o.message,
-                                                _platform(o.platform))
-    finally:
-        close()
+    images = ctx.engine.images
+    if source.startswith(("http://", "https://")):
+        image_id = images.import_url(source, target, o.change, o.message, o.platform)
+    else:
+        stream, close = _open_source(ctx, source)
+        try:  # docker's CLI streams a local file to the daemon, which then knows it only as "-"
+            image_id = images.import_tar(stream, "-", target, o.change, o.message, o.platform)
+        finally:
+            close()
     ctx.out(image_id)
     return 0
-
-
-def _platform(text: str | None) -> dict | None:
-    if not text:
-        return None
-    parts = text.split("/")
-    out = {"os": parts[0], "architecture": parts[1] if len(parts) > 1 else ""}
-    if len(parts) > 2:
-        out["variant"] = parts[2]
-    return out
 
 
 def _open_source(ctx, source: str):
@@ -96,13 +78,6 @@ def _open_source(ctx, source: str):
     if source == "-":
         stream = getattr(ctx.stdin, "buffer", ctx.stdin)
         return stream, lambda: None
-    if source.startswith(("http://", "https://")):
-        import urllib.request
-        try:
-            resp = urllib.request.urlopen(source, timeout=60)  # noqa: S310 - user asked for this URL
-        except OSError as exc:
-            raise InvalidArgument(f"cannot fetch {source}: {exc}") from exc
-        return resp, resp.close
     try:
         f = open(source, "rb")
     except FileNotFoundError as exc:
@@ -119,11 +94,11 @@ def image_inspect(ctx, o, args) -> int:
 
 def image_history(ctx, o, args) -> int:
     from ..opts.units import ago, human_size
-    from ..oci.image import parse_time
+    from ..dockerjson.columns import created_seconds
     entries = ctx.engine.images.history(args[0])
     rows = []
     for h in entries:
-        created = parse_time(h["Created"])
+        created = created_seconds(h["Created"])
         by = h["CreatedBy"]
         if not o.no_trunc and len(by) > 45:
             by = by[:44] + "…"
@@ -171,9 +146,8 @@ def image_load(ctx, o, args) -> int:
             from ..errors import InvalidArgument
             raise InvalidArgument("requested load from stdin, but stdin is empty")
         loaded = svc.load(stdin)
-    if not o.quiet or True:
-        for line in loaded:
-            ctx.out(line)
+    for line in loaded:  # docker load prints them even with -q
+        ctx.out(line)
     return 0
 
 
@@ -182,8 +156,7 @@ def image_prune(ctx, o, args) -> int:
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all dangling images." if not o.all
                                           else "WARNING! This will remove all images without at least one container associated to them."):
         return 0
-    in_use = ctx.engine.containers.image_in_use if _has_containers() else (lambda _i: False)
-    untagged, deleted, freed = ctx.engine.images.prune(o.all, in_use)
+    untagged, deleted, freed = ctx.engine.images.prune(o.all)
     if untagged or deleted:
         ctx.out("Deleted Images:")
         for u in untagged:
@@ -243,8 +216,6 @@ COMMANDS = [
         F("force", "f", help="Do not prompt for confirmation"),
     ], 0, 0),
 ]
-
-_ = sys
 
 
 def _rfc3339_seconds(created: str) -> str:

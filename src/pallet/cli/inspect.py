@@ -1,7 +1,5 @@
-"""`pallet inspect`: containers, images (and later volumes, networks) by name or ID."""
+"""`pallet inspect`: containers, images, networks and volumes by name or ID."""
 from __future__ import annotations
-
-import importlib.util
 
 from ..errors import NotFound, PalletError
 from .flags import Command, F
@@ -9,11 +7,12 @@ from . import render
 
 
 def _finders(ctx):
-    finders = {}
-    if importlib.util.find_spec("pallet.services.containers"):
-        finders["container"] = lambda name: ctx.engine.containers.inspect(name)
-    finders["image"] = lambda name: ctx.engine.images.inspect(name)
-    return finders
+    """docker/cli's inspect order: container, image, network, volume."""
+    eng = ctx.engine
+    return {"container": lambda name: eng.containers.inspect(name),
+            "image": lambda name: eng.images.inspect(name),
+            "network": lambda name: eng.networks.inspect(name),
+            "volume": lambda name: eng.volumes.inspect(name)}
 
 
 def inspect_objects(ctx, names: list[str], fmt: str | None, kinds: tuple[str, ...] | None = None) -> int:

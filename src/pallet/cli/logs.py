@@ -1,18 +1,17 @@
-"""`pallet logs`: conmon's log file, with stdout and stderr kept apart."""
+"""`pallet logs`: flags -> LogsRequest -> `engine.containers.logs` -> stdout and stderr kept apart."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 from ..errors import InvalidArgument
 
 
-def _when(text: str | None, now: float, flag: str) -> datetime | None:
+def _when(text: str | None, now: float, flag: str) -> float | None:
     if not text:
         return None
-    from ..opts.units import parse_timestamp
+    from ..opts.timestamps import parse_timestamp
     try:
-        return datetime.fromtimestamp(parse_timestamp(text, now), timezone.utc)
+        return parse_timestamp(text, now)
     except InvalidArgument as exc:
         raise InvalidArgument(f'invalid value for "{flag}": {exc}') from None
 
@@ -28,21 +27,13 @@ def _tail(text: str) -> int | None:
 
 
 def show_logs(ctx, o, ref: str) -> int:
-    from ..services import container_status as status
-    svc = ctx.engine.containers
-    record = svc.get(ref)
+    from ..services.container_types import LogsRequest
     now = time.time()
-    cid = record["Id"]
-
-    def running() -> bool:
-        try:
-            return svc.get(cid)["State"]["Running"]
-        except Exception:  # noqa: BLE001 - removed meanwhile: stop following
-            return False
+    req = LogsRequest(container=ref, follow=o.follow, tail=_tail(o.tail),
+                      since=_when(o.since, now, "since"), until=_when(o.until, now, "until"))
     out = getattr(ctx.stdout, "buffer", ctx.stdout)
     err = getattr(ctx.stderr, "buffer", ctx.stderr)
-    for rec in _records(record["LogPath"], _when(o.since, now, "since"), _when(o.until, now, "until"), _tail(o.tail),
-                        o.follow, running):
+    for rec in ctx.engine.containers.logs(req):
         sink = err if rec.stream == "stderr" else out
         if o.timestamps:
             sink.write(rec.timestamp().encode() + b" ")
@@ -51,23 +42,4 @@ def show_logs(ctx, o, ref: str) -> int:
             sink.flush()
     out.flush()
     err.flush()
-    _ = status
     return 0
-
-
-def _records(log_path: str, since, until, tail, follow, running):
-    """Records of the rotated files (oldest first), then of the live log (followed with -f)."""
-    from ..runtime.logs import read_logs
-    from ..services.log_rotation import log_files
-    *rotated, live = log_files(log_path)
-    old = [r for p in rotated for r in read_logs(p, since=since, until=until)]
-    if not follow:
-        records = old + list(read_logs(live, since=since, until=until))
-        yield from (records if tail is None else records[-tail:] if tail > 0 else [])
-        return
-    live_count = sum(1 for _ in read_logs(live, since=since, until=until)) if tail is not None else 0
-    if tail is None:
-        yield from old
-    elif tail > live_count:
-        yield from old[-(tail - live_count):]
-    yield from read_logs(live, since=since, until=until, tail=tail, follow=True, running=running)

@@ -46,20 +46,17 @@ def _check_ip(text: str, message: str) -> None:
 
 # ---- network verbs ----
 def _svc(ctx):
-    from ..services.container_network import service
-    return service(ctx.engine)
+    return ctx.engine.networks
 
 
 def network_create(ctx, o, args) -> int:
-    from ..errors import InvalidArgument
-    if len(o.subnet) > 1 or len(o.gateway) > 1:
-        raise InvalidArgument("multiple subnets are not supported yet")
+    from ..services.network_types import NetworkCreateRequest
     labels = {}
     for item in o.label:
         k, _, v = item.partition("=")
         labels[k] = v
-    ctx.out(_svc(ctx).create(args[0], o.driver or "bridge", (o.subnet or [None])[0], (o.gateway or [None])[0],
-                             o.internal, labels))
+    ctx.out(_svc(ctx).create(NetworkCreateRequest(args[0], o.driver or "bridge", list(o.subnet), list(o.gateway),
+                                                  o.internal, labels)))
     return 0
 
 
@@ -82,28 +79,11 @@ def _go_time_string(created: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
 
 
-def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
-    from ..network.model import PREDEFINED
-    checks = {
-        "name": lambda v: v in net["Name"], "id": lambda v: net["Id"].startswith(v),
-        "driver": lambda v: net["Driver"] == v,
-        "type": lambda v: (net["Name"] in PREDEFINED) == (v == "builtin"),
-        "label": lambda v: (lambda k, _, val: k in (net.get("Labels") or {}) and
-                            (not _ or net["Labels"][k] == val))(*v.partition("=")),
-    }
-    for key, values in filters.items():
-        check = checks.get(key)
-        if check and not any(check(v) for v in values):
-            return False
-    return True
-
-
 def network_ls(ctx, o, args) -> int:
     from ..opts.filters import parse_filters
     from . import render
     filters = parse_filters(o.filter)
-    nets = sorted((n for n in _svc(ctx).list() if _matches(n, filters)), key=lambda n: n["Name"])
-    rows = [_row(n) for n in nets]
+    rows = [_row(n) for n in _svc(ctx).list(filters)]
     if o.no_trunc:
         for r in rows:
             r["ID"] = r["_id"]
@@ -146,11 +126,8 @@ def network_prune(ctx, o, args) -> int:
     if not o.force and not render.confirm(ctx, "WARNING! This will remove all custom networks not used by "
                                                "at least one container."):
         return 0
-    labels = {}
-    for v in parse_filters(o.filter).get("label", []):
-        k, sep, val = v.partition("=")
-        labels[k] = val if sep else None
-    removed = _svc(ctx).prune(labels)
+    filters = parse_filters(o.filter)
+    removed = _svc(ctx).prune(filters)
     if removed:
         ctx.out("Deleted Networks:")
         for name in removed:
@@ -203,25 +180,3 @@ COMMANDS = [
     Command("network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
             network_disconnect, [F("force", "f", help="Force the container to disconnect from a network")], 2, 2),
 ]
-
-
-# ---- `port` (registered in cli/containers.py as "container port") ----
-def container_port(ctx, o, args) -> int:
-    from ..errors import NotFound
-    rec = ctx.engine.containers.get(args[0])
-    ports = (rec.get("NetworkSettings") or {}).get("Ports") or {} if rec["State"]["Running"] else {}
-    if len(args) > 1:
-        port, _, proto = args[1].partition("/")
-        key = f"{port}/{proto or 'tcp'}"
-        binds = ports.get(key)
-        if not binds:
-            raise NotFound(f"No public port '{args[1]}' published for {args[0]}")
-        ctx.stdout.write("".join(f"{b['HostIp']}:{b['HostPort']}\n" for b in binds))
-        return 0
-    def order(key):
-        port, _, proto = key.partition("/")
-        return (int(port), proto)
-    for key in sorted(ports, key=order):
-        for b in ports[key] or []:
-            ctx.out(f"{key} -> {b['HostIp']}:{b['HostPort']}")
-    return 0

@@ -12,8 +12,7 @@ from .flags import Command, F
 
 
 def _service(ctx):
-    from ..services.registry import RegistryService
-    return RegistryService(ctx.engine)
+    return ctx.engine.registry
 
 
 def _progress(stream, quiet: bool = False):

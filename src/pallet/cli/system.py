@@ -1,32 +1,12 @@
-"""`pallet version`, `pallet info`, `pallet system df|prune`."""
+"""`pallet version`, `pallet info`, `pallet system df`: one engine.system call each, rendered."""
 from __future__ import annotations
 
-import os
-import platform
-import shutil
-import subprocess
-import sys
-
-from .. import __version__
 from .flags import Command, F
 from . import render
 
 
-def _tool_version(cmd: list[str]) -> str:
-    if not shutil.which(cmd[0]):
-        return "not installed"
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=5).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return (out.splitlines() or ["unknown"])[0]
-
-
 def version(ctx, o, args) -> int:
-    data = {"Client": {"Version": __version__, "Os": "linux", "Arch": platform.machine(),
-                       "PythonVersion": platform.python_version()},
-            "Server": {"Runtime": _tool_version(["runc", "--version"]),
-                       "Monitor": _tool_version(["conmon", "--version"])}}
+    data = ctx.engine.system.version()
     if o.format:
         render.inspect(ctx, [data], o.format)
         return 0
@@ -38,28 +18,15 @@ def version(ctx, o, args) -> int:
 
 
 def info(ctx, o, args) -> int:
-    eng = ctx.engine
-    images = eng.db.images()
-    n_layers = len(eng.db.all_layers())
-    containers = eng.containers.counts() if hasattr(eng, "containers") and _has("containers") else {}
-    data = {
-        "Containers": containers.get("total", 0), "ContainersRunning": containers.get("running", 0),
-        "ContainersPaused": containers.get("paused", 0), "ContainersStopped": containers.get("stopped", 0),
-        "Images": len(images), "Layers": n_layers, "Driver": "overlay",
-        "DockerRootDir": str(eng.paths.root), "RunRoot": str(eng.paths.runroot),
-        "OperatingSystem": _os_name(), "KernelVersion": platform.release(),
-        "Architecture": platform.machine(), "NCPU": os.cpu_count(),
-        "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
-        "DefaultRuntime": "runc", "ServerVersion": __version__,
-    }
+    data = ctx.engine.system.info()
     if o.format:
         render.inspect(ctx, [data], o.format)
         return 0
-    ctx.out(f"Client:\n Version:    {__version__}\n\nServer:\n Containers: {data['Containers']}\n"
+    ctx.out(f"Client:\n Version:    {data['ServerVersion']}\n\nServer:\n Containers: {data['Containers']}\n"
             f"  Running: {data['ContainersRunning']}\n  Paused: {data['ContainersPaused']}\n"
             f"  Stopped: {data['ContainersStopped']}\n Images: {data['Images']}\n"
-            f" Server Version: {__version__}\n Storage Driver: overlay (one unpacked copy per layer)\n"
-            f"  Layers: {n_layers}\n Cgroup Version: {data['CgroupVersion']}\n"
+            f" Server Version: {data['ServerVersion']}\n Storage Driver: overlay (one unpacked copy per layer)\n"
+            f"  Layers: {data['Layers']}\n Cgroup Version: {data['CgroupVersion']}\n"
             f" Default Runtime: runc\n Kernel Version: {data['KernelVersion']}\n"
             f" Operating System: {data['OperatingSystem']}\n Architecture: {data['Architecture']}\n"
             f" CPUs: {data['NCPU']}\n Pallet Root Dir: {data['DockerRootDir']}\n"
@@ -67,24 +34,8 @@ def info(ctx, o, args) -> int:
     return 0
 
 
-def _has(name: str) -> bool:
-    import importlib.util
-    return importlib.util.find_spec(f"pallet.services.{name}") is not None
-
-
-def _os_name() -> str:
-    try:
-        for line in open("/etc/os-release"):
-            if line.startswith("PRETTY_NAME="):
-                return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
 def system_df(ctx, o, args) -> int:
-    from ..services.disk import disk_usage
-    rows = disk_usage(ctx.engine, ctx.engine.containers if _has("containers") else None)
+    rows = ctx.engine.system.df()
     render.rows(ctx, rows, o.format,
                 "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
                 {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
@@ -103,5 +54,3 @@ COMMANDS = [
         F("verbose", "v", help="Show detailed information on space usage"),
     ], 0, 0),
 ]
-
-_ = sys

@@ -10,8 +10,7 @@ VOLUME_HEADERS = {"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUN
 
 
 def _service(ctx):
-    from ..services.volumes import volumes_of
-    return volumes_of(ctx.engine)
+    return ctx.engine.volumes
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ..services import container_status as status
+from . import columns
 
 _ORDER = ("Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath",
           "HostsPath", "LogPath", "Name", "RestartCount", "Driver", "Platform", "MountLabel",
@@ -17,7 +17,7 @@ _ORDER = ("Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "
 
 def inspect_container(svc, record: dict) -> dict:
     doc = {k: v for k, v in record.items() if not k.startswith("_")}
-    doc["State"] = {**record["State"], "Status": status.docker_status(record)}
+    doc["State"] = {**record["State"], "Status": columns.docker_status(record)}
     doc.setdefault("MountLabel", "")
     doc.setdefault("ProcessLabel", "")
     doc.setdefault("AppArmorProfile", "")
@@ -81,7 +81,7 @@ class PsRow(Row):
         return (self["_labels"] or {}).get(key, "")
 
 
-def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> PsRow:
+def ps_row(record: dict, trunc: bool = True, now: float | None = None) -> PsRow:
     from ..oci.image import parse_time
     from ..opts.units import ago
     now = now or time.time()
@@ -94,8 +94,8 @@ def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> P
         "ID": record["Id"][:12] if trunc else record["Id"], "Image": image,
         "Command": command_text(record, trunc), "CreatedSince": ago(created, now),
         "RunningFor": ago(created, now),
-        "CreatedAt": _go_time(created), "Status": status.status_text(record, now),
-        "State": status.docker_status(record), "Ports": _ports(record), "Names": record["Name"].lstrip("/"),
+        "CreatedAt": columns.go_time(created), "Status": columns.status_text(record, now),
+        "State": columns.docker_status(record), "Ports": columns.ports_text(record), "Names": record["Name"].lstrip("/"),
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()), "Mounts": ",".join(
             m.get("Name") or m["Source"] for m in record.get("Mounts") or []),
         "Networks": record["HostConfig"].get("NetworkMode", ""), "Size": "0B",
@@ -103,16 +103,6 @@ def ps_row(svc, record: dict, trunc: bool = True, now: float | None = None) -> P
         "Platform": None,
         "_labels": labels, "_created": created,
     })
-
-
-def _ports(record: dict) -> str:
-    from ..services.container_network import ports_text
-    return ports_text(record)
-
-
-def _go_time(ts: float) -> str:
-    from ..services.image_list import go_time
-    return go_time(ts)
 
 
 def typed_healthcheck(config: dict | None) -> dict | None:

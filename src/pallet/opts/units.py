@@ -6,7 +6,7 @@ and ages (``2 hours ago``, ``Up 5 minutes``), and the parsers for ``-m 512m``,
 matches go-units byte for byte, including its quirks (999.5 kB prints ``1e+03kB``
 because Go's ``%.3g`` switches to exponent form). Errors are ``InvalidArgument``
 with Go's wording; callers add the ``invalid argument "x" for "-m" flag:`` prefix.
-``--since``/``--until`` timestamps live in ``pallet.opts.timestamps`` (imported lazily).
+``--since``/``--until`` timestamps live in ``pallet.opts.timestamps``, which builds on this module.
 Pure: imports only ``re`` and ``pallet.errors``.
 """
 from __future__ import annotations
@@ -170,10 +170,3 @@ def parse_duration_ns(text: str) -> int:
 def parse_duration(text: str) -> float:
     """Go's time.ParseDuration, in seconds: ``1m30s`` -> 90.0."""
     return parse_duration_ns(text) / SECOND
-
-
-def parse_timestamp(value: str, now: float) -> float:
-    """``--since``/``--until``: RFC 3339, unix seconds or a duration before ``now``."""
-    from .timestamps import parse_timestamp as parse
-
-    return parse(value, now)

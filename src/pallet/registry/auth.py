@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PalletError, Unavailable
+from ..errors import Denied, PalletError, Unavailable
 
 HUB_KEY = "https://index.docker.io/v1/"
 _PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
@@ -108,7 +108,6 @@ class Authorizer:
         self.token_requests += 1
         resp = session.get_token(params["realm"], query, basic)
         if resp.status_code in (401, 403):
-            from .client import Denied
             raise Denied("unauthorized: incorrect username or password" if basic
                          else "unauthorized: authentication required")
         try:

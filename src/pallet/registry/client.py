@@ -32,18 +32,13 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
 
 import httpx
 
-from ..errors import NotFound, PalletError, Unavailable
+from ..errors import Denied, NotFound, PalletError, Unavailable
 from .auth import Authorizer
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
 MAX_REDIRECTS = 10
 USER_AGENT = "pallet/0.1 (OCI distribution client)"
-
-
-class Denied(PalletError):
-    """The registry refused our credentials (401/403). Kept here until errors.py has one."""
-    status = 401
 
 
 def endpoint_host(domain: str) -> str:

@@ -1,6 +1,6 @@
 """Attaching to a running container through conmon's attach socket (``docker attach``, ``run -it``).
 
-Owns: the client side of conmon's attach protocol and the CLI's raw terminal mode.
+Owns: the client side of conmon's attach protocol (`Attachment`) and conmon's resize message.
 The socket (``Monitor.attach_path(id)``) is SEQPACKET; every packet conmon sends is one
 frame whose first byte names the stream (2 stdout, 3 stderr; a terminal's output all
 arrives as stdout) and the rest is data. Whatever we send is raw stdin for the
@@ -12,7 +12,6 @@ foreground `run` ~3 ms for one Unix socket.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 from pathlib import Path
@@ -84,17 +83,29 @@ def resize(bundle: Path, height: int, width: int) -> None:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def raw_terminal(fd: int):
-    """Put the CLI's own terminal in raw mode for ``run -it``; restore it on the way out."""
-    if not os.isatty(fd):
-        yield
-        return
-    import termios
-    import tty
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setraw(fd)
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+class Attachment:
+    """One connection to a running container's stdio, as the edges use it: relay the
+    streams, pass on the size of the terminal they are shown in, close."""
+
+    def __init__(self, sock: socket, bundle: Path, *, open_stdin: bool = False, tty: bool = False):
+        self.sock, self.bundle = sock, bundle
+        self.open_stdin, self.tty = open_stdin, tty
+
+    def relay(self, stdout: BinaryIO, stderr: BinaryIO, stdin: BinaryIO | None = None) -> None:
+        relay(self.sock, stdout, stderr, stdin if self.open_stdin else None)
+
+    def resize(self, height: int, width: int) -> None:
+        """The terminal is now `height` x `width`; nothing if the container has gone."""
+        try:
+            resize(self.bundle, height, width)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> Attachment:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

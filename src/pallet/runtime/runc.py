@@ -173,14 +173,6 @@ class Runc:
     def resume(self, container_id: str) -> None:
         self._run("resume", container_id, container_id)
 
-    def ps(self, container_id: str) -> list[int]:
-        return jsontext.loads(self._run("ps", container_id, "--format", "json", container_id)
-                          or "[]") or []
-
-    def stats(self, container_id: str) -> dict:
-        """One ``runc events --stats`` sample (cpu, memory, pids, blkio) for ``docker stats``."""
-        return jsontext.loads(self._run("events", container_id, "--stats", container_id))
-
     def update(self, container_id: str, resources: dict) -> None:
         """Apply an OCI ``linux.resources`` object (``docker update``)."""
         import subprocess
@@ -188,19 +180,6 @@ class Runc:
                               input=jsontext.dumps(resources), capture_output=True, text=True)
         if done.returncode != 0:
             raise translate_error(done.stderr, container_id, "update")
-
-    def run_foreground(self, container_id: str, bundle: Path) -> int:
-        """``runc run`` attached to our stdio (no monitor): for measurements and tests."""
-        import subprocess
-        from .syscall_guard import from_bundle, preexec
-        done = subprocess.run(self.argv("run", "--bundle", str(bundle), container_id),
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              preexec_fn=preexec(from_bundle(bundle)))
-        if done.returncode != 0 and done.stderr:
-            err = translate_error(done.stderr, container_id, "run")
-            if isinstance(err, (ContainerCommandError, NotFound, AlreadyExists)):
-                raise err
-        return done.returncode
 
     def exec(self, container_id: str, process: dict, *, detach: bool = False, stdin=None,
              stdout=None, stderr=None, guard: bytes | None = None) -> int:

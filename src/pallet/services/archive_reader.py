@@ -7,7 +7,6 @@ read in any order with flat memory. Member names are never used as host paths.
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import shutil
 import tarfile
@@ -195,5 +194,3 @@ def _tag_from(annotations: dict) -> str | None:
     # skopeo writes either a bare tag ("latest") or a full reference.
     return ref if ("/" in ref or ":" in ref) else None
 
-
-_ = os

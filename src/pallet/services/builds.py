@@ -15,21 +15,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .. import reference
 from ..errors import Conflict, InvalidArgument, NotFound
+from .build_types import BuildSource
 
 TAR_MAGIC_OFFSET = 257
-
-
-@dataclass
-class BuildSource:
-    context_path: str | None       # a directory, or "-"
-    dockerfile: str | None = None  # -f (may be "-")
-    stdin: BinaryIO | None = None
 
 
 class BuildService:
@@ -82,12 +75,11 @@ class BuildService:
         candidates = db.build_cache_images()
         with db.transaction():
             entries = db.build_cache_clear()
-        users = self.engine.containers.image_users
         for image_id in candidates:
             if db.image(image_id) is None or db.tags_of(image_id):
                 continue
             try:
-                images.remove(image_id, users=users)
+                images.remove(image_id)
             except (Conflict, NotFound):
                 continue  # a tagged image's ancestor, or used by a container: kept
         mounts = self.engine.paths.root / "buildcache"

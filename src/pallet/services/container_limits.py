@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from ..errors import InvalidArgument
+from ..paths import HEALTH_PID_FILE
 
 MIN_MEMORY = 6 * 1024 * 1024
 ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
@@ -37,7 +38,6 @@ def on_create(record: dict, req, image_config: dict) -> None:
         apply_config(record, req, image_config)
 
 
-HEALTH_PID_FILE = "health.pid"  # in the container's userdata: its health loop's process group
 
 
 def on_start(svc, record: dict) -> dict:

@@ -27,14 +27,6 @@ class NetworkAttachment:
     etc_files: dict | None = None           # container:NAME: that container's own /etc files
 
 
-def service(engine):
-    from .networks import NetworkService
-    cache = engine.__dict__.setdefault("_pallet_networks", {})
-    if "svc" not in cache:
-        cache["svc"] = NetworkService(engine)
-    return cache["svc"]
-
-
 def networks_of(record: dict) -> dict:
     """network name -> endpoint options, for bridge-type modes; {} otherwise."""
     if "_networks" in record:
@@ -73,7 +65,7 @@ def on_create(svc, record: dict, req) -> None:
         record["Config"]["Hostname"] = other["Config"]["Hostname"]  # the UTS name goes with it
         record["Config"]["Domainname"] = other["Config"].get("Domainname", "")
     elif mode not in ("none", "host"):
-        net = service(svc.engine).get(mode)
+        net = svc.engine.networks.get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
                                                                    opts.get("ip"))}
         host["NetworkMode"] = net["Name"]
@@ -109,7 +101,7 @@ def attach(svc, record: dict) -> NetworkAttachment:
     nets = networks_of(record)
     if not nets:
         return NetworkAttachment(etc_args=etc)
-    netsvc = service(svc.engine)
+    netsvc = svc.engine.networks
     pairs = [(netsvc.get(name), opts) for name, opts in nets.items()]
     from ..network import ports
     specs = ports.wanted(host, record["Config"].get("ExposedPorts"))
@@ -180,7 +172,7 @@ def detach(svc, cid: str) -> None:
     state = NetworkState(svc.paths.root, svc.paths.runroot)
     if not state.endpoint_file(cid).exists():
         return
-    service(svc.engine).sandboxes.teardown(cid)
+    svc.engine.networks.sandboxes.teardown(cid)
     try:
         svc.store.update(cid, _stopped_settings)
     except NotFound:
@@ -196,30 +188,3 @@ def _stopped_settings(record: dict) -> None:
               IPPrefixLen=0, MacAddress="")
     for ep in (ns.get("Networks") or {}).values():
         ep.update(EndpointID="", Gateway="", IPAddress="", IPPrefixLen=0, MacAddress="")
-
-
-def ports_text(record: dict) -> str:
-    """`ps` PORTS: "0.0.0.0:8080->80/tcp, 443/tcp", ranges grouped as Docker does."""
-    if not record["State"].get("Running"):
-        return ""
-    ports = (record.get("NetworkSettings") or {}).get("Ports") or {}
-    items = []
-    for key, binds in ports.items():
-        port, _, proto = key.partition("/")
-        for b in binds or [None]:
-            items.append((b["HostIp"] if b else "", int(b["HostPort"]) if b else 0, int(port), proto))
-    items.sort(key=lambda t: (t[3], t[0], t[2], t[1]))
-    groups: list[list] = []
-    for ip, hport, cport, proto in items:
-        last = groups[-1] if groups else None
-        if (last and last[0] == ip and last[4] == proto and last[3] + 1 == cport
-                and (hport == 0) == (last[2] == 0) and (not hport or last[2] + 1 == hport)):
-            last[2], last[3] = hport, cport
-        else:
-            groups.append([ip, hport, hport, cport, proto, cport])
-    out = []
-    for ip, h0, h1, c1, proto, c0 in groups:
-        ctr = f"{c0}-{c1}" if c1 != c0 else str(c0)
-        out.append(f"{ip}:{h0}-{h1}->{ctr}/{proto}" if h0 and h1 != h0 else
-                   f"{ip}:{h0}->{ctr}/{proto}" if h0 else f"{ctr}/{proto}")
-    return ", ".join(out)

@@ -14,6 +14,7 @@ from ..record import dataclass
 
 from ..errors import Conflict, InvalidArgument, PalletError
 from .container_limits import check_resources
+from .container_types import UpdateRequest
 
 SAMPLE_INTERVAL = 0.5  # seconds between the two readings a CPU % needs
 
@@ -92,20 +93,6 @@ def stats(svc, records: list[tuple[str, dict]], interval: float = SAMPLE_INTERVA
 
 
 # ---- update ----
-
-@dataclass
-class UpdateRequest:
-    memory: int | None = None
-    memory_swap: int | None = None
-    nano_cpus: int | None = None
-    cpu_shares: int | None = None
-    cpu_period: int | None = None
-    cpu_quota: int | None = None
-    cpuset_cpus: str | None = None
-    cpuset_mems: str | None = None
-    pids_limit: int | None = None
-    restart: str | None = None
-
 
 _HOST_KEYS = {"memory": "Memory", "memory_swap": "MemorySwap", "nano_cpus": "NanoCpus",
               "cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
@@ -194,7 +181,7 @@ def prune_containers(svc, filters=None) -> tuple[list[str], int]:
 
 
 def _prune_match(record: dict, filters, now: float) -> bool:
-    from ..opts.units import parse_timestamp
+    from ..opts.timestamps import parse_timestamp
     for until in filters.get("until"):
         if record.get("_created", 0) >= parse_timestamp(until, now):
             return False

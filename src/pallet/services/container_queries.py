@@ -6,20 +6,31 @@ A mixin of ContainerService (it uses its `store`, `get`, `paths`); it changes no
 from __future__ import annotations
 
 from . import container_status as status
+from .container_types import ListRequest
 
 
 class ContainerQueries:
     def image_users(self, image_id: str) -> list[tuple[str, bool]]:
         return [(cid, self.get(cid)["State"]["Running"]) for cid in self.store.ids_using_image(image_id)]
 
-    def image_in_use(self, image_id: str) -> bool:
-        return bool(self.store.ids_using_image(image_id))
-
     def images_in_use(self) -> set[str]:
         return self.store.image_ids()
 
-    def list(self) -> list[dict]:
-        return [status.refresh(self, r) for r in self.store.all()]
+    def list(self, req: ListRequest | None = None) -> list[dict]:
+        """The records, newest first, live state folded in; `req` selects as `ps` does
+        (None: every one)."""
+        records = [status.refresh(self, r) for r in self.store.all()]
+        if req is None:
+            return records
+        from .container_list import select
+        return select(self, records, req)
+
+    def ports(self, ref: str) -> dict[str, list[dict]]:
+        """`port`: "80/tcp" -> its host bindings, while the container runs ({} otherwise)."""
+        record = self.get(ref)
+        if not record["State"]["Running"]:
+            return {}
+        return (record.get("NetworkSettings") or {}).get("Ports") or {}
 
     def counts(self) -> dict:
         recs = self.list()

@@ -7,10 +7,7 @@ shows as Exited and can be started again). Writes happen in cleanup/start.
 """
 from __future__ import annotations
 
-import os
-import time
-
-from ..oci.image import now_rfc3339, parse_time
+from ..oci.image import now_rfc3339
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 UNKNOWN_EXIT = 255  # the monitor vanished without recording one (reboot, kill -9 of conmon)
@@ -73,46 +70,3 @@ def refresh(svc, record: dict) -> dict:
 def _ts(t: float) -> str:
     from ..oci.image import rfc3339_ts
     return rfc3339_ts(t)
-
-
-def status_text(record: dict, now: float | None = None) -> str:
-    """ps STATUS: "Up 2 hours", "Up 5 minutes (Paused)", "Exited (0) 3 minutes ago", "Created"."""
-    from ..opts.units import human_duration
-    now = now or time.time()
-    s = record["State"]
-    if s["Running"]:
-        up = "Up " + human_duration(max(0.0, now - parse_time(s["StartedAt"])))
-        return up + (" (Paused)" if s["Paused"] else "") + _health_suffix(s)
-    if s.get("Restarting"):  # in the restart policy's back-off, as Docker shows it
-        finished = parse_time(s["FinishedAt"])
-        since = human_duration(max(0.0, now - finished)) + " ago" if finished > 0 else ""
-        return f"Restarting ({s['ExitCode']}) {since}".rstrip()
-    if s["Status"] == "created":
-        return "Created"
-    if s["Status"] == "removing":
-        return "Removal In Progress"
-    if s["Status"] == "dead":
-        return "Dead"
-    finished = parse_time(s["FinishedAt"])
-    ago = human_duration(max(0.0, now - finished)) + " ago" if finished > 0 else ""
-    return f"Exited ({s['ExitCode']}) {ago}".rstrip()
-
-
-def _health_suffix(state: dict) -> str:
-    health = state.get("Health")
-    if not health:
-        return ""
-    st = health.get("Status")
-    return " (health: starting)" if st == "starting" else f" ({st})"
-
-
-def docker_status(record: dict) -> str:
-    s = record["State"]
-    if s["Paused"]:
-        return "paused"
-    if s.get("Restarting"):
-        return "restarting"
-    return s["Status"]
-
-
-_ = (os, now_rfc3339)

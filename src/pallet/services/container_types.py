@@ -2,7 +2,8 @@
 
 `CreateRequest` is what `run`/`create` (CLI) and `POST /containers/create`
 (API) both decode into; the service never sees flags. Field names follow
-Docker's Config / HostConfig where one exists.
+Docker's Config / HostConfig where one exists. The edges (cli/, api/) may import
+this module: it imports nothing of pallet but `pallet.record`.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class CreateRequest:
     security_opt: list[str] = field(default_factory=list)
     log_opts: dict[str, str] = field(default_factory=dict)
     restart: str = "no"
-    ports: list = field(default_factory=list)     # opts.ports.PortBinding, for the network issue
+    ports: list = field(default_factory=list)     # opts.ports.PortBinding (-p)
     publish_all: bool = False
     memory: int = 0
     memory_swap: int = 0
@@ -67,7 +68,32 @@ class CreateRequest:
     memory_reservation: int = 0
     devices: list[dict] = field(default_factory=list)  # --device, as HostConfig.Devices entries
     device_cgroup_rules: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)      # flags accepted for later issues
+    extra: dict = field(default_factory=dict)      # network, health, volumes_from: read by their hooks
+
+
+@dataclass
+class ListRequest:
+    """`ps` / `GET /containers/json`: which containers, newest first."""
+    all: bool = False                            # -a: stopped ones too
+    filters: dict = field(default_factory=dict)  # name -> values (`opts.filters.parse_filters`)
+    last: int = -1                               # -n: the n last created, any state
+    latest: bool = False                         # -l
+    size: bool = False                           # -s: SizeRw / SizeRootFs in each record
+
+
+@dataclass
+class UpdateRequest:
+    """`update` / `POST /containers/{id}/update`: None leaves a limit as it is."""
+    memory: int | None = None
+    memory_swap: int | None = None
+    nano_cpus: int | None = None
+    cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    pids_limit: int | None = None
+    restart: str | None = None
 
 
 @dataclass
@@ -88,6 +114,5 @@ class LogsRequest:
     container: str
     follow: bool = False
     tail: int | None = None       # None: all
-    timestamps: bool = False
-    since: float | None = None
+    since: float | None = None    # seconds since the epoch
     until: float | None = None

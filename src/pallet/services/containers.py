@@ -26,11 +26,8 @@ from . import container_status as status
 from .container_queries import ContainerQueries
 from .container_store import ContainerStore
 from .container_config import check_mounts, check_name
-from .container_types import CreateRequest
+from .container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
 from .names import random_name
-
-ZERO_TIME = "0001-01-01T00:00:00Z"
-
 
 class ContainerService(ContainerQueries):
     def __init__(self, engine):
@@ -78,6 +75,11 @@ class ContainerService(ContainerQueries):
         d.mkdir(parents=True, exist_ok=True)
         return flocked(d / "lock")
 
+    def lock(self, cid: str):
+        """`with containers.lock(cid):` the container's lock, for another service changing
+        what belongs to the container (network connect/disconnect) against start/stop/rm."""
+        return self._locked(cid)
+
     def resolve(self, ref: str) -> str:
         return self.store.resolve(ref)
 
@@ -94,6 +96,7 @@ class ContainerService(ContainerQueries):
         name = req.name or random_name(lambda n: self._name_taken(n))
         check_name(name)
         check_mounts(req)
+        _check_runtime(req.runtime)
         from .log_rotation import limits
         try:
             limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
@@ -128,7 +131,8 @@ class ContainerService(ContainerQueries):
 
     # ---- start ----
     def start(self, ref: str, attach_to=None) -> dict:
-        """Start a created or exited container. `attach_to(sock)` is called before the process runs."""
+        """Start a created or exited container. `attach_to(attachment)` is called once the
+        process runs, with a `runtime.attach.Attachment` connected before it started."""
         cid = self.resolve(ref)
         with self._locked(cid):
             record = status.refresh(self, self.store.get(cid))
@@ -193,10 +197,10 @@ class ContainerService(ContainerQueries):
         from .log_rotation import start_rotator
         start_rotator(self, record)  # only for --log-opt max-file > 1
         if attach_to is not None:
-            try:
-                attach_to(sock)
-            finally:
-                sock.close()
+            from ..runtime.attach import Attachment
+            with Attachment(sock, self.userdata(cid), open_stdin=record["Config"]["OpenStdin"],
+                            tty=record["Config"]["Tty"]) as attachment:
+                attach_to(attachment)
         return record
 
     def _exit_command(self, cid: str) -> list[str]:
@@ -442,6 +446,65 @@ class ContainerService(ContainerQueries):
                            "You have to remove (or rename) that container to be able to reuse that name.")
         self.store.rename(cid, new_name)
 
+    # ---- in and out of a running container (pallet.services.container_io) ----
+    def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
+        """`exec`: the command's exit code; streams are files with a descriptor, or None."""
+        from .container_io import exec_in
+        return exec_in(self, req, stdin, stdout, stderr)
+
+    def logs(self, req: LogsRequest):
+        """`logs`: an iterator of log records, oldest first (followed with `req.follow`)."""
+        from .container_io import logs
+        return logs(self, req)
+
+    def attach(self, ref: str):
+        """`attach`: an Attachment to the running container's stdio (close it when done)."""
+        from .container_io import attach
+        return attach(self, ref)
+
+    # ---- top / stats / update / prune (pallet.services.container_ops) ----
+    def top(self, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
+        from .container_ops import top
+        return top(self, ref, ps_args)
+
+    def stats(self, refs: list[str], all_containers: bool = False) -> list:
+        """One `stats` frame: the named containers, else the running ones (all with -a)."""
+        from .container_ops import stats
+        if refs:
+            records = [(ref, self.get(ref)) for ref in refs]
+        else:
+            records = [(r["Id"][:12], r) for r in self.list() if all_containers or r["State"]["Running"]]
+        return stats(self, records)
+
+    def update(self, ref: str, req: UpdateRequest) -> None:
+        from .container_ops import update
+        update(self, ref, req)
+
+    def prune(self, filters: dict | None = None) -> tuple[list[str], int]:
+        """`container prune`: every stopped container `filters` (until, label, label!) selects."""
+        from ..opts.filters import Filters
+        from .container_ops import prune_containers
+        f = Filters(filters)
+        f.validate(("until", "label", "label!"))
+        return prune_containers(self, f)
+
+    # ---- what the monitors run ----
+    def exited(self, ref: str) -> None:
+        """conmon's exit command: record the exit, then carry out the restart policy."""
+        from .restart import after_exit
+        self.cleanup(ref)
+        after_exit(self, ref)
+
+    def healthcheck(self, ref: str) -> str:
+        """One run of the container's healthcheck (its health loop calls it); the new status."""
+        from .health import run_check
+        return run_check(self, ref)
+
+    def restore(self, on_error=None) -> list[str]:
+        """At boot: start what a restart policy keeps up; `on_error(id, exc)` hears failures."""
+        from .restart import restore
+        return restore(self, on_error)
+
 
 def _connect_early(attach_path: Path, tries: int = 20):
     """The attach connection, made while runc creates the container (conmon listens from
@@ -485,10 +548,14 @@ def _volumes():
     return volumes
 
 
+def _check_runtime(name: str) -> None:
+    from ..runtime.runc import which
+    if not which(name):
+        raise InvalidArgument(f"unknown or invalid runtime name: {name}")
+
+
 def _log_size(record: dict) -> int | None:
     from ..opts.units import parse_bytes
     size = (record["HostConfig"].get("LogConfig", {}).get("Config") or {}).get("max-size")
     return parse_bytes(size) if size else None
 
-
-_ = (time, ZERO_TIME)

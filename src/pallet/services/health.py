@@ -20,7 +20,7 @@ import sys
 import time
 
 from ..errors import Conflict, InvalidArgument, NotFound
-from .container_limits import HEALTH_PID_FILE as PID_FILE
+from ..paths import HEALTH_PID_FILE as PID_FILE
 
 SECOND = 10**9
 DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "Retries": 3}

@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from datetime import datetime, timezone
 
 from ..errors import InvalidArgument
 from ..oci import image as oci
-from .images import familiar, split_name
+from ..dockerjson.columns import go_time
+from ..reference import familiar, split_name
 
 FILTERS = {"dangling", "reference", "label", "before", "since", "until"}
-
-
-def go_time(ts: float) -> str:
-    """Go's time.String() as Docker prints CreatedAt, in UTC."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
 
 
 def _reference_match(patterns: list[str], tag_names: list[str]) -> list[str]:

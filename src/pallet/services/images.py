@@ -11,30 +11,9 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import BinaryIO, Callable
 
 from .. import reference
+from ..reference import familiar, split_name
 from ..errors import Conflict, InvalidArgument, NotFound
 from ..oci import image as oci
-
-
-def familiar(full: str) -> str:
-    """docker.io/library/busybox:latest -> busybox:latest (Docker's FamiliarString)."""
-    if full.startswith("docker.io/library/") and "/" not in full[len("docker.io/library/"):].split(":")[0].split("@")[0]:
-        return full[len("docker.io/library/"):]
-    if full.startswith("docker.io/"):
-        return full[len("docker.io/"):]
-    return full
-
-
-def split_name(full: str) -> tuple[str, str]:
-    """'repo:tag' or 'repo@digest' -> (repo, tag-or-digest), on the familiar form."""
-    f = familiar(full)
-    if "@" in f:
-        repo, _, dig = f.partition("@")
-        return repo, dig
-    slash = f.rfind("/")
-    colon = f.rfind(":")
-    if colon > slash:
-        return f[:colon], f[colon + 1:]
-    return f, ""
 
 
 @dataclass
@@ -44,10 +23,15 @@ class Removal:
 
 
 class ImageService:
-    def __init__(self, engine):
+    """`users(image_id)` lists the containers using an image as (id, running): the engine
+    hands in the container service's answer, so that no caller can remove or prune an
+    image a container needs by forgetting to ask."""
+
+    def __init__(self, engine, users: Callable[[str], list[tuple[str, bool]]]):
         self.engine = engine
         self.store = engine.image_store
         self.db = engine.db
+        self.users = users
 
     # ---- names ----
     def resolve(self, name: str) -> str:
@@ -98,13 +82,46 @@ class ImageService:
     def config(self, image_id: str) -> dict:
         return self.store.config(image_id)
 
+    def matches_platform(self, name: str, platform: str | None) -> bool:
+        """Whether the stored image is for `platform` (os/arch[/variant]; none asked: yes)."""
+        from ..opts.platform import parse_platform
+        wanted = parse_platform(platform)
+        if not wanted:
+            return True
+        cfg = self.config(self.resolve(name))
+        return (wanted["os"], wanted["architecture"]) == (cfg.get("os", "linux"), cfg.get("architecture", ""))
+
+    def count(self) -> int:
+        return len(self.db.images())
+
+    def layer_count(self) -> int:
+        return len(self.db.all_layers())
+
+    def size(self, image_id: str) -> int:
+        """Bytes of the image's layers (0 for an image no longer stored)."""
+        row = self.db.image(image_id)
+        return row.size if row else 0
+
+    def descendants(self, image_id: str) -> set[str]:
+        """Images built on this one, at any depth (`ps --filter ancestor=`)."""
+        out, todo = set(), [image_id]
+        while todo:
+            for child in self.db.children(todo.pop()):
+                if child not in out:
+                    out.add(child)
+                    todo.append(child)
+        return out
+
     def layer_dirs(self, image_id: str) -> list:
         """Unpacked layer directories, lowest first (overlay wants them highest first)."""
         return [self.engine.layers.diff_dir(c) for c in self.db.image_chain(image_id)]
 
     # ---- import ----
     def import_tar(self, source: BinaryIO, source_name: str, target: str | None = None,
-                   changes: list[str] = (), message: str = "", platform: dict | None = None) -> str:
+                   changes: list[str] = (), message: str = "", platform: str | None = None) -> str:
+        """`import`: a filesystem tar as a one-layer image; `platform` os/arch[/variant]."""
+        from ..opts.platform import parse_platform
+        platform = parse_platform(platform)
         tag = str(reference.parse_repository_tag(target).tagged()) if target else None
         with self.engine.locks.in_flight():
             staged = self.engine.layers.stage(source)
@@ -122,6 +139,17 @@ class ImageService:
                 staged.release()
         return result.image_id
 
+    def import_url(self, url: str, target: str | None = None, changes: list[str] = (),
+                   message: str = "", platform: str | None = None) -> str:
+        """`import http://...`: the tar a URL serves, streamed into a new image."""
+        import urllib.request
+        try:
+            resp = urllib.request.urlopen(url, timeout=60)  # noqa: S310 - the user asked for this URL
+        except OSError as exc:
+            raise InvalidArgument(f"cannot fetch {url}: {exc}") from exc
+        with resp:
+            return self.import_tar(resp, url, target, changes, message, platform)
+
     # ---- tag ----
     def tag(self, source: str, target: str) -> None:
         image_id = self.resolve(source)
@@ -135,15 +163,13 @@ class ImageService:
             self.db.set_tag(name, image_id)
 
     # ---- remove ----
-    def remove(self, name: str, force: bool = False, prune: bool = True,
-               users: Callable[[str], list[tuple[str, bool]]] | None = None) -> Removal:
+    def remove(self, name: str, force: bool = False, prune: bool = True) -> Removal:
         """Docker's rmi (moby's ImageDelete): untag a name; delete the image when nothing is left.
 
-        `users(image_id)` lists the containers using an image as (id, running).
         Unlike Docker, `-f` never deletes an image a stopped container still uses: it only untags.
         """
         image_id = self.resolve(name)
-        users = users or (lambda _i: [])
+        users = self.users
         out = Removal([], [])
         refs = self._refs(image_id)
         if not _is_id_prefix(image_id, name):
@@ -207,10 +233,12 @@ class ImageService:
         if prune and parent and self.db.image(parent):
             self._delete_helper(parent, False, True, users, out, quiet=True)
 
-    def prune(self, all_images: bool = False, in_use: Callable[[str], bool] = lambda _i: False,
-              until: float | None = None) -> tuple[list[str], list[str], int]:
+    def prune(self, all_images: bool = False, until: float | None = None) -> tuple[list[str], list[str], int]:
         """Remove dangling images (all unused with -a). Returns (untagged, deleted, bytes freed)."""
         out = Removal([], [])
+
+        def in_use(image_id: str) -> bool:
+            return bool(self.users(image_id))
         before = self._disk_usage()
         for row in sorted(self.db.images(), key=lambda r: -r.loaded):
             if self.db.image(row.id) is None or in_use(row.id) or self.db.children(row.id):

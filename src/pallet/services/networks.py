@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from ..network import model
+from .network_types import NetworkCreateRequest
 
 
 class NetworkService:
@@ -59,9 +60,12 @@ class NetworkService:
         except NotFound:
             return False
 
-    def list(self) -> list[dict]:
+    def list(self, filters: dict[str, list[str]] | None = None) -> list[dict]:
+        """`network ls` / `GET /networks`: the networks `filters` (name, id, driver, type,
+        label; parsed) select, sorted by name."""
         self.ensure_defaults()
-        return [self._with_containers(n) for n in self.state.networks()]
+        nets = [n for n in self.state.networks() if _matches(n, filters or {})]
+        return [self._with_containers(n) for n in sorted(nets, key=lambda n: n["Name"])]
 
     def inspect(self, ref: str) -> dict:
         try:
@@ -84,9 +88,13 @@ class NetworkService:
         return {k: doc[k] for k in order}
 
     # ---- create / rm / prune ----
-    def create(self, name: str, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
-               internal: bool = False, labels: dict | None = None) -> str:
+    def create(self, req: NetworkCreateRequest) -> str:
+        """A user-defined bridge network; its ID."""
         import re
+        if len(req.subnets) > 1 or len(req.gateways) > 1:
+            raise InvalidArgument("multiple subnets are not supported yet")
+        name, driver, internal, labels = req.name, req.driver or "bridge", req.internal, req.labels
+        subnet, gateway = (req.subnets or [None])[0], (req.gateways or [None])[0]
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
             raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
         if driver != "bridge":
@@ -128,12 +136,17 @@ class NetworkService:
         (the documents stay with the store, which the caller deletes)."""
         self.sandboxes.reset([n["_bridge"] for n in self.state.networks() if n.get("_bridge")])
 
-    def prune(self, labels: dict | None = None) -> list[str]:
-        """Remove user-defined networks no container uses (after reconciling dead endpoints)."""
+    def prune(self, filters: dict[str, list[str]] | None = None) -> list[str]:
+        """Remove user-defined networks no container uses (after reconciling dead endpoints)
+        that `filters` (until, label, label!; parsed) select; their names."""
+        from ..opts.filters import Filters
+        f = Filters(filters)
+        f.validate(("until", "label", "label!"))
+        until = _until(f.get("until"))
         self.reconcile()
         removed = []
         for net in self.state.networks():
-            if net["Name"] in model.PREDEFINED or not _labels_match(net, labels or {}):
+            if net["Name"] in model.PREDEFINED or not _prune_match(net, f, until):
                 continue
             if self._referenced(net["Name"]):
                 continue
@@ -152,11 +165,9 @@ class NetworkService:
 
     def reconcile(self) -> None:
         """Tear down endpoints whose container is gone or no longer running (after a crash)."""
-        from . import container_status as status
         for sb in self.state.sandboxes():
             try:
-                rec = status.refresh(self.engine.containers, self.engine.containers.store.get(sb["cid"]))
-                if rec["State"]["Running"]:
+                if self.engine.containers.get(sb["cid"])["State"]["Running"]:
                     continue
             except NotFound:
                 pass
@@ -169,8 +180,8 @@ class NetworkService:
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
-        with svc._locked(cid):
-            rec = svc.store.get(cid)
+        with svc.lock(cid):
+            rec = svc.get(cid)
             nets = _networks_of(rec)
             if net["Name"] in nets:
                 raise Conflict(f"endpoint with name {rec['Name'].lstrip('/')} already exists in network "
@@ -181,8 +192,7 @@ class NetworkService:
                                f"host network" if "host" in (mode, net["Name"]) else
                                f"container {cid} is not connected to a bridge network")
             opts = check_endpoint_options(net, list(aliases), ip)
-            from . import container_status as status
-            if status.refresh(svc, rec)["State"]["Running"]:
+            if rec["State"]["Running"]:
                 settings = self.sandboxes.add_endpoint(cid, net, opts)
                 svc.store.update(cid, lambda r: _merge_settings(r, settings))
             svc.store.update(cid, lambda r: set_networks(r, {**_networks_of(r), net["Name"]: opts}))
@@ -192,7 +202,7 @@ class NetworkService:
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
-        with svc._locked(cid):
+        with svc.lock(cid):
             rec = svc.store.get(cid)
             if net["Name"] not in _networks_of(rec):
                 raise Conflict(f"container {cid} is not connected to network {net['Name']}")
@@ -215,14 +225,47 @@ def _networks_of(rec: dict) -> dict:
     return networks_of(rec)
 
 
+def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
+    checks = {
+        "name": lambda v: v in net["Name"], "id": lambda v: net["Id"].startswith(v),
+        "driver": lambda v: net["Driver"] == v,
+        "type": lambda v: (net["Name"] in model.PREDEFINED) == (v == "builtin"),
+        "label": lambda v: (lambda k, _, val: k in (net.get("Labels") or {}) and
+                            (not _ or net["Labels"][k] == val))(*v.partition("=")),
+    }
+    for key, values in filters.items():
+        check = checks.get(key)
+        if check and not any(check(v) for v in values):
+            return False
+    return True
+
+
 def _merge_settings(rec: dict, settings: dict) -> None:
     ns = rec.setdefault("NetworkSettings", {"Networks": {}})
     ns.setdefault("Networks", {}).update(settings)
 
 
-def _labels_match(net: dict, wanted: dict) -> bool:
-    have = net.get("Labels") or {}
-    return all(k in have and (v is None or have[k] == v) for k, v in wanted.items())
+def _until(values: list[str]) -> float | None:
+    import time
+    from ..opts.timestamps import parse_timestamp
+    now = time.time()
+    return min((parse_timestamp(v, now) for v in values), default=None)
+
+
+def _prune_match(net: dict, f, until: float | None) -> bool:
+    """Docker's prune filters: every `label` present (with its value if given), no `label!`
+    matching, created before `until`."""
+    labels = net.get("Labels") or {}
+    if not f.match_label(labels, "label"):
+        return False
+    for item in f.get("label!"):
+        key, eq, value = item.partition("=")
+        if key in labels and (not eq or labels[key] == value):
+            return False
+    if until is not None:
+        from ..oci.image import parse_time
+        return parse_time(net.get("Created")) < until
+    return True
 
 
 def _routes() -> list[str]:

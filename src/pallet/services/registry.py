@@ -16,6 +16,7 @@ from .. import digest as dg
 from .. import reference
 from ..errors import InvalidArgument, NotFound
 from ..oci import image as oci
+from ..opts.platform import parse_platform
 
 
 @dataclass
@@ -24,18 +25,6 @@ class Pulled:
     image_id: str
     digest: str      # the top-level manifest (or index) digest
     updated: bool    # False: "Image is up to date"
-
-
-def parse_platform(text: str | None) -> dict | None:
-    if not text:
-        return None
-    parts = text.lower().split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise InvalidArgument(f'"{text}": unknown operating system or architecture: invalid argument')
-    plat = {"os": parts[0], "architecture": parts[1]}
-    if len(parts) == 3:
-        plat["variant"] = parts[2]
-    return plat
 
 
 def server_domain(server: str | None) -> str:
@@ -176,7 +165,8 @@ class RegistryService:
     def login(self, server: str | None, username: str, password: str) -> str:
         """Check the credentials against the registry, then store them; returns where."""
         from ..registry.auth import Credentials, CredentialStore, parse_challenge
-        from ..registry.client import Denied, Session
+        from ..errors import Denied
+        from ..registry.client import Session
         domain = server_domain(server)
         creds = Credentials(username, password)
         with Session(domain, creds) as session:

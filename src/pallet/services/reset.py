@@ -18,8 +18,7 @@ def reset(engine) -> None:
             svc.remove(record["Id"], force=True, volumes=True)
         except NotFound:
             continue
-    from .container_network import service
-    service(engine).reset()
+    engine.networks.reset()
     engine.db.close()
     from ..store.layers import force_rmtree
     for tree in (engine.paths.root, engine.paths.runroot):

@@ -12,7 +12,6 @@ before anything is committed; a bad archive leaves the store unchanged.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import tarfile
@@ -25,9 +24,9 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
 
 from .. import digest as dg
 from .. import reference
-from ..errors import DataCorrupted, InvalidArgument, NotFound
+from ..errors import DataCorrupted, InvalidArgument
 from ..oci import image as oci
-from .images import familiar, split_name
+from ..reference import familiar, split_name
 
 
 class _TarWriter:
@@ -205,5 +204,3 @@ def _index_entries(mf_digest: str, size: int, tags: list[str]) -> list[dict]:
     return [{**base, "annotations": {"io.containerd.image.name": t,
                                      "org.opencontainers.image.ref.name": split_name(t)[1]}} for t in tags]
 
-
-_ = (io, NotFound)

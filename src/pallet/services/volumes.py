@@ -23,14 +23,6 @@ NOCOPY_KEY = "_volume_nocopy"     # record key: destinations mounted with nocopy
 TMPFS_KEY = "_mount_tmpfs"        # record key: destination -> {size, mode} of --mount type=tmpfs
 
 
-def volumes_of(engine) -> "VolumeService":
-    """The engine's VolumeService (engine.py has no slot for it yet: cached on the engine)."""
-    svc = engine.__dict__.get("_volume_service")
-    if svc is None:
-        svc = engine.__dict__["_volume_service"] = VolumeService(engine)
-    return svc
-
-
 class VolumeService:
     def __init__(self, engine):
         from ..volume.local import LocalDriver
@@ -123,7 +115,7 @@ def _label_excluded(f, labels: dict) -> bool:
 def on_create(svc, record: dict, req, image_config: dict) -> None:
     """Turn the request's volumes, --volumes-from and the image's VOLUMEs into record Mounts."""
     def vols():  # built on first use: most containers have no volume at all
-        return volumes_of(svc.engine)
+        return svc.engine.volumes
     mounts: list[dict] = []
     nocopy: list[str] = []
     for m, point in zip(req.mounts, record["Mounts"]):
@@ -191,7 +183,7 @@ def runtime_mounts(svc, record: dict) -> list:
     out = []
     for m in record["Mounts"]:
         if m["Type"] == "volume":
-            vols = volumes_of(svc.engine)
+            vols = svc.engine.volumes
             try:
                 vol = vols.get(m["Name"])
             except NotFound:
@@ -250,7 +242,7 @@ def on_remove(svc, record: dict, anonymous: bool) -> None:
     names = [m["Name"] for m in record.get("Mounts") or [] if m.get("Type") == "volume"]
     if not names:
         return
-    vols = volumes_of(svc.engine)
+    vols = svc.engine.volumes
     used = vols.usage()
     for name in names:
         try:

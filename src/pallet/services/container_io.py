@@ -1,0 +1,75 @@
+"""What flows in and out of a running container: `exec`, `logs`, `attach`.
+
+Owns Docker's rules for each (exec only in a running, unpaused container; logs of
+the rotated files, then the live one, tail counted across both; attach only to a
+running container). The edges hand in their own streams (exec) or get back
+records (logs) and an `Attachment` (attach) to relay as they print.
+"""
+from __future__ import annotations
+
+from ..errors import Conflict, PalletError
+from .container_types import ExecRequest, LogsRequest
+
+
+def exec_in(svc, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
+    """Run `req.cmd` in the container; its exit code (0 at once with `detach`). The streams
+    are files with a descriptor, or None (runc's own stdio); stdin is ignored without
+    `interactive`."""
+    import subprocess
+    record = svc.get(req.container)
+    cid = record["Id"]
+    if not record["State"]["Running"]:
+        raise Conflict(f"Container {cid} is not running")
+    if record["State"]["Paused"]:
+        raise Conflict(f"Container {req.container} is paused, unpause the container before exec")
+    process = svc.exec_process(record, req.cmd, env=req.env, workdir=req.workdir, user=req.user,
+                               tty=req.tty, privileged=req.privileged)
+    return svc.monitor_of(cid).runc.exec(cid, process, detach=req.detach,
+                                         stdin=stdin if req.interactive else subprocess.DEVNULL,
+                                         stdout=stdout, stderr=stderr, guard=svc.exec_guard(cid))
+
+
+def logs(svc, req: LogsRequest):
+    """The container's log records (`.stream`, `.data`, `.time`, `.timestamp()`), oldest
+    first: the rotated files, then the live log, followed while the container runs."""
+    from datetime import datetime, timezone
+    record = svc.get(req.container)
+    cid = record["Id"]
+
+    def when(ts: float | None):
+        return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+    def running() -> bool:
+        try:
+            return svc.get(cid)["State"]["Running"]
+        except PalletError:  # removed meanwhile: stop following
+            return False
+    return _records(record["LogPath"], when(req.since), when(req.until), req.tail, req.follow, running)
+
+
+def _records(log_path: str, since, until, tail, follow, running):
+    from ..runtime.logs import read_logs
+    from .log_rotation import log_files
+    *rotated, live = log_files(log_path)
+    old = [r for p in rotated for r in read_logs(p, since=since, until=until)]
+    if not follow:
+        records = old + list(read_logs(live, since=since, until=until))
+        yield from (records if tail is None else records[-tail:] if tail > 0 else [])
+        return
+    live_count = sum(1 for _ in read_logs(live, since=since, until=until)) if tail is not None else 0
+    if tail is None:
+        yield from old
+    elif tail > live_count:
+        yield from old[-(tail - live_count):]
+    yield from read_logs(live, since=since, until=until, tail=tail, follow=True, running=running)
+
+
+def attach(svc, ref: str):
+    """An `Attachment` to a running container's stdio (conmon's attach socket)."""
+    from ..runtime.attach import Attachment, connect
+    record = svc.get(ref)
+    cid = record["Id"]
+    if not record["State"]["Running"]:
+        raise Conflict("You cannot attach to a stopped container, start it first")
+    return Attachment(connect(svc.monitor.attach_path(cid)), svc.userdata(cid),
+                      open_stdin=record["Config"]["OpenStdin"], tty=record["Config"]["Tty"])
