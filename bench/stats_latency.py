@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    from pallet.services.container_ops import SAMPLE_INTERVAL
+    from pallet.services.containers.ops import SAMPLE_INTERVAL
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     with tempfile.TemporaryDirectory(prefix="pallet-bench-") as tmp:

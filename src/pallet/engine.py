@@ -80,7 +80,7 @@ class Engine:
 
     @cached_property
     def containers(self):
-        from .services.containers import ContainerService
+        from .services.containers.service import ContainerService
         return ContainerService(self)
 
     @cached_property

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pallet.services.restart import decide, parse_policy
+from pallet.services.containers.restart import decide, parse_policy
 from pallet.errors import InvalidArgument
 
 from polling import wait_for as _wait_for

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pallet.oci.image import rfc3339_ts
 from pallet.dockerjson import columns
-from pallet.services import container_status as status
+from pallet.services.containers import state as status
 
 NOW = 1_800_000_000.0
 

@@ -82,7 +82,7 @@ class ContainerFS:
     # ---- commit ----
     def commit(self, ref: str, repository: str | None = None, author: str = "", message: str = "",
                changes: list[str] = (), pause: bool = True) -> str:
-        from .container_commit import commit
+        from .containers.commit import commit
         return commit(self, ref, repository, author, message, list(changes), pause)
 
     # ---- cp: container -> host ----

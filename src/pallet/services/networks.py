@@ -176,7 +176,7 @@ class NetworkService:
 
     # ---- connect / disconnect ----
     def connect(self, ref: str, container: str, aliases: list[str] = (), ip: str | None = None) -> None:
-        from .container_network import check_endpoint_options, set_networks
+        from .containers.network import check_endpoint_options, set_networks
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
@@ -198,7 +198,7 @@ class NetworkService:
             svc.store.update(cid, lambda r: set_networks(r, {**_networks_of(r), net["Name"]: opts}))
 
     def disconnect(self, ref: str, container: str, force: bool = False) -> None:
-        from .container_network import set_networks
+        from .containers.network import set_networks
         net = self.get(ref)
         svc = self.engine.containers
         cid = svc.resolve(container)
@@ -221,7 +221,7 @@ class NetworkService:
 
 
 def _networks_of(rec: dict) -> dict:
-    from .container_network import networks_of
+    from .containers.network import networks_of
     return networks_of(rec)
 
 

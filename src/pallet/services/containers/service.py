@@ -1,6 +1,6 @@
 """Docker's container use cases: create, start, stop, kill, rm, wait, restart, rename.
 
-A container is a record (pallet.services.container_store), a writable overlay
+A container is a record (pallet.store.containers), a writable overlay
 layer over its image's shared layers (pallet.snapshot.overlay), and, while it
 runs, a conmon monitor that owns its stdio, log and exit code
 (pallet.runtime.monitor). There is no daemon: each pallet process reads the
@@ -10,7 +10,7 @@ after the CLI is gone (unmount, runc delete, --rm).
 
 States and transitions (Docker's): created -> running -> exited -> running ...;
 running <-> paused; any -> removed. Status strings for `ps` live in
-pallet.services.container_status.
+pallet.services.containers.state.
 """
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-from .. import jsontext
-from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
-from ..oci.image import now_rfc3339, rfc3339_ts
-from . import container_status as status
-from .container_queries import ContainerQueries
-from .container_store import ContainerStore
-from .container_config import check_mounts, check_name
-from .container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
+from ... import jsontext
+from ...errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
+from ...oci.image import now_rfc3339, rfc3339_ts
+from . import state as status
+from .queries import ContainerQueries
+from ...store.containers import ContainerStore
+from .config import check_mounts, check_name
+from ..container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
 from .names import random_name
 
 class ContainerService(ContainerQueries):
@@ -53,8 +53,8 @@ class ContainerService(ContainerQueries):
 
     def monitor_for(self, runtime: str):
         """The monitor driving containers of one OCI runtime (--runtime); runc by default."""
-        from ..runtime.monitor import Monitor
-        from ..runtime.runc import Runc
+        from ...runtime.monitor import Monitor
+        from ...runtime.runc import Runc
         cache = self.__dict__.setdefault("_monitors", {})
         if runtime not in cache:
             run = self.paths.runroot
@@ -70,7 +70,7 @@ class ContainerService(ContainerQueries):
 
     def _locked(self, cid: str):
         """`with self._locked(cid):` holds the container's lock."""
-        from ..store.locks import flocked
+        from ...store.locks import flocked
         d = self.paths.container(cid)
         d.mkdir(parents=True, exist_ok=True)
         return flocked(d / "lock")
@@ -89,7 +89,7 @@ class ContainerService(ContainerQueries):
 
     # ---- create ----
     def create(self, req: CreateRequest) -> str:
-        from .container_config import build_record
+        from .config import build_record
         image_id = self.engine.images.resolve(req.image)
         image_config = self.engine.images.config(image_id)
         cid = os.urandom(32).hex()
@@ -124,7 +124,7 @@ class ContainerService(ContainerQueries):
             return False
 
     def _prepare_storage(self, cid: str, image_id: str) -> None:
-        from ..snapshot import overlay
+        from ...snapshot import overlay
         overlay.prepare(self.paths.container(cid), self.engine.images.layer_dirs(image_id),
                         self.paths.layers)
         self.userdata(cid).mkdir(parents=True, exist_ok=True)
@@ -145,9 +145,9 @@ class ContainerService(ContainerQueries):
             return self._start_locked(cid, record, attach_to)
 
     def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
-        from .container_config import bundle_spec, seccomp_host
-        from ..snapshot import overlay
-        from . import container_network
+        from .config import bundle_spec, seccomp_host
+        from ...snapshot import overlay
+        from . import network as container_network
         tables = seccomp_host(self, record)
 
         def prepare_bundle():  # while conmon starts up
@@ -179,7 +179,7 @@ class ContainerService(ContainerQueries):
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
             if attach_to is not None and sock is None:
-                from ..runtime.attach import connect
+                from ...runtime.attach import connect
                 sock = connect(self.monitor.attach_path(cid))
             fd, fifo_fd = fifo_fd, None  # start closes it
             self.monitor_of(cid).start(cid, pid, fd)
@@ -197,7 +197,7 @@ class ContainerService(ContainerQueries):
         from .log_rotation import start_rotator
         start_rotator(self, record)  # only for --log-opt max-file > 1
         if attach_to is not None:
-            from ..runtime.attach import Attachment
+            from ...runtime.attach import Attachment
             with Attachment(sock, self.userdata(cid), open_stdin=record["Config"]["OpenStdin"],
                             tty=record["Config"]["Tty"]) as attachment:
                 attach_to(attachment)
@@ -215,7 +215,7 @@ class ContainerService(ContainerQueries):
     def exec_guard(self, cid: str) -> bytes | None:
         """The seccomp guard filter a process joining the container must run under (None when
         its bundle holds Docker's allowlist as is); see `pallet.runtime.syscall_guard`."""
-        from ..runtime.syscall_guard import from_bundle
+        from ...runtime.syscall_guard import from_bundle
         return from_bundle(self.userdata(cid))
 
     def exec_process(self, record: dict, args: list[str], *, env: list[str] = (),
@@ -225,8 +225,8 @@ class ContainerService(ContainerQueries):
         `spec.exec_process`); `user` (``-u``) resolves in the container's own /etc/passwd and
         /etc/group, with its --group-add, as its own process's user did. An unknown user
         is Docker's 126: the process cannot be started."""
-        from ..runtime.spec import exec_process
-        from .container_config import process_groups
+        from ...runtime.spec import exec_process
+        from .config import process_groups
         cid = record["Id"]
         try:
             base = jsontext.loads((self.userdata(cid) / "config.json").read_bytes())["process"]
@@ -248,7 +248,7 @@ class ContainerService(ContainerQueries):
     def foreground(self, cid: str):
         """Held (`with`) by a CLI that waits for the container and cleans up after it (`run`
         without -d). Only without a restart policy: a policy is carried out by the exit command."""
-        from ..store.locks import flocked, unlocked
+        from ...store.locks import flocked, unlocked
         policy = (self.store.get(cid)["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
         if policy not in ("", "no"):
             return unlocked()
@@ -256,8 +256,8 @@ class ContainerService(ContainerQueries):
 
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
-        from ..snapshot import overlay
-        from . import container_network
+        from ...snapshot import overlay
+        from . import network as container_network
         mon = self.monitor_of(cid)
         if (mon.runc.root / cid).exists():  # runc delete costs a fork; skip when nothing's there
             try:
@@ -313,11 +313,11 @@ class ContainerService(ContainerQueries):
     def stop_many(self, refs: list[str], timeout: int | None = None, signal: str | None = None,
                   on_error=None) -> list[str]:
         """Docker's stop for several containers at once (see container_stop)."""
-        from .container_stop import stop_many
+        from .stop import stop_many
         return stop_many(self, refs, timeout, signal, on_error)
 
     def _signal(self, cid: str, sig: str) -> None:
-        from ..opts.signals import parse_signal
+        from ...opts.signals import parse_signal
         try:
             self.monitor_of(cid).runc.kill(cid, parse_signal(sig))
         except PalletError:
@@ -339,7 +339,7 @@ class ContainerService(ContainerQueries):
             return True  # the monitor is gone: nothing left to wait for
 
     def kill(self, ref: str, signal: str = "KILL") -> None:
-        from ..opts.signals import parse_signal
+        from ...opts.signals import parse_signal
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Running"]:
@@ -403,8 +403,8 @@ class ContainerService(ContainerQueries):
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
-            from ..runtime.cgroups import remove_leftovers
-            from ..runtime.spec import cgroups_path
+            from ...runtime.cgroups import remove_leftovers
+            from ...runtime.spec import cgroups_path
             remove_leftovers(cgroups_path(cid))
         self._remove_storage(cid)
         if _has_volumes(record):
@@ -424,7 +424,7 @@ class ContainerService(ContainerQueries):
                 continue
 
     def _remove_storage(self, cid: str) -> None:
-        from ..store.layers import force_rmtree
+        from ...store.layers import force_rmtree
         for d in (self.paths.container(cid), self.paths.container_run(cid)):
             if d.exists():
                 trash = self.paths.trash / f"c-{cid[:12]}-{os.urandom(4).hex()}"
@@ -446,30 +446,30 @@ class ContainerService(ContainerQueries):
                            "You have to remove (or rename) that container to be able to reuse that name.")
         self.store.rename(cid, new_name)
 
-    # ---- in and out of a running container (pallet.services.container_io) ----
+    # ---- in and out of a running container (pallet.services.containers.streams) ----
     def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
         """`exec`: the command's exit code; streams are files with a descriptor, or None."""
-        from .container_io import exec_in
+        from .streams import exec_in
         return exec_in(self, req, stdin, stdout, stderr)
 
     def logs(self, req: LogsRequest):
         """`logs`: an iterator of log records, oldest first (followed with `req.follow`)."""
-        from .container_io import logs
+        from .streams import logs
         return logs(self, req)
 
     def attach(self, ref: str):
         """`attach`: an Attachment to the running container's stdio (close it when done)."""
-        from .container_io import attach
+        from .streams import attach
         return attach(self, ref)
 
-    # ---- top / stats / update / prune (pallet.services.container_ops) ----
+    # ---- top / stats / update / prune (pallet.services.containers.ops) ----
     def top(self, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
-        from .container_ops import top
+        from .ops import top
         return top(self, ref, ps_args)
 
     def stats(self, refs: list[str], all_containers: bool = False) -> list:
         """One `stats` frame: the named containers, else the running ones (all with -a)."""
-        from .container_ops import stats
+        from .ops import stats
         if refs:
             records = [(ref, self.get(ref)) for ref in refs]
         else:
@@ -477,13 +477,13 @@ class ContainerService(ContainerQueries):
         return stats(self, records)
 
     def update(self, ref: str, req: UpdateRequest) -> None:
-        from .container_ops import update
+        from .ops import update
         update(self, ref, req)
 
     def prune(self, filters: dict | None = None) -> tuple[list[str], int]:
         """`container prune`: every stopped container `filters` (until, label, label!) selects."""
-        from ..opts.filters import Filters
-        from .container_ops import prune_containers
+        from ...opts.filters import Filters
+        from .ops import prune_containers
         f = Filters(filters)
         f.validate(("until", "label", "label!"))
         return prune_containers(self, f)
@@ -511,7 +511,7 @@ def _connect_early(attach_path: Path, tries: int = 20):
     just after it starts runc; the connection waits in its backlog until conmon's loop
     runs): off the critical path. None if the socket did not appear within ~10 ms, and
     the caller connects after the create as before."""
-    from ..runtime.attach import connect
+    from ...runtime.attach import connect
     for _ in range(tries):
         try:
             return connect(attach_path)
@@ -523,18 +523,18 @@ def _connect_early(attach_path: Path, tries: int = 20):
 def _warm_up_exit_path() -> None:
     """Import what attaching to and the exit of a container need while runc creates it (see
     Monitor.create): off the critical path, on the CPU runc leaves idle."""
-    from . import container_network, log_rotation  # noqa: F401
-    from ..network import state  # noqa: F401
-    from ..runtime import attach, cgroups  # noqa: F401
+    from . import network as container_network, log_rotation  # noqa: F401
+    from ...network import state  # noqa: F401
+    from ...runtime import attach, cgroups  # noqa: F401
 
 
 def _network():
-    from . import container_network
+    from . import network as container_network
     return container_network
 
 
 def _limits():
-    from . import container_limits
+    from . import limits as container_limits
     return container_limits
 
 
@@ -544,18 +544,18 @@ def _has_volumes(record: dict) -> bool:
 
 
 def _volumes():
-    from . import volumes
+    from .. import volumes
     return volumes
 
 
 def _check_runtime(name: str) -> None:
-    from ..runtime.runc import which
+    from ...runtime.runc import which
     if not which(name):
         raise InvalidArgument(f"unknown or invalid runtime name: {name}")
 
 
 def _log_size(record: dict) -> int | None:
-    from ..opts.units import parse_bytes
+    from ...opts.units import parse_bytes
     size = (record["HostConfig"].get("LogConfig", {}).get("Config") or {}).get("max-size")
     return parse_bytes(size) if size else None
 

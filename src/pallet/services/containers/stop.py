@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from ..errors import PalletError
-from . import container_status as status
+from ...errors import PalletError
+from . import state as status
 
 
 def stop_many(svc, refs: list[str], timeout: int | None = None, signal: str | None = None,

@@ -13,9 +13,9 @@ only; runc makes the namespace), "host" (no namespace), "container:NAME"
 """
 from __future__ import annotations
 
-from ..record import dataclass, field
+from ...record import dataclass, field
 
-from ..errors import Conflict, InvalidArgument, NotFound
+from ...errors import Conflict, InvalidArgument, NotFound
 
 
 @dataclass
@@ -46,7 +46,7 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None) -> dic
     if aliases and not user_defined:
         raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
     if ip:
-        from ..network.model import pick_ip, subnet_of
+        from ...network.model import pick_ip, subnet_of
         subnet, gateway = subnet_of(net)
         pick_ip(subnet, gateway, set(), ip)  # validates: inside the subnet, not the gateway
     return {"aliases": aliases, "ip": ip}
@@ -103,7 +103,7 @@ def attach(svc, record: dict) -> NetworkAttachment:
         return NetworkAttachment(etc_args=etc)
     netsvc = svc.engine.networks
     pairs = [(netsvc.get(name), opts) for name, opts in nets.items()]
-    from ..network import ports
+    from ...network import ports
     specs = ports.wanted(host, record["Config"].get("ExposedPorts"))
     sb = netsvc.sandboxes.create(record["Id"], record["Name"].lstrip("/"), pairs, specs)
     settings = _settings(sb, record)
@@ -150,7 +150,7 @@ def _extra_hosts(host: dict, gateway: str | None) -> list[tuple[str, str]]:
 
 
 def _settings(sb: dict, record: dict) -> dict:
-    from ..network.sandbox import endpoint_settings
+    from ...network.sandbox import endpoint_settings
     eps = {ep["network"]: endpoint_settings(ep, sb["name"]) for ep in sb["endpoints"]}
     primary = next(iter(eps.values()))
     port_map: dict = {k: None for k in record["Config"].get("ExposedPorts") or {}}
@@ -168,7 +168,7 @@ def _settings(sb: dict, record: dict) -> dict:
 
 
 def detach(svc, cid: str) -> None:
-    from ..network.state import NetworkState
+    from ...network.state import NetworkState
     state = NetworkState(svc.paths.root, svc.paths.runroot)
     if not state.endpoint_file(cid).exists():
         return

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import jsontext
-from ..errors import InvalidArgument, NotFound
-from ..oci.image import now_rfc3339
-from .container_status import new_state
-from .container_types import CreateRequest
+from ... import jsontext
+from ...errors import InvalidArgument, NotFound
+from ...oci.image import now_rfc3339
+from .state import new_state
+from ..container_types import CreateRequest
 
 DEFAULT_LOG_MAX = "10m"   # logs are bounded unless the user asks otherwise (moby#40207)
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024  # what Docker's HostConfig.ShmSize says when --shm-size is not given
@@ -97,21 +97,21 @@ def _check_settings(req: CreateRequest) -> None:
         raise InvalidArgument(f"the working directory '{req.workdir}' is invalid, "
                               "it needs to be an absolute path")
     if req.stop_signal:
-        from ..opts.signals import parse_signal
+        from ...opts.signals import parse_signal
         parse_signal(req.stop_signal)  # "Invalid signal: FOO"
     for flag, caps in (("CapAdd", req.cap_add), ("CapDrop", req.cap_drop)):
         _check_caps(flag, caps)
     _check_namespaces(req)
     if req.devices or req.device_cgroup_rules:
-        from ..runtime.devices import mapped_devices, parse_rule
+        from ...runtime.devices import mapped_devices, parse_rule
         for mapping in req.devices:
             mapped_devices(mapping)  # Docker finds out at start; nothing half-made here
         for rule in req.device_cgroup_rules:
             parse_rule(rule)
     profile = _security_spec(req.security_opt).get("docker_seccomp")
     if profile is not None:  # a profile Docker would refuse fails here, not at start
-        from ..runtime.seccomp import ProfileError, from_docker_profile
-        from ..runtime.spec import DEFAULT_CAPS
+        from ...runtime.seccomp import ProfileError, from_docker_profile
+        from ...runtime.spec import DEFAULT_CAPS
         try:
             from_docker_profile(profile, list(DEFAULT_CAPS))
         except ProfileError as exc:
@@ -139,12 +139,12 @@ def _check_namespaces(req: CreateRequest) -> None:
 
 def _cap_names(caps: list[str]) -> list[str] | None:
     """As Docker's daemon stores them (CAP_NET_ADMIN)."""
-    from ..runtime.spec import cap_name
+    from ...runtime.spec import cap_name
     return [cap_name(c) for c in caps] or None
 
 
 def _check_caps(flag: str, caps: list[str]) -> None:
-    from ..runtime.spec import ALL_CAPS
+    from ...runtime.spec import ALL_CAPS
     for name in _cap_names(caps) or []:
         if name != "ALL" and name not in ALL_CAPS:
             raise InvalidArgument(f'invalid {flag}: unknown capability: "{name}"')
@@ -255,17 +255,17 @@ def seccomp_host(svc, record: dict):
     host = record["HostConfig"]
     if host.get("Privileged") or any(o.startswith(("seccomp=", "seccomp:")) for o in host.get("SecurityOpt") or []):
         return None  # no seccomp, or a profile of the user's: runc gets it as it is
-    from ..runtime import syscall_guard
+    from ...runtime import syscall_guard
     return syscall_guard.usable(svc.monitor_of(record["Id"]).runc.binary, svc.paths.runroot)
 
 
 def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
-    from ..runtime import spec as rs
+    from ...runtime import spec as rs
     cid = record["Id"]
     cfg, host = record["Config"], record["HostConfig"]
     rootfs = svc.rootfs(cid)
     uid, gid, gids = process_groups(rootfs, cfg.get("User") or "", host.get("GroupAdd"))
-    from ..runtime.hostfiles import write_etc_files
+    from ...runtime.hostfiles import write_etc_files
     etc = (net.etc_files if net and net.etc_files else
            write_etc_files(svc.userdata(cid), cfg["Hostname"], **(net.etc_args if net else {})))
     mounts = []
@@ -310,13 +310,13 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
 def _process_env(cfg: dict) -> list[str]:
     """Docker's CreateDaemonEnvironment: PATH, HOSTNAME and (with a tty) TERM=xterm, which
     the container's own Env replaces or extends."""
-    from ..opts.env import process_env
+    from ...opts.env import process_env
     defaults = [PATH_ENV, f"HOSTNAME={cfg['Hostname']}", *(["TERM=xterm"] if cfg.get("Tty") else [])]
     return process_env(defaults, cfg["Env"])
 
 
 def _tmpfs_options(data: str) -> list[str]:
-    from ..opts.mounts import merge_tmpfs_options
+    from ...opts.mounts import merge_tmpfs_options
     return merge_tmpfs_options(data)
 
 
@@ -325,7 +325,7 @@ def _security_spec(options: list[str] | None) -> dict:
     options module stays unloaded (every `run` starts here)."""
     if not options:
         return {}
-    from ..opts.security import SecurityOptions
+    from ...opts.security import SecurityOptions
     security = SecurityOptions.parse(options)
     return {"no_new_privileges": security.no_new_privileges,
             "seccomp_profile": {} if security.seccomp == "unconfined" else None,
@@ -345,24 +345,24 @@ def _docker_seccomp(security) -> dict | None:
 def _volume_mounts(svc, record: dict) -> list:
     if not any(m["Type"] in ("volume", "tmpfs") for m in record["Mounts"]):
         return []  # and the volumes module stays unloaded
-    from .volumes import runtime_mounts
+    from ..volumes import runtime_mounts
     return runtime_mounts(svc, record)
 
 
 def _rlimits(host: dict) -> dict:
-    from .container_limits import rlimits
+    from .limits import rlimits
     return rlimits(host)
 
 
 def _mapped_devices(host: dict) -> list[dict]:
     if not host.get("Devices"):
         return []
-    from ..runtime.devices import mapped_devices
+    from ...runtime.devices import mapped_devices
     return [d for m in host["Devices"] for d in mapped_devices(m)]
 
 
 def _privileged_devices() -> list[dict]:
-    from ..runtime.devices import host_devices
+    from ...runtime.devices import host_devices
     return host_devices()
 
 

@@ -5,8 +5,8 @@ A mixin of ContainerService (it uses its `store`, `get`, `paths`); it changes no
 """
 from __future__ import annotations
 
-from . import container_status as status
-from .container_types import ListRequest
+from . import state as status
+from ..container_types import ListRequest
 
 
 class ContainerQueries:
@@ -22,7 +22,7 @@ class ContainerQueries:
         records = [status.refresh(self, r) for r in self.store.all()]
         if req is None:
             return records
-        from .container_list import select
+        from .listing import select
         return select(self, records, req)
 
     def ports(self, ref: str) -> dict[str, list[dict]]:
@@ -40,7 +40,7 @@ class ContainerQueries:
                 "stopped": len(recs) - running - paused}
 
     def disk_rows(self) -> dict:
-        from .disk import tree_size
+        from ..disk import tree_size
         recs = self.list()
         sizes = {r["Id"]: tree_size(self.paths.container(r["Id"]) / "upper") for r in recs}
         active = [r for r in recs if r["State"]["Running"]]
@@ -48,5 +48,5 @@ class ContainerQueries:
                 "reclaim": sum(s for cid, s in sizes.items() if cid not in {r["Id"] for r in active})}
 
     def inspect(self, ref: str) -> dict:
-        from ..dockerjson.container import inspect_container
+        from ...dockerjson.container import inspect_container
         return inspect_container(self, self.get(ref))

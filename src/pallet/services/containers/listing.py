@@ -7,9 +7,9 @@ edge answers alike.
 """
 from __future__ import annotations
 
-from ..errors import InvalidArgument, PalletError
-from ..dockerjson.columns import docker_status
-from .container_types import ListRequest
+from ...errors import InvalidArgument, PalletError
+from ...dockerjson.columns import docker_status
+from ..container_types import ListRequest
 
 PS_FILTERS = {"id", "name", "label", "exited", "status", "ancestor", "before", "since",
               "volume", "network", "publish", "expose", "health", "isolation", "is-task"}
@@ -19,7 +19,7 @@ STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", 
 
 def select(svc, records: list[dict], req: ListRequest) -> list[dict]:
     """Those of `records` (newest first, live state folded in) that `req` selects."""
-    from ..opts.filters import Filters
+    from ...opts.filters import Filters
     f = Filters(req.filters)
     f.validate(PS_FILTERS)
     for s in f.get("status"):
@@ -70,7 +70,7 @@ def _keep(record: dict, f, ancestors) -> bool:
 
 def _sizes(svc, record: dict) -> dict:
     """Docker's SizeRw (file sizes in the writable layer) and SizeRootFs (that plus the image)."""
-    from .disk import content_size
+    from ..disk import content_size
     written = content_size(svc.paths.container(record["Id"]) / "upper")
     return {"SizeRw": written, "SizeRootFs": written + svc.engine.images.size(record["Image"])}
 

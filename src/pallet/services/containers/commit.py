@@ -12,7 +12,7 @@ changed; the staged diff_id must equal the one the writer hashed.
 """
 from __future__ import annotations
 
-from ..errors import DataCorrupted
+from ...errors import DataCorrupted
 
 # Empty files runc makes to bind-mount these onto: not the container's changes (Docker's init layer).
 RUNTIME_MOUNT_POINTS = frozenset({"etc/hosts", "etc/hostname", "etc/resolv.conf"})
@@ -24,7 +24,7 @@ IMAGE_FIELDS = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "Volumes", 
 
 def commit(fs, ref: str, repository: str | None, author: str, message: str,
            changes: list[str], pause: bool) -> str:
-    from .. import reference
+    from ... import reference
     svc, engine = fs.containers, fs.engine
     cid = svc.resolve(ref)
     record = svc.get(cid)
@@ -39,7 +39,7 @@ def commit(fs, ref: str, repository: str | None, author: str, message: str,
             staged = _stage_upper(engine, engine.paths.container(cid) / "upper")
             try:
                 doc = _config(config_doc, record, staged.diff_id, author, message, changes)
-                from ..oci import image as oci
+                from ...oci import image as oci
                 result = engine.image_store.commit(oci.encode(doc), {staged.diff_id: staged},
                                                    [tag] if tag else [], parent=record["Image"])
             finally:
@@ -51,8 +51,8 @@ def commit(fs, ref: str, repository: str | None, author: str, message: str,
 
 
 def _stage_upper(engine, upper):
-    from ..archive.export import write_diff_tar
-    from ..archive.unpack import piped
+    from ...archive.export import write_diff_tar
+    from ...archive.unpack import piped
     written: list[str] = []
     with piped(lambda out: written.append(
             write_diff_tar(upper, [], out, skip_empty=RUNTIME_MOUNT_POINTS))) as reader:
@@ -65,8 +65,8 @@ def _stage_upper(engine, upper):
 
 def _config(base: dict, record: dict, diff_id: str, author: str, message: str,
             changes: list[str]) -> dict:
-    from ..oci import image as oci
-    from ..opts.changes import apply_changes
+    from ...oci import image as oci
+    from ...opts.changes import apply_changes
     cfg = dict(base.get("config") or {})
     for key in IMAGE_FIELDS:
         if record["Config"].get(key) not in (None, "", [], {}):

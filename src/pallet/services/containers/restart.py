@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import InvalidArgument, NotFound, PalletError
+from ...errors import InvalidArgument, NotFound, PalletError
 
 POLICIES = ("no", "always", "unless-stopped", "on-failure")
 BACKOFF_START = 0.1
@@ -45,7 +45,7 @@ def parse_policy(text: str) -> dict:
 
 def decide(record: dict) -> float | None:
     """Seconds to wait before restarting after this exit, or None: stay exited."""
-    from ..oci.image import parse_time
+    from ...oci.image import parse_time
     policy = record["HostConfig"].get("RestartPolicy") or {}
     name = policy.get("Name") or "no"
     if name == "no" or record.get("_stopped_by_user") or record["HostConfig"].get("AutoRemove"):

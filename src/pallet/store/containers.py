@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
 
 from .. import jsontext
 from ..errors import AlreadyExists, Conflict, NotFound
-from ..store.db import IntegrityError
+from .db import IntegrityError
 
 
 class ContainerStore:

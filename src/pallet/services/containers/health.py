@@ -19,8 +19,8 @@ import os
 import sys
 import time
 
-from ..errors import Conflict, InvalidArgument, NotFound
-from ..paths import HEALTH_PID_FILE as PID_FILE
+from ...errors import Conflict, InvalidArgument, NotFound
+from ...paths import HEALTH_PID_FILE as PID_FILE
 
 SECOND = 10**9
 DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "Retries": 3}
@@ -113,7 +113,7 @@ def _quote(word: str) -> str:
 
 def run_check(svc, ref: str) -> str:
     """Run the check once, record it, act on a turn to unhealthy; returns the new status."""
-    from ..oci.image import now_rfc3339
+    from ...oci.image import now_rfc3339
     record = svc.get(ref)
     cid = record["Id"]
     hc = config_of(record)
@@ -154,7 +154,7 @@ def _record(health: dict, entry: dict, in_start_period: bool, retries: int) -> N
 
 
 def _in_start_period(record: dict, hc: dict) -> bool:
-    from ..oci.image import parse_time
+    from ...oci.image import parse_time
     return time.time() - parse_time(record["State"]["StartedAt"]) < hc["StartPeriod"] / SECOND
 
 
@@ -164,7 +164,7 @@ def _exec(svc, cid: str, argv: list[str], timeout: float) -> tuple[int, str]:
     pid_file = svc.userdata(cid) / "health-exec.pid"
     pid_file.unlink(missing_ok=True)
     import subprocess  # lazily: `run` imports this module, rarely this path
-    from ..runtime.syscall_guard import preexec
+    from ...runtime.syscall_guard import preexec
     proc = subprocess.Popen(runc.argv("exec", "--pid-file", str(pid_file), cid, *argv),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             preexec_fn=preexec(svc.exec_guard(cid)))
@@ -179,7 +179,7 @@ def _exec(svc, cid: str, argv: list[str], timeout: float) -> tuple[int, str]:
         pid_file.unlink(missing_ok=True)
     text = out[:MAX_OUTPUT].decode("utf-8", "replace")
     if proc.returncode != 0 and not pid_file.exists() and "runc" in text[:200]:
-        from ..runtime.runc import runc_message
+        from ...runtime.runc import runc_message
         text = runc_message(text)
     return proc.returncode, text
 

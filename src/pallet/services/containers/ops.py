@@ -1,7 +1,7 @@
 """Docker's container operations: `top`, `stats`, `update`, `container prune`.
 
 Owns the read-mostly operations over running containers and `update` (its limits are
-checked by pallet.services.container_limits, as at create). Usage numbers come from the
+checked by pallet.services.containers.limits, as at create). Usage numbers come from the
 cgroup files (pallet.runtime.cgroups); limits change through ``runc update``.
 
 Invariant: `update` changes the record only after runc accepted the new limits, so
@@ -10,11 +10,11 @@ inspect never shows a limit the cgroup does not have.
 from __future__ import annotations
 
 import time
-from ..record import dataclass
+from ...record import dataclass
 
-from ..errors import Conflict, InvalidArgument, PalletError
-from .container_limits import check_resources
-from .container_types import UpdateRequest
+from ...errors import Conflict, InvalidArgument, PalletError
+from .limits import check_resources
+from ..container_types import UpdateRequest
 
 SAMPLE_INTERVAL = 0.5  # seconds between the two readings a CPU % needs
 
@@ -23,8 +23,8 @@ SAMPLE_INTERVAL = 0.5  # seconds between the two readings a CPU % needs
 
 def top(svc, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
     """`docker top`: the host's ``ps`` output, restricted to the container's processes."""
-    from ..runtime.cgroups import Cgroup
-    from ..runtime.spec import cgroups_path
+    from ...runtime.cgroups import Cgroup
+    from ...runtime.spec import cgroups_path
     record = svc.get(ref)
     if not record["State"]["Running"]:
         raise Conflict(f"Container {record['Id']} is not running")
@@ -67,8 +67,8 @@ class Stats:
 
 def stats(svc, records: list[tuple[str, dict]], interval: float = SAMPLE_INTERVAL) -> list[Stats]:
     """One `stats` frame: every cgroup read twice, `interval` apart, for CPU %."""
-    from ..runtime import cgroups
-    from ..runtime.spec import cgroups_path
+    from ...runtime import cgroups
+    from ...runtime.spec import cgroups_path
     groups = {r["Id"]: cgroups.Cgroup(cgroups_path(r["Id"])) for _, r in records if r["State"]["Running"]}
     first = {cid: g.sample() for cid, g in groups.items()}
     t0 = time.monotonic()
@@ -161,7 +161,7 @@ def _oci_resources(host: dict, req: UpdateRequest) -> dict:
 
 def prune_containers(svc, filters=None) -> tuple[list[str], int]:
     """Remove every stopped container (Docker's `until`/`label` filters); (ids, bytes freed)."""
-    from .disk import tree_size
+    from ..disk import tree_size
     deleted, freed = [], 0
     now = time.time()
     for record in svc.list():
@@ -181,7 +181,7 @@ def prune_containers(svc, filters=None) -> tuple[list[str], int]:
 
 
 def _prune_match(record: dict, filters, now: float) -> bool:
-    from ..opts.timestamps import parse_timestamp
+    from ...opts.timestamps import parse_timestamp
     for until in filters.get("until"):
         if record.get("_created", 0) >= parse_timestamp(until, now):
             return False

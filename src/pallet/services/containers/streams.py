@@ -7,8 +7,8 @@ records (logs) and an `Attachment` (attach) to relay as they print.
 """
 from __future__ import annotations
 
-from ..errors import Conflict, PalletError
-from .container_types import ExecRequest, LogsRequest
+from ...errors import Conflict, PalletError
+from ..container_types import ExecRequest, LogsRequest
 
 
 def exec_in(svc, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
@@ -48,7 +48,7 @@ def logs(svc, req: LogsRequest):
 
 
 def _records(log_path: str, since, until, tail, follow, running):
-    from ..runtime.logs import read_logs
+    from ...runtime.logs import read_logs
     from .log_rotation import log_files
     *rotated, live = log_files(log_path)
     old = [r for p in rotated for r in read_logs(p, since=since, until=until)]
@@ -66,7 +66,7 @@ def _records(log_path: str, since, until, tail, follow, running):
 
 def attach(svc, ref: str):
     """An `Attachment` to a running container's stdio (conmon's attach socket)."""
-    from ..runtime.attach import Attachment, connect
+    from ...runtime.attach import Attachment, connect
     record = svc.get(ref)
     cid = record["Id"]
     if not record["State"]["Running"]:

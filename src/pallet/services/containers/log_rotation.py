@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InvalidArgument
+from ...errors import InvalidArgument
 
 DEFAULT_MAX_SIZE = "10m"
 
@@ -38,7 +38,7 @@ def log_files(log_path: str | Path, max_file: int = 50) -> list[Path]:
 
 
 def limits(log_opts: dict) -> tuple[int, int]:
-    from ..opts.units import parse_bytes
+    from ...opts.units import parse_bytes
     size = parse_bytes(log_opts.get("max-size") or DEFAULT_MAX_SIZE)
     try:
         files = int(log_opts.get("max-file") or 1)

@@ -2,7 +2,7 @@
 
 Owns: the daemon-side validation of resource limits (Docker's wording: "Minimum memory
 limit allowed is 6MB"), applied at create (`on_create`, one hook in ContainerService.create)
-and by `update` (pallet.services.container_ops); `--ulimit` parsing into HostConfig.Ulimits
+and by `update` (pallet.services.containers.ops); `--ulimit` parsing into HostConfig.Ulimits
 and from there into the spec's rlimits (`rlimits`, a hook in bundle_spec); and the start and
 cleanup hooks (health loop, pending restart). Kept apart from `top`/`stats`/`update`, which
 most commands never need: this module is imported by every `run`.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from ..errors import InvalidArgument
-from ..paths import HEALTH_PID_FILE
+from ...errors import InvalidArgument
+from ...paths import HEALTH_PID_FILE
 
 MIN_MEMORY = 6 * 1024 * 1024
 ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
@@ -61,8 +61,8 @@ def on_cleanup(svc, cid: str) -> None:
 
 def oom_killed(cid: str) -> bool:
     """Hook for ContainerService._oom_killed: read before runc delete removes the cgroup."""
-    from ..runtime.cgroups import oom_killed as cgroup_oom_killed
-    from ..runtime.spec import cgroups_path
+    from ...runtime.cgroups import oom_killed as cgroup_oom_killed
+    from ...runtime.spec import cgroups_path
     return cgroup_oom_killed(cgroups_path(cid))
 
 

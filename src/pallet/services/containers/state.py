@@ -7,7 +7,7 @@ shows as Exited and can be started again). Writes happen in cleanup/start.
 """
 from __future__ import annotations
 
-from ..oci.image import now_rfc3339
+from ...oci.image import now_rfc3339
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 UNKNOWN_EXIT = 255  # the monitor vanished without recording one (reboot, kill -9 of conmon)
@@ -68,5 +68,5 @@ def refresh(svc, record: dict) -> dict:
 
 
 def _ts(t: float) -> str:
-    from ..oci.image import rfc3339_ts
+    from ...oci.image import rfc3339_ts
     return rfc3339_ts(t)
