@@ -85,8 +85,10 @@ def _write_cidfile(o, cid: str) -> None:
 
 
 def container_run(ctx, o, args) -> int:
+    keys = None
     if not o.detach:
         check_tty(ctx.stdin, o.tty, o.interactive)
+        keys = _detach_keys(ctx, o.detach_keys, needed=o.tty and o.interactive)
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
@@ -101,22 +103,41 @@ def container_run(ctx, o, args) -> int:
             raise
         ctx.out(cid)
         return 0
-    return _run_attached(ctx, svc, cid, req)
+    return _run_attached(ctx, svc, cid, req, keys)
 
 
-def _relay(ctx, stdin: bool):
-    """What run/start/attach do with an Attachment: relay it through the CLI's streams."""
-    def relay(attachment):
+class _Relay:
+    """What run/start/attach do with an Attachment: relay it through the CLI's streams,
+    the terminal raw and its size followed; `detached` says the user typed the detach
+    keys (`keys`: resolved from --detach-keys/config.json before anything starts)."""
+
+    def __init__(self, ctx, stdin: bool, keys: bytes | None = None):
+        self.ctx, self.stdin, self.keys = ctx, stdin, keys
+        self.detached = False
+
+    def __call__(self, attachment) -> None:
+        ctx = self.ctx
         with relaying(ctx.stdin, attachment):
-            attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr), _binary(ctx.stdin) if stdin else None)
-    return relay
+            self.detached = attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr),
+                                             _binary(ctx.stdin) if self.stdin else None, self.keys)
 
 
-def _run_attached(ctx, svc, cid: str, req) -> int:
-    relay = _relay(ctx, stdin=req.open_stdin)
+def _detach_keys(ctx, flag: str | None, needed: bool = True) -> bytes | None:
+    """--detach-keys, else config.json's detachKeys, else the default; checked (Docker's
+    error) when given, read from the config only when a terminal attach will use them."""
+    if not (flag or needed):
+        return None
+    from .dockerconfig import detach_keys
+    return detach_keys(ctx, flag)
+
+
+def _run_attached(ctx, svc, cid: str, req, keys: bytes | None) -> int:
+    relay = _Relay(ctx, stdin=req.open_stdin, keys=keys)
     with svc.foreground(cid):
         try:
             svc.start(cid, attach_to=relay)
+            if relay.detached:  # Docker: silent, exit 0; the exit command cleans up later
+                return 0
             code = svc.wait(cid)
         except PalletError:
             if req.auto_remove:
@@ -142,8 +163,9 @@ def container_start(ctx, o, args) -> int:
     if o.attach or o.interactive:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
-        svc.start(args[0], attach_to=_relay(ctx, stdin=o.interactive))
-        return svc.wait(args[0])
+        relay = _Relay(ctx, stdin=o.interactive, keys=_detach_keys(ctx, o.detach_keys))
+        svc.start(args[0], attach_to=relay)
+        return 0 if relay.detached else svc.wait(args[0])  # Docker: detaching is exit 0
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -241,8 +263,12 @@ def container_exec(ctx, o, args) -> int:
 
 def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    with svc.attach(args[0]) as attachment:
-        _relay(ctx, stdin=not o.no_stdin)(attachment)
+    with svc.attach(args[0]) as attachment:  # a stopped container is refused first, as in Docker
+        relay = _Relay(ctx, stdin=not o.no_stdin, keys=_detach_keys(ctx, o.detach_keys))
+        relay(attachment)
+    if relay.detached:  # Docker's CLI returns moby's EscapeError here: its text, exit 1
+        ctx.err("read escape sequence")
+        return 1
     return svc.wait(args[0])
 
 

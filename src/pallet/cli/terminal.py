@@ -48,7 +48,7 @@ class relaying:
         import termios
         import tty
         self.saved_mode = termios.tcgetattr(self.fd)
-        tty.setraw(self.fd)
+        tty.setraw(self.fd, termios.TCSANOW)  # as moby/term: what was typed ahead is kept
         self.saved_handler = signal.signal(signal.SIGWINCH, lambda _sig, _frame: self.resize())
         self.resize()
         return self
