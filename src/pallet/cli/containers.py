@@ -350,6 +350,7 @@ COMMANDS = [
     Command("container exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
             container_exec, [
                 F("detach", "d", help="Detached mode: run command in the background"),
+                F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
                 F("env", "e", kind="list", help="Set environment variables"),
                 F("env-file", kind="list", help="Read in a file of environment variables"),
                 F("interactive", "i", help="Keep STDIN open even if not attached"),

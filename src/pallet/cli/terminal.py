@@ -29,6 +29,16 @@ def check_tty(stdin, tty: bool, interactive: bool) -> None:
             raise err
 
 
+def terminal_size(stream) -> tuple[int, int] | None:
+    """(rows, columns) of the terminal `stream` shows on, or None (docker/cli's GetTtySize)."""
+    fd = fileno(stream)
+    try:
+        size = os.get_terminal_size(fd) if fd is not None else None
+    except OSError:
+        return None
+    return (size.lines, size.columns) if size and size.lines and size.columns else None
+
+
 class relaying:
     """`with relaying(stdin, attachment):` raw mode on the terminal at `stdin` and its size
     followed, when the container has a terminal and `stdin` is one; else nothing.

@@ -120,3 +120,20 @@ def test_invalid_detach_keys_are_refused_before_anything_runs(pallet, busybox):
     r = pallet("attach", "--detach-keys", "foo", cid)
     assert (r.code, r.err.strip()) == (1, "Error: Invalid detach keys (foo) provided")
     pallet.ok("rm", "-f", cid)
+
+
+def test_exec_it_detaches_and_the_process_runs_on(pallet, busybox, terminals):
+    cid = pallet.ok("run", "-d", "--network", "none", "busybox", "sleep", "300").out.strip()
+    t = _attach(pallet, terminals, "exec", "-it", cid, "sh")
+    t.expect("# ")
+    t.send("exec sleep 4321\r")
+
+    def sleeping() -> bool:
+        return "sleep 4321" in pallet.ok("exec", cid, "ps").out
+    assert wait_for(sleeping, timeout=30)
+    code, shown = _detach(t)
+    assert code == 1 and "read escape sequence" in shown
+    assert sleeping()  # pallet has gone; the exec'd process runs on
+    t = _attach(pallet, terminals, "exec", "-it", "--detach-keys", "ctrl-x", cid, "nosuch")
+    assert _detach(t, "")[0] == 127  # a command that cannot start: Docker's exit code
+    pallet.ok("rm", "-f", cid)
