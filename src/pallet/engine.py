@@ -5,6 +5,9 @@ and hands each service its collaborators, so that the CLI and the API call the s
 objects and no edge wires services together (or can forget to: ImageService gets
 the container service's answer to "which containers use this image" here, once).
 Services are built lazily (`cached_property`): `run --rm` builds only what it uses.
+The services still take the engine itself to reach the store pieces (db, layers, locks,
+paths) and each other; handing each only what it uses is the next step, left until the
+branches that edit every service have been merged.
 """
 from __future__ import annotations
 

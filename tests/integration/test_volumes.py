@@ -158,6 +158,14 @@ def test_volume_prune_removes_unused_anonymous_then_all_with_a(pallet, busybox):
     assert pallet.ok("volume", "prune", "-a", "-f").lines[:2] == ["Deleted Volumes:", "named"]
 
 
+def test_system_prune_volumes_removes_anonymous_volumes_of_removed_containers(pallet, busybox):
+    pallet.ok("volume", "create", "named")
+    pallet.ok("run", "--name", "c", "-v", "/anon", "busybox", "true")
+    r = pallet.ok("system", "prune", "-f", "--volumes")  # c goes first, then its volume
+    assert "Deleted Containers:\n" in r.out and "Deleted Volumes:\n" in r.out
+    assert pallet.ok("volume", "ls", "-q").lines == ["named"]
+
+
 def test_volume_onto_root_or_proc_is_refused(pallet, busybox):
     r = pallet("run", "--rm", "-v", "vol:/proc", "busybox", "true")
     assert r.code == 125 and "mount destination /proc is not allowed" in r.err

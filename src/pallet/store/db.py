@@ -1,4 +1,4 @@
-"""The metadata database: the only module that speaks SQL.
+"""The metadata database: with pallet.store.containers (the container records), the only SQL.
 
 SQLite in WAL mode, one connection per process, busy timeout so concurrent
 `pallet` processes wait rather than fail. Every change that makes something
