@@ -91,6 +91,10 @@ def test_attach_to_dit_container_is_raw_and_detaches(pallet, busybox, terminals)
     code, shown = _detach(t)
     assert code == 1 and "read escape sequence" in shown
     assert _running(pallet, cid)
+    for verb in (("attach",), ("start", "-ai")):  # docker/cli's CheckTty: a pipe is refused
+        r = pallet(*verb, cid, stdin=b"exit\n")
+        assert (r.code, r.err.strip()) == (1, "Error: the input device is not a TTY")
+    assert _running(pallet, cid)
     pallet.ok("rm", "-f", cid)
 
 

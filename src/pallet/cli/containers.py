@@ -163,6 +163,8 @@ def container_start(ctx, o, args) -> int:
     if o.attach or o.interactive:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
+        if o.interactive:  # docker/cli's CheckTty: a terminal's input must be one
+            check_tty(ctx.stdin, svc.get(args[0])["Config"]["Tty"], True)
         relay = _Relay(ctx, stdin=o.interactive, keys=_detach_keys(ctx, o.detach_keys))
         svc.start(args[0], attach_to=relay)
         return 0 if relay.detached else svc.wait(args[0])  # Docker: detaching is exit 0
@@ -264,6 +266,7 @@ def container_exec(ctx, o, args) -> int:
 def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
     with svc.attach(args[0]) as attachment:  # a stopped container is refused first, as in Docker
+        check_tty(ctx.stdin, attachment.tty, not o.no_stdin)
         relay = _Relay(ctx, stdin=not o.no_stdin, keys=_detach_keys(ctx, o.detach_keys), nudge=True)
         relay(attachment)
     if relay.detached:  # Docker's CLI returns moby's EscapeError here: its text, exit 1

@@ -41,4 +41,3 @@ def detach_keys(ctx, flag: str | None, word: str = "detach") -> bytes:
     except PalletError as exc:
         exc.exit_code = 1  # the daemon's answer in Docker, for run too
         raise
-

@@ -30,12 +30,12 @@ def run_exec(ctx, o, args) -> int:
     if o.tty and o.interactive and not o.detach and stdin_fd is not None and os.isatty(stdin_fd):
         req.console_size = terminal_size(ctx.stdout)
         return _in_terminal(ctx, svc, req, keys)
-    if fileno(ctx.stdin) is None:
+    if stdin_fd is None:
         req.interactive = False  # nothing to hand on: the process reads /dev/null
     return svc.exec(req, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr)
 
 
-def _in_terminal(ctx, svc, req, keys: bytes) -> int:
+def _in_terminal(ctx, svc, req, keys: bytes | None) -> int:
     """exec -it on the user's terminal: raw, resized, detachable (Docker's detach prints
     moby's EscapeError text and exits 1; the process runs on)."""
     def binary(stream):

@@ -5,8 +5,10 @@ The socket (``Monitor.attach_path(id)``) is SEQPACKET; every packet conmon sends
 frame whose first byte names the stream (2 stdout, 3 stderr; a terminal's output all
 arrives as stdout) and the rest is data. Whatever we send is raw stdin for the
 container (conmon was started with ``-i``); shutting down our write side closes the
-container's stdin. conmon closes the socket when the container exits. With a terminal,
-the detach keys (`runtime.escape`) end the relay and leave the container running.
+container's stdin, but for a terminal's (conmon's --leave-stdin-open: Docker never
+closes a TTY's stdin when an attach ends). conmon closes the socket when the container
+exits. With a terminal, the detach keys (`runtime.escape`) end the relay and leave the
+container running.
 Connect before ``start`` to miss no output. Imports only the stdlib: `_socket` and
 `select.poll` rather than `socket` and `selectors`, whose enum tables cost every
 foreground `run` ~3 ms for one Unix socket.
