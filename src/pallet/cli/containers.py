@@ -111,13 +111,13 @@ class _Relay:
     the terminal raw and its size followed; `detached` says the user typed the detach
     keys (`keys`: resolved from --detach-keys/config.json before anything starts)."""
 
-    def __init__(self, ctx, stdin: bool, keys: bytes | None = None, nudge: bool = False):
-        self.ctx, self.stdin, self.keys, self.nudge = ctx, stdin, keys, nudge
+    def __init__(self, ctx, stdin: bool, keys: bytes | None = None):
+        self.ctx, self.stdin, self.keys = ctx, stdin, keys
         self.detached = False
 
     def __call__(self, attachment) -> None:
         ctx = self.ctx
-        with relaying(ctx.stdin, attachment, self.nudge):
+        with relaying(ctx.stdin, attachment):
             self.detached = attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr),
                                              _binary(ctx.stdin) if self.stdin else None, self.keys)
 
@@ -267,7 +267,7 @@ def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
     with svc.attach(args[0]) as attachment:  # a stopped container is refused first, as in Docker
         check_tty(ctx.stdin, attachment.tty, not o.no_stdin)
-        relay = _Relay(ctx, stdin=not o.no_stdin, keys=_detach_keys(ctx, o.detach_keys), nudge=True)
+        relay = _Relay(ctx, stdin=not o.no_stdin, keys=_detach_keys(ctx, o.detach_keys))
         relay(attachment)
     if relay.detached:  # Docker's CLI returns moby's EscapeError here: its text, exit 1
         ctx.err("read escape sequence")

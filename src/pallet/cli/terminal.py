@@ -45,10 +45,10 @@ class relaying:
 
     A class, not @contextmanager: contextlib costs every foreground `run` ~0.4 ms."""
 
-    def __init__(self, stdin, attachment, nudge: bool = False):
+    def __init__(self, stdin, attachment):
         fd = fileno(stdin)
         self.fd = fd if attachment.tty and fd is not None and os.isatty(fd) else None
-        self.attachment, self.nudge = attachment, nudge
+        self.attachment = attachment
         self.saved_mode = self.saved_handler = None
 
     def __enter__(self):
@@ -60,19 +60,18 @@ class relaying:
         self.saved_mode = termios.tcgetattr(self.fd)
         tty.setraw(self.fd, termios.TCSANOW)  # as moby/term: what was typed ahead is kept
         self.saved_handler = signal.signal(signal.SIGWINCH, lambda _sig, _frame: self.resize())
-        self.resize(self.nudge)
+        self.resize()
         return self
 
-    def resize(self, nudge: bool = False) -> None:
-        """Pass the terminal's size on; `nudge`: one row and column more first, as
-        docker/cli's attach does, so that a shell attached again redraws its prompt."""
+    def resize(self) -> None:
+        # One size per event: conmon (Debian's 2.1.6) applies only the first resize message
+        # of a read, so docker/cli's attach "nudge" (a size one larger, then the real one)
+        # would leave the larger size whenever both arrive together.
         try:
             size = os.get_terminal_size(self.fd)
         except OSError:
             return
         if size.lines and size.columns:
-            if nudge:
-                self.attachment.resize(size.lines + 1, size.columns + 1)
             self.attachment.resize(size.lines, size.columns)
 
     def __exit__(self, *exc) -> bool:
