@@ -31,11 +31,14 @@ class Engine:
     def db(self):
         from .store.db import Database
         try:
-            self.paths.ensure()
+            made = self.paths.ensure()
         except PermissionError as exc:
             raise Unavailable(f"cannot use {self.paths.root}: {exc.strerror} "
                               "(pallet needs root, or --root/--runroot you can write)") from exc
-        return Database(self.paths.db)
+        db = Database(self.paths.db, self.paths.reserve)
+        if made:  # a new store (or one made before the reserve): keep space to delete with
+            db.restore_reserve()
+        return db
 
     @cached_property
     def locks(self):

@@ -16,10 +16,13 @@ every verb that runs one).
     │   └── AlreadyExists        409  a name is taken
     ├── DataCorrupted            500  stored or received bytes fail their digest
     ├── Unavailable              503  a needed outside program or service is missing
+    │   └── StorageFull          507  no space left where the store writes
     └── ContainerCommandError    500  the container's command could not run (126/127)
 
 Foreign exceptions (sqlite3, OSError from tar, runc's stderr) are translated at
-the module that meets them, always with ``raise ... from exc``.
+the module that meets them, always with ``raise ... from exc``; the one that can
+meet a command anywhere, a full disk, is translated once for every edge by
+`translate` (the CLI's last handler calls it).
 """
 from __future__ import annotations
 
@@ -71,6 +74,24 @@ class DataCorrupted(PalletError):
 
 class Unavailable(PalletError):
     status = 503
+
+
+class StorageFull(Unavailable):
+    status = 507
+
+
+_ENOSPC, _EDQUOT, _SQLITE_FULL = 28, 122, 13
+
+
+def translate(exc: BaseException, db_path=None) -> PalletError | None:
+    """A foreign exception any command can meet anywhere, as the PalletError it means (a full
+    disk: ENOSPC/EDQUOT, SQLite's SQLITE_FULL); None when it is a bug."""
+    if isinstance(exc, OSError) and exc.errno in (_ENOSPC, _EDQUOT):
+        where = exc.filename if exc.filename is not None else "the store"
+        return StorageFull(f"{where}: no space left on device")
+    if getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return StorageFull(f"{db_path or 'the metadata database'}: no space left on device")
+    return None
 
 
 class ContainerCommandError(PalletError):

@@ -98,7 +98,7 @@ def rt(rootfs):
     assert os.geteuid() == 0, "runtime tests need root (runc, conmon, cgroups)"
     base = Path(tempfile.mkdtemp(prefix="plrt", dir="/tmp"))
     runc = Runc(base / "runc")
-    harness = Harness(base, rootfs, runc, Monitor(runc, base / "exits", base / "s"))
+    harness = Harness(base, rootfs, runc, Monitor(runc, base / "exits"))
     yield harness
     leaked = runc.list() if (base / "runc").exists() else []
     for state in leaked:
@@ -157,8 +157,7 @@ def test_detached_container_outlives_the_process_that_started_it(rt):
         from pathlib import Path
         from pallet.runtime.monitor import Monitor
         from pallet.runtime.runc import Runc
-        mon = Monitor(Runc(Path({str(rt.runc.root)!r})), Path({str(rt.monitor.exit_dir)!r}),
-                      Path({str(rt.monitor.socket_dir)!r}))
+        mon = Monitor(Runc(Path({str(rt.runc.root)!r})), Path({str(rt.monitor.exit_dir)!r}))
         b = Path({str(bundle)!r})
         print(mon.create({container_id!r}, b, b / "ctr.log"))
         mon.start({container_id!r})

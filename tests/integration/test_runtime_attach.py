@@ -9,6 +9,7 @@ from pathlib import Path
 from test_runtime import output, rootfs, rt  # noqa: F401  (fixtures)
 
 from pallet.runtime import attach, logs
+from pallet.runtime.monitor import attach_path
 from pallet.runtime.spec import exec_process
 
 
@@ -22,7 +23,7 @@ def _frames(sock) -> list[tuple[int, bytes]]:
 def test_run_it_is_interactive_through_the_attach_socket(rt):
     container_id, bundle = rt.create(["sh"], terminal=True, stdin=True)
     try:
-        sock = attach.connect(rt.monitor.attach_path(container_id))
+        sock = attach.connect(attach_path(bundle))
         rt.monitor.start(container_id)
         attach.resize(bundle, 40, 123)
         sock.sendall(b"stty size; tty; echo hel''lo; exit 5\n")
@@ -40,7 +41,7 @@ def test_attach_without_tty_keeps_stdout_and_stderr_apart_and_forwards_stdin(rt)
     container_id, bundle = rt.create(["sh", "-c", "read line; echo got-$line; echo oops >&2"],
                                      stdin=True)
     try:
-        sock = attach.connect(rt.monitor.attach_path(container_id))
+        sock = attach.connect(attach_path(bundle))
         rt.monitor.start(container_id)
         stdin_r, stdin_w = os.pipe()
         os.write(stdin_w, b"abc\n")

@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
+from .. import crash_point
 from ..errors import DataCorrupted, InvalidArgument, NotFound, PalletError
 from ..oci import image as oci
 from . import cache
@@ -241,10 +242,13 @@ class Builder:
     def stage_layer(self, write: Callable[[BinaryIO], str]):
         """Write a layer tar with `write(out) -> diff_id` and stage it in the layer store."""
         self.engine.paths.ingest.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="build-", dir=self.engine.paths.ingest)
+        from ..store.leases import scratch_prefix
+        fd, tmp = tempfile.mkstemp(prefix=scratch_prefix(self.engine.paths.ingest) + "layer-",
+                                   dir=self.engine.paths.ingest)
         try:
             with os.fdopen(fd, "w+b") as f:
                 diff_id = write(f)
+                crash_point("build:layer-tar-written")
                 f.seek(0)
                 staged = self.engine.layers.stage(f)
         finally:

@@ -45,7 +45,7 @@ def workdir(builder, state: StageState, ins: Instruction, slot: str) -> None:
 
     def make():
         from ..archive.export import write_tree_tar
-        with tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest) as tree:
+        with _scratch_dir(builder) as tree:
             Placer(Path(tree), view_of(builder, state.image_id), None, None).make_parents(path + "/x")
             staged = builder.stage_layer(lambda out: write_tree_tar(Path(tree), out,
                                                                     source_date_epoch=_epoch(builder)))
@@ -65,7 +65,7 @@ def copy(builder, state: StageState, ins: Instruction, slot: str) -> None:
     if ins.flag("checksum") and ins.cmd == "ADD" and not all(_is_url(s) and not is_git_url(s) for s in srcs):
         raise InvalidArgument("checksum can't be specified for non-HTTP(S) sources")
     with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest)))
+        scratch = Path(stack.enter_context(_scratch_dir(builder)))
         files: dict[str, str] = {}
         if from_:
             src_image = builder.image_for(from_, state.stage)
@@ -246,7 +246,7 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
     # the predefined proxy args reach RUN without an ARG line (and stay out of the cache key)
     env += [f"{k}={v}" for k, v in builder.req.build_args.items() if k in PROXY_ARGS and k not in state.args]
     with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=builder.engine.paths.ingest)))
+        scratch = Path(stack.enter_context(_scratch_dir(builder)))
         binds, tmpfs = _mount_sources(builder, state, mounts, stack, scratch, env)
         spec = RunSpec(state.image_id or _scratch_error(), argv, env, state.config.get("WorkingDir") or "",
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
@@ -328,3 +328,11 @@ def _scratch_copy(source: Path, dest: Path) -> str:
     else:
         shutil.copy2(source, dest)
     return str(dest)
+
+
+def _scratch_dir(builder):
+    """A scratch directory under ingest/ named for this process's lease (pallet.store.leases),
+    so that what a killed build leaves there is swept."""
+    from ..store.leases import scratch_prefix
+    ingest = builder.engine.paths.ingest
+    return tempfile.TemporaryDirectory(prefix=scratch_prefix(ingest) + "step-", dir=ingest)

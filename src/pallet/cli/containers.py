@@ -103,21 +103,24 @@ def container_run(ctx, o, args) -> int:
             raise
         ctx.out(cid)
         return 0
-    return _run_attached(ctx, svc, cid, req, keys)
+    return _run_attached(ctx, svc, cid, req, keys, o.sig_proxy)
 
 
 class _Relay:
-    """What run/start/attach do with an Attachment: relay it through the CLI's streams,
-    the terminal raw and its size followed; `detached` says the user typed the detach
-    keys (`keys`: resolved from --detach-keys/config.json before anything starts)."""
+    """What run/start/attach do with an Attachment: relay it through the CLI's streams, the
+    terminal in raw mode with its size followed (`relaying`), and the CLI's signals sent on
+    to the container (docker's --sig-proxy, off with a terminal, whose ^C is a byte for
+    the container). `detached` says the user typed the detach keys (`keys`: resolved
+    from --detach-keys/config.json before anything starts)."""
 
-    def __init__(self, ctx, stdin: bool, keys: bytes | None = None):
-        self.ctx, self.stdin, self.keys = ctx, stdin, keys
+    def __init__(self, ctx, svc, cid: str, stdin: bool, sig_proxy: bool, keys: bytes | None = None):
+        self.ctx, self.svc, self.cid, self.stdin, self.sig_proxy, self.keys = ctx, svc, cid, stdin, sig_proxy, keys
         self.detached = False
 
     def __call__(self, attachment) -> None:
         ctx = self.ctx
-        with relaying(ctx.stdin, attachment):
+        with relaying(ctx.stdin, attachment), \
+                _ProxiedSignals(self.svc, self.cid, on=self.sig_proxy and not attachment.tty):
             self.detached = attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr),
                                              _binary(ctx.stdin) if self.stdin else None, self.keys)
 
@@ -131,8 +134,8 @@ def _detach_keys(ctx, flag: str | None, needed: bool = True) -> bytes | None:
     return detach_keys(ctx, flag)
 
 
-def _run_attached(ctx, svc, cid: str, req, keys: bytes | None) -> int:
-    relay = _Relay(ctx, stdin=req.open_stdin, keys=keys)
+def _run_attached(ctx, svc, cid: str, req, keys: bytes | None, sig_proxy: bool = True) -> int:
+    relay = _Relay(ctx, svc, cid, stdin=req.open_stdin, sig_proxy=sig_proxy, keys=keys)
     with svc.foreground(cid):
         try:
             svc.start(cid, attach_to=relay)
@@ -143,12 +146,46 @@ def _run_attached(ctx, svc, cid: str, req, keys: bytes | None) -> int:
             if req.auto_remove:
                 _remove_quietly(svc, cid)
             raise
-        except KeyboardInterrupt:
-            svc.kill(cid, "INT")
+        except KeyboardInterrupt as exc:  # before the relay began (or without the proxy)
+            svc._signal(cid, getattr(exc, "signal_name", "SIGINT"))  # SIGTERM: main.Terminated
             code = svc.wait(cid)
         if req.auto_remove:
             _remove_quietly(svc, cid)
     return code
+
+
+class _ProxiedSignals:
+    """While a foreground `run` relays output, the signals the CLI receives go to the
+    container (Docker's sig-proxy) and the relay goes on until the container exits, so a
+    ^C shows what the container's SIGINT handler prints. `_signal` rather than `signal`,
+    whose enum tables cost every `run` ~1 ms."""
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+    def __init__(self, svc, cid: str, on: bool = True):
+        self.svc, self.cid, self.on, self.saved = svc, cid, on, {}
+
+    def __enter__(self):
+        if not self.on:
+            return self
+        import _signal
+        for name in self.NAMES:
+            num = getattr(_signal, name)
+            try:
+                self.saved[num] = _signal.signal(num, self._forward)
+            except ValueError:  # not the main thread: signals stay the CLI's
+                break
+        return self
+
+    def _forward(self, signum, _frame) -> None:
+        self.svc.forward_signal(self.cid, str(signum))
+
+    def __exit__(self, *exc) -> None:
+        if not self.saved:
+            return
+        import _signal
+        for num, handler in self.saved.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                _signal.signal(num, handler)
 
 
 def _remove_quietly(svc, cid: str) -> None:
@@ -163,11 +200,13 @@ def container_start(ctx, o, args) -> int:
     if o.attach or o.interactive:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
+        cid = svc.resolve(args[0])
         if o.interactive:  # docker/cli's CheckTty: a terminal's input must be one
-            check_tty(ctx.stdin, svc.get(args[0])["Config"]["Tty"], True)
-        relay = _Relay(ctx, stdin=o.interactive, keys=_detach_keys(ctx, o.detach_keys))
-        svc.start(args[0], attach_to=relay)
-        return 0 if relay.detached else svc.wait(args[0])  # Docker: detaching is exit 0
+            check_tty(ctx.stdin, svc.get(cid)["Config"]["Tty"], True)
+        relay = _Relay(ctx, svc, cid, stdin=o.interactive, sig_proxy=True,
+                       keys=_detach_keys(ctx, o.detach_keys))
+        svc.start(cid, attach_to=relay)
+        return 0 if relay.detached else svc.wait(cid)  # Docker: detaching is exit 0
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -265,14 +304,16 @@ def container_exec(ctx, o, args) -> int:
 
 def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
-    with svc.attach(args[0]) as attachment:  # a stopped container is refused first, as in Docker
+    cid = svc.resolve(args[0])
+    with svc.attach(cid) as attachment:  # a stopped container is refused first, as in Docker
         check_tty(ctx.stdin, attachment.tty, not o.no_stdin)
-        relay = _Relay(ctx, stdin=not o.no_stdin, keys=_detach_keys(ctx, o.detach_keys))
+        relay = _Relay(ctx, svc, cid, stdin=not o.no_stdin, sig_proxy=o.sig_proxy,
+                       keys=_detach_keys(ctx, o.detach_keys))
         relay(attachment)
     if relay.detached:  # Docker's CLI returns moby's EscapeError here: its text, exit 1
         ctx.err("read escape sequence")
         return 1
-    return svc.wait(args[0])
+    return svc.wait(cid)
 
 
 def container_port(ctx, o, args) -> int:

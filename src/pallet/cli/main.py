@@ -240,18 +240,36 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
         if exc.exit_code is not None:
             return exc.exit_code
         return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # ^C, or SIGTERM (`Terminated`): everything unwound
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: one line for the user, the traceback with --debug
         if ctx.debug or os.environ.get("PALLET_DEBUG"):
             raise
+        from ..errors import translate
+        known = translate(exc, ctx._engine.paths.db if ctx._engine is not None else None)
+        if known is not None:  # not a bug after all: a full disk
+            ctx.err(f"Error: {known}")
+            return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
         ctx.err(f"Error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that it unwinds as on ^C: every `with`
+    releases its lock, every `finally` runs (`commit` unpauses the container it froze,
+    staged layers are released). The default action would end the process on the spot."""
+    signal_name = "SIGTERM"  # what a foreground `run` passes on to its container
+
+
+def _terminated(_signum, _frame) -> None:
+    raise Terminated()
+
+
 def main() -> None:
+    import _signal  # not `signal`: its enum tables cost every command ~1 ms
+    _signal.signal(_signal.SIGTERM, _terminated)
     try:
         code = run(sys.argv[1:])
         sys.stdout.flush()

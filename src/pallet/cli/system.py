@@ -43,6 +43,37 @@ def system_df(ctx, o, args) -> int:
     return 0
 
 
+def system_check(ctx, o, args) -> int:
+    """podman's `system check`: damage and leftovers, repaired with -r; fails (podman's words)
+    while damage is left."""
+    from ..errors import InvalidArgument, PalletError, UsageError
+    from ..opts.units import parse_duration
+    try:
+        max_age = parse_duration(o.max)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{o.max}" for "-m, --max" flag: {exc}') from None
+    found, left = ctx.engine.system.check(quick=o.quick, max_age=max_age, repair=o.repair, force=o.force)
+    for f in found:
+        ctx.out(_finding_line(f))
+    if not found:
+        return 0
+    if not (o.repair or o.force):
+        raise PalletError("damage detected in local storage")
+    if left:
+        for f in left:
+            ctx.err(f"still there: {_finding_line(f)}")
+        raise PalletError("damage in local storage still present after repair attempt")
+    return 0
+
+
+def _finding_line(f) -> str:
+    if f.kind == "leftover":
+        return f"{'Removed leftover' if f.repaired else 'Leftover'} {f.subject}: {f.problem}"
+    if f.repaired:
+        return f"Deleted damaged {f.kind}: {f.subject} ({f.problem})"
+    return f"Damaged {f.kind} {f.subject}: {f.problem}"
+
+
 COMMANDS = [
     Command("version", "[OPTIONS]", "Show the pallet version information", version,
             [F("format", "f", kind="str", help="Format output using a custom template")], 0, 0),
@@ -52,5 +83,12 @@ COMMANDS = [
     Command("system df", "[OPTIONS]", "Show pallet disk usage", system_df, [
         F("format", kind="str", help="Format output using a custom template"),
         F("verbose", "v", help="Show detailed information on space usage"),
+    ], 0, 0),
+    Command("system check", "[OPTIONS]", "Check storage consistency", system_check, [
+        F("force", "f", help="Remove inconsistent images and containers"),
+        F("max", "m", kind="str", default="24h", metavar="duration",
+          help="Maximum allowed age of unreferenced layers (default 24h0m0s)"),
+        F("quick", "q", help="Skip time-consuming checks. The default is to include time-consuming checks"),
+        F("repair", "r", help="Remove inconsistent images"),
     ], 0, 0),
 ]

@@ -77,16 +77,27 @@ class Sandboxes:
         if any(ep["dns"] for ep in endpoints):
             dns.reload(self.state.dns_dir, dns.write_configs(self.state.dns_dir, [*others, sb]))
 
-    def _apply_tables(self, sandboxes: list[dict], force: bool = False) -> None:
-        """The store's nft table for every network whose bridge is up and every published
-        port; not rewritten when it would not change (unless `force`)."""
+    def _ruleset(self, sandboxes: list[dict]) -> tuple[str, list]:
         nets = {}
         for net in self.state.networks():
             bridge, sub = net.get("_bridge"), model.subnet_of(net)
             if bridge and sub and kernel.bridge_exists(bridge):
                 nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal"))}
         ports = [p for sb in sandboxes for p in sb["ports"]]
-        script = plan.ruleset(self.table, [nets[b] for b in sorted(nets)], ports)
+        return plan.ruleset(self.table, [nets[b] for b in sorted(nets)], ports), ports
+
+    def rules_current(self) -> bool:
+        """Whether the nft table last applied is the one the endpoint files call for (`system
+        check`: a crash between the two leaves rules for containers that are gone)."""
+        applied = self.state.run_dir / "ruleset.nft"
+        if not applied.exists():
+            return not self.state.sandboxes()  # never set up, or reset: nothing is called for
+        return applied.read_text() == self._ruleset(self.state.sandboxes())[0]
+
+    def _apply_tables(self, sandboxes: list[dict], force: bool = False) -> None:
+        """The store's nft table for every network whose bridge is up and every published
+        port; not rewritten when it would not change (unless `force`)."""
+        script, ports = self._ruleset(sandboxes)
         applied = self.state.run_dir / "ruleset.nft"
         if not force and applied.exists() and applied.read_text() == script:
             return

@@ -1,7 +1,7 @@
 """Attaching to a running container through conmon's attach socket (``docker attach``, ``run -it``).
 
 Owns: the client side of conmon's attach protocol (`Attachment`) and conmon's resize message.
-The socket (``Monitor.attach_path(id)``) is SEQPACKET; every packet conmon sends is one
+The socket (``monitor.attach_path(bundle)``) is SEQPACKET; every packet conmon sends is one
 frame whose first byte names the stream (2 stdout, 3 stderr; a terminal's output all
 arrives as stdout) and the rest is data. Whatever we send is raw stdin for the
 container (conmon was started with ``-i``); shutting down our write side closes the

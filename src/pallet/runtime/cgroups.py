@@ -65,6 +65,15 @@ class Cgroup:
     def exists(self) -> bool:
         return self.dir("memory").is_dir()
 
+    def frozen(self) -> bool | None:
+        """Whether the freezer holds the container (what ``runc state`` calls paused); None
+        when it has no cgroup."""
+        if self.v2:
+            text = self._read("", "cgroup.freeze")
+            return None if text is None else text.strip() == "1"
+        text = self._read("freezer", "freezer.state")
+        return None if text is None else text.strip() in ("FROZEN", "FREEZING")
+
     def procs(self) -> list[int]:
         """Every process in the container (the pids controller sees all of them)."""
         text = self._read("pids", "cgroup.procs") or self._read("memory", "cgroup.procs") or ""

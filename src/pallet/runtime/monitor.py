@@ -3,9 +3,9 @@
 Owns: starting conmon (which runs ``runc create``), the sync/start pipe protocol, and
 the files conmon keeps. A container service drives a container like this::
 
-    mon = Monitor(Runc(paths.runc_root), exit_dir=runroot/"exits", socket_dir=runroot/"socket")
+    mon = Monitor(Runc(paths.runc_root), exit_dir=runroot/"exits")
     pid = mon.create(cid, bundle, log_path=bundle/"ctr.log", exit_command=[...])  # created
-    sock = attach.connect(mon.attach_path(cid))   # optional, before start: no output lost
+    sock = attach.connect(attach_path(bundle))    # optional, before start: no output lost
     mon.start(cid)                                # runc start: the process runs
     code = mon.wait_exit(cid)                     # 0..255; 128+N when killed by signal N
     mon.delete(cid)                               # runc delete + monitor files
@@ -13,8 +13,8 @@ the files conmon keeps. A container service drives a container like this::
 Files (bundle = the container's userdata dir holding config.json):
     bundle/conmon.pid        pid of the conmon process (``-P``)
     bundle/pidfile           pid of the container's process (runc ``--pid-file``)
-    bundle/attach            conmon's SEQPACKET attach socket, reached through the
-                             symlink socket_dir/<id> -> bundle (sun_path is 108 bytes)
+    bundle/attach            conmon's SEQPACKET attach socket (``--full-attach``: see
+                             `attach_path`)
     bundle/ctl, bundle/winsz conmon's control fifos (`attach.resize` writes ctl)
     bundle/conmon.err        conmon's own stderr before it daemonizes
     exit_dir/<id>            the exit code, written by conmon when the process ends
@@ -43,17 +43,26 @@ CONMON = "/usr/bin/conmon"
 SYNC_TIMEOUT = 60.0
 
 
+def attach_path(bundle: Path) -> Path:
+    """Where conmon listens for attach connections: in the bundle itself.
+
+    conmon is started with ``--full-attach``. Without it, conmon binds through a symlink
+    ``<socket dir>/<id>`` to the bundle and, when that symlink's path is exactly 107 bytes
+    long, silently names it one character short (conmon's ``socket_parent_dir``): with a
+    35-character --runroot every attach then missed the socket. Both sides reach the
+    socket through ``/proc/self/fd/N/attach`` of its directory, so sun_path's 108 bytes
+    never limit the bundle's path.
+    """
+    return Path(bundle) / "attach"
+
+
 class Monitor:
     """Starts containers under conmon and reads what conmon leaves behind."""
 
-    def __init__(self, runc: Runc, exit_dir: Path, socket_dir: Path, conmon: str = CONMON):
+    def __init__(self, runc: Runc, exit_dir: Path, conmon: str = CONMON):
         self.runc = runc
         self.exit_dir = Path(exit_dir)
-        self.socket_dir = Path(socket_dir)
         self.conmon = conmon
-
-    def attach_path(self, container_id: str) -> Path:
-        return self.socket_dir / container_id / "attach"
 
     def exit_path(self, container_id: str) -> Path:
         return self.exit_dir / container_id
@@ -68,7 +77,7 @@ class Monitor:
                 "-n", name or container_id, "-r", runtime, "-b", str(bundle),
                 "-p", str(bundle / "pidfile"), "-P", str(bundle / "conmon.pid"),
                 "-l", f"k8s-file:{log_path}", "--exit-dir", str(self.exit_dir),
-                "--socket-dir-path", str(self.socket_dir),
+                "--full-attach",  # see attach_path
                 "--runtime-arg", f"--root={self.runc.root}",
                 "--runtime-arg", "--log-format=json",
                 # conmon fsyncs the log when the container exits, a journal commit of a few
@@ -107,7 +116,7 @@ class Monitor:
         Raises ContainerCommandError (126/127) when the command cannot be executed.
         """
         bundle = Path(bundle)
-        for d in (self.exit_dir, self.socket_dir, Path(log_path).parent):
+        for d in (self.exit_dir, Path(log_path).parent):
             d.mkdir(parents=True, exist_ok=True)
         self.exit_path(container_id).unlink(missing_ok=True)
         argv = self.conmon_argv(container_id, bundle, Path(log_path), name=name,

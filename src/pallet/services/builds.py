@@ -37,8 +37,11 @@ class BuildService:
         from ..build.dockerfile import parse
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
+        from ..store.leases import ScratchLease
         self.engine.paths.ensure()
-        with tempfile.TemporaryDirectory(prefix="build-ctx-", dir=self.engine.paths.ingest) as scratch:
+        ingest = self.engine.paths.ingest
+        with ScratchLease(ingest) as prefix, \
+                tempfile.TemporaryDirectory(prefix=prefix + "build-ctx-", dir=ingest) as scratch:
             context, text, filename, context_id = self._open(source, Path(scratch))
             dockerfile = parse(text, filename)
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
@@ -73,7 +76,7 @@ class BuildService:
         db, images = self.engine.db, self.engine.images
         before = sum(r.size for r in db.all_layers())
         candidates = db.build_cache_images()
-        with db.transaction():
+        with db.deleting():
             entries = db.build_cache_clear()
         for image_id in candidates:
             if db.image(image_id) is None or db.tags_of(image_id):
@@ -86,6 +89,8 @@ class BuildService:
         freed = _tree_size(mounts)
         shutil.rmtree(mounts, ignore_errors=True)
         self.engine.image_store.sweep_layers()
+        from .leftovers import sweep_store_leftovers
+        freed += sweep_store_leftovers(self.engine)  # a killed build's copied context, too
         after = sum(r.size for r in db.all_layers())
         return entries, max(0, before - after) + freed
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
+from ..record import dataclass, field  # not dataclasses: `run` resolves mounts with Scope
 from pathlib import Path
 
 from ..archive.tree import descend
@@ -39,10 +39,13 @@ class Scope:
     root: Path
     mounts: dict[tuple[str, ...], tuple[Path, bool]] = field(default_factory=dict)
 
-    def resolve(self, path: str, follow_last: bool = True) -> tuple[str, ...]:
+    def resolve(self, path: str, follow_last: bool = True,
+                missing_dirs: bool = False) -> tuple[str, ...]:
         """The symlink-free container path `path` names; the last part may not exist.
 
-        A missing or non-directory parent raises FileNotFoundError / NotADirectoryError."""
+        A missing or non-directory parent raises FileNotFoundError / NotADirectoryError;
+        with `missing_dirs` a missing parent is taken as a directory to be made (what a
+        runtime does for a mount destination), and a non-directory still raises."""
         todo = list(reversed(split_path(path)))
         parts: list[str] = []
         links = 0
@@ -56,7 +59,7 @@ class Scope:
             if here in self.mounts:
                 parts.append(comp)
                 continue
-            target = self._link_target(tuple(parts), comp, missing_ok=not todo)
+            target = self._link_target(tuple(parts), comp, missing_ok=missing_dirs or not todo)
             if target is None or (not todo and not follow_last):
                 parts.append(comp)
                 continue
@@ -69,7 +72,12 @@ class Scope:
         return tuple(parts)
 
     def _link_target(self, parent: tuple[str, ...], comp: str, missing_ok: bool) -> str | None:
-        fd = self.open_dir(parent)
+        try:
+            fd = self.open_dir(parent)
+        except FileNotFoundError:
+            if missing_ok:  # below a missing directory nothing exists, so nothing is a link
+                return None
+            raise
         try:
             st = os.stat(comp, dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:

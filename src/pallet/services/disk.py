@@ -81,6 +81,21 @@ def disk_usage(engine, containers=None) -> list[dict]:
                  "Size": human_size(vsize), "Reclaimable": _pct(vsize, vsize)})
     cache_dir = engine.paths.root / "buildcache"
     csize = tree_size(cache_dir) if cache_dir.exists() else 0
+    csize += sum(_entry_size(p) for p in _entries(engine.paths.ingest))  # build scratch, live or killed
     rows.append({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": human_size(csize),
                  "Reclaimable": human_size(csize)})
     return rows
+
+
+def _entries(d: Path) -> list[Path]:
+    try:
+        return list(d.iterdir())
+    except OSError:
+        return []
+
+
+def _entry_size(p: Path) -> int:
+    try:
+        return tree_size(p) if p.is_dir() else p.lstat().st_size
+    except OSError:
+        return 0

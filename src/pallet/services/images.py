@@ -195,7 +195,7 @@ class ImageService:
         return self.db.tags_of(image_id) + self.db.repo_digests_of(image_id)
 
     def _drop_refs(self, refs: list[str], out: Removal) -> None:
-        with self.db.transaction():
+        with self.db.deleting():
             for r in refs:
                 self.db.delete_tag(r)
                 self.db.conn.execute("DELETE FROM repo_digests WHERE name=?", (r,))
@@ -250,7 +250,9 @@ class ImageService:
             self._delete_helper(row.id, True, True, lambda i: [("", False)] if in_use(i) else [],
                                 out, quiet=True)
         self.store.sweep_layers()  # also reclaims what killed processes left behind
-        return out.untagged, out.deleted, max(0, before - self._disk_usage())
+        from .leftovers import sweep_store_leftovers
+        swept = sweep_store_leftovers(self.engine)
+        return out.untagged, out.deleted, max(0, before - self._disk_usage()) + swept
 
     def _disk_usage(self) -> int:
         return sum(r.size for r in self.db.all_layers())

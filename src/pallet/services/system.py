@@ -25,6 +25,17 @@ class SystemService:
     def __init__(self, engine):
         self.engine = engine
 
+    def check(self, quick: bool = False, max_age: float = 24 * 3600, repair: bool = False,
+              force: bool = False) -> tuple[list, list]:
+        """podman's `system check`: (what was found, what is still there). With `repair` what a
+        crash can leave is removed; `force` also removes containers whose image is damaged."""
+        from . import leftovers, system_check
+        found = system_check.check(self.engine, quick=quick, max_age=max_age)
+        if not found or not (repair or force):
+            return found, found
+        leftovers.repair(found, force=force)
+        return found, system_check.check(self.engine, quick=quick, max_age=max_age)
+
     def version(self) -> dict:
         """`version` / `GET /version`: pallet's, and the runtime's and monitor's own words."""
         from .. import __version__

@@ -99,7 +99,8 @@ class VolumeService:
             freed += tree_size(v.mountpoint)
             self.driver.remove(v)
             removed.append(v.name)
-        return removed, freed
+        from .leftovers import sweep_store_leftovers
+        return removed, freed + sweep_store_leftovers(self.engine)
 
 
 def _label_excluded(f, labels: dict) -> bool:

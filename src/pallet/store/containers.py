@@ -79,12 +79,15 @@ class ContainerStore:
                                 "is already in use") from exc
 
     def delete(self, container_id: str) -> None:
-        with self.db.transaction():
+        with self.db.deleting():
             self.conn.execute("DELETE FROM containers WHERE id=?", (container_id,))
 
     def all(self) -> list[dict]:
         return [jsontext.loads(r[0]) for r in self.conn.execute(
             "SELECT record FROM containers ORDER BY created DESC")]
+
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM containers")]
 
     def ids_using_image(self, image_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM containers WHERE image_id=?", (image_id,))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from ..record import dataclass
 
-from .. import digest as dg
+from .. import crash_point, digest as dg
 from ..errors import InvalidArgument, NotFound
 from ..oci import image as oci
 from .content import ContentStore
@@ -88,9 +88,11 @@ class ImageStore:
 
     def remove(self, image_id: str) -> None:
         """Delete the image rows, then sweep layers no image uses any more."""
-        with self.locks.commit(), self.db.transaction():
+        with self.locks.commit(), self.db.deleting():
             self.db.delete_image(image_id)
+        crash_point("rmi:image-deleted")
         self.sweep_layers()
+        self.db.restore_reserve()
 
     def sweep_layers(self) -> int:
         """Delete unreferenced layers, unless a writer is in flight (it may be reusing one).
@@ -101,7 +103,7 @@ class ImageStore:
             if not got:
                 return 0
             with self.locks.commit():
-                with self.db.transaction():
+                with self.db.deleting():
                     unused = self.db.unreferenced_layers()
                     freed = sum(self.db.layer(c).size for c in unused)
                     self.db.delete_layers(unused)

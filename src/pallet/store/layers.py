@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from typing import BinaryIO
 
-from .. import digest as dg
+from .. import crash_point, digest as dg
 from ..errors import DataCorrupted, NotFound
 from ..paths import Paths
 from .db import Database, LayerRow
@@ -88,6 +88,7 @@ class LayerStore:
             (tmp / "diff").mkdir(parents=True)
             counted = _CountingReader(open_layer_stream(compressed))
             result = apply_layer(counted, tmp / "diff", tmp / "tar-split.gz")
+            crash_point("layer:unpacked")
             return StagedLayer(tmp, result.diff_id, result.size, counted.size, lock_fd)
         except BaseException:
             import shutil

@@ -45,6 +45,21 @@ class flocked:  # noqa: N801 - used like the function it was: `with flocked(path
         os.close(self.fd)
 
 
+def is_held(path: Path) -> bool:
+    """Whether a live process holds flock on `path` (a missing file: nobody does)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 class unlocked:  # noqa: N801
     """What `with` gets where no lock is needed (the stand-in for flocked)."""
 

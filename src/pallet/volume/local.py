@@ -77,7 +77,7 @@ class LocalDriver:
 
     def remove(self, volume: Volume) -> None:
         self.deactivate(volume)
-        with self.db.transaction():
+        with self.db.deleting():
             self.db.delete_volume(volume.name)
         d = self.dir / volume.name
         trash = self.trash / f"v-{volume.name[:24]}-{os.urandom(4).hex()}"
@@ -88,6 +88,7 @@ class LocalDriver:
             trash = d
         import shutil  # lazily: every `run` imports this module
         shutil.rmtree(trash, ignore_errors=True)
+        self.db.restore_reserve()
 
     # ---- driver options: a volume whose _data is a mount ----
     def activate(self, volume: Volume) -> None:

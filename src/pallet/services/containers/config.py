@@ -303,6 +303,8 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
         oom_score_adj=host.get("OomScoreAdj") or 0,
     )
     spec = rs.make_spec(req)
+    from .mountpoints import confine
+    confine(spec, rootfs)  # no destination may lead out of the image's tree
     (svc.userdata(cid) / "config.json").write_text(jsontext.dumps(spec))
     return spec
 

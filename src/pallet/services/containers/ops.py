@@ -177,7 +177,8 @@ def prune_containers(svc, filters=None) -> tuple[list[str], int]:
             continue  # started or removed meanwhile: not ours to count
         deleted.append(cid)
         freed += size
-    return deleted, freed
+    from ..leftovers import sweep_store_leftovers
+    return deleted, freed + sweep_store_leftovers(svc.engine)
 
 
 def _prune_match(record: dict, filters, now: float) -> bool:

@@ -73,7 +73,7 @@ def after_exit(svc, ref: str, sleep=time.sleep) -> bool:
         return False
     sleep(delay)
     if not svc.store.exists(cid):
-        return False  # removed during the back-off (and taking its lock would recreate its dir)
+        return False  # removed during the back-off (its lock would say NotFound)
     try:
         # under the container's lock, so a `stop` lands either before (no start) or after
         # (it stops what started): a pending restart never outlives the user's stop
@@ -84,7 +84,7 @@ def after_exit(svc, ref: str, sleep=time.sleep) -> bool:
                 return False
             record = svc.store.update(cid, _count_restart)
             svc._cleanup_runtime(cid)
-            svc._start_locked(cid, record, None)
+            svc._start_locked(cid, record)
     except PalletError:  # removed, or it cannot start (its image gone): it stays exited
         try:
             svc.store.update(cid, on_start)

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from ... import jsontext
+from ... import crash_point, jsontext
 from ...errors import Conflict, ContainerCommandError, InvalidArgument, NotFound, PalletError
 from ...oci.image import now_rfc3339, rfc3339_ts
 from . import state as status
@@ -59,7 +59,7 @@ class ContainerService(ContainerQueries):
         if runtime not in cache:
             run = self.paths.runroot
             root = self.paths.runc_root if runtime == "runc" else run / runtime
-            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits", run / "socket")
+            cache[runtime] = Monitor(Runc(root, binary=runtime), run / "exits")
         return cache[runtime]
 
     def userdata(self, cid: str) -> Path:
@@ -68,12 +68,17 @@ class ContainerService(ContainerQueries):
     def rootfs(self, cid: str) -> Path:
         return self.paths.container_run(cid) / "rootfs"
 
-    def _locked(self, cid: str):
-        """`with self._locked(cid):` holds the container's lock."""
-        from ...store.locks import flocked
+    def _locked(self, cid: str, missing_ok: bool = False):
+        """`with self._locked(cid):` holds the container's lock, a file in its storage
+        directory. It never makes that directory: a removed container's directory made
+        again would hold only the lock, for nobody to remove. A container without its
+        directory is gone (NotFound), or, with `missing_ok` (rm), half removed by a crash:
+        nothing is left to lock."""
+        from ...store.locks import unlocked
         d = self.paths.container(cid)
-        d.mkdir(parents=True, exist_ok=True)
-        return flocked(d / "lock")
+        if missing_ok and not d.is_dir():
+            return unlocked()
+        return _ContainerLock(d / "lock", cid)
 
     def lock(self, cid: str):
         """`with containers.lock(cid):` the container's lock, for another service changing
@@ -108,12 +113,16 @@ class ContainerService(ContainerQueries):
             _volumes().on_create(self, record, req, image_config)  # -v NAME, VOLUMEs, --volumes-from
         _limits().on_create(record, req, image_config)  # limits, ulimits, healthcheck
         _network().on_create(self, record, req)  # --network, -p/-P, --dns, --add-host
-        self._prepare_storage(cid, image_id)
-        try:
-            self.store.insert(record)
-        except BaseException:
-            self._remove_storage(cid)
-            raise
+        # its lock is held from the moment its directory exists until the record does: a
+        # sweep of directories without a record (prunes, system check) leaves it alone
+        os.mkdir(self.paths.container(cid), 0o700)
+        with self._locked(cid):
+            try:
+                self._prepare_storage(cid, image_id)
+                self.store.insert(record)
+            except BaseException:
+                self._remove_storage(cid)
+                raise
         return cid
 
     def _name_taken(self, name: str) -> bool:
@@ -132,7 +141,11 @@ class ContainerService(ContainerQueries):
     # ---- start ----
     def start(self, ref: str, attach_to=None) -> dict:
         """Start a created or exited container. `attach_to(attachment)` is called once the
-        process runs, with a `runtime.attach.Attachment` connected before it started."""
+        process runs, with a `runtime.attach.Attachment` connected before it started, and
+        returns when the caller is done with the container's output.
+
+        The container's lock is held while it starts, not while `attach_to` relays: a `stop`,
+        `restart` or `pause` from another process must not wait for an attached `run`."""
         cid = self.resolve(ref)
         with self._locked(cid):
             record = status.refresh(self, self.store.get(cid))
@@ -142,10 +155,19 @@ class ContainerService(ContainerQueries):
                 return record
             if record["State"]["StartedAt"] != status.ZERO_TIME or record["State"]["ExitCode"]:
                 self._cleanup_runtime(cid)  # what an earlier run left; a fresh one has nothing
-            return self._start_locked(cid, record, attach_to)
+            record, sock = self._start_locked(cid, record, attach=attach_to is not None)
+        if sock is not None:
+            from ...runtime.attach import Attachment
+            with Attachment(sock, self.userdata(cid), open_stdin=record["Config"]["OpenStdin"],
+                            tty=record["Config"]["Tty"]) as attachment:
+                attach_to(attachment)
+        return record
 
-    def _start_locked(self, cid: str, record: dict, attach_to) -> dict:
+    def _start_locked(self, cid: str, record: dict, attach: bool = False):
+        """Start the container (its lock held); returns the record and, if `attach`, the
+        attach socket connected before the process ran (the caller closes it)."""
         from .config import bundle_spec, seccomp_host
+        from ...runtime.monitor import attach_path
         from ...snapshot import overlay
         from . import network as container_network
         tables = seccomp_host(self, record)
@@ -161,9 +183,9 @@ class ContainerService(ContainerQueries):
         def while_creating():  # on the CPU runc leaves idle
             nonlocal sock, fifo_fd
             _warm_up_exit_path()
-            if attach_to is not None:
-                sock = _connect_early(self.monitor.attach_path(cid))
-            if attach_to is None or sock is not None:
+            if attach:
+                sock = _connect_early(attach_path(self.userdata(cid)))
+            if not attach or sock is not None:
                 # the process may now start before conmon says it was created: an attach
                 # connection made before conmon's loop runs is accepted before any output
                 # is read (conmon's sources are served in the order they were added)
@@ -178,11 +200,12 @@ class ContainerService(ContainerQueries):
                                       guard=tables.guard if tables else None,
                                       before_create=prepare_bundle,
                                       while_creating=while_creating)
-            if attach_to is not None and sock is None:
+            if attach and sock is None:
                 from ...runtime.attach import connect
-                sock = connect(self.monitor.attach_path(cid))
+                sock = connect(attach_path(self.userdata(cid)))
             fd, fifo_fd = fifo_fd, None  # start closes it
             self.monitor_of(cid).start(cid, pid, fd)
+            record = self.store.update(cid, lambda r: status.mark_running(r, pid))
         except BaseException as exc:
             self._cleanup_runtime(cid)
             if isinstance(exc, ContainerCommandError):  # 126/127: Docker records the failure
@@ -192,16 +215,15 @@ class ContainerService(ContainerQueries):
             if fifo_fd is not None:
                 os.close(fifo_fd)
             raise
-        record = self.store.update(cid, lambda r: status.mark_running(r, pid))
-        record = _limits().on_start(self, record)  # health loop; ends a pending restart
-        from .log_rotation import start_rotator
-        start_rotator(self, record)  # only for --log-opt max-file > 1
-        if attach_to is not None:
-            from ...runtime.attach import Attachment
-            with Attachment(sock, self.userdata(cid), open_stdin=record["Config"]["OpenStdin"],
-                            tty=record["Config"]["Tty"]) as attachment:
-                attach_to(attachment)
-        return record
+        try:
+            record = _limits().on_start(self, record)  # health loop; ends a pending restart
+            from .log_rotation import start_rotator
+            start_rotator(self, record)  # only for --log-opt max-file > 1
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
+        return record, sock
 
     def _exit_command(self, cid: str) -> list[str]:
         # flock -n: skipped while a foreground CLI holds the container's attach lock (it
@@ -273,29 +295,31 @@ class ContainerService(ContainerQueries):
         """Run by conmon's exit command (and by stop/rm/wait): record the exit, release the rootfs."""
         try:
             cid = self.resolve(ref)
-        except NotFound:
+            with self._locked(cid):
+                removed = self._cleanup_locked(cid)
+        except NotFound:  # removed meanwhile (by rm, or by the foreground run's own cleanup)
             return
-        with self._locked(cid):
-            try:
-                record = self.store.get(cid)
-            except NotFound:
-                return
-            code = self.monitor.exit_code(cid)
-            if code is None and record["State"]["Running"] and status.monitor_alive(self, cid):
-                return  # still running: nothing to clean up
-            finished = self._finished_at(cid)
-            oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
-            self._cleanup_runtime(cid)
-            auto_remove = record["HostConfig"].get("AutoRemove")
-            if auto_remove:  # --rm: the record goes now (waiters read the exit file)
-                self.store.delete(cid)
-            elif record["State"]["Running"]:
-                record = self.store.update(cid, lambda r: status.mark_exited(
-                    r, 255 if code is None else code, finished, oom))
-        if auto_remove:
-            self._remove_storage(cid)
+        if removed is not None:  # --rm: the record is gone, its storage waits in the trash
+            record, trash = removed
+            if trash is not None:
+                from ...store.layers import force_rmtree
+                force_rmtree(trash)
             if _has_volumes(record):
                 _volumes().on_remove(self, record, True)
+
+    def _cleanup_locked(self, cid: str) -> tuple[dict, Path | None] | None:
+        record = self.store.get(cid)
+        code = self.monitor.exit_code(cid)
+        if code is None and record["State"]["Running"] and status.monitor_alive(self, cid):
+            return None  # still running: nothing to clean up
+        finished = self._finished_at(cid)
+        oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
+        self._cleanup_runtime(cid)
+        if record["HostConfig"].get("AutoRemove"):  # --rm: the record goes now (waiters read the exit file)
+            return record, self._unlink_locked(cid)
+        if record["State"]["Running"]:
+            self.store.update(cid, lambda r: status.mark_exited(r, 255 if code is None else code, finished, oom))
+        return None
 
     def _finished_at(self, cid: str) -> str:
         try:
@@ -315,6 +339,11 @@ class ContainerService(ContainerQueries):
         """Docker's stop for several containers at once (see container_stop)."""
         from .stop import stop_many
         return stop_many(self, refs, timeout, signal, on_error)
+
+    def forward_signal(self, cid: str, sig: str) -> None:
+        """A signal the attached client received, sent on (docker's --sig-proxy); a
+        container that has already gone is not an error."""
+        self._signal(cid, sig)
 
     def _signal(self, cid: str, sig: str) -> None:
         from ...opts.signals import parse_signal
@@ -358,7 +387,10 @@ class ContainerService(ContainerQueries):
             pass
         try:
             self.cleanup(cid)
-            return self.get(cid)["State"]["ExitCode"]
+            state = self.get(cid)["State"]
+            if code is not None and state["Running"]:
+                return code  # restarted meanwhile (`restart`, a policy): this run's exit
+            return state["ExitCode"]
         except NotFound:  # --rm removed it meanwhile; the exit file outlives the record
             code = self.monitor.exit_code(cid) if code is None else code
             return status.UNKNOWN_EXIT if code is None else code
@@ -389,6 +421,7 @@ class ContainerService(ContainerQueries):
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         cid = self.resolve(ref)
+        self.engine.db.make_room()  # on a full disk: what rm writes before it deletes
         record = self.get(cid)
         if record["State"]["Running"]:
             if not force:
@@ -397,20 +430,23 @@ class ContainerService(ContainerQueries):
             self._signal(cid, "SIGKILL")
             self._wait_exit(cid, 30)
         had_runc_state = (self.monitor_of(cid).runc.root / cid).exists()
-        with self._locked(cid):
+        with self._locked(cid, missing_ok=True):
             self._cleanup_runtime(cid)  # runc delete takes the cgroups with the state
-            self.store.delete(cid)
+            trash = self._unlink_locked(cid)
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
             from ...runtime.cgroups import remove_leftovers
             from ...runtime.spec import cgroups_path
             remove_leftovers(cgroups_path(cid))
-        self._remove_storage(cid)
+        if trash is not None:
+            from ...store.layers import force_rmtree
+            force_rmtree(trash)
         if _has_volumes(record):
             _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
         if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir
             self._sweep_exit_files()
+        self.engine.db.restore_reserve()  # one stat while it is there
 
     def _sweep_exit_files(self, age: float = 300.0) -> None:
         """Exit files outlive removed containers (a waiter may still read one); not for long."""
@@ -423,17 +459,39 @@ class ContainerService(ContainerQueries):
             except (OSError, NotFound):
                 continue
 
+    def _unlink_locked(self, cid: str) -> Path | None:
+        """Under the container's lock: its storage out of sight (renamed into the trash),
+        then its record; returns the trash entry for the caller to delete. A crash between
+        the two leaves a record without storage (`rm` finishes it), one after, an entry in
+        the trash (every prune sweeps it): never storage that no record and no sweep sees."""
+        trash = self._storage_to_trash(cid)
+        crash_point("rm:storage-in-trash")
+        self.store.delete(cid)
+        crash_point("rm:record-deleted")
+        return trash
+
+    def _storage_to_trash(self, cid: str) -> Path | None:
+        remove_mount_point(self.paths.container_run(cid))
+        try:  # conmon's link to the bundle (monitor_for's socket dir)
+            os.unlink(self.paths.runroot / "socket" / cid)
+        except FileNotFoundError:
+            pass
+        d, trash = self.paths.container(cid), self.paths.trash / f"c-{cid[:12]}-{os.urandom(4).hex()}"
+        for _ in range(2):
+            try:
+                os.rename(d, trash)
+                return trash
+            except FileNotFoundError:
+                if not d.exists():
+                    return None
+                self.paths.trash.mkdir(parents=True, exist_ok=True)
+        return None
+
     def _remove_storage(self, cid: str) -> None:
         from ...store.layers import force_rmtree
-        for d in (self.paths.container(cid), self.paths.container_run(cid)):
-            if d.exists():
-                trash = self.paths.trash / f"c-{cid[:12]}-{os.urandom(4).hex()}"
-                self.paths.trash.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.rename(d, trash)
-                except OSError:
-                    trash = d
-                force_rmtree(trash)
+        trash = self._storage_to_trash(cid)
+        if trash is not None:
+            force_rmtree(trash)
 
     def rename(self, ref: str, new_name: str) -> None:
         cid = self.resolve(ref)
@@ -509,6 +567,39 @@ class ContainerService(ContainerQueries):
         """At boot: start what a restart policy keeps up; `on_error(id, exc)` hears failures."""
         from .restart import restore
         return restore(self, on_error)
+
+
+class _ContainerLock:
+    """flock on a container's lock file, which is never made where its directory is gone
+    (the container was removed: NotFound)."""
+
+    def __init__(self, path: Path, cid: str):
+        from ...store.locks import flocked
+        self.held, self.cid = flocked(path), cid
+
+    def __enter__(self) -> bool:
+        try:
+            return self.held.__enter__()
+        except FileNotFoundError:
+            raise NotFound(f"No such container: {self.cid}") from None
+
+    def __exit__(self, *exc) -> None:
+        self.held.__exit__(*exc)
+
+
+def remove_mount_point(run_dir: Path) -> None:
+    """The container's runroot directory: an empty mount point once unmounted. rmdir, which
+    cannot delete through a mount still there; anything else in it is left for `system check`."""
+    for d in (run_dir / "rootfs", run_dir):
+        try:
+            os.rmdir(d)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            if os.path.ismount(d) or d == run_dir / "rootfs":
+                return
+            from ...store.layers import force_rmtree
+            force_rmtree(d)
 
 
 def _connect_early(attach_path: Path, tries: int = 20):

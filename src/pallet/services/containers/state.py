@@ -56,6 +56,7 @@ def refresh(svc, record: dict) -> dict:
     cid = record["Id"]
     code = svc.monitor.exit_code(cid)
     if code is None and monitor_alive(svc, cid):
+        _fold_in_freezer(record)
         return record
     finished = ZERO_TIME
     try:
@@ -65,6 +66,19 @@ def refresh(svc, record: dict) -> dict:
     mark_exited(record, UNKNOWN_EXIT if code is None else code, finished,
                 svc._oom_killed(cid))  # the cgroup's count, until cleanup deletes it
     return record
+
+
+def _fold_in_freezer(record: dict) -> None:
+    """Paused is what the freezer says (as ``runc state`` reads it), not what the record
+    says: a `pause`, `unpause` or `commit` killed between runc and the record's update
+    leaves them apart, and a command that believed the record would refuse to unpause a
+    frozen container or try to exec in one."""
+    from ...runtime.cgroups import Cgroup
+    from ...runtime.spec import cgroups_path
+    frozen = Cgroup(cgroups_path(record["Id"])).frozen()
+    state = record["State"]
+    if frozen is not None and frozen != state["Paused"]:
+        state.update(Paused=frozen, Status="paused" if frozen else "running")
 
 
 def _ts(t: float) -> str:

@@ -81,9 +81,10 @@ def _records(log_path: str, since, until, tail, follow, running):
 def attach(svc, ref: str):
     """An `Attachment` to a running container's stdio (conmon's attach socket)."""
     from ...runtime.attach import Attachment, connect
+    from ...runtime.monitor import attach_path
     record = svc.get(ref)
     cid = record["Id"]
     if not record["State"]["Running"]:
         raise Conflict("You cannot attach to a stopped container, start it first")
-    return Attachment(connect(svc.monitor.attach_path(cid)), svc.userdata(cid),
+    return Attachment(connect(attach_path(svc.userdata(cid))), svc.userdata(cid),
                       open_stdin=record["Config"]["OpenStdin"], tty=record["Config"]["Tty"])
