@@ -88,6 +88,8 @@ class Monitor:
             argv.append("-t")
         if stdin:
             argv.append("-i")
+            if terminal:  # Docker never closes a terminal's stdin when an attach ends, so
+                argv.append("--leave-stdin-open")  # one can detach (ctrl-p,ctrl-q) and come back
         if log_size_max:
             argv += ["--log-size-max", str(log_size_max)]
         if exit_command:
