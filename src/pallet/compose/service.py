@@ -90,7 +90,7 @@ class ComposeService:
             args.update(build_args or {})
             self.engine.builds.build(
                 BuildSource(context, os.path.join(context, dockerfile)),
-                emit or self.build_output or (lambda line: None),
+                emit or self.build_output or (lambda line: None), None,  # classic lines, no RUN output
                 tags=[image, *(spec.get("tags") or [])], build_args=args, target=spec.get("target"),
                 no_cache=no_cache or bool(spec.get("no_cache")), labels=spec.get("labels") or {},
                 network=spec.get("network"), secrets=self._build_secrets(spec))

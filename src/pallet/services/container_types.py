@@ -131,6 +131,7 @@ class ExecRequest:
     interactive: bool = False
     detach: bool = False
     privileged: bool = False
+    console_size: tuple[int, int] | None = None  # (rows, columns) of a -t terminal at start
 
 
 @dataclass

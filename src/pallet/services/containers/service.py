@@ -581,6 +581,11 @@ class ContainerService(ContainerQueries):
         from .streams import exec_target
         return exec_target(self, ref)
 
+    def exec_terminal(self, req: ExecRequest):
+        """`exec -it`: an ExecTerminal to relay, resize and `wait()` on (close it when done)."""
+        from .streams import exec_terminal
+        return exec_terminal(self, req)
+
     def logs(self, req: LogsRequest):
         """`logs`: an iterator of log records, oldest first (followed with `req.follow`)."""
         from .streams import logs
