@@ -15,6 +15,11 @@ from ..errors import AlreadyExists, Conflict, NotFound
 from .db import IntegrityError
 
 
+# id -> (stored text, decoded record): shared by every Engine of one process (the
+# service leases one per thread); entries are never mutated, only replaced.
+_DECODED: dict[str, tuple[str, dict]] = {}
+
+
 class ContainerStore:
     def __init__(self, db):
         self.db = db
@@ -83,8 +88,22 @@ class ContainerStore:
             self.conn.execute("DELETE FROM containers WHERE id=?", (container_id,))
 
     def all(self) -> list[dict]:
-        return [jsontext.loads(r[0]) for r in self.conn.execute(
-            "SELECT record FROM containers ORDER BY created DESC")]
+        """Every record, newest first. A record whose stored text is unchanged since the
+        last call is not decoded again: decoding was most of a 1000-container `GET
+        /containers/json` in the long-lived service (a one-shot CLI decodes each once, as
+        before). Each caller gets its own top level and its own State (what `refresh`
+        folds live state into); nested parts are shared with the cache, read-only."""
+        fresh: dict[str, tuple[str, dict]] = {}
+        out = []
+        for cid, text in self.conn.execute("SELECT id, record FROM containers ORDER BY created DESC"):
+            hit = _DECODED.get(cid)
+            record = hit[1] if hit is not None and hit[0] == text else jsontext.loads(text)
+            fresh[cid] = (text, record)
+            out.append({**record, "State": dict(record["State"])})
+        # replaced whole, so removed containers leave it; threads racing here only miss
+        _DECODED.clear()
+        _DECODED.update(fresh)
+        return out
 
     def ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM containers")]
