@@ -40,6 +40,18 @@ if ! .venv/bin/python -c 'import pallet, pytest, hypothesis' 2>/dev/null \
   .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
   touch .venv/.installed
 fi
+# docker-compose 1.29 (the Python one) for the API service's compose test, in a venv of
+# its own: it pins docker 6, requests 2.31 and urllib3 < 2, older than pallet's test
+# clients; PyYAML 5.4.1 has no wheel for this Python and builds only with Cython < 3.
+if [[ ! -e .venv-compose/.installed ]]; then
+  rm -rf .venv-compose
+  "$PY" -m venv .venv-compose
+  CPIP=(.venv-compose/bin/pip install -q --disable-pip-version-check)
+  "${CPIP[@]}" 'cython<3' wheel setuptools
+  "${CPIP[@]}" --no-build-isolation pyyaml==5.4.1
+  "${CPIP[@]}" docker-compose==1.29.2 docker==6.1.3 requests==2.31.0 'urllib3<2'
+  touch .venv-compose/.installed
+fi
 # Start-up time is a feature: compile bytecode now, since some environments set
 # PYTHONDONTWRITEBYTECODE and would otherwise recompile pallet on every command.
 PYTHONDONTWRITEBYTECODE= .venv/bin/python -m compileall -q src >/dev/null

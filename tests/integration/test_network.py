@@ -222,6 +222,18 @@ def test_connect_and_disconnect_a_running_container(pallet, busybox):
     assert set(inspect(pallet, "c")["NetworkSettings"]["Networks"]) == {"bridge"}
 
 
+def test_a_created_container_disconnected_from_its_only_network_can_be_connected_again(pallet, busybox):
+    """docker-compose 1.29 disconnects each new container and connects it again with its
+    aliases; dockerd leaves NetworkMode as it was, so the second connect is allowed."""
+    pallet.ok("network", "create", "back")
+    pallet.ok("create", "--name", "c", "--network", "back", "busybox", "true")
+    pallet.ok("network", "disconnect", "back", "c")
+    assert inspect(pallet, "c")["HostConfig"]["NetworkMode"] == "back"
+    pallet.ok("network", "connect", "--alias", "app", "back", "c")
+    assert inspect(pallet, "c")["HostConfig"]["NetworkMode"] == "back"
+    pallet.ok("rm", "c")
+
+
 def _released(p, port: int) -> bool:
     """The container's namespace, endpoint file and port rule are gone; the network's bridge
     and table stay (as docker0 stays once dockerd made it)."""

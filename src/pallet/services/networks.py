@@ -250,9 +250,9 @@ class NetworkService:
 
             def change(r):
                 set_networks(r, rest)
-                if not rest:
-                    r["HostConfig"]["NetworkMode"] = "none"
-                elif r["HostConfig"].get("NetworkMode") == net["Name"]:
+                # the last one gone, NetworkMode stays as dockerd leaves it: a created container
+                # can be connected again (compose disconnects then reconnects with its aliases)
+                if rest and r["HostConfig"].get("NetworkMode") == net["Name"]:
                     r["HostConfig"]["NetworkMode"] = next(iter(rest))
                 ns = r.get("NetworkSettings") or {}
                 (ns.get("Networks") or {}).pop(net["Name"], None)
