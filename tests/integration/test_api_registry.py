@@ -2,9 +2,12 @@
 loopback: the JSON progress stream docker/cli renders, and run pulling a missing image."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from registry_fixtures import docker_config, registry  # noqa: F401 - fixtures
+from registry_fixtures import (PASSWORD, USER, basic_registry, docker_config,  # noqa: F401 - fixtures
+                               registry)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -24,3 +27,45 @@ def test_docker_push_then_pull_and_run_pulls_what_is_missing(docker_config, regi
     assert f"Unable to find image '{name}:latest' locally" in r.err
     r = api.docker("pull", f"{registry.host}/api/nosuch")
     assert r.code == 1 and "manifest unknown" in r.err
+
+
+def test_x_registry_auth_carries_credentials_for_push_and_pull_as_dockerd_reads_them(
+        docker_config, basic_registry, api, pallet, busybox):
+    """The service reads no credentials of the client's: docker-py sends them per request
+    as X-Registry-Auth (base64url JSON AuthConfig), and without them the registry refuses."""
+    import docker
+    name = f"{basic_registry.host}/api/secret"
+    pallet.ok("tag", "busybox", name)
+    client = docker.DockerClient(base_url=api.url)
+    try:
+        refused = list(client.api.push(name, stream=True, decode=True))
+        assert "unauthorized" in refused[-1].get("error", ""), refused[-1]
+        creds = {"username": USER, "password": PASSWORD}
+        pushed = list(client.api.push(name, stream=True, decode=True, auth_config=creds))
+        assert "error" not in pushed[-1] and pushed[-1].get("aux", {}).get("Digest", "").startswith("sha256:")
+        pallet.ok("rmi", name)
+        client.images.pull(name, tag="latest", auth_config=creds)
+        assert pallet.ok("images", "-q", name).out.strip()
+        status, _, body = api.request("POST", f"/images/create?fromImage={name}&tag=latest",
+                                      headers={"X-Registry-Auth": "not base64 {"})
+        assert status == 400 and json.loads(body)["message"].startswith("invalid X-Registry-Auth header:")
+    finally:
+        client.close()
+    pallet.ok("rmi", name)
+
+
+def test_distribution_answers_the_registry_descriptor_and_platforms(docker_config, registry, api, pallet,
+                                                                     busybox):
+    name = f"{registry.host}/api/dist"
+    pallet.ok("tag", "busybox", name)
+    pallet.ok("push", name)
+    digest = pallet.ok("inspect", "--format", "{{index .RepoDigests 0}}", name).out.strip().split("@")[1]
+    status, _, body = api.request("GET", f"/v1.50/distribution/{name}/json")
+    assert status == 200, body
+    doc = json.loads(body)
+    assert doc["Descriptor"]["digest"] == digest and doc["Descriptor"]["size"] > 0
+    assert doc["Descriptor"]["mediaType"].endswith("manifest.v2+json") or "oci" in doc["Descriptor"]["mediaType"]
+    assert doc["Platforms"] == [{"architecture": "amd64", "os": "linux"}]
+    status, _, body = api.request("GET", f"/v1.50/distribution/{registry.host}/api/nosuch/json")
+    assert status == 404, body
+    pallet.ok("rmi", name)

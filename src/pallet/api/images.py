@@ -59,9 +59,10 @@ def pull(service, req):
     if tag:
         image = f"{image}@{tag}" if tag.startswith("sha256:") else f"{image}:{tag}"
     platform = req.param("platform") or None
+    credentials = req.registry_auth()
 
     def work(progress):
-        service.engine().registry.pull(image, progress, platform)
+        service.engine().registry.pull(image, progress, platform, credentials=credentials)
     return stream_from_worker(work, service)
 
 
@@ -79,9 +80,13 @@ def _import(service, req):
 def push(service, req, name):
     tag = req.param("tag")
     image = f"{name}:{tag}" if tag else name
+    credentials = req.registry_auth()
 
     def work(progress):
-        service.engine().registry.push(image, progress)
+        for tag_name, digest, size in service.engine().registry.push(image, progress, credentials=credentials):
+            # dockerd ends each tag with this aux message (docker/cli's content trust reads it)
+            progress.put({"progressDetail": {}, "aux": {"Tag": tag_name.rsplit(":", 1)[-1],
+                                                         "Digest": digest, "Size": size}})
     return stream_from_worker(work, service)
 
 
@@ -131,7 +136,13 @@ def search(service, req):
     return json_response([])
 
 
+def distribution(service, req, name):
+    """GET /distribution/{name}/json: the registry's descriptor and platforms for `name`."""
+    return json_response(service.engine().registry.distribution(name, req.registry_auth()))
+
+
 ROUTES = [
+    ("GET", r"/distribution/(?P<name>.+)/json", distribution),
     ("GET", "/images/search", search),
     ("GET", "/images/get", save),
     ("POST", "/images/load", load),

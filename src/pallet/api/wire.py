@@ -60,6 +60,30 @@ class Request:
         except ValueError:
             raise InvalidArgument(f"invalid value for {name}: {value!r} is not an integer") from None
 
+    def registry_auth(self):
+        """The X-Registry-Auth header as dockerd decodes it: base64url of a JSON AuthConfig
+        (`username`/`password`, or `auth` = base64 "user:pass"); None when absent or empty.
+        Malformed is 400, in dockerd's words."""
+        text = self.headers.get("x-registry-auth", "").strip()
+        if not text:
+            return None
+        import base64
+        try:
+            doc = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            if not isinstance(doc, dict):
+                raise ValueError("expected a JSON object")
+            user, password = doc.get("username") or "", doc.get("password") or ""
+            if not user and doc.get("auth"):
+                user, _, password = base64.b64decode(doc["auth"]).decode().partition(":")
+            if not isinstance(user, str) or not isinstance(password, str):
+                raise ValueError("username and password must be strings")
+        except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error is a ValueError
+            raise InvalidArgument(f"invalid X-Registry-Auth header: {exc}") from None
+        if not user:
+            return None
+        from ..registry.auth import Credentials
+        return Credentials(user, password)
+
     def filters(self) -> dict[str, list[str]]:
         """The `filters` parameter: {"name": ["a"]} or the old {"name": {"a": true}} form."""
         text = self.param("filters")

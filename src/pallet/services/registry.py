@@ -39,18 +39,21 @@ class RegistryService:
     def __init__(self, engine):
         self.engine = engine
 
-    def session(self, domain: str):
+    def session(self, domain: str, credentials=None):
+        """A session to `domain`: with `credentials` when the caller brings them (the API's
+        X-Registry-Auth), else what Docker's config.json holds for it."""
         from ..registry.auth import CredentialStore
         from ..registry.client import Session
-        return Session(domain, CredentialStore().get(domain))
+        return Session(domain, credentials or CredentialStore().get(domain))
 
     # ---------- pull ----------
-    def pull(self, name: str, progress, platform: str | None = None, all_tags: bool = False) -> list[Pulled]:
+    def pull(self, name: str, progress, platform: str | None = None, all_tags: bool = False,
+             credentials=None) -> list[Pulled]:
         plat = parse_platform(platform)
         ref = reference.parse(name)
         if all_tags and (ref.tag or ref.digest):
             raise InvalidArgument("tag can't be used with --all-tags/-a")
-        with self.session(ref.domain) as session:
+        with self.session(ref.domain, credentials) as session:
             refs = [ref.tagged()]
             if all_tags:
                 refs = [ref.with_tag(t) for t in self._tags(session, ref.path)]
@@ -118,7 +121,8 @@ class RegistryService:
                     self.engine.db.add_registry_blob(desc["digest"], diff_id, desc.get("size", 0), repository)
 
     # ---------- push ----------
-    def push(self, name: str, progress, all_tags: bool = False) -> list[tuple[str, str, int]]:
+    def push(self, name: str, progress, all_tags: bool = False,
+             credentials=None) -> list[tuple[str, str, int]]:
         """Returns (tag, manifest digest, manifest size) per pushed tag."""
         ref = reference.parse(name)
         if ref.digest:
@@ -134,7 +138,7 @@ class RegistryService:
             raise NotFound(f"An image does not exist locally with the tag: {ref.familiar_name}")
         progress.line(f"The push refers to repository [{ref.name}]")
         out = []
-        with self.session(ref.domain) as session, self.engine.locks.in_flight():
+        with self.session(ref.domain, credentials) as session, self.engine.locks.in_flight():
             for full in tags:
                 out.append(self._push_one(session, ref, full, progress))
         return out
@@ -189,6 +193,25 @@ class RegistryService:
         from ..registry.auth import CredentialStore, server_key
         domain = server_domain(server)
         return server_key(domain), CredentialStore().erase(domain)
+
+    def distribution(self, name: str, credentials=None) -> dict:
+        """`GET /distribution/{name}/json`: the registry's top-level descriptor for `name`
+        and the platforms it offers (an index's entries; a single manifest's config)."""
+        from ..registry import pull
+        ref = reference.parse(name).tagged()
+        with self.session(ref.domain, credentials) as session:
+            top = pull.fetch_manifest(session, ref.path, ref.digest or ref.tag)
+            doc = top.doc
+            if top.is_index:
+                platforms = [m["platform"] for m in doc.get("manifests") or [] if m.get("platform")]
+            else:
+                cfg_desc, _ = oci.read_manifest(doc)
+                config = oci.decode(pull.fetch_blob_bytes(session, ref.path, cfg_desc, pull.MAX_CONFIG,
+                                                          "image config"), "image config")
+                platforms = [{k: config[k] for k in ("architecture", "os", "os.version", "variant")
+                              if config.get(k)}]
+        return {"Descriptor": {"mediaType": top.media_type, "digest": top.digest, "size": len(top.data)},
+                "Platforms": platforms}
 
     def manifest(self, name: str) -> str:
         from ..registry.pull import fetch_manifest, pretty
