@@ -69,3 +69,23 @@ def test_distribution_answers_the_registry_descriptor_and_platforms(docker_confi
     status, _, body = api.request("GET", f"/v1.50/distribution/{registry.host}/api/nosuch/json")
     assert status == 404, body
     pallet.ok("rmi", name)
+
+
+def test_docker_build_pull_refreshes_a_stale_base_and_platform_is_the_hosts_only(
+        docker_config, registry, api, pallet, busybox, tmp_path):
+    base = f"{registry.host}/api/base"
+    pallet.ok("tag", "busybox", base)
+    pallet.ok("push", base)
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "Dockerfile").write_text("FROM busybox\nRUN touch /marker\n")
+    api.docker_ok("build", "-t", base, str(stale))  # the local tag now names another image
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(f"FROM {base}\nRUN test ! -e /marker\n")
+    assert api.docker("build", "-t", "fresh", str(ctx)).code == 1  # without --pull: the local base
+    r = api.docker("build", "--pull", "--platform", "linux/amd64", "-t", "fresh", str(ctx))
+    assert r.code == 0, r.err
+    r = api.docker("build", "--platform", "linux/arm64", str(ctx))
+    assert r.code == 1 and "pallet builds for the host platform only" in r.err
+    pallet.ok("rmi", "fresh", base)

@@ -55,6 +55,8 @@ def build(service, req):
     labels = _json_map(req, "labels")
     network = req.param("networkmode") or None
     quiet = req.flag("q")
+    # as `build --pull` / `--platform`: refresh the base images; the host's platform only
+    pull, platform = req.flag("pull"), req.param("platform") or None
     body = tempfile.SpooledTemporaryFile(SPOOL)
     for chunk in req.chunks():
         body.write(chunk)
@@ -70,7 +72,8 @@ def build(service, req):
                 tags=tags, build_args=build_args, target=req.param("target") or None,
                 no_cache=req.flag("nocache"), labels=labels,
                 network=None if network in (None, "default") else network,
-                source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
+                source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None,
+                pull=pull, platform=platform)
         finally:
             body.close()
         put({"aux": {"ID": result.image_id}})
