@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 
-from ..errors import ContainerCommandError, InvalidArgument, NotFound
+from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound
 from .wire import (HIJACKED, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, Response, check_type, frame,
                    json_response)
 
@@ -27,6 +27,8 @@ class Exec:
         self.running = False
         self.exit_code: int | None = None
         self.started = False
+        self.terminal = None  # a -t exec's runtime.exec_terminal.ExecTerminal while it runs
+        self.ready = threading.Event()  # started (or failed to): a resize may go ahead
 
     def inspect(self) -> dict:
         r = self.req
@@ -81,8 +83,21 @@ def inspect(service, req, exec_id):
 
 
 def resize(service, req, exec_id):
-    service.execs.get(exec_id)
-    return Response(200)  # runc keeps the exec's pty at the size it was started with
+    """POST /exec/{id}/resize?h=&w=: the running -t exec's terminal takes the new size
+    (runc passes it on to the process's console); before start or after exit, nothing to do."""
+    instance = service.execs.get(exec_id)
+    height, width = req.int_param("h", 0), req.int_param("w", 0)
+    # the client resizes as soon as start answers, before the process may exist: dockerd
+    # waits up to 10 s for it, as here
+    if not instance.ready.wait(10):
+        raise Conflict("timeout waiting for exec session ready")
+    terminal = instance.terminal
+    if terminal is not None and height > 0 and width > 0:
+        try:
+            terminal.resize(height, width)
+        except OSError:
+            pass  # it ended meanwhile
+    return Response(200)
 
 
 def start(service, req, exec_id):
@@ -93,6 +108,8 @@ def start(service, req, exec_id):
         raise InvalidArgument(f"Error: Exec command {exec_id} has already run")  # dockerd: 409? kept 400
     instance.started = True
     svc = service.engine().containers
+    if not instance.req.tty or body.get("Detach"):
+        instance.ready.set()  # no terminal of ours to size
     if body.get("Detach"):
         from ..services.container_types import ExecRequest
         r = instance.req
@@ -101,8 +118,64 @@ def start(service, req, exec_id):
         _run(instance, lambda: svc.exec(detached))
         return Response(200)
     client, leftover = req.hijack(RAW_STREAM if instance.req.tty else MULTIPLEXED_STREAM)
-    _attached(svc, instance, client, leftover)
+    if instance.req.tty:
+        _attached_terminal(svc, instance, client, leftover)
+    else:
+        _attached(svc, instance, client, leftover)
     return HIJACKED
+
+
+class _SocketOut:
+    """The hijacked socket as the file ExecTerminal.relay writes to."""
+
+    def __init__(self, client):
+        self.write, self.flush = client.sendall, lambda: None
+
+
+def _attached_terminal(svc, instance: Exec, client, leftover: bytes) -> None:
+    """A -t exec relayed through the terminal pallet holds (as `pallet exec -it`), so that
+    /exec/{id}/resize can size it while it runs; a dropped client ends the relay only."""
+    from .streams import end
+    size = instance.body.get("ConsoleSize")
+    size = tuple(size) if isinstance(size, list) and len(size) == 2 and \
+        all(isinstance(n, int) and n > 0 for n in size) else None
+    interactive = instance.req.interactive
+    instance.running = True
+    try:
+        instance.req.console_size = size
+        terminal = svc.exec_terminal(instance.req)
+    except Exception as exc:  # noqa: BLE001 - the answer began: the error goes in the stream
+        instance.running, instance.exit_code = False, 126
+        instance.ready.set()
+        _send_quietly(client, (str(exc) + "\r\n").encode())
+        end(client)
+        return
+    instance.terminal = terminal
+    instance.ready.set()
+    try:
+        if leftover and interactive:
+            os.write(terminal.master, leftover)
+        try:
+            detached = terminal.relay(_SocketOut(client), None, client if interactive else None)
+        except OSError:  # the client went away: runc and the process carry on
+            detached = True
+        if not detached:
+            instance.exit_code = terminal.wait()
+    except Exception as exc:  # noqa: BLE001
+        _send_quietly(client, (str(exc) + "\r\n").encode())
+        if instance.exit_code is None:
+            instance.exit_code = 126
+    finally:
+        instance.terminal, instance.running = None, False
+        terminal.close()
+        end(client)
+
+
+def _send_quietly(client, data: bytes) -> None:
+    try:
+        client.sendall(data)
+    except OSError:
+        pass
 
 
 def _run(instance: Exec, call) -> None:

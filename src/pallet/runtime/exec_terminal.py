@@ -36,6 +36,10 @@ class ExecTerminal:
         self.files, self.failure = files, failure
         self.master, slave = os.openpty()
         try:
+            # raw from the start (runc makes it raw too, but only once running): input that
+            # arrives first is neither echoed nor translated twice
+            import tty
+            tty.setraw(slave)
             if size:  # before runc starts: it copies its console's size once, at start
                 _set_size(self.master, *size)
             self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=subprocess.DEVNULL,
