@@ -169,6 +169,34 @@ def network(out: list[str]) -> None:
                 if "client direct" in tp["mb_per_s"] else "") + ".\n")
 
 
+def api(out: list[str]) -> None:
+    r = load("api")
+    if not r:
+        return
+    seconds = r["run_rm_seconds"]
+    out.append("## Issue 16: the Docker Engine API service (`bench/api_bench.py`)\n")
+    out.append(f"`docker run --rm --network none busybox true` (the docker CLI through each "
+               f"engine's socket) beside `pallet run --rm` (median of "
+               f"{next(iter(seconds.values()))['runs']}, interleaved; {r['when']}; skipped: "
+               f"{', '.join(r.get('skipped') or {}) or 'none'}):\n")
+    out += timing_table(seconds, "docker_cli_via_pallet_socket")
+    out.append("\ndocker-py `containers.run(\"busybox\", \"true\", remove=True)`:\n")
+    out.append("| engine | median | min | max |\n|---|---|---|---|")
+    for name, v in r["docker_py_run_remove_seconds"].items():
+        out.append(f"| {name} | {ms(v['median'])} | {ms(v['min'])} | {ms(v['max'])} |")
+    out.append("\n`GET /containers/json?all=1` on pallet's service (median of 20):\n")
+    out.append("| containers | median | min |\n|---|---|---|")
+    for n, v in r["list_all_latency"].items():
+        out.append(f"| {n} | {v['median_ms']:.1f} ms | {v['min_ms']:.1f} ms |")
+    out.append("\nConcurrent `GET /containers/{id}/json` (each client 100 on its own connection):\n")
+    out.append("| engine | clients | requests/s | p50 | p99 |\n|---|---|---|---|---|")
+    for name, v in r["concurrent_inspect"].items():
+        out.append(f"| {name} | {v['clients']} | {v['requests_per_second']:.0f} | {v['p50_ms']:.1f} ms "
+                   f"| {v['p99_ms']:.1f} ms |")
+    out.append("\nResident memory (MB): " + ", ".join(
+        f"{k.replace('_', ' ')} {v:.1f}" for k, v in r["idle_rss_mb"].items()) + ".\n")
+
+
 def profile(out: list[str]) -> None:
     pr = load("profile_run")
     if not pr:
@@ -200,6 +228,7 @@ def main() -> None:
     context_hash(out)
     registry(out)
     network(out)
+    api(out)
     profile(out)
     sys.stdout.write("\n".join(out) + "\n")
 
