@@ -33,8 +33,20 @@ def reset_stores():
 
 
 @pytest.fixture
-def pallet(tmp_path, root_required) -> Pallet:
-    return Pallet(tmp_path / "root", tmp_path / "run")
+def pallet(request, tmp_path, root_required):
+    """The CLI on the test's private store: `pallet` itself, or (a test marked with
+    api_service.ALSO_DOCKER, param "docker") the docker CLI through `pallet system service`
+    on that same store, wherever Docker's behaviour is the same."""
+    native = Pallet(tmp_path / "root", tmp_path / "run")
+    if getattr(request, "param", "pallet") != "docker":
+        yield native
+        return
+    from api_service import DockerCLI
+    docker = DockerCLI(native, tmp_path / "api.sock")
+    try:
+        yield docker
+    finally:
+        docker.stop()
 
 
 @pytest.fixture(scope="session")
@@ -47,5 +59,6 @@ def busybox_tar(tmp_path_factory) -> Path:
 @pytest.fixture
 def busybox(pallet, busybox_tar) -> str:
     """busybox:latest imported into the test's store; returns its image ID."""
-    r = pallet.ok("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+    native = getattr(pallet, "native", pallet)  # pallet's own import, whichever CLI the test drives
+    r = native.ok("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
     return r.out.strip()

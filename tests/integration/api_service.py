@@ -11,7 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from palletcli import Result
+
+# Runs a test twice: with `pallet`, and with the docker CLI through the service on the same
+# store (the `pallet` fixture's "docker" param), for behaviour Docker's CLI shares.
+ALSO_DOCKER = pytest.mark.parametrize("pallet", ["pallet", "docker"], indirect=True)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -74,3 +80,33 @@ class ApiService:
                 self.proc.wait()
                 raise AssertionError("the service did not stop on SIGTERM")
         assert not self.sock.exists(), "the service left its socket behind"
+
+
+class DockerCLI:
+    """The docker CLI through `pallet system service` on a Pallet's store, with the test
+    surface of palletcli.Pallet (call, ok, sub, root, runroot, engine)."""
+
+    def __init__(self, native, sock: Path):
+        self.native, self.root, self.runroot = native, native.root, native.runroot
+        self.service = ApiService(native, sock)
+
+    def __call__(self, *argv: str, stdin: bytes = b"") -> Result:
+        return self.service.docker(*argv, stdin=stdin)
+
+    def sub(self, *argv: str, stdin: bytes | None = None, timeout: float = 120, check: bool = False) -> Result:
+        r = self.service.docker(*argv, stdin=stdin or b"", timeout=timeout)
+        if check:
+            assert r.code == 0, f"docker {' '.join(argv)} failed: {r.err}"
+        return r
+
+    def ok(self, *argv: str, stdin: bytes = b"") -> Result:
+        r = self(*argv, stdin=stdin)
+        assert r.code == 0, f"docker {' '.join(argv)} exited {r.code}: {r.err}"
+        return r
+
+    @property
+    def engine(self):
+        return self.native.engine
+
+    def stop(self) -> None:
+        self.service.stop()

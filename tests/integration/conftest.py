@@ -14,6 +14,7 @@ def no_leaks(pallet):
     """Every test ends with its containers and volumes removed, and no mount, monitor (conmon)
     or health loop of its store left behind; then `system reset` leaves nothing at all."""
     yield
+    pallet = getattr(pallet, "native", pallet)  # the store's own view, whichever CLI the test drove
     ids = pallet("ps", "-aq", "--no-trunc").lines
     if ids:
         pallet("rm", "-f", *ids)

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from api_service import ALSO_DOCKER
 from polling import wait_for as _wait_for
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -21,6 +22,7 @@ def _inspect(pallet, ref) -> dict:
 
 # ---- run: output, exit codes, errors ----
 
+@ALSO_DOCKER
 def test_run_prints_output_and_passes_exit_code_through(pallet, busybox):
     r = pallet("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
     assert r.code == 3
@@ -33,12 +35,14 @@ def test_run_uses_the_image_cmd_when_none_given(pallet, busybox_tar):
     assert pallet.ok("run", "--rm", "echoer").out == "from cmd\n"
 
 
+@ALSO_DOCKER
 def test_run_missing_command_exits_127(pallet, busybox):
     r = pallet("run", "--rm", "busybox", "nosuchcommand")
     assert r.code == 127
     assert 'exec: "nosuchcommand": executable file not found in $PATH' in r.err
 
 
+@ALSO_DOCKER
 def test_run_non_executable_command_exits_126(pallet, busybox):
     r = pallet("run", "--rm", "busybox", "/etc/passwd")
     assert r.code == 126
@@ -64,6 +68,7 @@ def test_run_rejects_env_without_name(pallet, busybox):
     assert pallet.ok("ps", "-aq").out == ""
 
 
+@ALSO_DOCKER
 def test_run_env_workdir_user_hostname_entrypoint(pallet, busybox):
     r = pallet.ok("run", "--rm", "-e", "APP_ENV=production", "-w", "/tmp", "-u", "nobody",
                   "--hostname", "box1", "busybox", "sh", "-c", 'echo $APP_ENV $(pwd) $(id -u) $(hostname)')
@@ -72,11 +77,13 @@ def test_run_env_workdir_user_hostname_entrypoint(pallet, busybox):
     assert r.out == "via entrypoint\n"
 
 
+@ALSO_DOCKER
 def test_run_read_only_rootfs_refuses_writes(pallet, busybox):
     r = pallet("run", "--rm", "--read-only", "busybox", "touch", "/x")
     assert r.code == 1 and "Read-only file system" in r.err
 
 
+@ALSO_DOCKER
 def test_run_tmpfs_is_writable_on_read_only_root(pallet, busybox):
     pallet.ok("run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "touch", "/scratch/x")
 
@@ -96,6 +103,7 @@ def test_tmpfs_options_are_dockers_defaults_then_the_users(pallet, busybox):
         assert r.code == 125 and words in r.err, r.err
 
 
+@ALSO_DOCKER
 def test_shm_size_sizes_dev_shm_and_defaults_to_64mb(pallet, busybox):
     assert "size=1024k" in _mount_line(pallet, ["--shm-size", "1m"], "/dev/shm")
     assert "size=65536k" in _mount_line(pallet, [], "/dev/shm")
@@ -105,6 +113,7 @@ def test_shm_size_sizes_dev_shm_and_defaults_to_64mb(pallet, busybox):
     assert r.code == 125 and 'invalid argument "x" for "--shm-size" flag: invalid size: \'x\'' in r.err
 
 
+@ALSO_DOCKER
 def test_network_none_has_only_loopback_and_host_shares_the_host(pallet, busybox):
     r = pallet.ok("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net")
     assert r.out.split() == ["lo"]
@@ -114,6 +123,7 @@ def test_network_none_has_only_loopback_and_host_shares_the_host(pallet, busybox
 
 # ---- detached containers, ps, many instances of one image ----
 
+@ALSO_DOCKER
 def test_run_detached_prints_id_and_ps_shows_it_up(pallet, busybox):
     cid = pallet.ok("run", "-d", "--name", "web", "busybox", "sleep", "1000").out.strip()
     assert re.fullmatch(r"[0-9a-f]{64}", cid)
@@ -130,6 +140,7 @@ def test_detached_container_outlives_the_cli_process(pallet, busybox):
     assert pallet.ok("inspect", "--format", "{{.State.Status}}", "bg").out == "running\n"
 
 
+@ALSO_DOCKER
 def test_many_containers_from_one_image_see_only_their_own_writes(pallet, busybox):
     for name in ("a", "b"):
         pallet.ok("run", "-d", "--name", name, "busybox", "sh", "-c", f"echo {name} > /data; sleep 1000")
@@ -148,6 +159,7 @@ def test_containers_cost_no_disk_beyond_their_writes(pallet, busybox):
         assert upper.is_dir() and list(upper.iterdir()) == []
 
 
+@ALSO_DOCKER
 def test_ps_all_shows_exited_and_created(pallet, busybox):
     pallet.ok("run", "--name", "done", "busybox", "true")
     pallet.ok("create", "--name", "fresh", "busybox", "true")
@@ -157,6 +169,7 @@ def test_ps_all_shows_exited_and_created(pallet, busybox):
     assert "Created" in rows["fresh"]
 
 
+@ALSO_DOCKER
 def test_ps_filters_and_format(pallet, busybox):
     pallet.ok("run", "-d", "--name", "up1", "-l", "tier=web", "busybox", "sleep", "1000")
     assert pallet("run", "--name", "bad", "busybox", "sh", "-c", "exit 2").code == 2
@@ -186,6 +199,7 @@ def test_ps_format_with_an_unknown_field_fails_even_with_nothing_to_list(pallet,
 
 # ---- stop, kill, restart, wait, rm, rename ----
 
+@ALSO_DOCKER
 def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
     pallet.ok("run", "-d", "--name", "stubborn", "busybox", "sh", "-c", "trap '' TERM; sleep 1000 & wait")
     t0 = time.monotonic()
@@ -213,12 +227,14 @@ def test_stop_of_a_process_that_handles_sigterm_exits_143_with_init(pallet, busy
     assert state["Status"] == "exited" and state["ExitCode"] == 143
 
 
+@ALSO_DOCKER
 def test_kill_and_wait_report_exit_code(pallet, busybox):
     pallet.ok("run", "-d", "--name", "k", "busybox", "sleep", "1000")
     assert pallet.ok("kill", "k").out == "k\n"
     assert pallet.ok("wait", "k").out == "137\n"
 
 
+@ALSO_DOCKER
 def test_restart_runs_the_container_again(pallet, busybox):
     pallet.ok("run", "-d", "--name", "r", "busybox", "sleep", "1000")
     first = _inspect(pallet, "r")["State"]["Pid"]
@@ -227,6 +243,7 @@ def test_restart_runs_the_container_again(pallet, busybox):
     assert state["Running"] and state["Pid"] != first
 
 
+@ALSO_DOCKER
 def test_start_of_an_exited_container_keeps_its_writable_layer(pallet, busybox):
     pallet.ok("run", "--name", "keep", "busybox", "sh", "-c", "echo kept >> /f")
     pallet.ok("start", "-a", "keep")
@@ -235,6 +252,7 @@ def test_start_of_an_exited_container_keeps_its_writable_layer(pallet, busybox):
     assert (pallet.root / "containers" / _inspect(pallet, "keep")["Id"] / "upper" / "f").read_text() == "kept\n" * 3
 
 
+@ALSO_DOCKER
 def test_rm_of_running_container_needs_force(pallet, busybox):
     pallet.ok("run", "-d", "--name", "busy", "busybox", "sleep", "1000")
     r = pallet("rm", "busy")
@@ -244,6 +262,7 @@ def test_rm_of_running_container_needs_force(pallet, busybox):
     assert pallet.ok("ps", "-aq").out == ""
 
 
+@ALSO_DOCKER
 def test_rm_deletes_the_writable_layer(pallet, busybox):
     cid = pallet.ok("run", "-d", "busybox", "sh", "-c", "echo x > /f; sleep 1000").out.strip()
     pallet.ok("rm", "-f", cid)
@@ -276,6 +295,7 @@ def test_two_concurrent_runs_with_one_name_exactly_one_wins(pallet, busybox):
     assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["race"]
 
 
+@ALSO_DOCKER
 def test_rename(pallet, busybox):
     pallet.ok("create", "--name", "old", "busybox", "true")
     pallet.ok("rename", "old", "new")
@@ -287,6 +307,7 @@ def test_run_rm_detached_is_removed_after_exit_without_the_cli(pallet, busybox):
     assert _wait_for(lambda: pallet.ok("ps", "-aq").out == "")
 
 
+@ALSO_DOCKER
 def test_pause_and_unpause(pallet, busybox):
     pallet.ok("run", "-d", "--name", "p", "busybox", "sleep", "1000")
     pallet.ok("pause", "p")
@@ -298,6 +319,7 @@ def test_pause_and_unpause(pallet, busybox):
 
 # ---- exec, logs, inspect ----
 
+@ALSO_DOCKER
 def test_exec_passes_exit_code_env_workdir_and_user(pallet, busybox):
     pallet.ok("run", "-d", "--name", "ex", "busybox", "sleep", "1000")
     assert pallet("exec", "ex", "sh", "-c", "exit 7").code == 7
@@ -341,11 +363,13 @@ def test_exec_in_stopped_container_fails(pallet, busybox):
     assert r.code == 1 and "is not running" in r.err
 
 
+@ALSO_DOCKER
 def test_exec_missing_command_exits_127(pallet, busybox):
     pallet.ok("run", "-d", "--name", "ex2", "busybox", "sleep", "1000")
     assert pallet("exec", "ex2", "nosuch").code == 127
 
 
+@ALSO_DOCKER
 def test_logs_keep_stdout_and_stderr_apart_and_tail(pallet, busybox):
     pallet.ok("run", "--name", "talk", "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
     r = pallet.ok("logs", "talk")
@@ -362,6 +386,7 @@ def test_logs_survive_the_cli_and_follow_ends_with_the_container(pallet, busybox
     assert r.out == "a\nb\n"
 
 
+@ALSO_DOCKER
 def test_inspect_container_has_docker_fields(pallet, busybox):
     cid = pallet.ok("run", "-d", "--name", "ins", "-e", "K=V", "-l", "a=b", "busybox", "sleep", "1000").out.strip()
     doc = _inspect(pallet, "ins")

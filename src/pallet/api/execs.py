@@ -93,6 +93,7 @@ def resize(service, req, exec_id):
         raise Conflict("timeout waiting for exec session ready")
     terminal = instance.terminal
     if terminal is not None and height > 0 and width > 0:
+        terminal.wait_started(10)
         try:
             terminal.resize(height, width)
         except OSError:

@@ -85,6 +85,17 @@ class ExecTerminal:
                 stdout.write(data)
                 stdout.flush()
 
+    def wait_started(self, timeout: float) -> bool:
+        """True once runc has started the process (its pid file exists): from then on runc
+        passes a SIGWINCH on to the process's console; one sent earlier may be lost."""
+        import time
+        deadline = time.monotonic() + timeout
+        while not self.files[0].exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
     def resize(self, height: int, width: int) -> None:
         """The user's terminal is now `height` x `width`: size our pty and tell runc
         (SIGWINCH), which resizes the process's own console, as it does for its terminal."""
