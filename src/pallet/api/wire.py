@@ -62,7 +62,8 @@ class Request:
 
     def registry_auth(self):
         """The X-Registry-Auth header as dockerd decodes it: base64url of a JSON AuthConfig
-        (`username`/`password`, or `auth` = base64 "user:pass"); None when absent or empty.
+        (`username`/`password`, or `auth` = base64 "user:pass") as (username, password); None
+        when absent or empty.
         Malformed is 400, in dockerd's words."""
         text = self.headers.get("x-registry-auth", "").strip()
         if not text:
@@ -79,10 +80,7 @@ class Request:
                 raise ValueError("username and password must be strings")
         except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error is a ValueError
             raise InvalidArgument(f"invalid X-Registry-Auth header: {exc}") from None
-        if not user:
-            return None
-        from ..registry.auth import Credentials
-        return Credentials(user, password)
+        return (user, password) if user else None
 
     def filters(self) -> dict[str, list[str]]:
         """The `filters` parameter: {"name": ["a"]} or the old {"name": {"a": true}} form."""

@@ -40,11 +40,11 @@ class RegistryService:
         self.engine = engine
 
     def session(self, domain: str, credentials=None):
-        """A session to `domain`: with `credentials` when the caller brings them (the API's
-        X-Registry-Auth), else what Docker's config.json holds for it."""
-        from ..registry.auth import CredentialStore
+        """A session to `domain`: with `credentials` (username, password) when the caller
+        brings them (the API's X-Registry-Auth), else what Docker's config.json holds for it."""
+        from ..registry.auth import CredentialStore, Credentials
         from ..registry.client import Session
-        return Session(domain, credentials or CredentialStore().get(domain))
+        return Session(domain, Credentials(*credentials) if credentials else CredentialStore().get(domain))
 
     # ---------- pull ----------
     def pull(self, name: str, progress, platform: str | None = None, all_tags: bool = False,
