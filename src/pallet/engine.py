@@ -63,46 +63,72 @@ class Engine:
         return ImageStore(self.db, self.content, self.layers, self.locks,
                           max_layers(self.paths.containers, self.paths.layers))
 
+    @cached_property
+    def container_store(self):
+        from .store.containers import ContainerStore
+        return ContainerStore(self.db)
+
+    @cached_property
+    def leftovers(self):
+        from .services.leftovers import StoreLeftovers
+        return StoreLeftovers(self.paths, self.db, self.layers, self.container_store)
+
+    def _sweep_leftovers(self) -> int:
+        return self.leftovers.sweep()
+
     # ---- the services ----
     @cached_property
     def images(self):
         from .services.images import ImageService
-        return ImageService(self, users=lambda image_id: self.containers.image_users(image_id))
+        return ImageService(self.image_store, self.db, self.layers, self.locks,
+                            users=lambda image_id: self.containers.image_users(image_id),
+                            sweep_leftovers=self._sweep_leftovers)
 
     @cached_property
     def transfer(self):
         from .services.transfer import TransferService
-        return TransferService(self)
+        return TransferService(self.paths, self.db, self.images, self.layers, self.locks)
 
     @cached_property
     def registry(self):
         from .services.registry import RegistryService
-        return RegistryService(self)
+        return RegistryService(self.db, self.content, self.layers, self.image_store, self.locks)
 
     @cached_property
     def builds(self):
         from .services.builds import BuildService
-        return BuildService(self)
+        return BuildService(self.paths, self.db, self.images, self.image_store, self.layers,
+                            self.locks, registry=lambda: self.registry,
+                            containers=lambda: self.containers,
+                            sweep_leftovers=self._sweep_leftovers)
 
     @cached_property
     def containers(self):
+        from .services.containers.hooks import standard_hooks
         from .services.containers.service import ContainerService
-        return ContainerService(self)
+        # images, networks and volumes are built on first use: `run --rm --network none`
+        # needs no network service, most containers no volume service
+        return ContainerService(self.paths, self.db, self.container_store,
+                                images=lambda: self.images,
+                                hooks=standard_hooks(networks=lambda: self.networks,
+                                                     volumes=lambda: self.volumes),
+                                sweep_leftovers=self._sweep_leftovers)
 
     @cached_property
     def container_fs(self):
         from .services.container_fs import ContainerFS
-        return ContainerFS(self)
+        return ContainerFS(self.paths, self.containers, self.images, self.image_store,
+                           self.layers, self.locks)
 
     @cached_property
     def networks(self):
         from .services.networks import NetworkService
-        return NetworkService(self)
+        return NetworkService(self.paths, containers=lambda: self.containers)
 
     @cached_property
     def volumes(self):
         from .services.volumes import VolumeService
-        return VolumeService(self)
+        return VolumeService(self.paths, self.db, self.container_store, self._sweep_leftovers)
 
     @cached_property
     def system(self):

@@ -12,13 +12,17 @@ from .network_types import NetworkCreateRequest
 
 
 class NetworkService:
-    def __init__(self, engine):
+    """`containers()` is the ContainerService (built on first use): connect/disconnect
+    change a container under its lock, and which networks are in use is read from the
+    container records."""
+
+    def __init__(self, paths, containers):
         from ..network.sandbox import Sandboxes
         from ..network.state import NetworkState
-        self.engine = engine
-        self.state = NetworkState(engine.paths.root, engine.paths.runroot)
-        self.key = model.store_key(str(engine.paths.runroot))
+        self.state = NetworkState(paths.root, paths.runroot)
+        self.key = model.store_key(str(paths.runroot))
         self.sandboxes = Sandboxes(self.state, self.key)
+        self._containers = containers
 
     # ---- documents ----
     def ensure_defaults(self) -> None:
@@ -194,7 +198,7 @@ class NetworkService:
         return removed
 
     def _referenced(self, name: str) -> bool:
-        for rec in self.engine.containers.store.all():
+        for rec in self._containers().store.all():
             if name in _networks_of(rec):
                 return True
         return False
@@ -203,7 +207,7 @@ class NetworkService:
         """Tear down endpoints whose container is gone or no longer running (after a crash)."""
         for sb in self.state.sandboxes():
             try:
-                if self.engine.containers.get(sb["cid"])["State"]["Running"]:
+                if self._containers().get(sb["cid"])["State"]["Running"]:
                     continue
             except NotFound:
                 pass
@@ -215,7 +219,7 @@ class NetworkService:
                 ip6: str | None = None) -> None:
         from .containers.network import check_endpoint_options, set_networks
         net = self.get(ref)
-        svc = self.engine.containers
+        svc = self._containers()
         cid = svc.resolve(container)
         with svc.lock(cid):
             rec = svc.get(cid)
@@ -237,7 +241,7 @@ class NetworkService:
     def disconnect(self, ref: str, container: str, force: bool = False) -> None:
         from .containers.network import set_networks
         net = self.get(ref)
-        svc = self.engine.containers
+        svc = self._containers()
         cid = svc.resolve(container)
         with svc.lock(cid):
             rec = svc.store.get(cid)

@@ -9,7 +9,7 @@ namespaces and endpoints (with their nft rules and resolver entries).
 
 `repair` removes leftovers, damaged images no container uses, and records a crash left
 without storage; with `force`, also containers whose image is damaged or gone (podman's
---force). Prunes sweep the store leftovers too (`sweep_store_leftovers`).
+--force). Prunes sweep the store leftovers too (`StoreLeftovers.sweep`).
 
 Every finding names its fix (a callable), so what is reported and what is repaired
 cannot drift apart.
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import Conflict, PalletError
-from .leftovers import (YOUNG, Finding, discard_fix, entries, mount_points, older_than, store_leftovers,
+from .leftovers import (YOUNG, Finding, discard_fix, entries, mount_points, older_than,
                         trash_fix, unmount_fix)
 
 
@@ -31,7 +31,7 @@ def check(engine, quick: bool = False, max_age: float = 24 * 3600) -> list[Findi
     layers = _layers(engine, quick, max_age)
     images = _images(engine, quick, {f.subject for f in layers if f.kind == "layer"})
     found = _containers(engine, {f.subject for f in images}) + images + layers + _volumes(engine)
-    return _merged(found + store_leftovers(engine) + runtime_leftovers(engine))
+    return _merged(found + engine.leftovers.find() + runtime_leftovers(engine))
 
 
 def _merged(findings: list[Finding]) -> list[Finding]:
@@ -122,7 +122,7 @@ def _volumes(engine) -> list[Finding]:
     named = {row[0] for row in engine.db.volumes()}
     for d in entries(engine.paths.volumes):
         if d.name not in named and older_than(d, YOUNG):
-            out.append(Finding("leftover", str(d), "volume directory without a volume", trash_fix(engine, d)))
+            out.append(Finding("leftover", str(d), "volume directory without a volume", trash_fix(engine.paths, d)))
     return out
 
 

@@ -24,16 +24,26 @@ from ...errors import Conflict, ContainerCommandError, InvalidArgument, NotFound
 from ...oci.image import now_rfc3339, rfc3339_ts
 from . import state as status
 from .queries import ContainerQueries
-from ...store.containers import ContainerStore
 from .config import check_mounts, check_name
 from ..container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
 from .names import random_name
 
 class ContainerService(ContainerQueries):
-    def __init__(self, engine):
-        self.engine = engine
-        self.paths = engine.paths
-        self.store = ContainerStore(engine.db)
+    """`images()` is the ImageService and `leftovers()` sweeps the store's leftovers (both
+    resolved on first use: the image service asks this one which containers use an image);
+    `hooks` are the plug-ins of the lifecycle (pallet.services.containers.hooks)."""
+
+    def __init__(self, paths, db, store, images, hooks, sweep_leftovers):
+        self.paths = paths
+        self.db = db
+        self.store = store
+        self._images = images
+        self.hooks = hooks
+        self.sweep_leftovers = sweep_leftovers
+
+    @property
+    def images(self):
+        return self._images()
 
     # ---- plumbing ----
     @property
@@ -103,8 +113,8 @@ class ContainerService(ContainerQueries):
 
     def create(self, req: CreateRequest) -> str:
         from .config import build_record
-        image_id = self.engine.images.resolve(req.image)
-        image_config = self.engine.images.config(image_id)
+        image_id = self.images.resolve(req.image)
+        image_config = self.images.config(image_id)
         cid = os.urandom(32).hex()
         name = req.name or random_name(lambda n: self._name_taken(n))
         check_name(name)
@@ -116,11 +126,7 @@ class ContainerService(ContainerQueries):
         except InvalidArgument as exc:
             raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
         record = build_record(cid, name, image_id, req, image_config, self)
-        if req.mounts or (req.extra or {}).get("volumes_from") \
-                or (image_config.get("config") or {}).get("Volumes"):
-            _volumes().on_create(self, record, req, image_config)  # -v NAME, VOLUMEs, --volumes-from
-        _limits().on_create(record, req, image_config)  # limits, ulimits, healthcheck
-        _network().on_create(self, record, req)  # --network, -p/-P, --dns, --add-host
+        self.hooks.on_create(self, record, req, image_config)  # volumes, limits, network
         # its lock is held from the moment its directory exists until the record does: a
         # sweep of directories without a record (prunes, system check) leaves it alone
         os.mkdir(self.paths.container(cid), 0o700)
@@ -142,7 +148,7 @@ class ContainerService(ContainerQueries):
 
     def _prepare_storage(self, cid: str, image_id: str) -> None:
         from ...snapshot import overlay
-        overlay.prepare(self.paths.container(cid), self.engine.images.layer_dirs(image_id),
+        overlay.prepare(self.paths.container(cid), self.images.layer_dirs(image_id),
                         self.paths.layers)
         self.userdata(cid).mkdir(parents=True, exist_ok=True)
 
@@ -177,15 +183,15 @@ class ContainerService(ContainerQueries):
         from .config import bundle_spec, seccomp_host
         from ...runtime.monitor import attach_path
         from ...snapshot import overlay
-        from . import network as container_network
         tables = seccomp_host(self, record)
 
         def prepare_bundle():  # while conmon starts up
             mount = overlay.describe(self.paths.container(cid),
-                                     self.engine.images.layer_dirs(record["Image"]), self.paths.layers,
+                                     self.images.layer_dirs(record["Image"]), self.paths.layers,
                                      volatile=bool(record["HostConfig"].get("AutoRemove")))
             overlay.mount(mount, self.rootfs(cid))
-            bundle_spec(self, record, container_network.attach(self, record), tables)
+            parts = self.hooks.on_prepare(self, record)  # the network's sandbox, volume mounts
+            bundle_spec(self, record, parts.get("network"), tables, parts.get("mounts", []))
         sock = fifo_fd = None
 
         def while_creating():  # on the CPU runc leaves idle
@@ -225,9 +231,7 @@ class ContainerService(ContainerQueries):
                 os.close(fifo_fd)
             raise
         try:
-            record = _limits().on_start(self, record)  # health loop; ends a pending restart
-            from .log_rotation import start_rotator
-            start_rotator(self, record)  # only for --log-opt max-file > 1
+            record = self.hooks.on_start(self, record)  # ends a pending restart, health loop, logs
         except BaseException:
             if sock is not None:
                 sock.close()
@@ -288,15 +292,13 @@ class ContainerService(ContainerQueries):
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
         from ...snapshot import overlay
-        from . import network as container_network
         mon = self.monitor_of(cid)
         if (mon.runc.root / cid).exists():  # runc delete costs a fork; skip when nothing's there
             try:
                 mon.delete(cid, force=True, keep_exit=True)
             except PalletError:
                 pass
-        container_network.detach(self, cid)
-        _limits().on_cleanup(self, cid)
+        self.hooks.on_stop(self, cid)  # the network's sandbox, the health loop
         overlay.unmount(self.rootfs(cid))
 
     # ---- exit handling ----
@@ -313,8 +315,7 @@ class ContainerService(ContainerQueries):
             if trash is not None:
                 from ...store.layers import force_rmtree
                 force_rmtree(trash)
-            if _has_volumes(record):
-                _volumes().on_remove(self, record, True)
+            self.hooks.on_remove(self, record, True)
 
     def _cleanup_locked(self, cid: str) -> tuple[dict, Path | None] | None:
         record = self.store.get(cid)
@@ -337,7 +338,10 @@ class ContainerService(ContainerQueries):
             return now_rfc3339()
 
     def _oom_killed(self, cid: str) -> bool:
-        return _limits().oom_killed(cid)
+        """Read before runc delete removes the cgroup."""
+        from ...runtime.cgroups import oom_killed
+        from ...runtime.spec import cgroups_path
+        return oom_killed(cgroups_path(cid))
 
     # ---- stop / kill / wait ----
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
@@ -440,7 +444,7 @@ class ContainerService(ContainerQueries):
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         cid = self.resolve(ref)
-        self.engine.db.make_room()  # on a full disk: what rm writes before it deletes
+        self.db.make_room()  # on a full disk: what rm writes before it deletes
         record = self.get(cid)
         if record["State"]["Running"]:
             if not force:
@@ -461,11 +465,10 @@ class ContainerService(ContainerQueries):
         if trash is not None:
             from ...store.layers import force_rmtree
             force_rmtree(trash)
-        if _has_volumes(record):
-            _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
+        self.hooks.on_remove(self, record, volumes)  # anonymous volumes with -v (or --rm)
         if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir
             self._sweep_exit_files()
-        self.engine.db.restore_reserve()  # one stat while it is there
+        self.db.restore_reserve()  # one stat while it is there
 
     def _sweep_exit_files(self, age: float = 300.0) -> None:
         """Exit files outlive removed containers (a waiter may still read one); not for long."""
@@ -572,10 +575,9 @@ class ContainerService(ContainerQueries):
 
     # ---- what the monitors run ----
     def exited(self, ref: str) -> None:
-        """conmon's exit command: record the exit, then carry out the restart policy."""
-        from .restart import after_exit
+        """conmon's exit command: record the exit, then the plug-ins (the restart policy)."""
         self.cleanup(ref)
-        after_exit(self, ref)
+        self.hooks.on_exit(self, ref)
 
     def healthcheck(self, ref: str) -> str:
         """One run of the container's healthcheck (its health loop calls it); the new status."""
@@ -641,26 +643,6 @@ def _warm_up_exit_path() -> None:
     from . import network as container_network, log_rotation  # noqa: F401
     from ...network import state  # noqa: F401
     from ...runtime import attach, cgroups  # noqa: F401
-
-
-def _network():
-    from . import network as container_network
-    return container_network
-
-
-def _limits():
-    from . import limits as container_limits
-    return container_limits
-
-
-def _has_volumes(record: dict) -> bool:
-    """Whether removing the container may concern a volume (else its module stays unloaded)."""
-    return any(m.get("Type") == "volume" for m in record.get("Mounts") or [])
-
-
-def _volumes():
-    from .. import volumes
-    return volumes
 
 
 def _log_driver(record: dict) -> str:
