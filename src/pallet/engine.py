@@ -5,9 +5,13 @@ and hands each service its collaborators, so that the CLI and the API call the s
 objects and no edge wires services together (or can forget to: ImageService gets
 the container service's answer to "which containers use this image" here, once).
 Services are built lazily (`cached_property`): `run --rm` builds only what it uses.
-The services still take the engine itself to reach the store pieces (db, layers, locks,
-paths) and each other; handing each only what it uses is the next step, left until the
-branches that edit every service have been merged.
+Each service gets exactly the store pieces and services it uses, as constructor
+arguments; one that would be built too early (the cycle images <-> containers, a
+network service `run --network none` never needs, `version` that must not open the
+store) is handed as a zero-argument callable, resolved on first use.
+The container lifecycle's plug-ins (volumes, limits, network, restart, health, log
+rotation) are registered here too (pallet.services.containers.hooks.standard_hooks).
+Compose alone still takes the engine: it is a use case over all the services.
 """
 from __future__ import annotations
 
@@ -133,7 +137,12 @@ class Engine:
     @cached_property
     def system(self):
         from .services.system import SystemService
-        return SystemService(self)
+        return SystemService(
+            self.paths, db=lambda: self.db, content=lambda: self.content,
+            image_store=lambda: self.image_store, layers=lambda: self.layers,
+            leftovers=lambda: self.leftovers, images=lambda: self.images,
+            containers=lambda: self.containers, networks=lambda: self.networks,
+            volumes=lambda: self.volumes, builds=lambda: self.builds)
 
     def compose(self, options, services=(), **hooks):
         """docker compose's use cases over the project `options` name
