@@ -336,21 +336,7 @@ class Builder:
     def _base_image(self, name: str, pull: bool) -> str:
         """FROM an image that is not stored (or any, with --pull) is pulled first, as Docker does."""
         if pull:
-            from ..registry.progress import Progress
-
-            class _Lines:  # the pull's plain progress lines join the build output
-                def __init__(self, builder):
-                    self.builder, self.buf = builder, ""
-
-                def write(self, text):
-                    self.buf += text
-                    *lines, self.buf = self.buf.split("\n")
-                    for line in lines:
-                        self.builder.emit(events.Message(self.builder.vertex, line))
-
-                def flush(self):
-                    pass
-            self.parts.registry.pull(name, Progress(_Lines(self)))
+            self.parts.registry.pull(name, _PullMessages(self))
         return self.parts.images.resolve(name)
 
     def image_for(self, name: str, stage: Stage) -> str:
@@ -386,3 +372,30 @@ def _default_path(doc: dict) -> None:
     env = cfg.get("Env") or []
     if not any(e.split("=", 1)[0] == "PATH" for e in env):
         cfg["Env"] = [*env, "PATH=" + DEFAULT_PATH]
+
+
+class _PullMessages:
+    """A FROM's pull, as the build's output shows it: the pull's lines and each layer's
+    status change (no byte counts, as a pull shows off a terminal). Layers report from
+    worker threads: one at a time."""
+
+    def __init__(self, builder):
+        import threading
+        self.builder, self.status, self.lock = builder, {}, threading.Lock()
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            self.builder.emit(events.Message(self.builder.vertex, text))
+
+    def layer(self, layer_id: str, status: str, total: int | None = None) -> None:
+        with self.lock:
+            if self.status.get(layer_id) == status:
+                return
+            self.status[layer_id] = status
+            self.builder.emit(events.Message(self.builder.vertex, f"{layer_id}: {status}"))
+
+    def advance(self, layer_id: str, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

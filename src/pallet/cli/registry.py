@@ -16,7 +16,7 @@ def _service(ctx):
 
 
 def _progress(stream, quiet: bool = False):
-    from ..registry.progress import for_stream
+    from .pull_progress import for_stream
     return for_stream(stream, quiet)
 
 

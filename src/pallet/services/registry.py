@@ -2,7 +2,7 @@
 
 Each is "copy between the store and a registry" driven through
 pallet.registry; output leaves as events on a `progress` object the edge
-supplies (pallet.registry.progress), never as prints. A pull holds the store's
+supplies (`line`, `layer`, `advance`; the CLI's is pallet.cli.pull_progress), never as prints. A pull holds the store's
 in-flight lock for its whole length and makes the image visible in one
 `ImageStore.commit`; RepoDigests are recorded on pull and push, and the
 top-level manifest bytes are kept in the content store (a GC root through the

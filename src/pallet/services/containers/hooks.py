@@ -79,8 +79,8 @@ class Plugin:
 
 class VolumesPlugin(Plugin):
     """-v NAME, --mount, --volumes-from and the image's VOLUMEs: recorded at create,
-    copied up and mounted at start, anonymous ones removed with the container (rm -v, --rm).
-    `volumes()` is the VolumeService, built only for a container that has a volume."""
+    anonymous ones removed with the container (rm -v, --rm). `volumes()` is the
+    VolumeService, built only for a container that has a volume."""
 
     def __init__(self, volumes):
         self.volumes = volumes
@@ -90,11 +90,6 @@ class VolumesPlugin(Plugin):
                 or (image_config.get("config") or {}).get("Volumes"):
             from ..volumes import on_create
             on_create(svc, self.volumes, record, req, image_config)
-
-    def on_prepare(self, svc, record, parts):
-        if any(m["Type"] in ("volume", "tmpfs") for m in record["Mounts"]):
-            from ..volumes import runtime_mounts
-            parts["mounts"] = runtime_mounts(svc, self.volumes, record)
 
     def on_remove(self, svc, record, volumes):
         if (volumes or record["HostConfig"].get("AutoRemove")) \
@@ -129,6 +124,19 @@ class NetworkPlugin(Plugin):
     def on_stop(self, svc, cid):
         from .network import detach
         detach(svc, self.networks, cid)
+
+
+class VolumeMountsPlugin(Plugin):
+    """At start, once the network is attached: volumes activated and copied up (an empty
+    volume gets the image's content), and the volume and --mount tmpfs mounts for the spec."""
+
+    def __init__(self, volumes):
+        self.volumes = volumes
+
+    def on_prepare(self, svc, record, parts):
+        if any(m["Type"] in ("volume", "tmpfs") for m in record["Mounts"]):
+            from ..volumes import runtime_mounts
+            parts["mounts"] = runtime_mounts(svc, self.volumes, record)
 
 
 class RestartPlugin(Plugin):
@@ -173,7 +181,9 @@ class LogRotationPlugin(Plugin):
 
 def standard_hooks(networks, volumes) -> ContainerHooks:
     """Docker's plug-ins, in the order their effects must happen (see the module docstring):
-    at create, volumes, then limits, then the network; at start, the restart state, then
-    the health loop, then the log rotator; at stop, the network, then the health loop."""
+    at create, volumes, then limits, then the network; before the process, the network's
+    sandbox, then the volume mounts; once it runs, the restart state, then the health loop,
+    then the log rotator; at stop, the network, then the health loop."""
     return ContainerHooks([VolumesPlugin(volumes), LimitsPlugin(), NetworkPlugin(networks),
-                           RestartPlugin(), HealthPlugin(), LogRotationPlugin()])
+                           VolumeMountsPlugin(volumes), RestartPlugin(), HealthPlugin(),
+                           LogRotationPlugin()])
