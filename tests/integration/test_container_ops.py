@@ -43,13 +43,15 @@ def test_run_limits_land_in_the_containers_cgroup(pallet, busybox):
     assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (32 * MiB, 500_000_000, 50)
 
 
-def test_oom_kill_shows_oomkilled_and_exit_137(pallet, busybox):
+def test_oom_kill_shows_oomkilled_and_exit_137(pallet, busybox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # conmon writes an `oom` file where it works: in the bundle
     r = pallet("run", "--name", "hog", "-m", "8m", "busybox", "sh", "-c", "x=a; while :; do x=$x$x; done")
     assert r.code == 137
     state = _inspect(pallet, "hog")["State"]
     assert state["OOMKilled"] is True and state["ExitCode"] == 137
     pallet.ok("run", "--name", "calm", "-m", "8m", "busybox", "true")
     assert _inspect(pallet, "calm")["State"]["OOMKilled"] is False
+    assert not (tmp_path / "oom").exists(), "conmon's oom file landed in the user's directory"
 
 
 def test_bad_limits_are_refused_with_dockers_words_and_others_untouched(pallet, busybox):

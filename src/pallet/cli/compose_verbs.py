@@ -248,7 +248,7 @@ def exec_(cc, o, args) -> int:
         raise PalletError(f'service "{args[0]}" is not running')
     eo = Options(detach=o.detach, tty=not o.no_TTY and _isatty(cc.ctx.stdin), interactive=o.interactive
                  and not o.detach and _isatty(cc.ctx.stdin), env=list(o.env), env_file=[],
-                 workdir=o.workdir, user=o.user, privileged=o.privileged)
+                 workdir=o.workdir, user=o.user, privileged=o.privileged, detach_keys=None)
     eo.given = set()
     return run_exec(cc.ctx, eo, [record["Id"], *args[1:]])
 

@@ -86,8 +86,10 @@ def _write_cidfile(o, cid: str) -> None:
 
 
 def container_run(ctx, o, args) -> int:
+    keys = None
     if not o.detach:
         check_tty(ctx.stdin, o.tty, o.interactive)
+        keys = _detach_keys(ctx, o.detach_keys, needed=o.tty and o.interactive)
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
     svc = ctx.engine.containers
@@ -103,26 +105,44 @@ def container_run(ctx, o, args) -> int:
             raise
         ctx.out(cid)
         return 0
-    return _run_attached(ctx, svc, cid, req, o.sig_proxy)
+    return _run_attached(ctx, svc, cid, req, keys, o.sig_proxy)
 
 
-def _relay(ctx, svc, cid: str, stdin: bool, sig_proxy: bool):
+class _Relay:
     """What run/start/attach do with an Attachment: relay it through the CLI's streams, the
     terminal in raw mode with its size followed (`relaying`), and the CLI's signals sent on
     to the container (docker's --sig-proxy, off with a terminal, whose ^C is a byte for
-    the container)."""
-    def relay(attachment):
+    the container). `detached` says the user typed the detach keys (`keys`: resolved
+    from --detach-keys/config.json before anything starts)."""
+
+    def __init__(self, ctx, svc, cid: str, stdin: bool, sig_proxy: bool, keys: bytes | None = None):
+        self.ctx, self.svc, self.cid, self.stdin, self.sig_proxy, self.keys = ctx, svc, cid, stdin, sig_proxy, keys
+        self.detached = False
+
+    def __call__(self, attachment) -> None:
+        ctx = self.ctx
         with relaying(ctx.stdin, attachment), \
-                _ProxiedSignals(svc, cid, on=sig_proxy and not attachment.tty):
-            attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr), _binary(ctx.stdin) if stdin else None)
-    return relay
+                _ProxiedSignals(self.svc, self.cid, on=self.sig_proxy and not attachment.tty):
+            self.detached = attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr),
+                                             _binary(ctx.stdin) if self.stdin else None, self.keys)
 
 
-def _run_attached(ctx, svc, cid: str, req, sig_proxy: bool = True) -> int:
-    relay = _relay(ctx, svc, cid, stdin=req.open_stdin, sig_proxy=sig_proxy)
+def _detach_keys(ctx, flag: str | None, needed: bool = True) -> bytes | None:
+    """--detach-keys, else config.json's detachKeys, else the default; checked (Docker's
+    error) when given, read from the config only when a terminal attach will use them."""
+    if not (flag or needed):
+        return None
+    from .dockerconfig import detach_keys
+    return detach_keys(ctx, flag)
+
+
+def _run_attached(ctx, svc, cid: str, req, keys: bytes | None, sig_proxy: bool = True) -> int:
+    relay = _Relay(ctx, svc, cid, stdin=req.open_stdin, sig_proxy=sig_proxy, keys=keys)
     with svc.foreground(cid):
         try:
             svc.start(cid, attach_to=relay)
+            if relay.detached:  # Docker: silent, exit 0; the exit command cleans up later
+                return 0
             code = svc.wait(cid)
         except PalletError:
             if req.auto_remove:
@@ -183,8 +203,12 @@ def container_start(ctx, o, args) -> int:
         if len(args) > 1:
             raise PalletError("you cannot start and attach multiple containers at once")
         cid = svc.resolve(args[0])
-        svc.start(cid, attach_to=_relay(ctx, svc, cid, stdin=o.interactive, sig_proxy=True))
-        return svc.wait(cid)
+        if o.interactive:  # docker/cli's CheckTty: a terminal's input must be one
+            check_tty(ctx.stdin, svc.get(cid)["Config"]["Tty"], True)
+        relay = _Relay(ctx, svc, cid, stdin=o.interactive, sig_proxy=True,
+                       keys=_detach_keys(ctx, o.detach_keys))
+        svc.start(cid, attach_to=relay)
+        return 0 if relay.detached else svc.wait(cid)  # Docker: detaching is exit 0
     return _each(ctx, args, lambda ref: svc.start(ref), summary="failed to start containers")
 
 
@@ -294,8 +318,14 @@ def container_exec(ctx, o, args) -> int:
 def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
     cid = svc.resolve(args[0])
-    with svc.attach(cid) as attachment:
-        _relay(ctx, svc, cid, stdin=not o.no_stdin, sig_proxy=o.sig_proxy)(attachment)
+    with svc.attach(cid) as attachment:  # a stopped container is refused first, as in Docker
+        check_tty(ctx.stdin, attachment.tty, not o.no_stdin)
+        relay = _Relay(ctx, svc, cid, stdin=not o.no_stdin, sig_proxy=o.sig_proxy,
+                       keys=_detach_keys(ctx, o.detach_keys))
+        relay(attachment)
+    if relay.detached:  # Docker's CLI returns moby's EscapeError here: its text, exit 1
+        ctx.err("read escape sequence")
+        return 1
     return svc.wait(cid)
 
 
@@ -379,6 +409,7 @@ COMMANDS = [
     Command("container exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
             container_exec, [
                 F("detach", "d", help="Detached mode: run command in the background"),
+                F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
                 F("env", "e", kind="list", help="Set environment variables"),
                 F("env-file", kind="list", help="Read in a file of environment variables"),
                 F("interactive", "i", help="Keep STDIN open even if not attached"),

@@ -21,6 +21,7 @@ RUN_FLAGS = [
     F("cpus", kind="str", help="Number of CPUs"),
     F("cpuset-cpus", kind="str", default="", help="CPUs in which to allow execution (0-3, 0,1)"),
     F("detach", "d", help="Run container in background and print container ID"),
+    F("detach-keys", kind="str", help="Override the key sequence for detaching a container"),
     F("device", kind="list", help="Add a host device to the container"),
     F("device-cgroup-rule", kind="list", help="Add a rule to the cgroup allowed devices list"),
     F("device-read-bps", kind="list", help="Limit read rate (bytes per second) from a device"),

@@ -29,6 +29,16 @@ def check_tty(stdin, tty: bool, interactive: bool) -> None:
             raise err
 
 
+def terminal_size(stream) -> tuple[int, int] | None:
+    """(rows, columns) of the terminal `stream` shows on, or None (docker/cli's GetTtySize)."""
+    fd = fileno(stream)
+    try:
+        size = os.get_terminal_size(fd) if fd is not None else None
+    except OSError:
+        return None
+    return (size.lines, size.columns) if size and size.lines and size.columns else None
+
+
 class relaying:
     """`with relaying(stdin, attachment):` raw mode on the terminal at `stdin` and its size
     followed, when the container has a terminal and `stdin` is one; else nothing.
@@ -48,12 +58,15 @@ class relaying:
         import termios
         import tty
         self.saved_mode = termios.tcgetattr(self.fd)
-        tty.setraw(self.fd)
+        tty.setraw(self.fd, termios.TCSANOW)  # as moby/term: what was typed ahead is kept
         self.saved_handler = signal.signal(signal.SIGWINCH, lambda _sig, _frame: self.resize())
         self.resize()
         return self
 
     def resize(self) -> None:
+        # One size per event: conmon (Debian's 2.1.6) applies only the first resize message
+        # of a read, so docker/cli's attach "nudge" (a size one larger, then the real one)
+        # would leave the larger size whenever both arrive together.
         try:
             size = os.get_terminal_size(self.fd)
         except OSError:

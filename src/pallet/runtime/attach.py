@@ -5,7 +5,10 @@ The socket (``monitor.attach_path(bundle)``) is SEQPACKET; every packet conmon s
 frame whose first byte names the stream (2 stdout, 3 stderr; a terminal's output all
 arrives as stdout) and the rest is data. Whatever we send is raw stdin for the
 container (conmon was started with ``-i``); shutting down our write side closes the
-container's stdin. conmon closes the socket when the container exits.
+container's stdin, but for a terminal's (conmon's --leave-stdin-open: Docker never
+closes a TTY's stdin when an attach ends). conmon closes the socket when the container
+exits. With a terminal, the detach keys (`runtime.escape`) end the relay and leave the
+container running.
 Connect before ``start`` to miss no output. Imports only the stdlib: `_socket` and
 `select.poll` rather than `socket` and `selectors`, whose enum tables cost every
 foreground `run` ~3 ms for one Unix socket.
@@ -19,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from socket import socket
     from typing import BinaryIO
+    from .escape import EscapeProxy
 
 from pallet.errors import NotFound
 
@@ -47,8 +51,10 @@ def connect(attach_path: Path) -> socket:
 
 
 def relay(sock: socket, stdout: BinaryIO, stderr: BinaryIO,
-          stdin: BinaryIO | None = None) -> None:
-    """Copy frames to stdout/stderr and our stdin to the container until conmon hangs up."""
+          stdin: BinaryIO | None = None, escape: EscapeProxy | None = None) -> bool:
+    """Copy frames to stdout/stderr and our stdin to the container until conmon hangs up
+    (False) or `escape` reads the detach sequence on stdin (True: the container runs on,
+    its stdin left open for the next attach)."""
     poller = select.poll()
     sock_fd = sock.fileno()
     poller.register(sock_fd, select.POLLIN)
@@ -60,7 +66,14 @@ def relay(sock: socket, stdout: BinaryIO, stderr: BinaryIO,
             if fd == stdin_fd:
                 data = os.read(stdin_fd, FRAME_MAX)
                 if data:
-                    sock.sendall(data)
+                    if escape is not None:
+                        data, detached = escape.feed(data)
+                        if data:
+                            sock.sendall(data)
+                        if detached:
+                            return True
+                    else:
+                        sock.sendall(data)
                 else:
                     poller.unregister(stdin_fd)
                     stdin_fd = None
@@ -68,7 +81,7 @@ def relay(sock: socket, stdout: BinaryIO, stderr: BinaryIO,
                 continue
             frame = sock.recv(FRAME_MAX + 1)
             if not frame:
-                return
+                return False
             out = stderr if frame[0] == STDERR_FRAME else stdout
             out.write(frame[1:])
             out.flush()
@@ -91,8 +104,17 @@ class Attachment:
         self.sock, self.bundle = sock, bundle
         self.open_stdin, self.tty = open_stdin, tty
 
-    def relay(self, stdout: BinaryIO, stderr: BinaryIO, stdin: BinaryIO | None = None) -> None:
-        relay(self.sock, stdout, stderr, stdin if self.open_stdin else None)
+    def relay(self, stdout: BinaryIO, stderr: BinaryIO, stdin: BinaryIO | None = None,
+              detach_keys: bytes | None = None) -> bool:
+        """Relay until the container's streams end (False) or, with a terminal, the user
+        types `detach_keys` (True; `opts.detachkeys`, default ctrl-p,ctrl-q)."""
+        stdin = stdin if self.open_stdin else None
+        escape = None
+        if self.tty and stdin is not None:  # Docker watches for the keys only on a terminal
+            from .escape import EscapeProxy
+            from ..opts.detachkeys import DEFAULT_DETACH_KEYS
+            escape = EscapeProxy(DEFAULT_DETACH_KEYS if detach_keys is None else detach_keys)
+        return relay(self.sock, stdout, stderr, stdin, escape)
 
     def resize(self, height: int, width: int) -> None:
         """The terminal is now `height` x `width`; nothing if the container has gone."""

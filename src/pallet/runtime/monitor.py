@@ -34,7 +34,7 @@ import select
 import time
 from pathlib import Path
 
-from .. import jsontext
+from .. import jsontext, libc
 from pallet.errors import PalletError, Unavailable
 from pallet.runtime.cgroups import prime_attach
 from pallet.runtime.runc import Runc, alive, translate_error
@@ -88,6 +88,8 @@ class Monitor:
             argv.append("-t")
         if stdin:
             argv.append("-i")
+            if terminal:  # Docker never closes a terminal's stdin when an attach ends, so
+                argv.append("--leave-stdin-open")  # one can detach (ctrl-p,ctrl-q) and come back
         if log_size_max:
             argv += ["--log-size-max", str(log_size_max)]
         if exit_command:
@@ -221,15 +223,18 @@ def _unless_raises(prepare, conmon_pid: int) -> None:
 
 
 def _spawn(argv: list[str], env: dict, pass_fds: tuple[int, ...], stderr: Path) -> int:
-    """Start conmon in a session of its own, stdio on /dev/null and `stderr`, with `pass_fds`
-    inherited. posix_spawn rather than subprocess: that import is ~3 ms of every `run`."""
+    """Start conmon in a session of its own, in the bundle (`stderr`'s directory: conmon
+    writes its `oom` file into its working directory), stdio on /dev/null and `stderr`, with
+    `pass_fds` inherited. posix_spawn rather than subprocess: that import is ~3 ms of every
+    `run`."""
     for fd in pass_fds:
         os.set_inheritable(fd, True)
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
                (os.POSIX_SPAWN_OPEN, 2, str(stderr), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
     try:
-        return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+        with libc.working_directory(stderr.parent):
+            return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
     except OSError as exc:
         raise Unavailable(f"cannot start {argv[0]}: {exc.strerror}") from exc
 

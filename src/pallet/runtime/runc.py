@@ -193,22 +193,16 @@ class Runc:
         be run raises ContainerCommandError (126/127) with Docker's message. `guard`: the
         bundle's seccomp guard filter (`syscall_guard.from_bundle`), installed under runc exec.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        stem = self.root / f".exec-{container_id}-{os.urandom(6).hex()}"
-        pid_file, log_file = stem.with_suffix(".pid"), stem.with_suffix(".log")
-        process_file = stem.with_suffix(".json")
-        process_file.write_text(jsontext.dumps(process))
-        flags = ["--pid-file", str(pid_file), "--process", str(process_file),
-                 *(["--detach"] if detach else [])]
-        argv = [self.binary, "--root", str(self.root), "--log", str(log_file),
-                "--log-format", "json", "exec", *flags, container_id]
+        files = self._exec_files(container_id, process)
+        pid_file, log_file, _ = files
         import subprocess
         gate = _StderrGate(pid_file, stderr)
         try:
             from .syscall_guard import preexec
             from .cgroups import prime_attach
             prime_attach()  # runc exec joins the container's cgroups ~5 ms from now
-            code = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=gate.write_fd,
+            code = subprocess.run(self._exec_argv(container_id, files, detach), stdin=stdin,
+                                  stdout=stdout, stderr=gate.write_fd,
                                   pass_fds=(), preexec_fn=preexec(guard)).returncode
             gate.close()
             if not pid_file.exists():
@@ -216,8 +210,37 @@ class Runc:
             return code
         finally:
             gate.close()
-            for leftover in (pid_file, log_file, process_file):
+            for leftover in files:
                 leftover.unlink(missing_ok=True)
+
+    def exec_terminal(self, container_id: str, process: dict, *, size: tuple[int, int] | None = None,
+                      guard: bytes | None = None):
+        """``docker exec -it`` as an attachment (`exec_terminal.ExecTerminal`): runc's
+        terminal is a pty pallet holds, so the caller relays it, can detach from it and
+        resizes it. `size`: (rows, columns) the terminal starts with."""
+        from .cgroups import prime_attach
+        from .exec_terminal import ExecTerminal
+        files = self._exec_files(container_id, process)
+        prime_attach()
+
+        def failure() -> PalletError:
+            return translate_error(_read(files[1]) or "exec failed", container_id, "exec")
+        return ExecTerminal(self._exec_argv(container_id, files), files, failure, size, guard)
+
+    def _exec_files(self, container_id: str, process: dict) -> tuple[Path, Path, Path]:
+        """(pid file, log file, process file) for one exec; the process file written."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        stem = self.root / f".exec-{container_id}-{os.urandom(6).hex()}"
+        pid_file, log_file = stem.with_suffix(".pid"), stem.with_suffix(".log")
+        process_file = stem.with_suffix(".json")
+        process_file.write_text(jsontext.dumps(process))
+        return pid_file, log_file, process_file
+
+    def _exec_argv(self, container_id: str, files, detach: bool = False) -> list[str]:
+        pid_file, log_file, process_file = files
+        return [self.binary, "--root", str(self.root), "--log", str(log_file), "--log-format", "json",
+                "exec", "--pid-file", str(pid_file), "--process", str(process_file),
+                *(["--detach"] if detach else []), container_id]
 
 
 class _StderrGate:

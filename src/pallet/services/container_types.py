@@ -116,6 +116,7 @@ class ExecRequest:
     interactive: bool = False
     detach: bool = False
     privileged: bool = False
+    console_size: tuple[int, int] | None = None  # (rows, columns) of a -t terminal at start
 
 
 @dataclass

@@ -15,7 +15,6 @@ symlinks; pallet's relative paths cost 70 bytes a layer.)
 """
 from __future__ import annotations
 
-import _thread
 import os
 from ..record import dataclass
 from pathlib import Path
@@ -79,30 +78,25 @@ def max_layers(containers_root: Path, layers_root: Path) -> int:
     return 1 + (PAGE_SIZE - 1 - len(one.option_string())) // per_layer
 
 
-# mount() changes the process's working directory for the mount(2) call (relative lower
-# dirs keep the options under a page): one thread at a time (compose starts containers
-# of one dependency level on threads)
-_CWD_LOCK = _thread.allocate_lock()
-
-
 def mount(m: Mount, target: Path, readonly: bool = False) -> None:
     target.mkdir(parents=True, exist_ok=True)
     if m.incompat and os.path.lexists(m.incompat):
         from ..store.layers import force_rmtree
         force_rmtree(Path(m.incompat))
-    with _CWD_LOCK:
-        old = os.getcwd() if m.cwd else None
-        try:
-            if m.cwd:
-                os.chdir(m.cwd)
-            libc.mount(m.source, str(target), m.type, libc.MS_RDONLY if readonly else 0,
-                       m.option_string())
-        except OSError as exc:
-            raise PalletError(f"mounting the container's root filesystem at {target}: "
-                              f"{exc.strerror}") from None
-        finally:
-            if old:
-                os.chdir(old)
+    try:
+        # relative lower dirs keep the options under a page: mount(2) runs in m.cwd
+        if m.cwd:
+            with libc.working_directory(m.cwd):
+                _mount(m, target, readonly)
+        else:
+            _mount(m, target, readonly)
+    except OSError as exc:
+        raise PalletError(f"mounting the container's root filesystem at {target}: "
+                          f"{exc.strerror}") from None
+
+
+def _mount(m: Mount, target: Path, readonly: bool) -> None:
+    libc.mount(m.source, str(target), m.type, libc.MS_RDONLY if readonly else 0, m.option_string())
 
 
 def unmount(target: Path) -> None:

@@ -532,6 +532,11 @@ class ContainerService(ContainerQueries):
         from .streams import exec_in
         return exec_in(self, req, stdin, stdout, stderr)
 
+    def exec_terminal(self, req: ExecRequest):
+        """`exec -it`: an ExecTerminal to relay, resize and `wait()` on (close it when done)."""
+        from .streams import exec_terminal
+        return exec_terminal(self, req)
+
     def logs(self, req: LogsRequest):
         """`logs`: an iterator of log records, oldest first (followed with `req.follow`)."""
         from .streams import logs

@@ -3,7 +3,7 @@
 Owns Docker's rules for each (exec only in a running, unpaused container; logs of
 the rotated files, then the live one, tail counted across both; attach only to a
 running container). The edges hand in their own streams (exec) or get back
-records (logs) and an `Attachment` (attach) to relay as they print.
+records (logs), an `Attachment` (attach) or an `ExecTerminal` (exec -it) to relay.
 """
 from __future__ import annotations
 
@@ -16,17 +16,31 @@ def exec_in(svc, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
     are files with a descriptor, or None (runc's own stdio); stdin is ignored without
     `interactive`."""
     import subprocess
+    record, process = _exec_process(svc, req)
+    cid = record["Id"]
+    return svc.monitor_of(cid).runc.exec(cid, process, detach=req.detach,
+                                         stdin=stdin if req.interactive else subprocess.DEVNULL,
+                                         stdout=stdout, stderr=stderr, guard=svc.exec_guard(cid))
+
+
+def exec_terminal(svc, req: ExecRequest):
+    """`exec -it` as an attachment to relay (`runtime.exec_terminal.ExecTerminal`): the
+    edge relays it (detach keys included), resizes it, then asks `wait()` for the code."""
+    record, process = _exec_process(svc, req)
+    cid = record["Id"]
+    return svc.monitor_of(cid).runc.exec_terminal(cid, process, size=req.console_size,
+                                                  guard=svc.exec_guard(cid))
+
+
+def _exec_process(svc, req: ExecRequest) -> tuple[dict, dict]:
     record = svc.get(req.container)
     cid = record["Id"]
     if not record["State"]["Running"]:
         raise Conflict(f"Container {cid} is not running")
     if record["State"]["Paused"]:
         raise Conflict(f"Container {req.container} is paused, unpause the container before exec")
-    process = svc.exec_process(record, req.cmd, env=req.env, workdir=req.workdir, user=req.user,
-                               tty=req.tty, privileged=req.privileged)
-    return svc.monitor_of(cid).runc.exec(cid, process, detach=req.detach,
-                                         stdin=stdin if req.interactive else subprocess.DEVNULL,
-                                         stdout=stdout, stderr=stderr, guard=svc.exec_guard(cid))
+    return record, svc.exec_process(record, req.cmd, env=req.env, workdir=req.workdir, user=req.user,
+                                    tty=req.tty, privileged=req.privileged)
 
 
 def logs(svc, req: LogsRequest):
