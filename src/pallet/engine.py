@@ -135,6 +135,11 @@ class Engine:
         return VolumeService(self.paths, self.db, self.container_store, self._sweep_leftovers)
 
     @cached_property
+    def events(self):
+        from .services.events import EventService
+        return EventService(self)
+
+    @cached_property
     def system(self):
         from .services.system import SystemService
         return SystemService(
