@@ -86,7 +86,8 @@ class Engine:
         from .services.images import ImageService
         return ImageService(self.image_store, self.db, self.layers, self.locks,
                             users=lambda image_id: self.containers.image_users(image_id),
-                            sweep_leftovers=self._sweep_leftovers)
+                            sweep_leftovers=self._sweep_leftovers,
+                            events=lambda: self.events)
 
     @cached_property
     def transfer(self):
@@ -96,7 +97,8 @@ class Engine:
     @cached_property
     def registry(self):
         from .services.registry import RegistryService
-        return RegistryService(self.db, self.content, self.layers, self.image_store, self.locks)
+        return RegistryService(self.db, self.content, self.layers, self.image_store, self.locks,
+                               events=lambda: self.events)
 
     @cached_property
     def builds(self):
@@ -116,7 +118,8 @@ class Engine:
                                 images=lambda: self.images,
                                 hooks=standard_hooks(networks=lambda: self.networks,
                                                      volumes=lambda: self.volumes),
-                                sweep_leftovers=self._sweep_leftovers)
+                                sweep_leftovers=self._sweep_leftovers,
+                                events=lambda: self.events)
 
     @cached_property
     def container_fs(self):
@@ -127,17 +130,19 @@ class Engine:
     @cached_property
     def networks(self):
         from .services.networks import NetworkService
-        return NetworkService(self.paths, containers=lambda: self.containers)
+        return NetworkService(self.paths, containers=lambda: self.containers,
+                              events=lambda: self.events)
 
     @cached_property
     def volumes(self):
         from .services.volumes import VolumeService
-        return VolumeService(self.paths, self.db, self.container_store, self._sweep_leftovers)
+        return VolumeService(self.paths, self.db, self.container_store, self._sweep_leftovers,
+                             events=lambda: self.events)
 
     @cached_property
     def events(self):
         from .services.events import EventService
-        return EventService(self)
+        return EventService(self.paths)
 
     @cached_property
     def system(self):

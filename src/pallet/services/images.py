@@ -29,7 +29,8 @@ class ImageService:
     leftovers after a prune (pallet.services.leftovers)."""
 
     def __init__(self, store, db, layers, locks, users: Callable[[str], list[tuple[str, bool]]],
-                 sweep_leftovers: Callable[[], int]):
+                 sweep_leftovers: Callable[[], int], events):
+        self.events = events
         self.store = store
         self.db = db
         self.layers = layers
@@ -165,7 +166,7 @@ class ImageService:
                                   f"repository/tag: {exc}") from None
         with self.db.transaction():
             self.db.set_tag(name, image_id)
-        self.engine.events.record("image", "tag", image_id, {"name": familiar(name)})
+        self.events().record("image", "tag", image_id, {"name": familiar(name)})
 
     # ---- remove ----
     def remove(self, name: str, force: bool = False, prune: bool = True) -> Removal:
@@ -221,7 +222,7 @@ class ImageService:
                 self.db.conn.execute("DELETE FROM repo_digests WHERE name=?", (r,))
         out.untagged += [familiar(r) for r in refs]
         for r in refs:
-            self.engine.events.record("image", "untag", r, {"name": familiar(r)})
+            self.events().record("image", "untag", r, {"name": familiar(r)})
 
     def _check_conflicts(self, image_id, users, soft: bool, active_refs: bool = True) -> None:
         short = _short(image_id)
@@ -252,7 +253,7 @@ class ImageService:
         parent = self.db.image(image_id).parent
         self.store.remove(image_id)
         out.deleted.append(image_id)
-        self.engine.events.record("image", "delete", image_id, {"name": image_id})
+        self.events().record("image", "delete", image_id, {"name": image_id})
         if prune and parent and self.db.image(parent):
             self._delete_helper(parent, False, True, users, out, quiet=True)
 

@@ -16,7 +16,8 @@ class NetworkService:
     change a container under its lock, and which networks are in use is read from the
     container records."""
 
-    def __init__(self, paths, containers):
+    def __init__(self, paths, containers, events):
+        self.events = events
         from ..network.sandbox import Sandboxes
         from ..network.state import NetworkState
         self.state = NetworkState(paths.root, paths.runroot)
@@ -141,7 +142,7 @@ class NetworkService:
             if ipv6:
                 self._add_ipv6(doc, subnet6, gateway6)
             self.state.save_network(doc)
-        self.engine.events.record("network", "create", doc["Id"], {"name": name, "type": driver})
+        self.events().record("network", "create", doc["Id"], {"name": name, "type": driver})
         return doc["Id"]
 
     def _add_ipv6(self, doc: dict, subnet6: str | None, gateway6: str | None) -> None:
@@ -169,7 +170,7 @@ class NetworkService:
                 raise Conflict(f"error while removing network: network {net['Name']} id {net['Id']} "
                                "has active endpoints")
             self.state.delete_network(net["Name"])
-        self.engine.events.record("network", "destroy", net["Id"], {"name": net["Name"], "type": net["Driver"]})
+        self.events().record("network", "destroy", net["Id"], {"name": net["Name"], "type": net["Driver"]})
         if net.get("_bridge"):
             self.sandboxes.drop_bridge(net["_bridge"])
 

@@ -38,7 +38,8 @@ def server_domain(server: str | None) -> str:
 class RegistryService:
     """Pull and push over the store pieces an image is written and read with."""
 
-    def __init__(self, db, content, layers, image_store, locks):
+    def __init__(self, db, content, layers, image_store, locks, events):
+        self.events = events
         self.db, self.content, self.layers = db, content, layers
         self.image_store, self.locks = image_store, locks
 
@@ -94,7 +95,7 @@ class RegistryService:
         updated = result.new or not existed or (tag is not None and before != image_id)
         shown = ref.familiar()
         progress.line(f"Status: {'Downloaded newer image' if updated else 'Image is up to date'} for {shown}")
-        eng.events.record("image", "pull", shown, {"name": shown})
+        self.events().record("image", "pull", shown, {"name": shown})
         return Pulled(str(ref), image_id, top.digest, updated)
 
     def _plan(self, pull, manifest: dict, config: dict, progress) -> list:
@@ -161,7 +162,7 @@ class RegistryService:
             for layer in pushed.values():
                 self.db.add_registry_blob(layer.digest, layer.diff_id, layer.size, ref.name)
         progress.line(f"{tag}: digest: {digest} size: {len(manifest)}")
-        self.engine.events.record("image", "push", reference.familiar(full), {"name": reference.familiar(full)})
+        self.events().record("image", "push", reference.familiar(full), {"name": reference.familiar(full)})
         return tag, digest, len(manifest)
 
     # ---------- login / logout / manifest ----------

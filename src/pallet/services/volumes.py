@@ -27,7 +27,8 @@ class VolumeService:
     """`records` is the container store (which containers use a volume is read from their
     records); `sweep_leftovers()` sweeps the store's leftovers after a prune."""
 
-    def __init__(self, paths, db, records, sweep_leftovers):
+    def __init__(self, paths, db, records, sweep_leftovers, events):
+        self.events = events
         from ..volume.local import LocalDriver
         self.driver = LocalDriver(paths.volumes, paths.trash, db)
         self.records = records
@@ -44,7 +45,7 @@ class VolumeService:
             name, labels[ANONYMOUS_LABEL] = os.urandom(32).hex(), ""
         validate_volume_name(name)
         volume = self.driver.create(name, labels, dict(options or {}))
-        self.engine.events.record("volume", "create", volume.name, {"driver": "local"})
+        self.events().record("volume", "create", volume.name, {"driver": "local"})
         return volume
 
     def get(self, name: str):
@@ -87,7 +88,7 @@ class VolumeService:
         if users:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
         self.driver.remove(volume)
-        self.engine.events.record("volume", "destroy", volume.name, {"driver": "local"})
+        self.events().record("volume", "destroy", volume.name, {"driver": "local"})
 
     def prune(self, all_volumes: bool = False, filters: dict | None = None) -> tuple[list[str], int]:
         """Remove unused volumes (anonymous ones unless `all_volumes`); (names, bytes freed)."""

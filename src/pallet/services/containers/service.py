@@ -33,7 +33,8 @@ class ContainerService(ContainerQueries):
     resolved on first use: the image service asks this one which containers use an image);
     `hooks` are the plug-ins of the lifecycle (pallet.services.containers.hooks)."""
 
-    def __init__(self, paths, db, store, images, hooks, sweep_leftovers):
+    def __init__(self, paths, db, store, images, hooks, sweep_leftovers, events):
+        self.events = events  # the EventService, built on first use
         self.paths = paths
         self.db = db
         self.store = store
@@ -139,7 +140,7 @@ class ContainerService(ContainerQueries):
             except BaseException:
                 self._remove_storage(cid)
                 raise
-        self.engine.events.container("create", record)
+        self.events().container("create", record)
         return cid
 
     def _name_taken(self, name: str) -> bool:
@@ -233,7 +234,7 @@ class ContainerService(ContainerQueries):
             if fifo_fd is not None:
                 os.close(fifo_fd)
             raise
-        self.engine.events.container("start", record)
+        self.events().container("start", record)
         try:
             record = self.hooks.on_start(self, record)  # ends a pending restart, health loop, logs
         except BaseException:
@@ -330,10 +331,10 @@ class ContainerService(ContainerQueries):
         oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
         self._cleanup_runtime(cid)
         if record["State"]["Running"]:  # the one place an exit is recorded: its `die`
-            self.engine.events.container("die", record, exitCode=255 if code is None else code)
+            self.events().container("die", record, exitCode=255 if code is None else code)
         if record["HostConfig"].get("AutoRemove"):  # --rm: the record goes now (waiters read the exit file)
             trash = self._unlink_locked(cid)
-            self.engine.events.container("destroy", record)
+            self.events().container("destroy", record)
             return record, trash
         if record["State"]["Running"]:
             self.store.update(cid, lambda r: status.mark_exited(r, 255 if code is None else code, finished, oom))
@@ -362,7 +363,7 @@ class ContainerService(ContainerQueries):
         stopped = stop_many(self, refs, timeout, signal, on_error)
         for ref in stopped:
             try:
-                self.engine.events.container("stop", self.store.get(self.resolve(ref)))
+                self.events().container("stop", self.store.get(self.resolve(ref)))
             except NotFound:
                 pass  # --rm: its destroy is recorded
         return stopped
@@ -411,7 +412,7 @@ class ContainerService(ContainerQueries):
         if by_user:
             on_stop(self, cid)
         self.monitor_of(cid).runc.kill(cid, number)
-        self.engine.events.container("kill", record, signal=number)
+        self.events().container("kill", record, signal=number)
         if number == 9:  # as dockerd: a SIGKILL returns once the process is gone
             self._wait_exit(cid, 10)
 
@@ -446,7 +447,7 @@ class ContainerService(ContainerQueries):
     def restart(self, ref: str, timeout: int | None = None) -> None:
         self.stop(ref, timeout)
         record = self.start(ref)
-        self.engine.events.container("restart", record)
+        self.events().container("restart", record)
 
     # ---- pause ----
     def pause(self, ref: str) -> None:
@@ -458,7 +459,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is already paused")
         self.monitor_of(cid).runc.pause(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
-        self.engine.events.container("pause", record)
+        self.events().container("pause", record)
 
     def unpause(self, ref: str) -> None:
         cid = self.resolve(ref)
@@ -467,7 +468,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is not paused")
         self.monitor_of(cid).runc.resume(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
-        self.engine.events.container("unpause", record)
+        self.events().container("unpause", record)
 
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
@@ -490,8 +491,8 @@ class ContainerService(ContainerQueries):
             trash = self._unlink_locked(cid)
         if unrecorded_exit:
             code = self.monitor.exit_code(cid)
-            self.engine.events.container("die", record, exitCode=255 if code is None else code)
-        self.engine.events.container("destroy", record)
+            self.events().container("die", record, exitCode=255 if code is None else code)
+        self.events().container("destroy", record)
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
@@ -562,7 +563,7 @@ class ContainerService(ContainerQueries):
                            "You have to remove (or rename) that container to be able to reuse that name.")
         old = self.store.get(cid)["Name"]
         self.store.rename(cid, new_name)
-        self.engine.events.container("rename", self.store.get(cid), oldName=old)
+        self.events().container("rename", self.store.get(cid), oldName=old)
 
     # ---- in and out of a running container (pallet.services.containers.streams) ----
     def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
