@@ -33,6 +33,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "pull": ("registry", "Download an image from a registry"),
     "push": ("registry", "Upload an image to a registry"),
     "images": ("images", "List images"),
+    "search": ("registry", "Search for images in a registry (its catalog)"),
     "login": ("registry", "Log in to a registry"),
     "logout": ("registry", "Log out from a registry"),
     "version": ("system", "Show the pallet version information"),
