@@ -165,6 +165,26 @@ class RegistryService:
         self.events().record("image", "push", reference.familiar(full), {"name": reference.familiar(full)})
         return tag, digest, len(manifest)
 
+    # ---------- search ----------
+    def search(self, term: str, limit: int | None = None, filters: dict | None = None) -> list[dict]:
+        """`docker search TERM`: Docker's search records from the registries' catalogs
+        (pallet.services.registry_search says which registries and what matches)."""
+        from ..registry.catalog import repositories
+        from . import registry_search as rs
+        if not term:
+            raise InvalidArgument("term cannot be empty")
+        limit = rs.check_limit(limit)
+        keep = rs.result_filter(filters or {})
+        domain, text = rs.split_term(term)
+        domains = [domain] if domain else rs.configured_registries()
+        if not domains:
+            raise rs.no_index(term, limit)
+        found = []
+        for d in domains:
+            with self.session(d) as session:
+                found += [rs.record(d, name) for name in repositories(session) if text in name]
+        return [r for r in found if keep(r)][:limit]
+
     # ---------- login / logout / manifest ----------
     def login(self, server: str | None, username: str, password: str) -> str:
         """Check the credentials against the registry, then store them; returns where."""

@@ -44,11 +44,12 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: s
     user_defined = net["Name"] not in ("bridge", "host", "none")
     if ip6:
         from ...network import ipv6
+        from ...network.model import pick_ip
         sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
         if sub is None:
             raise InvalidArgument(f"user specified IPv6 address {ip6} needs a network with IPv6 "
                                   f"(network create --ipv6): {net['Name']} has none")
-        ipv6.pick_ip6(sub[0], sub[1], set(), ip6)  # validates: inside the /64, not the gateway
+        pick_ip(sub[0], sub[1], set(), ip6)  # validates: inside the /64, not the gateway
     if ip and not user_defined:
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
     if aliases and not user_defined:
