@@ -61,22 +61,27 @@ def test_docker_py_images_list_get_and_missing(client, busybox):
 
 
 def test_exec_resize_after_start_reaches_the_running_process_terminal(client, pallet, busybox):
-    """POST /exec/{id}/resize while a -t exec runs: the process's console takes the size."""
+    """POST /exec/{id}/resize while a -t exec runs: the process's console takes the size
+    (runc applies it on a SIGWINCH of its own, so the shell asks until it sees it)."""
     container = client.containers.run("busybox", ["sleep", "60"], detach=True)
-    exec_id = client.api.exec_create(container.id, ["sh", "-c", "read go; stty size"], stdin=True,
-                                     tty=True)["Id"]
+    exec_id = client.api.exec_create(container.id, ["sh"], stdin=True, tty=True)["Id"]
     sock = client.api.exec_start(exec_id, tty=True, socket=True)._sock
-    sock.settimeout(10)
+    sock.settimeout(0.3)
     client.api.exec_resize(exec_id, height=33, width=101)
-    sock.sendall(b"go\n")
-    seen = b""
+    seen, deadline = b"", time.monotonic() + 10
     while b"33 101" not in seen:
-        chunk = sock.recv(4096)
-        assert chunk, f"the exec ended first: {seen!r}"
-        seen += chunk
+        assert time.monotonic() < deadline, f"the size never arrived: {seen[-300:]!r}"
+        sock.sendall(b"stty size\n")
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                assert chunk, f"the exec ended first: {seen!r}"
+                seen += chunk
+        except TimeoutError:
+            pass
+    sock.sendall(b"exit 0\n")
     sock.close()
-    deadline = time.monotonic() + 10
-    while client.api.exec_inspect(exec_id)["Running"] and time.monotonic() < deadline:
+    while client.api.exec_inspect(exec_id)["Running"] and time.monotonic() < deadline + 10:
         time.sleep(0.05)
     assert client.api.exec_inspect(exec_id)["ExitCode"] == 0
     container.remove(force=True)
