@@ -169,6 +169,27 @@ def network(out: list[str]) -> None:
                 if "client direct" in tp["mb_per_s"] else "") + ".\n")
 
 
+def compose(out: list[str]) -> None:
+    r = load("compose")
+    if not r or "tools" not in r:
+        return
+    tools, res = r["tools"], r["results"]
+    steps = ("up -d", "down", "up -d (no-op)", "ps")
+    out.append("## Compose (`bench/compose_bench.py`, issue 17)\n")
+    out.append(f"{r['project']}; health checks every {r['health_interval_s']} s; median of {r['runs']}, "
+               f"interleaved; {r['when']}; versions: "
+               + ", ".join(f"{k} {v}" for k, v in r.get("versions", {}).items())
+               + f"; skipped: {', '.join(r.get('skipped') or {}) or 'none'}:\n")
+    out.append("| tool | " + " | ".join(f"`{s}`" for s in steps) + " |\n|---|" + "---|" * len(steps))
+    for t in tools:
+        out.append(f"| {t} | " + " | ".join(ms(res[f'{t}/{s}']['median']) if f"{t}/{s}" in res else "-"
+                                          for s in steps) + " |")
+    ratios = r.get("pallet_vs_best_other") or {}
+    if ratios:
+        out.append("\npallet / best other (goal <= 0.3): "
+                   + ", ".join(f"`{k}` {v:.2f}" for k, v in ratios.items()) + ".\n")
+
+
 def profile(out: list[str]) -> None:
     pr = load("profile_run")
     if not pr:
@@ -200,6 +221,7 @@ def main() -> None:
     context_hash(out)
     registry(out)
     network(out)
+    compose(out)
     profile(out)
     sys.stdout.write("\n".join(out) + "\n")
 
