@@ -105,6 +105,11 @@ class Engine:
         return VolumeService(self)
 
     @cached_property
+    def events(self):
+        from .services.events import EventService
+        return EventService(self)
+
+    @cached_property
     def system(self):
         from .services.system import SystemService
         return SystemService(self)

@@ -14,6 +14,7 @@ every verb that runs one).
     ├── NotFound                 404  no such image, container, volume, layer
     ├── Conflict                 409  the request clashes with current state
     │   └── AlreadyExists        409  a name is taken
+    ├── NotModified              304  nothing to do (the API's start of a running container)
     ├── DataCorrupted            500  stored or received bytes fail their digest
     ├── Unavailable              503  a needed outside program or service is missing
     │   └── StorageFull          507  no space left where the store writes
@@ -67,6 +68,10 @@ class Conflict(PalletError):
 
 class AlreadyExists(Conflict):
     pass
+
+
+class NotModified(PalletError):
+    status = 304
 
 
 class DataCorrupted(PalletError):

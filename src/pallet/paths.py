@@ -11,6 +11,7 @@ root (persistent, default /var/lib/pallet, env PALLET_ROOT):
     containers/<id>/       upper/, work/, userdata (config.json bundle, logs)
     trash/                 directories being deleted (renamed here first)
     volumes/<name>/_data
+    events, events.1       the bounded event journal (`pallet events`, GET /events)
 
 runroot (volatile, default /run/pallet, env PALLET_RUNROOT): runtime state,
 wiped by a reboot: runc's state dir, conmon's exit files, container rootfs
@@ -86,6 +87,11 @@ class Paths:
     @property
     def volumes(self) -> Path:
         return self.root / "volumes"
+
+    @property
+    def events(self) -> Path:
+        """The event journal (JSON lines); `events.1` is the previous, rotated file."""
+        return self.root / "events"
 
     # --- volatile ---
     @property

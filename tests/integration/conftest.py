@@ -29,3 +29,16 @@ def no_leaks(pallet):
     assert wait_for(nothing_left, 10), "conmon or health-check processes left behind"
     assert_store_reset_leaves_nothing(pallet, ids)
 
+
+
+@pytest.fixture
+def api(pallet, tmp_path):
+    """`pallet system service` on the test's private store, serving until the test ends;
+    `api.docker(...)` runs the installed docker CLI against it. Teardown stops the service
+    and fails the test if its process or its socket outlives it."""
+    from api_service import ApiService
+    service = ApiService(pallet, tmp_path / "api.sock")
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -27,6 +27,7 @@ gc.set_threshold(20_000, 50, 50)
 MODULES: dict[str, tuple[str, str]] = {
     "run": ("containers", "Create and run a new container from an image"),
     "exec": ("containers", "Execute a command in a running container"),
+    "events": ("events", "Get real time events from the server"),
     "ps": ("containers", "List containers"),
     "build": ("build", "Build an image from a Dockerfile"),
     "pull": ("registry", "Download an image from a registry"),
@@ -40,7 +41,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "container": ("containers,container_fs,container_ops", "Manage containers"),
     "volume": ("volumes", "Manage volumes"),
     "network": ("networks", "Manage networks"),
-    "system": ("system,container_ops", "Manage pallet"),
+    "system": ("system,container_ops,events", "Manage pallet"),
     "builder": ("build", "Manage builds"),
     "compose": ("compose", "Define and run multi-container applications (docker compose v2)"),
     "buildx": ("build", "Docker Buildx-compatible build commands"),
@@ -86,7 +87,7 @@ SHORTCUTS = {
     "attach": "container attach", "commit": "container commit", "cp": "container cp",
     "diff": "container diff", "export": "container export", "pause": "container pause",
     "unpause": "container unpause", "port": "container port", "stats": "container stats",
-    "top": "container top", "update": "container update",
+    "top": "container top", "update": "container update", "events": "system events",
 }
 
 # Verbs whose own failures exit 125 (Docker: run/create), unless the error fixes a code.

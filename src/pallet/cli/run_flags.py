@@ -101,9 +101,6 @@ RUN_FLAGS = [
     F("workdir", "w", kind="str", help="Working directory inside the container"),
 ]
 
-RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
-
-
 def _labels(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -114,19 +111,7 @@ def _labels(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _restart(text: str) -> str:
-    name, _, count = text.partition(":")
-    if name not in RESTART_NAMES:
-        raise InvalidArgument(f"invalid restart policy format: {text}")
-    if count and (name != "on-failure" or not count.isdigit()):
-        raise InvalidArgument(f"invalid restart policy format: maximum retry count must be used "
-                              f"with restart policy \"on-failure\": {text}" if name != "on-failure"
-                              else f"invalid restart policy format: {text}")
-    return text
-
-
 def _mounts(o) -> list:
-    from ..services.container_types import MountRequest
     if not o.volume and not o.mount:
         return []
     from ..opts.mounts import parse_mount, parse_volume
@@ -137,36 +122,12 @@ def _mounts(o) -> list:
             specs.append((parse_mount(value, cwd=cwd), "--mount"))
         except UsageError as exc:  # what docker/cli refuses as it reads the flag
             raise UsageError(f'invalid argument "{value}" for "--mount" flag: {exc}') from None
-    reqs = []
-    for m, flag in specs:
-        opts = {"flag": flag}
-        if m.propagation:
-            opts["propagation"] = m.propagation
-        if getattr(m, "no_copy", False):
-            opts["nocopy"] = True
-        opts.update(_volume_options(m))  # volume labels/driver opts, tmpfs size/mode, -v mode
-        reqs.append(MountRequest(m.type, m.source or "", m.target, m.read_only, opts))
-    return reqs
-
-
-def _volume_options(m) -> dict:
-    if m.type == "volume":
-        return {"labels": m.volume_labels, "driver_opts": m.volume_options,
-                "driver": m.volume_driver, "mode": m.mode or "z"}
-    return {"size": m.tmpfs_size, "mode": m.tmpfs_mode} if m.type == "tmpfs" else {}
+    from ..services.container_types import MountRequest
+    return [MountRequest.from_spec(m, flag) for m, flag in specs]
 
 
 def _tmpfs(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        target, _, opts = item.partition(":")
-        if not target.startswith("/"):
-            raise InvalidArgument(f"invalid mount path: '{target}' mount path must be absolute")
-        if opts:
-            from ..opts.mounts import merge_tmpfs_options
-            merge_tmpfs_options(opts)  # refused now rather than at start
-        out[target] = opts
-    return out
+    return dict(item.partition(":")[::2] for item in items)  # checked by the service
 
 
 def _flag_bytes(text: str | None, flag: str) -> int:
@@ -330,8 +291,8 @@ def create_request(o, args: list[str]):
         read_only=o.read_only, mounts=_mounts(o), tmpfs=_tmpfs(o.tmpfs), stop_signal=o.stop_signal,
         stop_timeout=o.stop_timeout, init=o.init, network=network, privileged=o.privileged,
         cap_add=o.cap_add, cap_drop=o.cap_drop, security_opt=_security_opts(o.security_opt), log_opts=log_opts,
-        log_driver=o.log_driver or "k8s-file",
-        restart=_restart(o.restart), ports=publish(o.publish), publish_all=o.publish_all,
+        log_driver=o.log_driver or "",
+        restart=o.restart, ports=publish(o.publish), publish_all=o.publish_all,
         memory=parse_bytes(o.memory) if o.memory else 0,
         memory_swap=(-1 if o.memory_swap == "-1" else parse_bytes(o.memory_swap)) if o.memory_swap else 0,
         cpus=_cpus(o.cpus), cpu_shares=o.cpu_shares, cpuset_cpus=o.cpuset_cpus,

@@ -1,6 +1,7 @@
 """`pallet version`, `pallet info`, `pallet system df`: one engine.system call each, rendered."""
 from __future__ import annotations
 
+from ..errors import UsageError
 from .flags import Command, F
 from . import render
 
@@ -73,6 +74,15 @@ def system_df(ctx, o, args) -> int:
     return 0
 
 
+def system_service(ctx, o, args) -> int:
+    """Serve Docker's Engine API (pallet.api) until idle for --timeout seconds (0: forever)."""
+    from ..api.server import serve, tls_context
+    if o.timeout is not None and o.timeout < 0:
+        raise UsageError(f'invalid argument "{o.timeout}" for "-t, --timeout" flag: must not be negative')
+    tls = tls_context(o.tlscacert, o.tlscert, o.tlskey) if o.tlsverify else None
+    return serve(ctx.engine.paths, args[0] if args else None, o.timeout, o.group, tls)
+
+
 def system_check(ctx, o, args) -> int:
     """podman's `system check`: damage and leftovers, repaired with -r; fails (podman's words)
     while damage is left."""
@@ -110,6 +120,16 @@ COMMANDS = [
     Command("info", "[OPTIONS]", "Display system-wide information", info,
             [F("format", "f", kind="str", help="Format output using a custom template")], 0, 0,
             aliases=("system info",)),
+    Command("system service", "[OPTIONS] [URI]", "Serve the Docker Engine API (default "
+            "unix://<runroot>/pallet.sock)", system_service, [
+                F("timeout", "t", kind="int", default=5, help="Seconds without a connection before the "
+                  "service exits (0: never)"),
+                F("group", "G", kind="str", help="Group that may use the unix socket (mode 0660)"),
+                F("tlsverify", help="Use TLS and verify the client's certificate"),
+                F("tlscacert", kind="str", help="Trust client certificates signed by this CA"),
+                F("tlscert", kind="str", help="Path to the TLS certificate file"),
+                F("tlskey", kind="str", help="Path to the TLS key file"),
+            ], 0, 1),
     Command("system df", "[OPTIONS]", "Show pallet disk usage", system_df, [
         F("format", kind="str", help="Format output using a custom template"),
         F("verbose", "v", help="Show detailed information on space usage"),

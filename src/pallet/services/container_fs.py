@@ -92,6 +92,20 @@ class ContainerFS:
             parts, _st = _source(scope, src, follow, ref)
             write_tar(scope, parts, _base(src, parts, follow) or ".", out)
 
+    def stat(self, ref: str, path: str) -> tuple[str, os.stat_result, str]:
+        """What `cp` asks before it copies (HEAD /containers/{id}/archive): the path's base
+        name, its lstat and, for a symlink, its target; resolved inside the container."""
+        with self.tree(ref) as (record, scope):
+            parts, st = _source(scope, path, False, ref)
+            target = ""
+            if stat.S_ISLNK(st.st_mode):
+                dfd, name = scope.locate(parts)
+                try:
+                    target = os.readlink(name, dir_fd=dfd)
+                finally:
+                    os.close(dfd)
+            return _base(path, parts, False) or "/", st, target
+
     def copy_out(self, ref: str, src: str, dest: str, archive: bool = False,
                  follow: bool = False) -> None:
         owner = None if archive else (os.geteuid(), os.getegid())

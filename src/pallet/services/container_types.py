@@ -18,6 +18,21 @@ class MountRequest:
     read_only: bool = False
     options: dict = field(default_factory=dict)   # propagation, nocopy, tmpfs size/mode
 
+    @classmethod
+    def from_spec(cls, m, flag: str) -> "MountRequest":
+        """A parsed -v/--mount (opts.mounts.MountSpec); `flag` names where it came from."""
+        opts = {"flag": flag}
+        if m.propagation:
+            opts["propagation"] = m.propagation
+        if getattr(m, "no_copy", False):
+            opts["nocopy"] = True
+        if m.type == "volume":  # volume labels/driver opts, -v mode
+            opts.update({"labels": m.volume_labels, "driver_opts": m.volume_options,
+                         "driver": m.volume_driver, "mode": m.mode or "z"})
+        elif m.type == "tmpfs":
+            opts.update({"size": m.tmpfs_size, "mode": m.tmpfs_mode})
+        return cls(m.type, m.source or "", m.target, m.read_only, opts)
+
 
 @dataclass
 class CreateRequest:
@@ -46,7 +61,7 @@ class CreateRequest:
     cap_drop: list[str] = field(default_factory=list)
     security_opt: list[str] = field(default_factory=list)
     log_opts: dict[str, str] = field(default_factory=dict)
-    log_driver: str = "k8s-file"                   # or "none" (see containers/config.py, LOG_DRIVERS)
+    log_driver: str = ""                           # "": Docker's default, json-file (see containers/config.py)
     restart: str = "no"
     ports: list = field(default_factory=list)     # opts.ports.PortBinding (-p)
     publish_all: bool = False

@@ -161,6 +161,7 @@ class ImageService:
                                   f"repository/tag: {exc}") from None
         with self.db.transaction():
             self.db.set_tag(name, image_id)
+        self.engine.events.record("image", "tag", image_id, {"name": familiar(name)})
 
     # ---- remove ----
     def remove(self, name: str, force: bool = False, prune: bool = True) -> Removal:
@@ -215,6 +216,8 @@ class ImageService:
                 self.db.delete_tag(r)
                 self.db.conn.execute("DELETE FROM repo_digests WHERE name=?", (r,))
         out.untagged += [familiar(r) for r in refs]
+        for r in refs:
+            self.engine.events.record("image", "untag", r, {"name": familiar(r)})
 
     def _check_conflicts(self, image_id, users, soft: bool, active_refs: bool = True) -> None:
         short = _short(image_id)
@@ -245,6 +248,7 @@ class ImageService:
         parent = self.db.image(image_id).parent
         self.store.remove(image_id)
         out.deleted.append(image_id)
+        self.engine.events.record("image", "delete", image_id, {"name": image_id})
         if prune and parent and self.db.image(parent):
             self._delete_helper(parent, False, True, users, out, quiet=True)
 

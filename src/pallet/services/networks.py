@@ -137,6 +137,7 @@ class NetworkService:
             if ipv6:
                 self._add_ipv6(doc, subnet6, gateway6)
             self.state.save_network(doc)
+        self.engine.events.record("network", "create", doc["Id"], {"name": name, "type": driver})
         return doc["Id"]
 
     def _add_ipv6(self, doc: dict, subnet6: str | None, gateway6: str | None) -> None:
@@ -164,6 +165,7 @@ class NetworkService:
                 raise Conflict(f"error while removing network: network {net['Name']} id {net['Id']} "
                                "has active endpoints")
             self.state.delete_network(net["Name"])
+        self.engine.events.record("network", "destroy", net["Id"], {"name": net["Name"], "type": net["Driver"]})
         if net.get("_bridge"):
             self.sandboxes.drop_bridge(net["_bridge"])
 

@@ -92,6 +92,7 @@ class RegistryService:
         updated = result.new or not existed or (tag is not None and before != image_id)
         shown = ref.familiar()
         progress.line(f"Status: {'Downloaded newer image' if updated else 'Image is up to date'} for {shown}")
+        eng.events.record("image", "pull", shown, {"name": shown})
         return Pulled(str(ref), image_id, top.digest, updated)
 
     def _plan(self, pull, manifest: dict, config: dict, progress) -> list:
@@ -159,6 +160,7 @@ class RegistryService:
             for layer in pushed.values():
                 eng.db.add_registry_blob(layer.digest, layer.diff_id, layer.size, ref.name)
         progress.line(f"{tag}: digest: {digest} size: {len(manifest)}")
+        self.engine.events.record("image", "push", reference.familiar(full), {"name": reference.familiar(full)})
         return tag, digest, len(manifest)
 
     # ---------- login / logout / manifest ----------

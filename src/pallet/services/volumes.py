@@ -39,7 +39,9 @@ class VolumeService:
         if anonymous or not name:
             name, labels[ANONYMOUS_LABEL] = os.urandom(32).hex(), ""
         validate_volume_name(name)
-        return self.driver.create(name, labels, dict(options or {}))
+        volume = self.driver.create(name, labels, dict(options or {}))
+        self.engine.events.record("volume", "create", volume.name, {"driver": "local"})
+        return volume
 
     def get(self, name: str):
         return self.driver.get(name)
@@ -81,6 +83,7 @@ class VolumeService:
         if users:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
         self.driver.remove(volume)
+        self.engine.events.record("volume", "destroy", volume.name, {"driver": "local"})
 
     def prune(self, all_volumes: bool = False, filters: dict | None = None) -> tuple[list[str], int]:
         """Remove unused volumes (anonymous ones unless `all_volumes`); (names, bytes freed)."""

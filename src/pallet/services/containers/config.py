@@ -158,17 +158,19 @@ def _now() -> float:
 
 
 # What `--log-driver` can name: pallet's one log (conmon's k8s-file format, bounded, readable
-# by `logs`), which Docker's json-file and local stand for as they do in podman, and `none`
-# (nothing kept). Any other name is refused as dockerd refuses a driver it does not have.
-LOG_DRIVERS = {"k8s-file": "k8s-file", "json-file": "k8s-file", "local": "k8s-file", "none": "none"}
+# by `logs`), which Docker's json-file and local stand for, and `none` (nothing kept). Any other
+# name is refused as dockerd refuses a driver it does not have. Inspect shows the name given,
+# json-file by default, as Docker's does: clients read logs only from a driver they know
+# (docker-py's `containers.run` returns a container's output only for json-file and journald).
+LOG_DRIVERS = ("json-file", "local", "k8s-file", "none")
 
 
 def log_driver(name: str | None) -> str:
     if not name:
-        return "k8s-file"
+        return "json-file"
     if name not in LOG_DRIVERS:
         raise InvalidArgument(f'error looking up logging plugin {name}: plugin "{name}" not found')
-    return LOG_DRIVERS[name]
+    return name
 
 
 def check_logs_readable(record: dict) -> None:

@@ -110,6 +110,8 @@ class ContainerService(ContainerQueries):
         check_name(name)
         check_mounts(req)
         _check_runtime(req.runtime)
+        from .create_options import check
+        check(req)  # restart policy, log driver, tmpfs options
         from .log_rotation import limits
         try:
             limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
@@ -131,6 +133,7 @@ class ContainerService(ContainerQueries):
             except BaseException:
                 self._remove_storage(cid)
                 raise
+        self.engine.events.container("create", record)
         return cid
 
     def _name_taken(self, name: str) -> bool:
@@ -224,6 +227,7 @@ class ContainerService(ContainerQueries):
             if fifo_fd is not None:
                 os.close(fifo_fd)
             raise
+        self.engine.events.container("start", record)
         try:
             record = _limits().on_start(self, record)  # health loop; ends a pending restart
             from .log_rotation import start_rotator
@@ -324,8 +328,12 @@ class ContainerService(ContainerQueries):
         finished = self._finished_at(cid)
         oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
         self._cleanup_runtime(cid)
+        if record["State"]["Running"]:  # the one place an exit is recorded: its `die`
+            self.engine.events.container("die", record, exitCode=255 if code is None else code)
         if record["HostConfig"].get("AutoRemove"):  # --rm: the record goes now (waiters read the exit file)
-            return record, self._unlink_locked(cid)
+            trash = self._unlink_locked(cid)
+            self.engine.events.container("destroy", record)
+            return record, trash
         if record["State"]["Running"]:
             self.store.update(cid, lambda r: status.mark_exited(r, 255 if code is None else code, finished, oom))
         return None
@@ -347,7 +355,13 @@ class ContainerService(ContainerQueries):
                   on_error=None) -> list[str]:
         """Docker's stop for several containers at once (see container_stop)."""
         from .stop import stop_many
-        return stop_many(self, refs, timeout, signal, on_error)
+        stopped = stop_many(self, refs, timeout, signal, on_error)
+        for ref in stopped:
+            try:
+                self.engine.events.container("stop", self.store.get(self.resolve(ref)))
+            except NotFound:
+                pass  # --rm: its destroy is recorded
+        return stopped
 
     def forward_signal(self, cid: str, sig: str) -> None:
         """A signal the attached client received, sent on (docker's --sig-proxy); a
@@ -393,11 +407,16 @@ class ContainerService(ContainerQueries):
         if by_user:
             on_stop(self, cid)
         self.monitor_of(cid).runc.kill(cid, number)
+        self.engine.events.container("kill", record, signal=number)
+        if number == 9:  # as dockerd: a SIGKILL returns once the process is gone
+            self._wait_exit(cid, 10)
 
     def wait(self, ref: str) -> int:
         cid = self.resolve(ref)
         record = self.get(cid)
         if not record["State"]["Running"]:
+            if self.store.get(cid)["State"]["Running"]:  # it ended before we looked: record it
+                self.cleanup(cid)                        # (its exit command may have been skipped)
             return record["State"]["ExitCode"]
         code = None
         try:
@@ -414,9 +433,16 @@ class ContainerService(ContainerQueries):
             code = self.monitor.exit_code(cid) if code is None else code
             return status.UNKNOWN_EXIT if code is None else code
 
+    def wait_condition(self, ref: str, condition: str = "not-running"):
+        """Docker's `wait` conditions (see containers.wait): a function that blocks until
+        `condition` holds and returns the exit code; a bad ref or condition fails now."""
+        from .wait import prepare
+        return prepare(self, ref, condition)
+
     def restart(self, ref: str, timeout: int | None = None) -> None:
         self.stop(ref, timeout)
-        self.start(ref)
+        record = self.start(ref)
+        self.engine.events.container("restart", record)
 
     # ---- pause ----
     def pause(self, ref: str) -> None:
@@ -428,6 +454,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is already paused")
         self.monitor_of(cid).runc.pause(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
+        self.engine.events.container("pause", record)
 
     def unpause(self, ref: str) -> None:
         cid = self.resolve(ref)
@@ -436,6 +463,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is not paused")
         self.monitor_of(cid).runc.resume(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
+        self.engine.events.container("unpause", record)
 
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
@@ -450,8 +478,16 @@ class ContainerService(ContainerQueries):
             self._wait_exit(cid, 30)
         had_runc_state = (self.monitor_of(cid).runc.root / cid).exists()
         with self._locked(cid, missing_ok=True):
+            try:
+                unrecorded_exit = self.store.get(cid)["State"]["Running"]  # cleanup never ran
+            except NotFound:
+                unrecorded_exit = False
             self._cleanup_runtime(cid)  # runc delete takes the cgroups with the state
             trash = self._unlink_locked(cid)
+        if unrecorded_exit:
+            code = self.monitor.exit_code(cid)
+            self.engine.events.container("die", record, exitCode=255 if code is None else code)
+        self.engine.events.container("destroy", record)
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
@@ -521,13 +557,29 @@ class ContainerService(ContainerQueries):
             raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
                            f"is already in use by container \"{self.resolve(new_name)}\". "
                            "You have to remove (or rename) that container to be able to reuse that name.")
+        old = self.store.get(cid)["Name"]
         self.store.rename(cid, new_name)
+        self.engine.events.container("rename", self.store.get(cid), oldName=old)
 
     # ---- in and out of a running container (pallet.services.containers.streams) ----
     def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
         """`exec`: the command's exit code; streams are files with a descriptor, or None."""
         from .streams import exec_in
         return exec_in(self, req, stdin, stdout, stderr)
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        """The container's terminal is now `height` x `width` (`POST /containers/{id}/resize`);
+        nothing for a container without one, or not running."""
+        from ...runtime.attach import resize
+        try:
+            resize(self.userdata(self.resolve(ref)), height, width)
+        except OSError:
+            pass
+
+    def exec_target(self, ref: str) -> dict:
+        """The record of a container a process may join (running, not paused), or Conflict."""
+        from .streams import exec_target
+        return exec_target(self, ref)
 
     def exec_terminal(self, req: ExecRequest):
         """`exec -it`: an ExecTerminal to relay, resize and `wait()` on (close it when done)."""

@@ -33,14 +33,20 @@ def exec_terminal(svc, req: ExecRequest):
 
 
 def _exec_process(svc, req: ExecRequest) -> tuple[dict, dict]:
-    record = svc.get(req.container)
-    cid = record["Id"]
-    if not record["State"]["Running"]:
-        raise Conflict(f"Container {cid} is not running")
-    if record["State"]["Paused"]:
-        raise Conflict(f"Container {req.container} is paused, unpause the container before exec")
+    record = exec_target(svc, req.container)
     return record, svc.exec_process(record, req.cmd, env=req.env, workdir=req.workdir, user=req.user,
                                     tty=req.tty, privileged=req.privileged)
+
+
+def exec_target(svc, ref: str) -> dict:
+    """The record of a container a process may join: running and not paused (checked by
+    `exec` itself, and by `POST /containers/{id}/exec` before an instance is made)."""
+    record = svc.get(ref)
+    if not record["State"]["Running"]:
+        raise Conflict(f"Container {record['Id']} is not running")
+    if record["State"]["Paused"]:
+        raise Conflict(f"Container {ref} is paused, unpause the container before exec")
+    return record
 
 
 def logs(svc, req: LogsRequest):

@@ -1,0 +1,96 @@
+"""POST /build (the classic builder, as `DOCKER_BUILDKIT=0 docker build` speaks it) and
+POST /build/prune.
+
+The body is the context as a tar (plain or compressed); it is spooled before the
+build starts (the connection's thread owns the socket, the build runs in its own
+thread with its own Engine). The core's step lines and RUN output become
+`{"stream": ...}` messages, the result `{"aux": {"ID": ...}}`, a failure the
+stream's last message (`errorDetail`), as dockerd writes them.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+
+from ..errors import InvalidArgument
+from .progress import stream_from_worker
+from .wire import json_response
+
+SPOOL = 16 * 1024 * 1024
+
+
+def _json_map(req, name: str) -> dict:
+    text = req.param(name)
+    if not text:
+        return {}
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"invalid {name}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidArgument(f"invalid {name}: expected an object")
+    return doc
+
+
+class _Output:
+    """RUN output (bytes) as `stream` messages."""
+
+    def __init__(self, put):
+        self.put = put
+
+    def write(self, data) -> int:
+        if data:
+            self.put({"stream": bytes(data).decode("utf-8", "replace")})
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def build(service, req):
+    from ..reference import familiar
+    from ..services.build_types import BuildSource
+    tags = req.params_list("t")
+    build_args = {k: v for k, v in _json_map(req, "buildargs").items() if v is not None}
+    labels = _json_map(req, "labels")
+    network = req.param("networkmode") or None
+    quiet = req.flag("q")
+    body = tempfile.SpooledTemporaryFile(SPOOL)
+    for chunk in req.chunks():
+        body.write(chunk)
+    body.seek(0)
+    epoch = build_args.get("SOURCE_DATE_EPOCH")
+
+    def work(progress):
+        put = progress.put
+        emit = (lambda line: None) if quiet else (lambda line: put({"stream": line + "\n"}))
+        try:
+            result = service.engine().builds.build(
+                BuildSource("-", req.param("dockerfile") or None, body), emit, None if quiet else _Output(put),
+                tags=tags, build_args=build_args, target=req.param("target") or None,
+                no_cache=req.flag("nocache"), labels=labels,
+                network=None if network in (None, "default") else network,
+                source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
+        finally:
+            body.close()
+        put({"aux": {"ID": result.image_id}})
+        if quiet:
+            put({"stream": result.image_id + "\n"})
+            return
+        if result.unused_args:
+            put({"stream": f"[Warning] One or more build-args [{' '.join(result.unused_args)}] were not consumed\n"})
+        put({"stream": f"Successfully built {result.image_id.split(':', 1)[1][:12]}\n"})
+        for tag in result.tags:
+            put({"stream": f"Successfully tagged {familiar(tag)}\n"})
+    return stream_from_worker(work, service)
+
+
+def prune(service, req):
+    entries, freed = service.engine().builds.prune()
+    return json_response({"CachesDeleted": [], "SpaceReclaimed": freed})
+
+
+ROUTES = [
+    ("POST", "/build", build),
+    ("POST", "/build/prune", prune),
+]
