@@ -20,8 +20,11 @@ Fairness and the rules of this shared machine (bench/README.md):
   wrapper script given to podman-compose as `--podman-path`; the ulimits podman needs here
   are in the project (`ulimits:`), the same for every engine.
 - docker-compose is Debian's 1.29.2 (Python; the Go compose v2 plugin is not packaged) and
-  podman-compose Debian's 1.0.3, which ignores `condition: service_healthy` (ordering only)
-  and creates a pod per project. Results: bench/results/compose.json.
+  podman-compose Debian's 1.0.3, which ignores `condition: service_healthy` (ordering only),
+  sleeps 1 s after each `podman run` it issues (its `Podman.run(..., sleep=1)`: most of its
+  `up -d`), has no config hash (a no-op `up -d` issues every `podman run` again, which fails on the
+  taken name and falls back to `podman start`, with the same sleeps) and creates a pod
+  per project. Results: bench/results/compose.json.
 """
 from __future__ import annotations
 
@@ -113,43 +116,49 @@ def main() -> None:
     ap.add_argument("--engines", default="pallet,docker,podman")
     args = ap.parse_args()
     work = h.workdir("compose")
-    with en.Engines(work, args.engines.split(","), h.busybox_tar(work)) as engines:
-        skipped = {}
+    setup = en.Engines(work, args.engines.split(","), h.busybox_tar(work))
+    with setup as engines:
+        skipped = dict(setup.skipped)
         compared = tools(work, engines, skipped)
         dirs = {name: project(work / "projects" / name.split()[0], "bench5net" if "network" in name else "bench5",
                               WITH_NETWORK if "network" in name else NO_NETWORK) for name in compared}
+        results = h.summary(measure(compared, dirs, args.runs))
+    ratios = {}
+    for s in ("up -d", "down"):
+        others = [results[f"{n}/{s}"]["median"] for n in compared if not n.startswith("pallet")]
+        if others and f"pallet/{s}" in results:
+            ratios[s] = results[f"pallet/{s}"]["median"] / min(others)
+    h.save("compose", {
+        "project": "5 services (1 build, 2 health-gated dependencies, 1 volume; "
+                   "network_mode none for the comparison, 1 user network for 'pallet (network)')",
+        "health_interval_s": 0.5, "runs": args.runs, "tools": list(compared),
+        "versions": versions(compared), "skipped": skipped,
+        "pallet_vs_best_other": ratios, "results": results})
 
-        def step(name: str, *verb: str) -> float:
-            argv, env = compared[name]
-            return h.timed(argv + list(verb), env=env, cwd=dirs[name])
 
-        try:
-            for name in compared:
-                step(name, "build")  # cached from here on
-            samples = {f"{name}/{s}": [] for name in compared for s in STEPS}
-            names = list(compared)
-            for i in range(args.runs + 1):
-                for name in names[i % len(names):] + names[:i % len(names)]:
-                    times = (step(name, "up", "-d"), step(name, "up", "-d"), step(name, "ps"), step(name, "down"))
-                    if i:  # round 0 is the warm-up
-                        for s, t in zip(STEPS, times):
-                            samples[f"{name}/{s}"].append(t)
-        finally:
-            for name, (argv, env) in compared.items():
-                subprocess.run(argv + ["down", "-v"], env=env, cwd=dirs[name],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        results = h.summary(samples)
-        ratios = {}
-        for s in ("up -d", "down"):
-            others = [results[f"{n}/{s}"]["median"] for n in compared if not n.startswith("pallet")]
-            if others:
-                ratios[s] = results[f"pallet/{s}"]["median"] / min(others)
-        h.save("compose", {
-            "project": "5 services (1 build, 2 health-gated dependencies, 1 volume; "
-                       "network_mode none for the comparison, 1 user network for 'pallet (network)')",
-            "health_interval_s": 0.5, "runs": args.runs, "tools": list(compared),
-            "versions": versions(compared), "skipped": {**engines_skipped(args), **skipped},
-            "pallet_vs_best_other": ratios, "results": results})
+def measure(compared: dict, dirs: dict, runs: int) -> dict[str, list[float]]:
+    """Round by round (rotating order), each tool: `up -d`, `up -d` again, `ps`, `down`.
+    Round 0 is the warm-up; every project is taken down with its volumes at the end."""
+    def step(name: str, *verb: str) -> float:
+        argv, env = compared[name]
+        return h.timed(argv + list(verb), env=env, cwd=dirs[name])
+
+    samples: dict[str, list[float]] = {f"{name}/{s}": [] for name in compared for s in STEPS}
+    names = list(compared)
+    try:
+        for name in names:
+            step(name, "build")  # cached from here on
+        for i in range(runs + 1):
+            for name in names[i % len(names):] + names[:i % len(names)]:
+                times = (step(name, "up", "-d"), step(name, "up", "-d"), step(name, "ps"), step(name, "down"))
+                for s, t in zip(STEPS, times):
+                    if i:
+                        samples[f"{name}/{s}"].append(t)
+    finally:
+        for name, (argv, env) in compared.items():
+            subprocess.run(argv + ["down", "-v"], env=env, cwd=dirs[name],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return samples
 
 
 def versions(compared: dict) -> dict:
@@ -161,10 +170,6 @@ def versions(compared: dict) -> dict:
             lines = [ln for ln in res.stdout.splitlines() if ln.startswith(("docker-compose", "podman-compose", "1."))]
             out[name] = (lines or [res.stdout.strip()])[0].split()[-1]
     return out
-
-
-def engines_skipped(args) -> dict:
-    return en.available(args.engines.split(","))[1]
 
 
 if __name__ == "__main__":
