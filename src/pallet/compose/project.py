@@ -25,9 +25,9 @@ re-create that one Go value exactly, for one pinned compose-go release:
   the implicit `networks: {default: null}`, resolved absolute paths, image names for
   built services;
 - and the struct moves between releases (`develop`, `provider`, `models`,
-  `use_api_socket`, `post_start`/`pre_stop`, `label_file` came in 2.x; older compose v2
-  set Deploy.Replicas to 1 and hashed depends_on and profiles), so docker compose's own
-  hash changes across its upgrades.
+  `use_api_socket`, `post_start`/`pre_stop`, `label_file` came in 2.x; earlier compose v2
+  releases also hashed depends_on and profiles and appended inline `configs` content), so
+  docker compose's own hash changes across its upgrades.
 pallet hashes its own canonical model (sorted keys, compact JSON) under the same rule,
 which is stable across pallet versions. Consequence: a project made by one tool is
 found, listed, logged and taken down by the other through the other labels, and the
