@@ -5,9 +5,13 @@ and hands each service its collaborators, so that the CLI and the API call the s
 objects and no edge wires services together (or can forget to: ImageService gets
 the container service's answer to "which containers use this image" here, once).
 Services are built lazily (`cached_property`): `run --rm` builds only what it uses.
-The services still take the engine itself to reach the store pieces (db, layers, locks,
-paths) and each other; handing each only what it uses is the next step, left until the
-branches that edit every service have been merged.
+Each service gets exactly the store pieces and services it uses, as constructor
+arguments; one that would be built too early (the cycle images <-> containers, a
+network service `run --network none` never needs, `version` that must not open the
+store) is handed as a zero-argument callable, resolved on first use.
+The container lifecycle's plug-ins (volumes, limits, network, restart, health, log
+rotation) are registered here too (pallet.services.containers.hooks.standard_hooks).
+Compose alone still takes the engine: it is a use case over all the services.
 """
 from __future__ import annotations
 
@@ -63,56 +67,92 @@ class Engine:
         return ImageStore(self.db, self.content, self.layers, self.locks,
                           max_layers(self.paths.containers, self.paths.layers))
 
+    @cached_property
+    def container_store(self):
+        from .store.containers import ContainerStore
+        return ContainerStore(self.db)
+
+    @cached_property
+    def leftovers(self):
+        from .services.leftovers import StoreLeftovers
+        return StoreLeftovers(self.paths, self.db, self.layers, self.container_store)
+
+    def _sweep_leftovers(self) -> int:
+        return self.leftovers.sweep()
+
     # ---- the services ----
     @cached_property
     def images(self):
         from .services.images import ImageService
-        return ImageService(self, users=lambda image_id: self.containers.image_users(image_id))
+        return ImageService(self.image_store, self.db, self.layers, self.locks,
+                            users=lambda image_id: self.containers.image_users(image_id),
+                            sweep_leftovers=self._sweep_leftovers,
+                            events=lambda: self.events)
 
     @cached_property
     def transfer(self):
         from .services.transfer import TransferService
-        return TransferService(self)
+        return TransferService(self.paths, self.db, self.images, self.layers, self.locks)
 
     @cached_property
     def registry(self):
         from .services.registry import RegistryService
-        return RegistryService(self)
+        return RegistryService(self.db, self.content, self.layers, self.image_store, self.locks,
+                               events=lambda: self.events)
 
     @cached_property
     def builds(self):
         from .services.builds import BuildService
-        return BuildService(self)
+        return BuildService(self.paths, self.db, self.images, self.image_store, self.layers,
+                            self.locks, registry=lambda: self.registry,
+                            containers=lambda: self.containers,
+                            sweep_leftovers=self._sweep_leftovers)
 
     @cached_property
     def containers(self):
+        from .services.containers.hooks import standard_hooks
         from .services.containers.service import ContainerService
-        return ContainerService(self)
+        # images, networks and volumes are built on first use: `run --rm --network none`
+        # needs no network service, most containers no volume service
+        return ContainerService(self.paths, self.db, self.container_store,
+                                images=lambda: self.images,
+                                hooks=standard_hooks(networks=lambda: self.networks,
+                                                     volumes=lambda: self.volumes),
+                                sweep_leftovers=self._sweep_leftovers,
+                                events=lambda: self.events)
 
     @cached_property
     def container_fs(self):
         from .services.container_fs import ContainerFS
-        return ContainerFS(self)
+        return ContainerFS(self.paths, self.containers, self.images, self.image_store,
+                           self.layers, self.locks)
 
     @cached_property
     def networks(self):
         from .services.networks import NetworkService
-        return NetworkService(self)
+        return NetworkService(self.paths, containers=lambda: self.containers,
+                              events=lambda: self.events)
 
     @cached_property
     def volumes(self):
         from .services.volumes import VolumeService
-        return VolumeService(self)
+        return VolumeService(self.paths, self.db, self.container_store, self._sweep_leftovers,
+                             events=lambda: self.events)
 
     @cached_property
     def events(self):
         from .services.events import EventService
-        return EventService(self)
+        return EventService(self.paths)
 
     @cached_property
     def system(self):
         from .services.system import SystemService
-        return SystemService(self)
+        return SystemService(
+            self.paths, db=lambda: self.db, content=lambda: self.content,
+            image_store=lambda: self.image_store, layers=lambda: self.layers,
+            leftovers=lambda: self.leftovers, images=lambda: self.images,
+            containers=lambda: self.containers, networks=lambda: self.networks,
+            volumes=lambda: self.volumes, builds=lambda: self.builds)
 
     def compose(self, options, services=(), **hooks):
         """docker compose's use cases over the project `options` name

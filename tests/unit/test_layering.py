@@ -45,13 +45,7 @@ EDGE_MAY_IMPORT = {"pallet", "engine", "errors", "record", "reference", "opts", 
                    "api.server"}  # `pallet system service` hands its process to the API edge
 TYPES_MODULE = re.compile(r"services\.\w+_types")  # request/result types: they import only pallet.record
 
-EXCEPTIONS = {
-    ("pallet.build.runstep", "pallet.services.container_types"):
-        "a RUN step is a container: the build makes its CreateRequest for engine.containers",
-    ("pallet.cli.registry", "pallet.registry.progress"):
-        "pull/push progress is printed by the registry client's progress writer; it becomes "
-        "events (Docker's JSON messages) when the API needs them",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}  # none left: keep it so
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -124,11 +124,9 @@ def prune(service, req):
 
 
 def search(service, req):
-    """GET /images/search: there is no Docker Hub here and the registries pallet knows do not
-    offer search (the distribution spec has none): an empty result, as for a term nothing matches."""
-    if not req.param("term"):
-        raise InvalidArgument("term cannot be empty")
-    return json_response([])
+    """GET /images/search: the registries' catalogs, as `pallet search` (RegistryService.search)."""
+    found = service.engine().registry.search(req.param("term") or "", req.int_param("limit"), req.filters())
+    return json_response(found)
 
 
 ROUTES = [

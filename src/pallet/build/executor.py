@@ -65,11 +65,13 @@ LAYER_STEPS = ("RUN", "COPY", "ADD", "WORKDIR")  # BuildKit shows a step for the
 
 
 class Builder:
-    def __init__(self, engine, req: BuildRequest, emit: Callable[[object], None],
+    def __init__(self, parts, req: BuildRequest, emit: Callable[[object], None],
                  want_output: bool = True):
-        self.engine, self.req, self.emit = engine, req, emit
+        # `parts`: what a build uses, as the build service holds it (paths, db, locks, layers,
+        # image_store, images, registry, containers, run_step(spec, output, on_created))
+        self.parts, self.req, self.emit = parts, req, emit
         self.output = stepnames.OutputEvents(self) if want_output else None  # RUN's output, as events
-        self.db = engine.db
+        self.db = parts.db
         self.step_no = 0
         self.total = 0
         self.cached = self.built = 0
@@ -99,7 +101,7 @@ class Builder:
         stages = self._needed(target)
         self.total = sum(1 + len(s.instructions) for s in stages) + (1 if self.req.labels else 0)
         stepnames.internal_steps(self, stages)
-        with self.engine.locks.in_flight():
+        with self.parts.locks.in_flight():
             for stage in stages:
                 state = self._build_stage(stage, last=stage is target)
                 self.stage_images[stage.index] = self._ensure_image(state)
@@ -177,12 +179,12 @@ class Builder:
             elif not external:
                 image_id = None
             else:
-                pulled = self.req.pull or not self.engine.images.exists(base)
+                pulled = self.req.pull or not self.parts.images.exists(base)
                 image_id = self._base_image(base, pulled)
         if image_id is None:
             doc = oci.new_config([], {}, [], self.created())
         else:
-            doc = copy.deepcopy(self.engine.images.config(image_id))
+            doc = copy.deepcopy(self.parts.images.config(image_id))
         self.emit(events.BaseImage(self.vertex, image_id, pulled, time.monotonic() - self.step_started))
         for key in ("container", "container_config", "docker_version"):
             doc.pop(key, None)
@@ -270,7 +272,7 @@ class Builder:
         if hit and self.db.image(hit):
             self.emit(events.Cached(self.vertex, hit))
             self.cached += 1
-            state.image_id, state.doc = hit, copy.deepcopy(self.engine.images.config(hit))
+            state.image_id, state.doc = hit, copy.deepcopy(self.parts.images.config(hit))
         else:
             previous = cache.StepInputs.from_json(self.db.build_step_inputs(slot))
             reason = "--no-cache" if self.req.no_cache else cache.miss_reason(previous, inputs)
@@ -299,7 +301,7 @@ class Builder:
             doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})["diff_ids"].append(staged.diff_id)
         doc.setdefault("history", []).append(entry)
         try:
-            result = self.engine.image_store.commit(oci.encode(doc), {staged.diff_id: staged} if staged else {},
+            result = self.parts.image_store.commit(oci.encode(doc), {staged.diff_id: staged} if staged else {},
                                                     parent=state.image_id)
         finally:
             if staged is not None:
@@ -309,16 +311,16 @@ class Builder:
 
     def stage_layer(self, write: Callable[[BinaryIO], str]):
         """Write a layer tar with `write(out) -> diff_id` and stage it in the layer store."""
-        self.engine.paths.ingest.mkdir(parents=True, exist_ok=True)
+        self.parts.paths.ingest.mkdir(parents=True, exist_ok=True)
         from ..store.leases import scratch_prefix
-        fd, tmp = tempfile.mkstemp(prefix=scratch_prefix(self.engine.paths.ingest) + "layer-",
-                                   dir=self.engine.paths.ingest)
+        fd, tmp = tempfile.mkstemp(prefix=scratch_prefix(self.parts.paths.ingest) + "layer-",
+                                   dir=self.parts.paths.ingest)
         try:
             with os.fdopen(fd, "w+b") as f:
                 diff_id = write(f)
                 crash_point("build:layer-tar-written")
                 f.seek(0)
-                staged = self.engine.layers.stage(f)
+                staged = self.parts.layers.stage(f)
         finally:
             os.unlink(tmp)
         if staged.diff_id != diff_id:
@@ -334,22 +336,8 @@ class Builder:
     def _base_image(self, name: str, pull: bool) -> str:
         """FROM an image that is not stored (or any, with --pull) is pulled first, as Docker does."""
         if pull:
-            from ..registry.progress import Progress
-
-            class _Lines:  # the pull's plain progress lines join the build output
-                def __init__(self, builder):
-                    self.builder, self.buf = builder, ""
-
-                def write(self, text):
-                    self.buf += text
-                    *lines, self.buf = self.buf.split("\n")
-                    for line in lines:
-                        self.builder.emit(events.Message(self.builder.vertex, line))
-
-                def flush(self):
-                    pass
-            self.engine.registry.pull(name, Progress(_Lines(self)))
-        return self.engine.images.resolve(name)
+            self.parts.registry.pull(name, _PullMessages(self))
+        return self.parts.images.resolve(name)
 
     def image_for(self, name: str, stage: Stage) -> str:
         """An earlier stage's result or any stored image (COPY --from, RUN --mount from=)."""
@@ -359,7 +347,7 @@ class Builder:
                 raise PalletError(f"stage {name} was not built")
             return self.stage_images[dep.index]
         try:
-            return self.engine.images.resolve(name)
+            return self.parts.images.resolve(name)
         except NotFound as exc:
             raise NotFound(f"invalid from flag value {name}: no build stage or image named {name!r}") from exc
 
@@ -384,3 +372,30 @@ def _default_path(doc: dict) -> None:
     env = cfg.get("Env") or []
     if not any(e.split("=", 1)[0] == "PATH" for e in env):
         cfg["Env"] = [*env, "PATH=" + DEFAULT_PATH]
+
+
+class _PullMessages:
+    """A FROM's pull, as the build's output shows it: the pull's lines and each layer's
+    status change (no byte counts, as a pull shows off a terminal). Layers report from
+    worker threads: one at a time."""
+
+    def __init__(self, builder):
+        import threading
+        self.builder, self.status, self.lock = builder, {}, threading.Lock()
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            self.builder.emit(events.Message(self.builder.vertex, text))
+
+    def layer(self, layer_id: str, status: str, total: int | None = None) -> None:
+        with self.lock:
+            if self.status.get(layer_id) == status:
+                return
+            self.status[layer_id] = status
+            self.builder.emit(events.Message(self.builder.vertex, f"{layer_id}: {status}"))
+
+    def advance(self, layer_id: str, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -26,7 +26,7 @@ from .steps import PROXY_ARGS, StageState, command_form, workdir_path
 
 
 def view_of(builder, image_id: str | None) -> ImageView:
-    return ImageView(builder.engine.images.layer_dirs(image_id) if image_id else [])
+    return ImageView(builder.parts.images.layer_dirs(image_id) if image_id else [])
 
 
 def _epoch(builder):
@@ -244,7 +244,7 @@ def _run_argv(ins: Instruction, state: StageState) -> list[str]:
 
 def _run_make(builder, state, argv, mounts, network, created_by) -> str:
     from ..archive.export import write_diff_tar
-    from .runstep import RunSpec, drop_runtime_artifacts, remove_container, run_container
+    from .runstep import RunSpec, drop_runtime_artifacts, remove_container
     env = [f"{k}={v}" for k, v in state.args.items() if k not in state.env()]
     # the predefined proxy args reach RUN without an ARG line (and stay out of the cache key)
     env += [f"{k}={v}" for k, v in builder.req.build_args.items() if k in PROXY_ARGS and k not in state.args]
@@ -254,8 +254,8 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
         spec = RunSpec(state.image_id or _scratch_error(), argv, env, state.config.get("WorkingDir") or "",
                        state.config.get("User") or "", network if network not in (None, "default") else "none",
                        binds, tmpfs, builder.req.run_limits)
-        cid, code = run_container(builder.engine, spec, builder.output,
-                                  lambda c: builder.emit(events.Running(builder.vertex, c)))
+        cid, code = builder.parts.run_step(spec, builder.output,
+                                           lambda c: builder.emit(events.Running(builder.vertex, c)))
         try:
             if code != 0:
                 failed = PalletError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
@@ -263,13 +263,13 @@ def _run_make(builder, state, argv, mounts, network, created_by) -> str:
                 failed.buildkit_message = (f'process "{" ".join(argv)}" did not complete successfully: '
                                            f"exit code: {code}")
                 raise failed
-            upper = builder.engine.paths.container(cid) / "upper"
+            upper = builder.parts.paths.container(cid) / "upper"
             view = view_of(builder, state.image_id)
             drop_runtime_artifacts(upper, view, [t for _, t, _ in binds] + tmpfs)
             staged = builder.stage_layer(lambda out: write_diff_tar(upper, [], out,
                                                                     source_date_epoch=_epoch(builder)))
         finally:
-            remove_container(builder.engine, cid)
+            remove_container(builder.parts.containers, cid)
             builder.emit(events.ContainerRemoved(builder.vertex, cid))
     return builder.commit(state, created_by, staged)
 
@@ -283,7 +283,7 @@ def _mount_sources(builder, state, mounts, stack, scratch, env: list[str]):
     binds, tmpfs = [], []
     for m in mounts:
         if m.type == "cache":
-            binds.append((str(cache_dir(builder.engine.paths.root, m.id)), m.target, False))
+            binds.append((str(cache_dir(builder.parts.paths.root, m.id)), m.target, False))
         elif m.type == "tmpfs":
             tmpfs.append(m.target)
         elif m.type == "secret":
@@ -339,5 +339,5 @@ def _scratch_dir(builder):
     """A scratch directory under ingest/ named for this process's lease (pallet.store.leases),
     so that what a killed build leaves there is swept."""
     from ..store.leases import scratch_prefix
-    ingest = builder.engine.paths.ingest
+    ingest = builder.parts.paths.ingest
     return tempfile.TemporaryDirectory(prefix=scratch_prefix(ingest) + "step-", dir=ingest)

@@ -1,7 +1,7 @@
 """RUN: a step executed in a real container, its writable layer becoming the step's layer.
 
-Owns: `--mount` parsing for RUN (cache, bind, secret, tmpfs), running the
-command through ContainerService (create, start attached, wait, remove), and
+Owns: `--mount` parsing for RUN (cache, bind, secret, tmpfs), the RunSpec the build
+service turns into a container (pallet.services.build_run: create, start attached, wait),
 removing from the container's upper dir what only the runtime created there
 (mount points for /etc/hosts, /proc, bind targets ...) so a layer holds what
 the command wrote and nothing else.
@@ -18,7 +18,6 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from ..errors import InvalidArgument, NotFound
 
@@ -86,65 +85,9 @@ class RunSpec:
     limits: object | None = None   # services.build_types.RunLimits: build's flags for every RUN
 
 
-def run_container(engine, spec: RunSpec, output: BinaryIO | None,
-                  on_created=lambda cid: None) -> tuple[str, int]:
-    """Run the command; returns (container id, exit code). The caller removes the container."""
-    from ..services.container_types import CreateRequest, MountRequest
-    limits = spec.limits
-    tuned = {} if limits is None else dict(
-        ulimits=list(limits.ulimits), shm_size=limits.shm_size, security_opt=list(limits.security_opt),
-        memory=limits.memory,
-        extra={"network": {"extra_hosts": list(limits.extra_hosts)}} if limits.extra_hosts else {})
-    req = CreateRequest(image=spec.image_id, entrypoint=[], cmd=spec.argv, env=spec.env,
-                        workdir=spec.workdir or None, user=spec.user or None, network=spec.network,
-                        mounts=[MountRequest("bind", s, t, ro, {"flag": "--mount"})
-                                for s, t, ro in spec.binds],
-                        tmpfs={t: "" for t in spec.tmpfs}, labels={"pallet.build": "1"},
-                        log_opts={"max-size": "1m"}, **tuned)
-    svc = engine.containers
-    cid = svc.create(req)
-    on_created(cid)
-    if output is None:
-        return cid, _start_and_wait(svc, cid, None)
-    sink = _CountingSink(output)
-    code = _start_and_wait(svc, cid, lambda attachment: attachment.relay(sink, sink))
-    if sink.count == 0:
-        _replay_log(svc, cid, output)
-    return cid, code
-
-
-def _start_and_wait(svc, cid: str, attach_to) -> int:
+def remove_container(containers, cid: str) -> None:
     try:
-        svc.start(cid, attach_to=attach_to)
-        return svc.wait(cid)
-    except BaseException:
-        remove_container(svc.engine, cid)
-        raise
-
-
-class _CountingSink:
-    def __init__(self, out: BinaryIO):
-        self.out, self.count = out, 0
-
-    def write(self, data: bytes) -> int:
-        self.count += len(data)
-        return self.out.write(data)
-
-    def flush(self) -> None:
-        self.out.flush()
-
-
-def _replay_log(svc, cid: str, output: BinaryIO) -> None:
-    """The attach stream can miss the output of a command that exits at once; conmon's log has it."""
-    from ..runtime.logs import read_logs
-    for record in read_logs(svc.userdata(cid) / "ctr.log"):
-        output.write(record.data)
-    output.flush()
-
-
-def remove_container(engine, cid: str) -> None:
-    try:
-        engine.containers.remove(cid, force=True)
+        containers.remove(cid, force=True)
     except NotFound:
         pass
 

@@ -33,6 +33,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "pull": ("registry", "Download an image from a registry"),
     "push": ("registry", "Upload an image to a registry"),
     "images": ("images", "List images"),
+    "search": ("registry", "Search for images in a registry (its catalog)"),
     "login": ("registry", "Log in to a registry"),
     "logout": ("registry", "Log out from a registry"),
     "version": ("system", "Show the pallet version information"),
@@ -43,6 +44,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "network": ("networks", "Manage networks"),
     "system": ("system,container_ops,events", "Manage pallet"),
     "builder": ("build", "Manage builds"),
+    "context": ("contexts", "Manage contexts (Docker's, shared with the docker CLI)"),
     "compose": ("compose", "Define and run multi-container applications (docker compose v2)"),
     "buildx": ("build", "Docker Buildx-compatible build commands"),
     "manifest": ("registry", "Manage image manifests"),
@@ -96,6 +98,8 @@ RUN_PATHS = {"container run", "container create"}
 GLOBAL_FLAGS = [
     fl.F("root", kind="str", help="Persistent storage root (env PALLET_ROOT, default /var/lib/pallet)"),
     fl.F("runroot", kind="str", help="Volatile state root (env PALLET_RUNROOT, default /run/pallet)"),
+    fl.F("context", "c", kind="str", help='Name of the context to use (env DOCKER_CONTEXT; only "default" '
+         "or one for this store's own socket: see `context`)"),
     fl.F("help", "h", help="Print usage"),
     fl.F("version", "v", help="Print version information and quit"),
     fl.F("debug", "D", help="Show tracebacks of internal errors"),
@@ -112,6 +116,7 @@ class Context:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._engine = None
+        self.context_flag: str | None = None  # --context
 
     @property
     def engine(self):
@@ -205,6 +210,7 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
     ctx = ctx or Context(gopts.root, gopts.runroot, gopts.debug)
     if ctx.root is None:
         ctx.root, ctx.runroot = gopts.root, gopts.runroot
+    ctx.context_flag = gopts.context
     if gopts.version:  # Docker's one line ("Docker version 28.2.2, build e6534b4"), not `version`
         from .. import __version__
         ctx.out(f"{PROG} version {__version__}")
@@ -233,6 +239,8 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
             ctx.err(f"{problem}\n\nUsage:  {PROG} {path} {cmd.usage}\n\n"
                     f"See '{PROG} {path} --help' for more information")
             return 1
+        if not cmd.path.startswith("context ") and cmd.path != "system service":
+            _check_context(ctx)
         code = cmd.handler(ctx, opts, args)
         return int(code or 0)
     except UsageError as exc:
@@ -256,6 +264,15 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
             return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
         ctx.err(f"Error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
+
+
+def _check_context(ctx: Context) -> None:
+    """A verb acts on the local store only under `default` or a context for this store's
+    own socket; any other selected context is refused (pallet.cli.contexts)."""
+    from . import context_store
+    if context_store.selected(ctx.context_flag) != context_store.DEFAULT:
+        from .contexts import local_or_refuse
+        local_or_refuse(ctx, ctx.context_flag)
 
 
 class Terminated(KeyboardInterrupt):

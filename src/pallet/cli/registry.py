@@ -16,7 +16,7 @@ def _service(ctx):
 
 
 def _progress(stream, quiet: bool = False):
-    from ..registry.progress import for_stream
+    from .pull_progress import for_stream
     return for_stream(stream, quiet)
 
 
@@ -107,7 +107,37 @@ def manifest_inspect(ctx, o, args) -> int:
     return 0
 
 
+SEARCH_HEADERS = {"Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS",
+                  "IsOfficial": "OFFICIAL", "IsAutomated": "AUTOMATED"}
+
+
+def search(ctx, o, args) -> int:
+    """`docker search`: the registries' catalogs (RegistryService.search), Docker's columns."""
+    from ..opts.filters import parse_filters
+    from . import render
+    found = _service(ctx).search(args[0], o.limit, parse_filters(o.filter))
+    rows = [_search_row(r, not o.no_trunc) for r in found]
+    render.rows(ctx, rows, o.format, "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}",
+                SEARCH_HEADERS, "*formatter.searchContext")
+    return 0
+
+
+def _search_row(r: dict, trunc: bool) -> dict:
+    description = r["description"].replace("\n", " ").replace("\r", " ")
+    if trunc and len(description) > 45:  # docker/cli's formatter.Ellipsis(desc, 45)
+        description = description[:44] + "…"
+    return {"Name": r["name"], "Description": description, "StarCount": str(r["star_count"]),
+            "IsOfficial": "[OK]" if r["is_official"] else "",
+            "IsAutomated": "[OK]" if r["is_automated"] else ""}
+
+
 COMMANDS = [
+    Command("search", "[OPTIONS] TERM", "Search for images in a registry", search, [
+        F("filter", "f", kind="list", help="Filter output based on conditions provided"),
+        F("format", kind="str", help="Pretty-print search using a Go template"),
+        F("limit", kind="int", help="Max number of search results"),
+        F("no-trunc", help="Don't truncate output"),
+    ], min_args=1, max_args=1),
     Command("image pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", image_pull, [
         F("all-tags", "a", help="Download all tagged images in the repository"),
         F("disable-content-trust", default=True, help="Skip image verification (default true)"),

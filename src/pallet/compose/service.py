@@ -109,8 +109,7 @@ class ComposeService:
         return out
 
     def pull(self, services: list[str], progress=None, ignore_buildable: bool = False) -> None:
-        from ..services.registry import RegistryService
-        registry = RegistryService(self.engine)
+        registry = self.engine.registry
         for service in self.project.ordered(services or None):
             svc = self.project.services[service]
             if not svc.get("image") or (ignore_buildable and svc.get("build") is not None):
@@ -120,8 +119,7 @@ class ComposeService:
             self.event(f"Image {svc['image']}", "Pulled")
 
     def push(self, services: list[str], progress=None) -> None:
-        from ..services.registry import RegistryService
-        registry = RegistryService(self.engine)
+        registry = self.engine.registry
         for service in self.project.ordered(services or None):
             svc = self.project.services[service]
             if svc.get("build") is None or not svc.get("image"):

@@ -49,24 +49,3 @@ def pick_subnet6(network_id: str) -> tuple[str, str]:
     bits = int(network_id[:14], 16) & ((1 << 56) - 1)  # 40-bit global ID + 16-bit subnet ID
     net = ipaddress.IPv6Network(((0xFD << 120) | (bits << 64), 64))
     return str(net), str(net.network_address + 1)
-
-
-def pick_ip6(subnet: str, gateway: str, used: set[str], wanted: str | None = None) -> str:
-    import ipaddress
-    net = ipaddress.IPv6Network(subnet)
-    if wanted:
-        try:
-            addr = ipaddress.IPv6Address(wanted)
-        except ValueError:
-            raise InvalidArgument(f"invalid IPv6 address: {wanted}") from None
-        if addr not in net:
-            raise InvalidArgument(f"Invalid address {wanted}: It does not belong to any of this "
-                                  "network's subnets")
-        if str(addr) in used or str(addr) == gateway or addr == net.network_address:
-            raise InvalidArgument(f"Address already in use: {wanted}")
-        return str(addr)
-    for offset in range(1, min(net.num_addresses, 1 << 16)):
-        text = str(net.network_address + offset)
-        if text != gateway and text not in used:
-            return text
-    raise InvalidArgument(f"no available IPv6 addresses on this network's address pools: {subnet}")

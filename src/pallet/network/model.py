@@ -153,26 +153,28 @@ def check_ipam(subnet: str, ip_range: str | None, aux: dict[str, str]) -> None:
 
 def pick_ip(subnet: str, gateway: str, used: set[str], wanted: str | None = None,
             ip_range: str | None = None) -> str:
-    """An address for an endpoint: `wanted` (anywhere in the subnet) or the first free one of
-    `ip_range` (the subnet when None)."""
+    """An address for an endpoint, IPv4 or IPv6 as `subnet` is: `wanted` (anywhere in the
+    subnet) or the first free one of `ip_range` (the subnet when None)."""
     import ipaddress
     net = ipaddress.ip_network(subnet)
+    family = f"IPv{net.version}"
+    reserved = (net.network_address, net.broadcast_address) if net.version == 4 else (net.network_address,)
     if wanted:
         try:
             addr = ipaddress.ip_address(wanted)
         except ValueError:
-            raise InvalidArgument(f"invalid IPv4 address: {wanted}") from None
+            raise InvalidArgument(f"invalid {family} address: {wanted}") from None
         if addr not in net:
             raise InvalidArgument(f"Invalid address {wanted}: It does not belong to any of this "
                                   "network's subnets")
-        if wanted in used or wanted == gateway or addr in (net.network_address, net.broadcast_address):
+        if str(addr) in used or str(addr) == gateway or addr in reserved:
             raise InvalidArgument(f"Address already in use: {wanted}")
-        return wanted
+        return str(addr)
     for addr in ipaddress.ip_network(ip_range).hosts() if ip_range else net.hosts():
         text = str(addr)
-        if text != gateway and text not in used and addr not in (net.network_address, net.broadcast_address):
+        if text != gateway and text not in used and addr not in reserved:
             return text
-    raise InvalidArgument(f"no available IPv4 addresses on this network's address pools: "
+    raise InvalidArgument(f"no available {family} addresses on this network's address pools: "
                           f"{subnet}")
 
 

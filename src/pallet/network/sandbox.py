@@ -213,7 +213,7 @@ def _plan_ipv6(net: dict, opts: dict, others: list[dict]) -> dict:
     if sub is None:
         return {}
     used = {ep.get("ip6") for sb in others for ep in sb["endpoints"] if ep["network_id"] == net["Id"]}
-    ip6 = ipv6.pick_ip6(sub[0], sub[1], used, opts.get("ip6"))
+    ip6 = model.pick_ip(sub[0], sub[1], used, opts.get("ip6"))
     return {"ip6": ip6, "prefix6": int(sub[0].split("/")[1]), "gateway6": sub[1]}
 
 

@@ -115,8 +115,9 @@ class Uploader:
 class LayerPusher:
     """Pushes the layers of one image in parallel, reporting progress per layer."""
 
-    def __init__(self, engine, uploader: Uploader, domain: str, progress):
-        self.engine, self.up, self.domain, self.progress = engine, uploader, domain, progress
+    def __init__(self, db, layers, uploader: Uploader, domain: str, progress):
+        self.db, self.layers = db, layers
+        self.up, self.domain, self.progress = uploader, domain, progress
 
     def push_all(self, layers: list[tuple[str, str]]) -> dict[str, PushedLayer]:
         """layers: (diff_id, chain_id) top-down -> {diff_id: PushedLayer}."""
@@ -130,7 +131,7 @@ class LayerPusher:
     def _push_one(self, diff_id: str, chain_id: str) -> PushedLayer:
         sid = short(diff_id)
         location = None
-        for digest, size, repo in self.engine.db.registry_blobs_for(diff_id):
+        for digest, size, repo in self.db.registry_blobs_for(diff_id):
             domain, _, path = repo.partition("/")
             if domain != self.domain:
                 continue
@@ -146,9 +147,9 @@ class LayerPusher:
 
     def _upload(self, sid: str, diff_id: str, chain_id: str, location: str | None) -> PushedLayer:
         from ..archive.compression import gzip_writer
-        row = self.engine.db.layer(chain_id)
+        row = self.db.layer(chain_id)
         self.progress.layer(sid, "Pushing", total=row.tar_size if row else None)
-        layers = self.engine.layers
+        layers = self.layers
 
         def produce(sink) -> None:
             gz = gzip_writer(sink)

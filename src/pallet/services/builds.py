@@ -38,8 +38,29 @@ def _check_platform(text: str | None) -> None:
 
 
 class BuildService:
-    def __init__(self, engine):
-        self.engine = engine
+    """What a build uses, handed to the executor as its `parts`: the store pieces, the image
+    service, and, resolved on first use, the registry (FROM a missing image) and the
+    container service (RUN steps)."""
+
+    def __init__(self, paths, db, images, image_store, layers, locks, registry, containers,
+                 sweep_leftovers):
+        self.paths, self.db, self.images = paths, db, images
+        self.image_store, self.layers, self.locks = image_store, layers, locks
+        self._registry, self._containers = registry, containers
+        self.sweep_leftovers = sweep_leftovers
+
+    @property
+    def registry(self):
+        return self._registry()
+
+    @property
+    def containers(self):
+        return self._containers()
+
+    def run_step(self, spec, output, on_created=lambda cid: None) -> tuple[str, int]:
+        """A RUN step's container (pallet.services.build_run): (container id, exit code)."""
+        from .build_run import run_step
+        return run_step(self.containers, spec, output, on_created)
 
     def build(self, source: BuildSource, emit: Callable[[object], None], want_output: bool = True,
               *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
@@ -59,8 +80,8 @@ class BuildService:
         from ..build.executor import Builder, BuildRequest
         full_tags = [str(reference.parse_repository_tag(t).tagged()) for t in tags]
         from ..store.leases import ScratchLease
-        self.engine.paths.ensure()
-        ingest = self.engine.paths.ingest
+        self.paths.ensure()
+        ingest = self.paths.ingest
         with ScratchLease(ingest) as prefix, \
                 tempfile.TemporaryDirectory(prefix=prefix + "build-ctx-", dir=ingest) as scratch:
             context, text, filename, context_id = self._open(source, Path(scratch))
@@ -68,7 +89,7 @@ class BuildService:
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
                                no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch,
                                run_limits, pull)
-            return Builder(self.engine, req, emit, want_output).run()
+            return Builder(self, req, emit, want_output).run()
 
     def _open(self, source: BuildSource, scratch: Path):
         from ..build.context import BuildContext
@@ -95,7 +116,7 @@ class BuildService:
         """Forget the build cache, delete intermediate images nothing needs and cache mounts.
 
         Returns (cache entries removed, bytes reclaimed)."""
-        db, images = self.engine.db, self.engine.images
+        db, images = self.db, self.images
         before = sum(r.size for r in db.all_layers())
         candidates = db.build_cache_images()
         with db.deleting():
@@ -107,12 +128,11 @@ class BuildService:
                 images.remove(image_id)
             except (Conflict, NotFound):
                 continue  # a tagged image's ancestor, or used by a container: kept
-        mounts = self.engine.paths.root / "buildcache"
+        mounts = self.paths.root / "buildcache"
         freed = _tree_size(mounts)
         shutil.rmtree(mounts, ignore_errors=True)
-        self.engine.image_store.sweep_layers()
-        from .leftovers import sweep_store_leftovers
-        freed += sweep_store_leftovers(self.engine)  # a killed build's copied context, too
+        self.image_store.sweep_layers()
+        freed += self.sweep_leftovers()  # a killed build's copied context, too
         after = sum(r.size for r in db.all_layers())
         return entries, max(0, before - after) + freed
 

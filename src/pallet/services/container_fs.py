@@ -36,9 +36,16 @@ RUNTIME_ARTIFACTS = ("etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sy
 
 
 class ContainerFS:
-    def __init__(self, engine):
-        self.engine = engine
-        self.containers = engine.containers
+    """Over the container service, the image service (the layers under a container) and,
+    for `commit`, the store pieces a new image is written with."""
+
+    def __init__(self, paths, containers, images, image_store, layers, locks):
+        self.paths = paths
+        self.containers = containers
+        self.images = images
+        self.image_store = image_store
+        self.layers = layers
+        self.locks = locks
 
     # ---- tree access ----
     @contextmanager
@@ -54,9 +61,9 @@ class ContainerFS:
             return
         with svc._locked(cid):  # a start waits until the temporary mount is gone
             record = svc.get(cid)
-            layers = self.engine.images.layer_dirs(record["Image"])
-            overlay.mount(overlay.describe(self.engine.paths.container(cid), layers,
-                                           self.engine.paths.layers), rootfs)
+            layers = self.images.layer_dirs(record["Image"])
+            overlay.mount(overlay.describe(self.paths.container(cid), layers,
+                                           self.paths.layers), rootfs)
             try:
                 yield record, _scope(rootfs, record, mounts)
             finally:
@@ -68,8 +75,8 @@ class ContainerFS:
         from ..archive.changes import changes
         cid = self.containers.resolve(ref)
         record = self.containers.get(cid)
-        upper = self.engine.paths.container(cid) / "upper"
-        lowers = list(reversed(self.engine.images.layer_dirs(record["Image"])))
+        upper = self.paths.container(cid) / "upper"
+        lowers = list(reversed(self.images.layer_dirs(record["Image"])))
         found = [(c.kind, c.path) for c in changes(upper, lowers)]
         return _without_artifacts(found, upper)
 
@@ -150,8 +157,8 @@ class ContainerFS:
             self._extract_spooled(ref, spool, dest, archive)
 
     def _ingest(self) -> Path:
-        self.engine.paths.ingest.mkdir(parents=True, exist_ok=True)
-        return self.engine.paths.ingest
+        self.paths.ingest.mkdir(parents=True, exist_ok=True)
+        return self.paths.ingest
 
     def _extract_spooled(self, ref: str, spool: BinaryIO, dest: str, archive: bool) -> None:
         with self.tree(ref) as (record, scope):

@@ -56,13 +56,13 @@ def _summary(kind: str, total: int, active: int, size: int, reclaim: int, pct: b
             "Reclaimable": _pct(reclaim, size) if pct else human_size(reclaim)}
 
 
-def image_usage(engine, users: dict[str, int]) -> tuple[dict, list[dict]]:
+def image_usage(system, users: dict[str, int]) -> tuple[dict, list[dict]]:
     """The Images summary and one verbose row per top-level image (`users`: image ID ->
     number of containers)."""
     from .image_list import top_level_rows
-    db = engine.db
+    db = system.db
     layers = {r.chain_id: r.size for r in db.all_layers()}
-    rows = top_level_rows(engine.images)
+    rows = top_level_rows(system.images)
     chains = {r["_id"]: db.image_chain(r["_id"]) for r in rows}
     sharing: dict[str, int] = {}
     for chain in chains.values():
@@ -71,7 +71,7 @@ def image_usage(engine, users: dict[str, int]) -> tuple[dict, list[dict]]:
     used_layers = {c for image_id, chain in chains.items() if users.get(image_id) for c in chain}
     for image_id in users:  # a container of an untagged build-step image holds its layers too
         used_layers.update(db.image_chain(image_id))
-    total = sum(layers.values()) + sum(engine.content.size(d) for d in engine.content.all_digests())
+    total = sum(layers.values()) + sum(system.content.size(d) for d in system.content.all_digests())
     # what a prune of every unused image frees: all but the layers in use (their blobs count
     # as reclaimable too: an image nobody uses takes its config and tar-split with it)
     reclaim = total - sum(s for c, s in layers.items() if c in used_layers)
@@ -103,8 +103,8 @@ def container_usage(containers) -> tuple[dict, list[dict]]:
     return _summary("Containers", len(records), len(running), size, reclaim), rows
 
 
-def volume_usage(engine) -> tuple[dict, list[dict]]:
-    vols = engine.volumes
+def volume_usage(system) -> tuple[dict, list[dict]]:
+    vols = system.volumes
     links = vols.usage()
     rows = []
     for vol in vols.list():
@@ -117,17 +117,17 @@ def volume_usage(engine) -> tuple[dict, list[dict]]:
     return _summary("Local Volumes", len(rows), active, size, reclaim), rows
 
 
-def disk_usage(engine, containers) -> dict:
+def disk_usage(system, containers) -> dict:
     """Everything `system df` shows: `summary` (one row per kind) and the verbose lists."""
     users: dict[str, int] = {}
     for record in containers.store.all():
         users[record["Image"]] = users.get(record["Image"], 0) + 1
-    images, image_rows = image_usage(engine, users)
+    images, image_rows = image_usage(system, users)
     conts, container_rows = container_usage(containers)
-    vols, volume_rows = volume_usage(engine)
-    cache_dir = engine.paths.root / "buildcache"
+    vols, volume_rows = volume_usage(system)
+    cache_dir = system.paths.root / "buildcache"
     cache = tree_size(cache_dir) if cache_dir.exists() else 0
-    cache += sum(_entry_size(p) for p in _entries(engine.paths.ingest))  # build scratch, live or killed
+    cache += sum(_entry_size(p) for p in _entries(system.paths.ingest))  # build scratch, live or killed
     build = _summary("Build Cache", 0, 0, cache, cache, pct=False)
     return {"summary": [images, conts, vols, build], "images": image_rows,
             "containers": container_rows, "volumes": volume_rows, "build_cache": cache}

@@ -17,10 +17,9 @@ FILTERS = ("type", "event", "container", "image", "label", "volume", "network", 
 
 
 class EventService:
-    def __init__(self, engine):
+    def __init__(self, paths):
         from ..store.events import Journal
-        self.engine = engine
-        self.journal = Journal(engine.paths.events)
+        self.journal = Journal(paths.events)
 
     def record(self, kind: str, action: str, actor_id: str, attributes: dict | None = None) -> None:
         now = time.time_ns()

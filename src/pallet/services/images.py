@@ -25,13 +25,18 @@ class Removal:
 class ImageService:
     """`users(image_id)` lists the containers using an image as (id, running): the engine
     hands in the container service's answer, so that no caller can remove or prune an
-    image a container needs by forgetting to ask."""
+    image a container needs by forgetting to ask. `sweep_leftovers()` sweeps the store's
+    leftovers after a prune (pallet.services.leftovers)."""
 
-    def __init__(self, engine, users: Callable[[str], list[tuple[str, bool]]]):
-        self.engine = engine
-        self.store = engine.image_store
-        self.db = engine.db
+    def __init__(self, store, db, layers, locks, users: Callable[[str], list[tuple[str, bool]]],
+                 sweep_leftovers: Callable[[], int], events):
+        self.events = events
+        self.store = store
+        self.db = db
+        self.layers = layers
+        self.locks = locks
         self.users = users
+        self.sweep_leftovers = sweep_leftovers
 
     # ---- names ----
     def resolve(self, name: str) -> str:
@@ -114,7 +119,7 @@ class ImageService:
 
     def layer_dirs(self, image_id: str) -> list:
         """Unpacked layer directories, lowest first (overlay wants them highest first)."""
-        return [self.engine.layers.diff_dir(c) for c in self.db.image_chain(image_id)]
+        return [self.layers.diff_dir(c) for c in self.db.image_chain(image_id)]
 
     # ---- import ----
     def import_tar(self, source: BinaryIO, source_name: str, target: str | None = None,
@@ -123,8 +128,8 @@ class ImageService:
         from ..opts.platform import parse_platform
         platform = parse_platform(platform)
         tag = str(reference.parse_repository_tag(target).tagged()) if target else None
-        with self.engine.locks.in_flight():
-            staged = self.engine.layers.stage(source)
+        with self.locks.in_flight():
+            staged = self.layers.stage(source)
             try:
                 from ..opts.changes import apply_changes
                 cfg = apply_changes({}, list(changes))
@@ -161,7 +166,7 @@ class ImageService:
                                   f"repository/tag: {exc}") from None
         with self.db.transaction():
             self.db.set_tag(name, image_id)
-        self.engine.events.record("image", "tag", image_id, {"name": familiar(name)})
+        self.events().record("image", "tag", image_id, {"name": familiar(name)})
 
     # ---- remove ----
     def remove(self, name: str, force: bool = False, prune: bool = True) -> Removal:
@@ -217,7 +222,7 @@ class ImageService:
                 self.db.conn.execute("DELETE FROM repo_digests WHERE name=?", (r,))
         out.untagged += [familiar(r) for r in refs]
         for r in refs:
-            self.engine.events.record("image", "untag", r, {"name": familiar(r)})
+            self.events().record("image", "untag", r, {"name": familiar(r)})
 
     def _check_conflicts(self, image_id, users, soft: bool, active_refs: bool = True) -> None:
         short = _short(image_id)
@@ -248,7 +253,7 @@ class ImageService:
         parent = self.db.image(image_id).parent
         self.store.remove(image_id)
         out.deleted.append(image_id)
-        self.engine.events.record("image", "delete", image_id, {"name": image_id})
+        self.events().record("image", "delete", image_id, {"name": image_id})
         if prune and parent and self.db.image(parent):
             self._delete_helper(parent, False, True, users, out, quiet=True)
 
@@ -269,8 +274,7 @@ class ImageService:
             self._delete_helper(row.id, True, True, lambda i: [("", False)] if in_use(i) else [],
                                 out, quiet=True)
         self.store.sweep_layers()  # also reclaims what killed processes left behind
-        from .leftovers import sweep_store_leftovers
-        swept = sweep_store_leftovers(self.engine)
+        swept = self.sweep_leftovers()
         return out.untagged, out.deleted, max(0, before - self._disk_usage()) + swept
 
     def _disk_usage(self) -> int:

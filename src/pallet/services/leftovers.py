@@ -1,7 +1,7 @@
 """What a crash can leave in the store, found and swept: scratch of processes that are gone
 (leases under ingest/, layers being unpacked), the trash, container directories without a
 record. `system check` reports these with the rest; every prune sweeps them
-(`sweep_store_leftovers`), never what a live process owns.
+(`StoreLeftovers.sweep`), never what a live process owns.
 
 Imports nothing of the container service: the prunes of every service call it.
 """
@@ -39,34 +39,41 @@ def repair(findings: list[Finding], force: bool = False) -> None:
             continue
 
 
-def sweep_store_leftovers(engine) -> int:
-    """What the prunes remove besides their own objects: the store's leftovers (scratch of
-    killed processes, the trash, container directories without a container). Bytes freed."""
-    from .disk import tree_size
-    found = store_leftovers(engine)
-    size = sum(tree_size(Path(f.subject)) for f in found if f.subject.startswith("/"))
-    repair(found)
-    engine.db.restore_reserve()
-    return size
+class StoreLeftovers:
+    """The store pieces the sweep reads (the Engine builds it; the prunes and `system check`
+    use it): paths, the database, the layer store and the container records."""
 
+    def __init__(self, paths, db, layers, records):
+        self.paths, self.db, self.layers, self.records = paths, db, layers, records
 
-def store_leftovers(engine) -> list[Finding]:
-    from ..store import leases
-    from ..store.locks import is_held
-    out = [Finding("leftover", str(p), "scratch of a process that is gone", discard_fix(p))
-           for p in leases.stale(engine.paths.ingest)]
-    for lock in sorted(engine.paths.layers.glob(".tmp-*.lock")):
-        if not is_held(lock):
-            out.append(Finding("leftover", str(lock.with_suffix("")), "layer unpacked by a process that is gone",
-                               engine.layers.sweep_staging))
-    out += [Finding("leftover", str(p), "deleted, not yet freed", discard_fix(p))
-            for p in entries(engine.paths.trash)]
-    records = set(engine.containers.store.ids())
-    for d in entries(engine.paths.containers):
-        if d.name not in records and _abandoned(d):
-            out.append(Finding("leftover", str(d), "container storage without a container",
-                               _remove_container_dir(engine, d)))
-    return out
+    def sweep(self) -> int:
+        """What the prunes remove besides their own objects: the store's leftovers (scratch of
+        killed processes, the trash, container directories without a container). Bytes freed."""
+        from .disk import tree_size
+        found = self.find()
+        size = sum(tree_size(Path(f.subject)) for f in found if f.subject.startswith("/"))
+        repair(found)
+        self.db.restore_reserve()
+        return size
+
+    def find(self) -> list[Finding]:
+        from ..store import leases
+        from ..store.locks import is_held
+        paths = self.paths
+        out = [Finding("leftover", str(p), "scratch of a process that is gone", discard_fix(p))
+               for p in leases.stale(paths.ingest)]
+        for lock in sorted(paths.layers.glob(".tmp-*.lock")):
+            if not is_held(lock):
+                out.append(Finding("leftover", str(lock.with_suffix("")),
+                                   "layer unpacked by a process that is gone", self.layers.sweep_staging))
+        out += [Finding("leftover", str(p), "deleted, not yet freed", discard_fix(p))
+                for p in entries(paths.trash)]
+        records = set(self.records.ids())
+        for d in entries(paths.containers):
+            if d.name not in records and _abandoned(d):
+                out.append(Finding("leftover", str(d), "container storage without a container",
+                                   _remove_container_dir(self.records, paths, d)))
+        return out
 
 
 def _abandoned(d: Path) -> bool:
@@ -78,20 +85,20 @@ def _abandoned(d: Path) -> bool:
     return older_than(d, YOUNG)
 
 
-def _remove_container_dir(engine, d: Path):
+def _remove_container_dir(records, paths, d: Path):
     def fix():
         from ..store.locks import is_held
-        if (d / "lock").exists() and is_held(d / "lock") or engine.containers.store.exists(d.name):
+        if (d / "lock").exists() and is_held(d / "lock") or records.exists(d.name):
             return
-        trash_fix(engine, d)()
+        trash_fix(paths, d)()
     return fix
 
 
-def trash_fix(engine, d: Path):
+def trash_fix(paths, d: Path):
     def fix():
         from ..store.layers import force_rmtree
-        target = engine.paths.trash / f"x-{d.name[:24]}-{os.urandom(4).hex()}"
-        engine.paths.trash.mkdir(parents=True, exist_ok=True)
+        target = paths.trash / f"x-{d.name[:24]}-{os.urandom(4).hex()}"
+        paths.trash.mkdir(parents=True, exist_ok=True)
         os.rename(d, target)
         force_rmtree(target)
     return fix

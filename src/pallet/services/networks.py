@@ -12,13 +12,18 @@ from .network_types import NetworkCreateRequest
 
 
 class NetworkService:
-    def __init__(self, engine):
+    """`containers()` is the ContainerService (built on first use): connect/disconnect
+    change a container under its lock, and which networks are in use is read from the
+    container records."""
+
+    def __init__(self, paths, containers, events):
+        self.events = events
         from ..network.sandbox import Sandboxes
         from ..network.state import NetworkState
-        self.engine = engine
-        self.state = NetworkState(engine.paths.root, engine.paths.runroot)
-        self.key = model.store_key(str(engine.paths.runroot))
+        self.state = NetworkState(paths.root, paths.runroot)
+        self.key = model.store_key(str(paths.runroot))
         self.sandboxes = Sandboxes(self.state, self.key)
+        self._containers = containers
 
     # ---- documents ----
     def ensure_defaults(self) -> None:
@@ -137,7 +142,7 @@ class NetworkService:
             if ipv6:
                 self._add_ipv6(doc, subnet6, gateway6)
             self.state.save_network(doc)
-        self.engine.events.record("network", "create", doc["Id"], {"name": name, "type": driver})
+        self.events().record("network", "create", doc["Id"], {"name": name, "type": driver})
         return doc["Id"]
 
     def _add_ipv6(self, doc: dict, subnet6: str | None, gateway6: str | None) -> None:
@@ -165,7 +170,7 @@ class NetworkService:
                 raise Conflict(f"error while removing network: network {net['Name']} id {net['Id']} "
                                "has active endpoints")
             self.state.delete_network(net["Name"])
-        self.engine.events.record("network", "destroy", net["Id"], {"name": net["Name"], "type": net["Driver"]})
+        self.events().record("network", "destroy", net["Id"], {"name": net["Name"], "type": net["Driver"]})
         if net.get("_bridge"):
             self.sandboxes.drop_bridge(net["_bridge"])
 
@@ -196,7 +201,7 @@ class NetworkService:
         return removed
 
     def _referenced(self, name: str) -> bool:
-        for rec in self.engine.containers.store.all():
+        for rec in self._containers().store.all():
             if name in _networks_of(rec):
                 return True
         return False
@@ -205,7 +210,7 @@ class NetworkService:
         """Tear down endpoints whose container is gone or no longer running (after a crash)."""
         for sb in self.state.sandboxes():
             try:
-                if self.engine.containers.get(sb["cid"])["State"]["Running"]:
+                if self._containers().get(sb["cid"])["State"]["Running"]:
                     continue
             except NotFound:
                 pass
@@ -217,7 +222,7 @@ class NetworkService:
                 ip6: str | None = None) -> None:
         from .containers.network import check_endpoint_options, set_networks
         net = self.get(ref)
-        svc = self.engine.containers
+        svc = self._containers()
         cid = svc.resolve(container)
         with svc.lock(cid):
             rec = svc.get(cid)
@@ -239,7 +244,7 @@ class NetworkService:
     def disconnect(self, ref: str, container: str, force: bool = False) -> None:
         from .containers.network import set_networks
         net = self.get(ref)
-        svc = self.engine.containers
+        svc = self._containers()
         cid = svc.resolve(container)
         with svc.lock(cid):
             rec = svc.store.get(cid)

@@ -2,7 +2,7 @@
 
 Each is "copy between the store and a registry" driven through
 pallet.registry; output leaves as events on a `progress` object the edge
-supplies (pallet.registry.progress), never as prints. A pull holds the store's
+supplies (`line`, `layer`, `advance`; the CLI's is pallet.cli.pull_progress), never as prints. A pull holds the store's
 in-flight lock for its whole length and makes the image visible in one
 `ImageStore.commit`; RepoDigests are recorded on pull and push, and the
 top-level manifest bytes are kept in the content store (a GC root through the
@@ -36,8 +36,12 @@ def server_domain(server: str | None) -> str:
 
 
 class RegistryService:
-    def __init__(self, engine):
-        self.engine = engine
+    """Pull and push over the store pieces an image is written and read with."""
+
+    def __init__(self, db, content, layers, image_store, locks, events):
+        self.events = events
+        self.db, self.content, self.layers = db, content, layers
+        self.image_store, self.locks = image_store, locks
 
     def session(self, domain: str):
         from ..registry.auth import CredentialStore
@@ -66,8 +70,7 @@ class RegistryService:
 
     def _pull_one(self, session, ref, plat, progress) -> Pulled:
         from ..registry import pull
-        eng = self.engine
-        with eng.locks.in_flight():
+        with self.locks.in_flight():
             top, image = pull.resolve(session, ref.path, ref.digest or ref.tag, plat)
             progress.line(f"{ref.digest or ref.tag}: Pulling from {ref.path}")
             cfg_desc, _layers = oci.read_manifest(image.doc)
@@ -77,12 +80,12 @@ class RegistryService:
             jobs = self._plan(pull, image.doc, config, progress)
             image_id = dg.sha256_bytes(config_bytes)
             tag = str(ref) if ref.digest is None else None
-            before = eng.db.tag(tag) if tag else None
-            existed = eng.db.image(image_id) is not None
-            staged = pull.LayerFetcher(session, ref.path, eng.layers, progress).fetch_all(jobs)
+            before = self.db.tag(tag) if tag else None
+            existed = self.db.image(image_id) is not None
+            staged = pull.LayerFetcher(session, ref.path, self.layers, progress).fetch_all(jobs)
             try:
-                eng.content.put_bytes(top.data)
-                result = eng.image_store.commit(config_bytes, staged, [tag] if tag else [],
+                self.content.put_bytes(top.data)
+                result = self.image_store.commit(config_bytes, staged, [tag] if tag else [],
                                                 [(f"{ref.name}@{top.digest}", top.digest)])
             finally:
                 for s in staged.values():
@@ -92,16 +95,16 @@ class RegistryService:
         updated = result.new or not existed or (tag is not None and before != image_id)
         shown = ref.familiar()
         progress.line(f"Status: {'Downloaded newer image' if updated else 'Image is up to date'} for {shown}")
-        eng.events.record("image", "pull", shown, {"name": shown})
+        self.events().record("image", "pull", shown, {"name": shown})
         return Pulled(str(ref), image_id, top.digest, updated)
 
     def _plan(self, pull, manifest: dict, config: dict, progress) -> list:
         todo, seen = [], set()
         pairs = pull.plan_layers(manifest, config)
-        self.engine.image_store.check_depth(len(pairs))  # before any layer is fetched
+        self.image_store.check_depth(len(pairs))  # before any layer is fetched
         for (desc, diff_id), chain in zip(pairs, dg.chain_ids([d for _, d in pairs])):
             sid = pull.short(desc["digest"])
-            if self.engine.layers.has(chain):
+            if self.layers.has(chain):
                 progress.layer(sid, "Already exists")
             elif diff_id not in seen:
                 seen.add(diff_id)
@@ -112,10 +115,10 @@ class RegistryService:
     def _remember_blobs(self, repository: str, manifest: dict, config: dict) -> None:
         _cfg, layers = oci.read_manifest(manifest)
         gzip_types = {oci.OCI_LAYER_GZIP, oci.DOCKER_LAYER_GZIP, None}
-        with self.engine.db.transaction():
+        with self.db.transaction():
             for desc, diff_id in zip(layers, oci.diff_ids(config)):
                 if desc.get("mediaType") in gzip_types:
-                    self.engine.db.add_registry_blob(desc["digest"], diff_id, desc.get("size", 0), repository)
+                    self.db.add_registry_blob(desc["digest"], diff_id, desc.get("size", 0), repository)
 
     # ---------- push ----------
     def push(self, name: str, progress, all_tags: bool = False) -> list[tuple[str, str, int]]:
@@ -125,7 +128,7 @@ class RegistryService:
             raise InvalidArgument("cannot push a digest reference")
         if all_tags and ref.tag:
             raise InvalidArgument("tag can't be used with --all-tags/-a")
-        db = self.engine.db
+        db = self.db
         if all_tags:
             tags = [t for t, _ in db.all_tags() if t.rsplit(":", 1)[0] == ref.name]
         else:
@@ -134,34 +137,53 @@ class RegistryService:
             raise NotFound(f"An image does not exist locally with the tag: {ref.familiar_name}")
         progress.line(f"The push refers to repository [{ref.name}]")
         out = []
-        with self.session(ref.domain) as session, self.engine.locks.in_flight():
+        with self.session(ref.domain) as session, self.locks.in_flight():
             for full in tags:
                 out.append(self._push_one(session, ref, full, progress))
         return out
 
     def _push_one(self, session, ref, full: str, progress) -> tuple[str, str, int]:
         from ..registry import push
-        eng = self.engine
-        image_id = eng.db.tag(full)
-        config_bytes = eng.image_store.config_bytes(image_id)
+        image_id = self.db.tag(full)
+        config_bytes = self.image_store.config_bytes(image_id)
         diff_ids = oci.diff_ids(oci.decode(config_bytes, "image config"))
         up = push.Uploader(session, ref.path)
         pairs = list(zip(diff_ids, dg.chain_ids(diff_ids)))
-        pushed = push.LayerPusher(eng, up, ref.domain, progress).push_all(pairs[::-1])
+        pushed = push.LayerPusher(self.db, self.layers, up, ref.domain, progress).push_all(pairs[::-1])
         config_digest = dg.sha256_bytes(config_bytes)
         if not up.exists(config_digest):
             up.put_bytes(config_bytes, config_digest)
         manifest = push.build_manifest(config_bytes, [pushed[d] for d in diff_ids])
         tag = full.rsplit(":", 1)[1]
         digest = push.put_manifest(session, ref.path, tag, manifest)
-        eng.content.put_bytes(manifest)
-        with eng.db.transaction():
-            eng.db.add_repo_digest(f"{ref.name}@{digest}", image_id, digest)
+        self.content.put_bytes(manifest)
+        with self.db.transaction():
+            self.db.add_repo_digest(f"{ref.name}@{digest}", image_id, digest)
             for layer in pushed.values():
-                eng.db.add_registry_blob(layer.digest, layer.diff_id, layer.size, ref.name)
+                self.db.add_registry_blob(layer.digest, layer.diff_id, layer.size, ref.name)
         progress.line(f"{tag}: digest: {digest} size: {len(manifest)}")
-        self.engine.events.record("image", "push", reference.familiar(full), {"name": reference.familiar(full)})
+        self.events().record("image", "push", reference.familiar(full), {"name": reference.familiar(full)})
         return tag, digest, len(manifest)
+
+    # ---------- search ----------
+    def search(self, term: str, limit: int | None = None, filters: dict | None = None) -> list[dict]:
+        """`docker search TERM`: Docker's search records from the registries' catalogs
+        (pallet.services.registry_search says which registries and what matches)."""
+        from ..registry.catalog import repositories
+        from . import registry_search as rs
+        if not term:
+            raise InvalidArgument("term cannot be empty")
+        limit = rs.check_limit(limit)
+        keep = rs.result_filter(filters or {})
+        domain, text = rs.split_term(term)
+        domains = [domain] if domain else rs.configured_registries()
+        if not domains:
+            raise rs.no_index(term, limit)
+        found = []
+        for d in domains:
+            with self.session(d) as session:
+                found += [rs.record(d, name) for name in repositories(session) if text in name]
+        return [r for r in found if keep(r)][:limit]
 
     # ---------- login / logout / manifest ----------
     def login(self, server: str | None, username: str, password: str) -> str:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import os
 
 
-def reset(engine) -> None:
+def reset(system) -> None:
     from ..errors import NotFound
-    svc = engine.containers
+    svc = system.containers
     for record in svc.store.all():
         try:
             svc.remove(record["Id"], force=True, volumes=True)
         except NotFound:
             continue
-    engine.networks.reset()
-    engine.db.close()
+    system.networks.reset()
+    system.db.close()
     from ..store.layers import force_rmtree
-    for tree in (engine.paths.root, engine.paths.runroot):
+    for tree in (system.paths.root, system.paths.runroot):
         if os.path.isdir(tree):
             force_rmtree(tree)

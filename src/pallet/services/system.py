@@ -22,20 +22,41 @@ class Pruned:
     freed: int = 0
 
 
+class _Lazy:
+    """An attribute read through the zero-argument callable the constructor was given."""
+
+    def __set_name__(self, owner, name: str):
+        self.key = "_" + name
+
+    def __get__(self, obj, owner=None):
+        return getattr(obj, self.key)()
+
+
 class SystemService:
-    def __init__(self, engine):
-        self.engine = engine
+    """Over every part of the store: `system check`, `df` and `reset` read the store pieces
+    and ask each noun's service. Every collaborator is a zero-argument callable, built on
+    first use: `version` must not even open the store."""
+    db, content, image_store, layers, leftovers = _Lazy(), _Lazy(), _Lazy(), _Lazy(), _Lazy()
+    images, containers, networks, volumes, builds = _Lazy(), _Lazy(), _Lazy(), _Lazy(), _Lazy()
+
+    def __init__(self, paths, *, db, content, image_store, layers, leftovers,
+                 images, containers, networks, volumes, builds):
+        self.paths = paths
+        self._db, self._content, self._image_store = db, content, image_store
+        self._layers, self._leftovers = layers, leftovers
+        self._images, self._containers, self._networks = images, containers, networks
+        self._volumes, self._builds = volumes, builds
 
     def check(self, quick: bool = False, max_age: float = 24 * 3600, repair: bool = False,
               force: bool = False) -> tuple[list, list]:
         """podman's `system check`: (what was found, what is still there). With `repair` what a
         crash can leave is removed; `force` also removes containers whose image is damaged."""
         from . import leftovers, system_check
-        found = system_check.check(self.engine, quick=quick, max_age=max_age)
+        found = system_check.check(self, quick=quick, max_age=max_age)
         if not found or not (repair or force):
             return found, found
         leftovers.repair(found, force=force)
-        return found, system_check.check(self.engine, quick=quick, max_age=max_age)
+        return found, system_check.check(self, quick=quick, max_age=max_age)
 
     def version(self) -> dict:
         """`version` / `GET /version`: pallet's, and the runtime's and monitor's own words."""
@@ -48,13 +69,12 @@ class SystemService:
     def info(self) -> dict:
         """`info` / `GET /info`: counts and the host, with Docker's key names."""
         from .. import __version__
-        eng = self.engine
-        counts = eng.containers.counts()
+        counts = self.containers.counts()
         return {
             "Containers": counts["total"], "ContainersRunning": counts["running"],
             "ContainersPaused": counts["paused"], "ContainersStopped": counts["stopped"],
-            "Images": eng.images.count(), "Layers": eng.images.layer_count(), "Driver": "overlay",
-            "DockerRootDir": str(eng.paths.root), "RunRoot": str(eng.paths.runroot),
+            "Images": self.images.count(), "Layers": self.images.layer_count(), "Driver": "overlay",
+            "DockerRootDir": str(self.paths.root), "RunRoot": str(self.paths.runroot),
             "OperatingSystem": _os_name(), "KernelVersion": platform.release(),
             "Architecture": platform.machine(), "NCPU": os.cpu_count(),
             "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
@@ -65,26 +85,25 @@ class SystemService:
         """`system df`: `summary` (a row each for images, containers, local volumes, build
         cache) and the verbose form's lists (`images`, `containers`, `volumes`, `build_cache`)."""
         from .disk import disk_usage
-        return disk_usage(self.engine, self.engine.containers)
+        return disk_usage(self, self.containers)
 
     def prune(self, all_images: bool = False, volumes: bool = False, filters: dict | None = None) -> Pruned:
         """`system prune`: stopped containers, unused networks, (anonymous volumes), dangling
         (or all unused) images and the build cache, in that order (each frees the next)."""
-        eng = self.engine
         out = Pruned()
-        out.containers, out.freed = eng.containers.prune(filters)
-        out.networks = eng.networks.prune(filters)
+        out.containers, out.freed = self.containers.prune(filters)
+        out.networks = self.networks.prune(filters)
         if volumes:
-            names, freed = eng.volumes.prune()
+            names, freed = self.volumes.prune()
             out.volumes, out.freed = list(names), out.freed + freed
-        out.images_untagged, out.images_deleted, freed = eng.images.prune(all_images)
-        out.freed += freed + eng.builds.prune()[1]
+        out.images_untagged, out.images_deleted, freed = self.images.prune(all_images)
+        out.freed += freed + self.builds.prune()[1]
         return out
 
     def reset(self) -> None:
         """`system reset`: every container, network, image and volume of this store gone."""
         from .reset import reset
-        reset(self.engine)
+        reset(self)
 
 
 def _tool_version(cmd: list[str]) -> str:

@@ -9,7 +9,7 @@ namespaces and endpoints (with their nft rules and resolver entries).
 
 `repair` removes leftovers, damaged images no container uses, and records a crash left
 without storage; with `force`, also containers whose image is damaged or gone (podman's
---force). Prunes sweep the store leftovers too (`sweep_store_leftovers`).
+--force). Prunes sweep the store leftovers too (`StoreLeftovers.sweep`).
 
 Every finding names its fix (a callable), so what is reported and what is repaired
 cannot drift apart.
@@ -21,17 +21,17 @@ import time
 from pathlib import Path
 
 from ..errors import Conflict, PalletError
-from .leftovers import (YOUNG, Finding, discard_fix, entries, mount_points, older_than, store_leftovers,
+from .leftovers import (YOUNG, Finding, discard_fix, entries, mount_points, older_than,
                         trash_fix, unmount_fix)
 
 
-def check(engine, quick: bool = False, max_age: float = 24 * 3600) -> list[Finding]:
+def check(system, quick: bool = False, max_age: float = 24 * 3600) -> list[Finding]:
     """Everything wrong with the store. `max_age`: a layer no image uses counts only once it
     is older (podman's --max; a crash between `rmi`'s two steps leaves such layers)."""
-    layers = _layers(engine, quick, max_age)
-    images = _images(engine, quick, {f.subject for f in layers if f.kind == "layer"})
-    found = _containers(engine, {f.subject for f in images}) + images + layers + _volumes(engine)
-    return _merged(found + store_leftovers(engine) + runtime_leftovers(engine))
+    layers = _layers(system, quick, max_age)
+    images = _images(system, quick, {f.subject for f in layers if f.kind == "layer"})
+    found = _containers(system, {f.subject for f in images}) + images + layers + _volumes(system)
+    return _merged(found + system.leftovers.find() + runtime_leftovers(system))
 
 
 def _merged(findings: list[Finding]) -> list[Finding]:
@@ -55,53 +55,53 @@ class _Sink:
         return len(data)
 
 
-def _layers(engine, quick: bool, max_age: float) -> list[Finding]:
+def _layers(system, quick: bool, max_age: float) -> list[Finding]:
     out = []
-    for row in engine.db.all_layers():
+    for row in system.db.all_layers():
         problem = None
-        if not engine.layers.diff_dir(row.chain_id).is_dir():
+        if not system.layers.diff_dir(row.chain_id).is_dir():
             problem = "its directory is missing"
-        elif not engine.layers.tarsplit_path(row.chain_id).is_file():
+        elif not system.layers.tarsplit_path(row.chain_id).is_file():
             problem = "its tar-split record is missing"
         elif not quick:
             try:
-                engine.layers.write_tar(row.chain_id, _Sink())
+                system.layers.write_tar(row.chain_id, _Sink())
             except (PalletError, OSError, ValueError, EOFError) as exc:
                 problem = f"its content does not match its diff ID {row.diff_id}: {exc}"
         if problem:
-            out.append(Finding("layer", row.chain_id, problem, _sweep_layer(engine, row.chain_id)))
-    referenced = {c for img in engine.db.images() for c in engine.db.image_chain(img.id)}
+            out.append(Finding("layer", row.chain_id, problem, _sweep_layer(system, row.chain_id)))
+    referenced = {c for img in system.db.images() for c in system.db.image_chain(img.id)}
     now = time.time()
-    unused = [r.chain_id for r in engine.db.all_layers()
+    unused = [r.chain_id for r in system.db.all_layers()
               if r.chain_id not in referenced and now - r.created > max_age]
     for chain_id in unused:
-        out.append(Finding("leftover", chain_id, "layer used by no image", _sweep_layer(engine, chain_id)))
+        out.append(Finding("leftover", chain_id, "layer used by no image", _sweep_layer(system, chain_id)))
     return out
 
 
-def _images(engine, quick: bool, damaged_layers: set[str]) -> list[Finding]:
-    out, layers = [], {r.chain_id for r in engine.db.all_layers()}
-    for img in engine.db.images():
+def _images(system, quick: bool, damaged_layers: set[str]) -> list[Finding]:
+    out, layers = [], {r.chain_id for r in system.db.all_layers()}
+    for img in system.db.images():
         problems = []
         try:
-            engine.content.read(img.id, verify=not quick)
+            system.content.read(img.id, verify=not quick)
         except PalletError as exc:
             problems.append(str(exc))
-        chain = engine.db.image_chain(img.id)
+        chain = system.db.image_chain(img.id)
         problems += [f"layer {c} is missing" for c in chain if c not in layers]
         problems += [f"layer {c} is damaged" for c in chain if c in damaged_layers]
         for p in problems:
-            out.append(Finding("image", img.id, p, _remove_image(engine, img.id)))
+            out.append(Finding("image", img.id, p, _remove_image(system, img.id)))
     return out
 
 
-def _containers(engine, damaged_images: set[str]) -> list[Finding]:
-    out, svc = [], engine.containers
-    images = {img.id for img in engine.db.images()}
-    volumes = {row[0] for row in engine.db.volumes()}
+def _containers(system, damaged_images: set[str]) -> list[Finding]:
+    out, svc = [], system.containers
+    images = {img.id for img in system.db.images()}
+    volumes = {row[0] for row in system.db.volumes()}
     for rec in svc.store.all():
         cid = rec["Id"]
-        if not (engine.paths.container(cid) / "upper").is_dir():
+        if not (system.paths.container(cid) / "upper").is_dir():
             out.append(Finding("container", cid, "its storage is missing (a crash during rm)",
                                _remove_container(svc, cid)))
         if rec["Image"] not in images or rec["Image"] in damaged_images:
@@ -114,15 +114,15 @@ def _containers(engine, damaged_images: set[str]) -> list[Finding]:
     return out
 
 
-def _volumes(engine) -> list[Finding]:
+def _volumes(system) -> list[Finding]:
     out = []
-    for name, *_ in engine.db.volumes():
-        if not (engine.paths.volumes / name / "_data").is_dir():
+    for name, *_ in system.db.volumes():
+        if not (system.paths.volumes / name / "_data").is_dir():
             out.append(Finding("volume", name, "its directory is missing"))
-    named = {row[0] for row in engine.db.volumes()}
-    for d in entries(engine.paths.volumes):
+    named = {row[0] for row in system.db.volumes()}
+    for d in entries(system.paths.volumes):
         if d.name not in named and older_than(d, YOUNG):
-            out.append(Finding("leftover", str(d), "volume directory without a volume", trash_fix(engine, d)))
+            out.append(Finding("leftover", str(d), "volume directory without a volume", trash_fix(system.paths, d)))
     return out
 
 
@@ -130,8 +130,8 @@ def _volumes(engine) -> list[Finding]:
 
 
 # ---- leftovers of the runtime ----
-def runtime_leftovers(engine) -> list[Finding]:
-    svc, run = engine.containers, engine.paths.runroot
+def runtime_leftovers(system) -> list[Finding]:
+    svc, run = system.containers, system.paths.runroot
     records = {r["Id"]: r for r in svc.store.all()}
     out = []
     mounts = mount_points()
@@ -142,7 +142,7 @@ def runtime_leftovers(engine) -> list[Finding]:
             what = "mounted root filesystem of a removed container" if rootfs in mounts \
                 else "runtime directory of a removed container"
             out.append(Finding("leftover", str(d), what, _unmount_and_remove(d)))
-        elif rootfs in mounts and not _running(svc, rec) and not _locked(engine, d.name):
+        elif rootfs in mounts and not _running(svc, rec) and not _locked(system, d.name):
             out.append(Finding("leftover", rootfs, "root filesystem mounted, container not running",
                                unmount_fix(Path(rootfs))))
     for d in entries(run / "runc"):
@@ -151,18 +151,18 @@ def runtime_leftovers(engine) -> list[Finding]:
     for d in entries(run / "socket"):
         if d.name not in records:
             out.append(Finding("leftover", str(d), "attach sockets of a removed container", discard_fix(d)))
-    out += _cgroups(engine, records, run)
-    out += _network(engine, svc, records)
+    out += _cgroups(system, records, run)
+    out += _network(system, svc, records)
     return out
 
 
-def _cgroups(engine, records: dict, run: Path) -> list[Finding]:
+def _cgroups(system, records: dict, run: Path) -> list[Finding]:
     """Cgroups of containers this store knows (stopped and not being started, or removed with
     a trace left); the cgroup parent is shared by every store, so others' are never touched."""
     from ..runtime.cgroups import MOUNT, remove_leftovers
     from ..runtime.spec import cgroups_path
-    svc = engine.containers
-    known = [cid for cid, rec in records.items() if not _running(svc, rec) and not _locked(engine, cid)]
+    svc = system.containers
+    known = [cid for cid, rec in records.items() if not _running(svc, rec) and not _locked(system, cid)]
     known += [f.name for f in entries(run / "exits") if f.name not in records]
     try:
         hierarchies = os.listdir(MOUNT)
@@ -177,21 +177,21 @@ def _cgroups(engine, records: dict, run: Path) -> list[Finding]:
     return out
 
 
-def _network(engine, svc, records: dict) -> list[Finding]:
+def _network(system, svc, records: dict) -> list[Finding]:
     from ..network.state import NetworkState
-    state = NetworkState(engine.paths.root, engine.paths.runroot)
+    state = NetworkState(system.paths.root, system.paths.runroot)
     out = []
     with_endpoint = set()
     for sb in state.sandboxes():
         with_endpoint.add(sb["cid"])
         rec = records.get(sb["cid"])
-        if rec is None or not _running(svc, rec) and not _locked(engine, sb["cid"]):
+        if rec is None or not _running(svc, rec) and not _locked(system, sb["cid"]):
             out.append(Finding("leftover", f"network endpoint {sb['cid']}",
                                "namespace, veth and nft rules of a container not running",
-                               _reconcile_network(engine)))
-    if not out and not engine.networks.sandboxes.rules_current():
-        out.append(Finding("leftover", "nft table " + engine.networks.sandboxes.table,
-                           "rules that the endpoints no longer call for", _reconcile_network(engine)))
+                               _reconcile_network(system)))
+    if not out and not system.networks.sandboxes.rules_current():
+        out.append(Finding("leftover", "nft table " + system.networks.sandboxes.table,
+                           "rules that the endpoints no longer call for", _reconcile_network(system)))
     for ns in entries(state.run_dir / "netns"):
         if ns.name not in with_endpoint and ns.name not in records:
             from ..network.kernel import delete_netns
@@ -201,21 +201,21 @@ def _network(engine, svc, records: dict) -> list[Finding]:
 
 
 # ---- fixes ----
-def _sweep_layer(engine, chain_id: str):
+def _sweep_layer(system, chain_id: str):
     def fix():  # its images went first (damage is repaired in order: containers, images, layers)
-        engine.image_store.sweep_layers()
-        if engine.db.layer(chain_id) is not None:
+        system.image_store.sweep_layers()
+        if system.db.layer(chain_id) is not None:
             raise Conflict(f"layer {chain_id} is still used")
     return fix
 
 
-def _remove_image(engine, image_id: str):
+def _remove_image(system, image_id: str):
     def fix():
         # podman's rule: an image a container uses is left alone (even its tags), unless
         # --force removed that container first
-        if engine.containers.store.ids_using_image(image_id) or engine.db.children(image_id):
+        if system.containers.store.ids_using_image(image_id) or system.db.children(image_id):
             raise Conflict(f"image {image_id} is in use")
-        engine.images.remove(image_id, force=True)
+        system.images.remove(image_id, force=True)
     return fix
 
 
@@ -235,9 +235,9 @@ def _runc_delete(svc, cid: str):
     return lambda: svc.monitor.runc.delete(cid, force=True)
 
 
-def _reconcile_network(engine):
+def _reconcile_network(system):
     def fix():
-        engine.networks.reconcile()
+        system.networks.reconcile()
     return fix
 
 
@@ -249,6 +249,6 @@ def _running(svc, rec: dict) -> bool:
     return bool(status.refresh(svc, rec)["State"]["Running"])
 
 
-def _locked(engine, cid: str) -> bool:
+def _locked(system, cid: str) -> bool:
     from ..store.locks import is_held
-    return is_held(engine.paths.container(cid) / "lock")
+    return is_held(system.paths.container(cid) / "lock")

@@ -78,10 +78,14 @@ class _Counter:
 
 
 class TransferService:
-    def __init__(self, engine):
-        self.engine = engine
-        self.images = engine.images
-        self.db = engine.db
+    """save/load/import over the image service and the store pieces layers are written with."""
+
+    def __init__(self, paths, db, images, layers, locks):
+        self.paths = paths
+        self.db = db
+        self.images = images
+        self.layers = layers
+        self.locks = locks
 
     # ---------- save ----------
     def _select(self, names: list[str]) -> dict[str, list[str]]:
@@ -127,7 +131,7 @@ class TransferService:
                 name = f"blobs/sha256/{dg.hex_of(diff_id)}"
                 size = self.db.layer(chain).tar_size
                 if diff_id not in written:
-                    w.stream(name, size, lambda sink, c=chain: self.engine.layers.write_tar(c, sink))
+                    w.stream(name, size, lambda sink, c=chain: self.layers.write_tar(c, sink))
                     written.add(diff_id)
                 layers.append((diff_id, size, oci.OCI_LAYER))
             self._blob(w, config_bytes, written)
@@ -158,10 +162,10 @@ class TransferService:
     def load(self, stream: BinaryIO) -> list[str]:
         """Load every image in an archive; returns Docker's `Loaded image: ...` lines."""
         from .archive_reader import open_archive
-        with open_archive(stream, self.engine.paths.ingest) as archive:
+        with open_archive(stream, self.paths.ingest) as archive:
             entries = archive.images()
             lines = []
-            with self.engine.locks.in_flight():
+            with self.locks.in_flight():
                 for entry in entries:
                     lines += self._load_one(archive, entry)
         return lines
@@ -178,9 +182,9 @@ class TransferService:
         staged = {}
         try:
             for diff_id, chain, layer in zip(diff_ids, dg.chain_ids(diff_ids), entry.layers):
-                if self.engine.layers.has(chain) or diff_id in staged:
+                if self.layers.has(chain) or diff_id in staged:
                     continue
-                s = archive.stage_layer(self.engine.layers, layer)
+                s = archive.stage_layer(self.layers, layer)
                 staged[diff_id] = s
                 if s.diff_id != diff_id:
                     raise DataCorrupted(f"invalid archive: layer {layer.name} has diff ID {s.diff_id}, "

@@ -24,10 +24,15 @@ TMPFS_KEY = "_mount_tmpfs"        # record key: destination -> {size, mode} of -
 
 
 class VolumeService:
-    def __init__(self, engine):
+    """`records` is the container store (which containers use a volume is read from their
+    records); `sweep_leftovers()` sweeps the store's leftovers after a prune."""
+
+    def __init__(self, paths, db, records, sweep_leftovers, events):
+        self.events = events
         from ..volume.local import LocalDriver
-        self.engine = engine
-        self.driver = LocalDriver(engine.paths.volumes, engine.paths.trash, engine.db)
+        self.driver = LocalDriver(paths.volumes, paths.trash, db)
+        self.records = records
+        self.sweep_leftovers = sweep_leftovers
 
     def create(self, name: str | None = None, driver: str = "local", labels: dict | None = None,
                options: dict | None = None, anonymous: bool = False):
@@ -40,7 +45,7 @@ class VolumeService:
             name, labels[ANONYMOUS_LABEL] = os.urandom(32).hex(), ""
         validate_volume_name(name)
         volume = self.driver.create(name, labels, dict(options or {}))
-        self.engine.events.record("volume", "create", volume.name, {"driver": "local"})
+        self.events().record("volume", "create", volume.name, {"driver": "local"})
         return volume
 
     def get(self, name: str):
@@ -55,7 +60,7 @@ class VolumeService:
     def usage(self) -> dict[str, list[str]]:
         """volume name -> ids of the containers whose records mount it."""
         out: dict[str, list[str]] = {}
-        for record in self.engine.containers.store.all():
+        for record in self.records.all():
             for m in record.get("Mounts") or []:
                 if m.get("Type") == "volume" and m.get("Name"):
                     out.setdefault(m["Name"], []).append(record["Id"])
@@ -83,7 +88,7 @@ class VolumeService:
         if users:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
         self.driver.remove(volume)
-        self.engine.events.record("volume", "destroy", volume.name, {"driver": "local"})
+        self.events().record("volume", "destroy", volume.name, {"driver": "local"})
 
     def prune(self, all_volumes: bool = False, filters: dict | None = None) -> tuple[list[str], int]:
         """Remove unused volumes (anonymous ones unless `all_volumes`); (names, bytes freed)."""
@@ -102,8 +107,7 @@ class VolumeService:
             freed += tree_size(v.mountpoint)
             self.driver.remove(v)
             removed.append(v.name)
-        from .leftovers import sweep_store_leftovers
-        return removed, freed + sweep_store_leftovers(self.engine)
+        return removed, freed + self.sweep_leftovers()
 
 
 def _label_excluded(f, labels: dict) -> bool:
@@ -116,10 +120,9 @@ def _label_excluded(f, labels: dict) -> bool:
 
 # ---------------- container hooks ----------------
 
-def on_create(svc, record: dict, req, image_config: dict) -> None:
-    """Turn the request's volumes, --volumes-from and the image's VOLUMEs into record Mounts."""
-    def vols():  # built on first use: most containers have no volume at all
-        return svc.engine.volumes
+def on_create(svc, vols, record: dict, req, image_config: dict) -> None:
+    """Turn the request's volumes, --volumes-from and the image's VOLUMEs into record Mounts.
+    `vols()` is the VolumeService, built on first use: a bind mount needs none."""
     mounts: list[dict] = []
     nocopy: list[str] = []
     for m, point in zip(req.mounts, record["Mounts"]):
@@ -181,13 +184,14 @@ def _volumes_from(svc, specs: list[str]) -> list[dict]:
     return out
 
 
-def runtime_mounts(svc, record: dict) -> list:
-    """config.json mounts for the record's volumes and --mount tmpfs; copy-up happens here."""
+def runtime_mounts(svc, volumes, record: dict) -> list:
+    """config.json mounts for the record's volumes and --mount tmpfs; copy-up happens here.
+    `volumes()` is the VolumeService."""
     from ..runtime import spec as rs
     out = []
     for m in record["Mounts"]:
         if m["Type"] == "volume":
-            vols = svc.engine.volumes
+            vols = volumes()
             try:
                 vol = vols.get(m["Name"])
             except NotFound:
@@ -239,14 +243,12 @@ def _is_dir(st) -> bool:
     return stat.S_ISDIR(st.st_mode)
 
 
-def on_remove(svc, record: dict, anonymous: bool) -> None:
-    """After a container's record is gone: remove its anonymous volumes nobody else uses."""
-    if not anonymous:
-        return
+def on_remove(vols: VolumeService, record: dict) -> None:
+    """After a container's record is gone (rm -v, --rm): remove its anonymous volumes
+    nobody else uses."""
     names = [m["Name"] for m in record.get("Mounts") or [] if m.get("Type") == "volume"]
     if not names:
         return
-    vols = svc.engine.volumes
     used = vols.usage()
     for name in names:
         try:

@@ -25,22 +25,22 @@ IMAGE_FIELDS = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "Volumes", 
 def commit(fs, ref: str, repository: str | None, author: str, message: str,
            changes: list[str], pause: bool) -> str:
     from ... import reference
-    svc, engine = fs.containers, fs.engine
+    svc = fs.containers
     cid = svc.resolve(ref)
     record = svc.get(cid)
     tag = str(reference.parse_repository_tag(repository).tagged()) if repository else None
-    config_doc = engine.images.config(record["Image"])
+    config_doc = fs.images.config(record["Image"])
     paused_here = pause and record["State"]["Running"] and not record["State"]["Paused"]
     try:
         if paused_here:  # inside the try: interrupted half-way, it is undone all the same
             svc.pause(cid)
             _hold_for_tests()
-        with engine.locks.in_flight():
-            staged = _stage_upper(engine, engine.paths.container(cid) / "upper")
+        with fs.locks.in_flight():
+            staged = _stage_upper(fs.layers, fs.paths.container(cid) / "upper")
             try:
                 doc = _config(config_doc, record, staged.diff_id, author, message, changes)
                 from ...oci import image as oci
-                result = engine.image_store.commit(oci.encode(doc), {staged.diff_id: staged},
+                result = fs.image_store.commit(oci.encode(doc), {staged.diff_id: staged},
                                                    [tag] if tag else [], parent=record["Image"])
             finally:
                 staged.release()
@@ -70,13 +70,13 @@ def _hold_for_tests() -> None:
         time.sleep(60)
 
 
-def _stage_upper(engine, upper):
+def _stage_upper(layers, upper):
     from ...archive.export import write_diff_tar
     from ...archive.unpack import piped
     written: list[str] = []
     with piped(lambda out: written.append(
             write_diff_tar(upper, [], out, skip_empty=RUNTIME_MOUNT_POINTS))) as reader:
-        staged = engine.layers.stage(reader)
+        staged = layers.stage(reader)
     if written and written[0] != staged.diff_id:
         staged.release()
         raise DataCorrupted(f"committed layer changed while written: {written[0]} != {staged.diff_id}")

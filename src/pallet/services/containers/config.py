@@ -290,7 +290,9 @@ def seccomp_host(svc, record: dict):
     return syscall_guard.usable(svc.monitor_of(record["Id"]).runc.binary, svc.paths.runroot)
 
 
-def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
+def bundle_spec(svc, record: dict, net=None, seccomp_host=None, volume_mounts=()) -> dict:
+    """The container's config.json; `net` (a NetworkAttachment) and `volume_mounts` (volumes
+    after copy-up, --mount tmpfs) are what the lifecycle's plug-ins prepared."""
     from ...runtime import spec as rs
     cid = record["Id"]
     cfg, host = record["Config"], record["HostConfig"]
@@ -303,7 +305,7 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None) -> dict:
     for m in record["Mounts"]:
         if m["Type"] == "bind":
             mounts.append(rs.bind(m["Source"], m["Destination"], not m["RW"], m.get("Propagation", "rprivate")))
-    mounts += _volume_mounts(svc, record)  # volumes (after copy-up), --mount type=tmpfs
+    mounts += volume_mounts
     for target, opts in (host.get("Tmpfs") or {}).items():
         mounts.append(rs.tmpfs(target, options=tuple(_tmpfs_options(opts))))
     network = host.get("NetworkMode") or "none"
@@ -375,13 +377,6 @@ def _docker_seccomp(security) -> dict | None:
         return jsontext.loads(security.seccomp)
     except ValueError as exc:
         raise InvalidArgument(f"decoding seccomp profile failed: {exc}") from None
-
-
-def _volume_mounts(svc, record: dict) -> list:
-    if not any(m["Type"] in ("volume", "tmpfs") for m in record["Mounts"]):
-        return []  # and the volumes module stays unloaded
-    from ..volumes import runtime_mounts
-    return runtime_mounts(svc, record)
 
 
 def _rlimits(host: dict) -> dict:

@@ -1,10 +1,9 @@
-"""A container's resource limits and the hooks its lifecycle calls on every `run`.
+"""A container's resource limits, checked at create on every `run`.
 
 Owns: the daemon-side validation of resource limits (Docker's wording: "Minimum memory
 limit allowed is 6MB"), applied at create (`on_create`, one hook in ContainerService.create)
 and by `update` (pallet.services.containers.ops); `--ulimit` parsing into HostConfig.Ulimits
-and from there into the spec's rlimits (`rlimits`, a hook in bundle_spec); and the start and
-cleanup hooks (health loop, pending restart). Kept apart from `top`/`stats`/`update`, which
+and from there into the spec's rlimits (`rlimits`, a hook in bundle_spec). Kept apart from `top`/`stats`/`update`, which
 most commands never need: this module is imported by every `run`.
 """
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import os
 
 from ...errors import InvalidArgument
-from ...paths import HEALTH_PID_FILE
 
 MIN_MEMORY = 6 * 1024 * 1024
 ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
@@ -22,7 +20,7 @@ ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", 
 # ---- limits: validation, --ulimit ----
 
 def on_create(record: dict, req, image_config: dict) -> None:
-    """Hook for ContainerService.create: validate limits, normalise ulimits, set healthcheck.
+    """At create (LimitsPlugin, pallet.services.containers.hooks): validate limits, normalise ulimits, set healthcheck.
     (The restart and health modules are imported only for containers that use them: every
     `run` pays for what it imports.)"""
     host = record["HostConfig"]
@@ -38,32 +36,6 @@ def on_create(record: dict, req, image_config: dict) -> None:
         apply_config(record, req, image_config)
 
 
-
-
-def on_start(svc, record: dict) -> dict:
-    """Hook for ContainerService._start_locked once it runs: end a pending restart, start
-    the health loop; returns the record as stored."""
-    if record["State"].get("Restarting"):
-        from . import restart
-        record = svc.store.update(record["Id"], restart.on_start)
-    if record["Config"].get("Healthcheck"):
-        from . import health
-        record = health.start_loop(svc, record)
-    return record
-
-
-def on_cleanup(svc, cid: str) -> None:
-    """Hook for ContainerService._cleanup_runtime: the health loop ends with the process."""
-    if (svc.userdata(cid) / HEALTH_PID_FILE).exists():
-        from .health import stop_loop
-        stop_loop(svc, cid)
-
-
-def oom_killed(cid: str) -> bool:
-    """Hook for ContainerService._oom_killed: read before runc delete removes the cgroup."""
-    from ...runtime.cgroups import oom_killed as cgroup_oom_killed
-    from ...runtime.spec import cgroups_path
-    return cgroup_oom_killed(cgroups_path(cid))
 
 
 def check_resources(host: dict) -> None:

@@ -31,7 +31,7 @@ def select(svc, records: list[dict], req: ListRequest) -> list[dict]:
     show_all = req.all or req.last != -1 or req.latest or "status" in f or "exited" in f
     if not show_all:
         records = [r for r in records if r["State"]["Running"]]
-    ancestors = _ancestor_ids(svc.engine.images, f.get("ancestor")) if "ancestor" in f else None
+    ancestors = _ancestor_ids(svc.images, f.get("ancestor")) if "ancestor" in f else None
     records = [r for r in records if _keep(r, f, ancestors)]
     records = _before_since(svc, records, f)
     if req.latest:
@@ -72,7 +72,7 @@ def _sizes(svc, record: dict) -> dict:
     """Docker's SizeRw (file sizes in the writable layer) and SizeRootFs (that plus the image)."""
     from ..disk import content_size
     written = content_size(svc.paths.container(record["Id"]) / "upper")
-    return {"SizeRw": written, "SizeRootFs": written + svc.engine.images.size(record["Image"])}
+    return {"SizeRw": written, "SizeRootFs": written + svc.images.size(record["Image"])}
 
 
 def _before_since(svc, records: list[dict], f) -> list[dict]:

@@ -44,11 +44,12 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: s
     user_defined = net["Name"] not in ("bridge", "host", "none")
     if ip6:
         from ...network import ipv6
+        from ...network.model import pick_ip
         sub = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
         if sub is None:
             raise InvalidArgument(f"user specified IPv6 address {ip6} needs a network with IPv6 "
                                   f"(network create --ipv6): {net['Name']} has none")
-        ipv6.pick_ip6(sub[0], sub[1], set(), ip6)  # validates: inside the /64, not the gateway
+        pick_ip(sub[0], sub[1], set(), ip6)  # validates: inside the /64, not the gateway
     if ip and not user_defined:
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
     if aliases and not user_defined:
@@ -60,8 +61,9 @@ def check_endpoint_options(net: dict, aliases: list[str], ip: str | None, mac: s
     return {"aliases": aliases, "ip": ip, **({"mac": mac} if mac else {}), **({"ip6": ip6} if ip6 else {})}
 
 
-def on_create(svc, record: dict, req) -> None:
-    """Validate and record a create request's network options (nothing is set up yet)."""
+def on_create(svc, networks, record: dict, req) -> None:
+    """Validate and record a create request's network options (nothing is set up yet);
+    `networks()` is the NetworkService."""
     opts = req.extra.get("network") or {}
     host = record["HostConfig"]
     mode = req.network or "bridge"
@@ -73,7 +75,7 @@ def on_create(svc, record: dict, req) -> None:
         record["Config"]["Hostname"] = other["Config"]["Hostname"]  # the UTS name goes with it
         record["Config"]["Domainname"] = other["Config"].get("Domainname", "")
     elif mode not in ("none", "host"):
-        net = svc.engine.networks.get(mode)
+        net = networks().get(mode)
         record["_networks"] = {net["Name"]: check_endpoint_options(net, opts.get("aliases") or [],
                                                                    opts.get("ip"), opts.get("mac"),
                                                                    opts.get("ip6"))}
@@ -134,7 +136,7 @@ def _link_hosts(svc, host: dict) -> list[tuple[str, str]]:
     return out
 
 
-def attach(svc, record: dict) -> NetworkAttachment:
+def attach(svc, networks, record: dict) -> NetworkAttachment:
     host = record["HostConfig"]
     mode = host.get("NetworkMode") or "none"
     resolver = {"dns_search": host.get("DnsSearch") or [], "dns_options": host.get("DnsOptions") or []}
@@ -150,7 +152,7 @@ def attach(svc, record: dict) -> NetworkAttachment:
     nets = networks_of(record)
     if not nets:
         return NetworkAttachment(etc_args=etc)
-    netsvc = svc.engine.networks
+    netsvc = networks()
     pairs = [(netsvc.get(name), opts) for name, opts in nets.items()]
     from ...network import ports
     specs = ports.wanted(host, record["Config"].get("ExposedPorts"))
@@ -219,12 +221,12 @@ def _settings(sb: dict, record: dict) -> dict:
             "MacAddress": primary["MacAddress"], "Networks": eps}
 
 
-def detach(svc, cid: str) -> None:
+def detach(svc, networks, cid: str) -> None:
     from ...network.state import NetworkState
     state = NetworkState(svc.paths.root, svc.paths.runroot)
     if not state.endpoint_file(cid).exists():
         return
-    svc.engine.networks.sandboxes.teardown(cid)
+    networks().sandboxes.teardown(cid)
     try:
         svc.store.update(cid, _stopped_settings)
     except NotFound:

@@ -213,8 +213,7 @@ def prune_containers(svc, filters=None) -> tuple[list[str], int]:
             continue  # started or removed meanwhile: not ours to count
         deleted.append(cid)
         freed += size
-    from ..leftovers import sweep_store_leftovers
-    return deleted, freed + sweep_store_leftovers(svc.engine)
+    return deleted, freed + svc.sweep_leftovers()
 
 
 def _prune_match(record: dict, filters, now: float) -> bool:

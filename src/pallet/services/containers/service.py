@@ -24,16 +24,27 @@ from ...errors import Conflict, ContainerCommandError, InvalidArgument, NotFound
 from ...oci.image import now_rfc3339, rfc3339_ts
 from . import state as status
 from .queries import ContainerQueries
-from ...store.containers import ContainerStore
 from .config import check_mounts, check_name
 from ..container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
 from .names import random_name
 
 class ContainerService(ContainerQueries):
-    def __init__(self, engine):
-        self.engine = engine
-        self.paths = engine.paths
-        self.store = ContainerStore(engine.db)
+    """`images()` is the ImageService and `leftovers()` sweeps the store's leftovers (both
+    resolved on first use: the image service asks this one which containers use an image);
+    `hooks` are the plug-ins of the lifecycle (pallet.services.containers.hooks)."""
+
+    def __init__(self, paths, db, store, images, hooks, sweep_leftovers, events):
+        self.events = events  # the EventService, built on first use
+        self.paths = paths
+        self.db = db
+        self.store = store
+        self._images = images
+        self.hooks = hooks
+        self.sweep_leftovers = sweep_leftovers
+
+    @property
+    def images(self):
+        return self._images()
 
     # ---- plumbing ----
     @property
@@ -103,8 +114,8 @@ class ContainerService(ContainerQueries):
 
     def create(self, req: CreateRequest) -> str:
         from .config import build_record
-        image_id = self.engine.images.resolve(req.image)
-        image_config = self.engine.images.config(image_id)
+        image_id = self.images.resolve(req.image)
+        image_config = self.images.config(image_id)
         cid = os.urandom(32).hex()
         name = req.name or random_name(lambda n: self._name_taken(n))
         check_name(name)
@@ -118,11 +129,7 @@ class ContainerService(ContainerQueries):
         except InvalidArgument as exc:
             raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
         record = build_record(cid, name, image_id, req, image_config, self)
-        if req.mounts or (req.extra or {}).get("volumes_from") \
-                or (image_config.get("config") or {}).get("Volumes"):
-            _volumes().on_create(self, record, req, image_config)  # -v NAME, VOLUMEs, --volumes-from
-        _limits().on_create(record, req, image_config)  # limits, ulimits, healthcheck
-        _network().on_create(self, record, req)  # --network, -p/-P, --dns, --add-host
+        self.hooks.on_create(self, record, req, image_config)  # volumes, limits, network
         # its lock is held from the moment its directory exists until the record does: a
         # sweep of directories without a record (prunes, system check) leaves it alone
         os.mkdir(self.paths.container(cid), 0o700)
@@ -133,7 +140,7 @@ class ContainerService(ContainerQueries):
             except BaseException:
                 self._remove_storage(cid)
                 raise
-        self.engine.events.container("create", record)
+        self.events().container("create", record)
         return cid
 
     def _name_taken(self, name: str) -> bool:
@@ -145,7 +152,7 @@ class ContainerService(ContainerQueries):
 
     def _prepare_storage(self, cid: str, image_id: str) -> None:
         from ...snapshot import overlay
-        overlay.prepare(self.paths.container(cid), self.engine.images.layer_dirs(image_id),
+        overlay.prepare(self.paths.container(cid), self.images.layer_dirs(image_id),
                         self.paths.layers)
         self.userdata(cid).mkdir(parents=True, exist_ok=True)
 
@@ -180,15 +187,15 @@ class ContainerService(ContainerQueries):
         from .config import bundle_spec, seccomp_host
         from ...runtime.monitor import attach_path
         from ...snapshot import overlay
-        from . import network as container_network
         tables = seccomp_host(self, record)
 
         def prepare_bundle():  # while conmon starts up
             mount = overlay.describe(self.paths.container(cid),
-                                     self.engine.images.layer_dirs(record["Image"]), self.paths.layers,
+                                     self.images.layer_dirs(record["Image"]), self.paths.layers,
                                      volatile=bool(record["HostConfig"].get("AutoRemove")))
             overlay.mount(mount, self.rootfs(cid))
-            bundle_spec(self, record, container_network.attach(self, record), tables)
+            parts = self.hooks.on_prepare(self, record)  # the network's sandbox, volume mounts
+            bundle_spec(self, record, parts.get("network"), tables, parts.get("mounts", []))
         sock = fifo_fd = None
 
         def while_creating():  # on the CPU runc leaves idle
@@ -227,11 +234,9 @@ class ContainerService(ContainerQueries):
             if fifo_fd is not None:
                 os.close(fifo_fd)
             raise
-        self.engine.events.container("start", record)
+        self.events().container("start", record)
         try:
-            record = _limits().on_start(self, record)  # health loop; ends a pending restart
-            from .log_rotation import start_rotator
-            start_rotator(self, record)  # only for --log-opt max-file > 1
+            record = self.hooks.on_start(self, record)  # ends a pending restart, health loop, logs
         except BaseException:
             if sock is not None:
                 sock.close()
@@ -292,15 +297,13 @@ class ContainerService(ContainerQueries):
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
         from ...snapshot import overlay
-        from . import network as container_network
         mon = self.monitor_of(cid)
         if (mon.runc.root / cid).exists():  # runc delete costs a fork; skip when nothing's there
             try:
                 mon.delete(cid, force=True, keep_exit=True)
             except PalletError:
                 pass
-        container_network.detach(self, cid)
-        _limits().on_cleanup(self, cid)
+        self.hooks.on_stop(self, cid)  # the network's sandbox, the health loop
         overlay.unmount(self.rootfs(cid))
 
     # ---- exit handling ----
@@ -317,8 +320,7 @@ class ContainerService(ContainerQueries):
             if trash is not None:
                 from ...store.layers import force_rmtree
                 force_rmtree(trash)
-            if _has_volumes(record):
-                _volumes().on_remove(self, record, True)
+            self.hooks.on_remove(self, record, True)
 
     def _cleanup_locked(self, cid: str) -> tuple[dict, Path | None] | None:
         record = self.store.get(cid)
@@ -329,10 +331,10 @@ class ContainerService(ContainerQueries):
         oom = self._oom_killed(cid)  # before runc delete takes the cgroup with it
         self._cleanup_runtime(cid)
         if record["State"]["Running"]:  # the one place an exit is recorded: its `die`
-            self.engine.events.container("die", record, exitCode=255 if code is None else code)
+            self.events().container("die", record, exitCode=255 if code is None else code)
         if record["HostConfig"].get("AutoRemove"):  # --rm: the record goes now (waiters read the exit file)
             trash = self._unlink_locked(cid)
-            self.engine.events.container("destroy", record)
+            self.events().container("destroy", record)
             return record, trash
         if record["State"]["Running"]:
             self.store.update(cid, lambda r: status.mark_exited(r, 255 if code is None else code, finished, oom))
@@ -345,7 +347,10 @@ class ContainerService(ContainerQueries):
             return now_rfc3339()
 
     def _oom_killed(self, cid: str) -> bool:
-        return _limits().oom_killed(cid)
+        """Read before runc delete removes the cgroup."""
+        from ...runtime.cgroups import oom_killed
+        from ...runtime.spec import cgroups_path
+        return oom_killed(cgroups_path(cid))
 
     # ---- stop / kill / wait ----
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
@@ -358,7 +363,7 @@ class ContainerService(ContainerQueries):
         stopped = stop_many(self, refs, timeout, signal, on_error)
         for ref in stopped:
             try:
-                self.engine.events.container("stop", self.store.get(self.resolve(ref)))
+                self.events().container("stop", self.store.get(self.resolve(ref)))
             except NotFound:
                 pass  # --rm: its destroy is recorded
         return stopped
@@ -407,7 +412,7 @@ class ContainerService(ContainerQueries):
         if by_user:
             on_stop(self, cid)
         self.monitor_of(cid).runc.kill(cid, number)
-        self.engine.events.container("kill", record, signal=number)
+        self.events().container("kill", record, signal=number)
         if number == 9:  # as dockerd: a SIGKILL returns once the process is gone
             self._wait_exit(cid, 10)
 
@@ -442,7 +447,7 @@ class ContainerService(ContainerQueries):
     def restart(self, ref: str, timeout: int | None = None) -> None:
         self.stop(ref, timeout)
         record = self.start(ref)
-        self.engine.events.container("restart", record)
+        self.events().container("restart", record)
 
     # ---- pause ----
     def pause(self, ref: str) -> None:
@@ -454,7 +459,7 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is already paused")
         self.monitor_of(cid).runc.pause(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=True, Status="paused"))
-        self.engine.events.container("pause", record)
+        self.events().container("pause", record)
 
     def unpause(self, ref: str) -> None:
         cid = self.resolve(ref)
@@ -463,12 +468,12 @@ class ContainerService(ContainerQueries):
             raise Conflict(f"Container {cid} is not paused")
         self.monitor_of(cid).runc.resume(cid)
         self.store.update(cid, lambda r: r["State"].update(Paused=False, Status="running"))
-        self.engine.events.container("unpause", record)
+        self.events().container("unpause", record)
 
     # ---- remove / rename ----
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         cid = self.resolve(ref)
-        self.engine.db.make_room()  # on a full disk: what rm writes before it deletes
+        self.db.make_room()  # on a full disk: what rm writes before it deletes
         record = self.get(cid)
         if record["State"]["Running"]:
             if not force:
@@ -486,8 +491,8 @@ class ContainerService(ContainerQueries):
             trash = self._unlink_locked(cid)
         if unrecorded_exit:
             code = self.monitor.exit_code(cid)
-            self.engine.events.container("die", record, exitCode=255 if code is None else code)
-        self.engine.events.container("destroy", record)
+            self.events().container("die", record, exitCode=255 if code is None else code)
+        self.events().container("destroy", record)
         if not had_runc_state:
             # runc's state was gone but its cgroups may not be: a reboot-like wipe of the
             # runroot under a running container leaves them for nobody else to remove
@@ -497,11 +502,10 @@ class ContainerService(ContainerQueries):
         if trash is not None:
             from ...store.layers import force_rmtree
             force_rmtree(trash)
-        if _has_volumes(record):
-            _volumes().on_remove(self, record, volumes or record["HostConfig"].get("AutoRemove"))
+        self.hooks.on_remove(self, record, volumes)  # anonymous volumes with -v (or --rm)
         if os.urandom(1)[0] < 16:  # now and then: it lists and stats the whole exits dir
             self._sweep_exit_files()
-        self.engine.db.restore_reserve()  # one stat while it is there
+        self.db.restore_reserve()  # one stat while it is there
 
     def _sweep_exit_files(self, age: float = 300.0) -> None:
         """Exit files outlive removed containers (a waiter may still read one); not for long."""
@@ -559,7 +563,7 @@ class ContainerService(ContainerQueries):
                            "You have to remove (or rename) that container to be able to reuse that name.")
         old = self.store.get(cid)["Name"]
         self.store.rename(cid, new_name)
-        self.engine.events.container("rename", self.store.get(cid), oldName=old)
+        self.events().container("rename", self.store.get(cid), oldName=old)
 
     # ---- in and out of a running container (pallet.services.containers.streams) ----
     def exec(self, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
@@ -629,10 +633,9 @@ class ContainerService(ContainerQueries):
 
     # ---- what the monitors run ----
     def exited(self, ref: str) -> None:
-        """conmon's exit command: record the exit, then carry out the restart policy."""
-        from .restart import after_exit
+        """conmon's exit command: record the exit, then the plug-ins (the restart policy)."""
         self.cleanup(ref)
-        after_exit(self, ref)
+        self.hooks.on_exit(self, ref)
 
     def healthcheck(self, ref: str) -> str:
         """One run of the container's healthcheck (its health loop calls it); the new status."""
@@ -698,26 +701,6 @@ def _warm_up_exit_path() -> None:
     from . import network as container_network, log_rotation  # noqa: F401
     from ...network import state  # noqa: F401
     from ...runtime import attach, cgroups  # noqa: F401
-
-
-def _network():
-    from . import network as container_network
-    return container_network
-
-
-def _limits():
-    from . import limits as container_limits
-    return container_limits
-
-
-def _has_volumes(record: dict) -> bool:
-    """Whether removing the container may concern a volume (else its module stays unloaded)."""
-    return any(m.get("Type") == "volume" for m in record.get("Mounts") or [])
-
-
-def _volumes():
-    from .. import volumes
-    return volumes
 
 
 def _log_driver(record: dict) -> str:

@@ -1,6 +1,7 @@
 """Docker-like progress for pull and push: one line per layer.
 
-The core reports events (`line`, `layer`, `bytes`); this module draws them.
+The core reports events through the object it is handed (`line(text)`, `layer(id,
+status, total)`, `advance(id, n)`, `close()`); this module, at the edge, draws them.
 On a terminal each layer keeps one line that is redrawn in place with a bar
 (`Downloading [=====>     ]  12.5MB/64MB`), as Docker's jsonmessage does with
 ANSI cursor moves; otherwise every status change is one plain line and byte

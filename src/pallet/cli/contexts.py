@@ -1,0 +1,161 @@
+"""`pallet context ls|inspect|use|create|rm|show`: Docker's client contexts, in the store the
+docker CLI reads (pallet.cli.context_store), with Docker's columns, messages and exit codes.
+
+Contexts are the client's business in Docker too (no engine call): these verbs never build
+the engine. `local_or_refuse` is what every other verb runs first: `default`, or a context
+whose endpoint is this store's own API socket, acts on the local store; any other endpoint
+is refused in one line, since pallet's CLI is not yet an API client for every verb.
+"""
+from __future__ import annotations
+
+from ..errors import InvalidArgument, NotFound, PalletError
+from . import context_store as cs
+from .flags import Command, F
+
+CONTEXT_HEADERS = {"Name": "NAME", "Description": "DESCRIPTION", "DockerEndpoint": "DOCKER ENDPOINT",
+                   "Error": "ERROR", "Current": "CURRENT"}
+
+
+def local_or_refuse(ctx, flag: str | None) -> None:
+    """Raise unless the selected context means this store (see the module docstring)."""
+    name = cs.selected(flag)
+    if name == cs.DEFAULT:
+        return
+    try:
+        host = cs.host(cs.load(name))
+    except NotFound as exc:
+        raise NotFound(f"unable to resolve docker endpoint: {exc}") from None
+    own = f"unix://{ctx.engine.paths.runroot}/pallet.sock"  # `system service`'s default socket
+    if host != own:
+        raise PalletError(f'context "{name}" points to {host or "no endpoint"}, not this store: pallet\'s '
+                          f'CLI acts only on its local store; use "docker --context {name}" for it')
+
+
+def context_ls(ctx, o, args) -> int:
+    from . import render
+    current = cs.selected(ctx.context_flag)
+    rows = []
+    for name in cs.names():
+        row = {"Name": name, "Current": name == current, "Error": "", "Description": "", "DockerEndpoint": ""}
+        try:
+            meta = cs.load(name)
+            row["DockerEndpoint"] = cs.host(meta)
+            row["Description"] = cs.DEFAULT_DESCRIPTION if name == cs.DEFAULT else \
+                str((meta.get("Metadata") or {}).get("Description") or "")
+        except PalletError as exc:
+            row["Error"] = str(exc)
+        rows.append(row)
+    if o.quiet:
+        ctx.stdout.write("".join(r["Name"] + "\n" for r in rows))
+        return 0
+    if not o.format or o.format.startswith("table"):
+        for r in rows:  # docker marks the current one in its table only
+            r["Name"] += " *" if r["Current"] else ""
+    render.rows(ctx, rows, o.format, "table {{.Name}}\t{{.Description}}\t{{.DockerEndpoint}}\t{{.Error}}",
+                CONTEXT_HEADERS, "*formatter.ClientContext")
+    return 0
+
+
+def _inspect_doc(name: str) -> dict:
+    import os
+    doc = cs.load(name)
+    doc = {"Name": doc.get("Name", name), "Metadata": doc.get("Metadata") or {},
+           "Endpoints": doc.get("Endpoints") or {}, "TLSMaterial": {}}
+    if name == cs.DEFAULT:
+        doc["Storage"] = {"MetadataPath": "<IN MEMORY>", "TLSPath": "<IN MEMORY>"}
+    else:
+        meta = cs.meta_dir(name)
+        tls = os.path.join(cs.config_dir(), "contexts", "tls", os.path.basename(meta))
+        doc["Storage"] = {"MetadataPath": meta, "TLSPath": tls}
+    return doc
+
+
+def context_inspect(ctx, o, args) -> int:
+    from . import render
+    return render.inspect_each(ctx, args or [cs.selected(ctx.context_flag)], _inspect_doc, o.format)
+
+
+def context_use(ctx, o, args) -> int:
+    name = args[0]
+    cs.load(name)  # docker: an unknown one is "context not found"
+    cs.set_current(name)
+    ctx.out(name)
+    ctx.err(f'Current context is now "{name}"')
+    return 0
+
+
+def _endpoint(spec: str | None) -> dict | None:
+    """--docker "host=unix:///...,skip-tls-verify=false" -> the docker endpoint."""
+    if spec is None:
+        return None
+    endpoint = {"Host": "", "SkipTLSVerify": False}
+    for part in filter(None, spec.split(",")):
+        key, sep, value = part.partition("=")
+        if key == "host" and sep:
+            endpoint["Host"] = value
+        elif key == "skip-tls-verify" and value.lower() in ("true", "false", "1", "0"):
+            endpoint["SkipTLSVerify"] = value.lower() in ("true", "1")
+        elif key in ("ca", "cert", "key"):
+            raise InvalidArgument(f"--docker {key}= is not supported by pallet yet (no TLS material in contexts)")
+        else:
+            raise InvalidArgument(f'unable to create docker endpoint config: unrecognized config key: {key}')
+    return endpoint
+
+
+def context_create(ctx, o, args) -> int:
+    name = args[0]
+    endpoint = _endpoint(o.docker)
+    description = o.description
+    if endpoint is None:  # docker: a copy of the current context's endpoint
+        source = cs.load(cs.selected(ctx.context_flag))
+        endpoint = dict((source.get("Endpoints") or {}).get("docker") or {})
+        if description is None:
+            description = cs.DEFAULT_DESCRIPTION if source.get("Name") == cs.DEFAULT else \
+                (source.get("Metadata") or {}).get("Description")
+    cs.create(name, description or "", endpoint)
+    ctx.out(name)
+    ctx.err(f'Successfully created context "{name}"')
+    return 0
+
+
+def context_rm(ctx, o, args) -> int:
+    current, failed = cs.current(), []
+    for name in args:
+        if name == cs.DEFAULT:
+            failed.append(f'context "{name}" cannot be removed')
+        elif not cs.exists(name):
+            failed.append(f'context "{name}" does not exist')
+        elif name == current and not o.force:
+            failed.append(f'context "{name}" is in use, set -f flag to force remove')
+        else:
+            if name == current:
+                cs.set_current(cs.DEFAULT)
+            cs.remove(name)
+            ctx.out(name)
+    for message in failed:
+        ctx.err(f"Error: {message}")
+    return 1 if failed else 0
+
+
+def context_show(ctx, o, args) -> int:
+    ctx.out(cs.selected(ctx.context_flag))
+    return 0
+
+
+COMMANDS = [
+    Command("context ls", "[OPTIONS]", "List contexts", context_ls, [
+        F("format", kind="str", help="Format output using a custom template"),
+        F("quiet", "q", help="Only show context names"),
+    ], 0, 0, aliases=("context list",)),
+    Command("context inspect", "[OPTIONS] [CONTEXT] [CONTEXT...]", "Display detailed information on one or "
+            "more contexts", context_inspect, [F("format", "f", kind="str", help="Format output using a custom template")]),
+    Command("context use", "CONTEXT", "Set the current docker context", context_use, [], 1, 1),
+    Command("context create", "[OPTIONS] CONTEXT", "Create a context", context_create, [
+        F("description", kind="str", help="Description of the context"),
+        F("docker", kind="str", help="set the docker endpoint (host=unix:///...,skip-tls-verify=false)"),
+    ], 1, 1),
+    Command("context rm", "CONTEXT [CONTEXT...]", "Remove one or more contexts", context_rm, [
+        F("force", "f", help="Force the removal of a context in use"),
+    ], min_args=1, aliases=("context remove",)),
+    Command("context show", "", "Print the name of the current context", context_show, [], 0, 0),
+]

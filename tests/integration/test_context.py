@@ -1,0 +1,114 @@
+"""`context ls|inspect|use|create|rm|show` in Docker's own store (`$DOCKER_CONFIG/contexts/meta/
+<sha256 of name>/meta.json`, `currentContext` in config.json): a context made by pallet is one the
+installed docker CLI uses, and the reverse. Verbs under a context for another engine are refused,
+never run against the local store."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("no_leaks")
+
+
+@pytest.fixture
+def docker_config(tmp_path, monkeypatch):
+    conf = tmp_path / "docker-config"
+    conf.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(conf))
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    return conf
+
+
+def _docker(*argv: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    return subprocess.run(["docker", *argv], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_context_create_writes_dockers_meta_json_and_docker_lists_it(pallet, docker_config):
+    r = pallet.ok("context", "create", "remote", "--description", "pallet API",
+                  "--docker", "host=unix:///run/pallet/pallet.sock")
+    assert (r.out, r.err) == ("remote\n", 'Successfully created context "remote"\n')
+    meta = docker_config / "contexts" / "meta" / hashlib.sha256(b"remote").hexdigest() / "meta.json"
+    assert json.loads(meta.read_text()) == {
+        "Name": "remote", "Metadata": {"Description": "pallet API"},
+        "Endpoints": {"docker": {"Host": "unix:///run/pallet/pallet.sock", "SkipTLSVerify": False}}}
+    assert "remote      pallet API" in _docker("context", "ls").stdout
+    assert _docker("context", "create", "made-by-docker", "--docker", "host=tcp://127.0.0.1:1").returncode == 0
+    r = pallet.ok("context", "ls")
+    assert r.lines[0].split(None, 4)[:4] == ["NAME", "DESCRIPTION", "DOCKER", "ENDPOINT"]
+    assert r.lines[1].split()[:2] == ["default", "*"]
+    assert r.lines[2].split()[0] == "made-by-docker" and r.lines[2].split()[-1] == "tcp://127.0.0.1:1"
+    assert r.lines[3].split() == ["remote", "pallet", "API", "unix:///run/pallet/pallet.sock"]
+    assert pallet.ok("context", "ls", "-q").lines == ["default", "made-by-docker", "remote"]
+
+
+def test_context_use_marks_the_current_one_and_rm_refuses_it_without_force(pallet, docker_config):
+    pallet.ok("context", "create", "other", "--docker", "host=tcp://127.0.0.1:1")
+    r = pallet.ok("context", "use", "other")
+    assert (r.out, r.err) == ("other\n", 'Current context is now "other"\n')
+    assert json.loads((docker_config / "config.json").read_text())["currentContext"] == "other"
+    assert _docker("context", "show").stdout == "other\n"
+    assert pallet.ok("context", "ls", "--format", "{{.Name}} {{.Current}}").lines == ["default false", "other true"]
+    r = pallet("context", "rm", "other")
+    assert r.code == 1 and r.err == 'Error: context "other" is in use, set -f flag to force remove\n'
+    assert pallet.ok("context", "rm", "-f", "other").out == "other\n"
+    assert "currentContext" not in json.loads((docker_config / "config.json").read_text())
+    assert pallet.ok("context", "show").out == "default\n"
+
+
+def test_context_errors_in_dockers_words(pallet, docker_config):
+    pallet.ok("context", "create", "twice", "--docker", "host=tcp://127.0.0.1:1")
+    cases = [
+        (("context", "create", "twice"), 'context "twice" already exists'),
+        (("context", "create", "default"), '"default" is a reserved context name'),
+        (("context", "create", "bad name"), 'context name "bad name" is invalid, names are validated against '
+                                            'regexp "^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$"'),
+        (("context", "rm", "default"), 'context "default" cannot be removed'),
+        (("context", "rm", "nosuch"), 'context "nosuch" does not exist'),
+    ]
+    for argv, message in cases:
+        r = pallet(*argv)
+        assert (r.code, r.err) == (1, f"Error: {message}\n"), argv
+    r = pallet("context", "use", "nosuch")
+    assert r.code == 1 and r.err.startswith('Error: context "nosuch": context not found: open ')
+    r = pallet("context", "inspect", "nosuch")
+    assert r.code == 1 and r.out == "[]\n"
+
+
+def test_docker_cli_drives_the_pallet_service_through_a_context_pallet_made(api, pallet, busybox,
+                                                                            docker_config):
+    pallet.ok("context", "create", "pallet", "--docker", f"host={api.url}")
+    pallet.ok("run", "-d", "--name", "seen-through-context", "busybox", "sleep", "60")
+    r = _docker("--context", "pallet", "ps", "--format", "{{.Names}}")
+    assert (r.returncode, r.stdout) == (0, "seen-through-context\n"), r.stderr
+    pallet.ok("context", "use", "pallet")
+    r = _docker("inspect", "--format", "{{.State.Running}}", "seen-through-context")
+    assert (r.returncode, r.stdout) == (0, "true\n"), r.stderr
+    pallet.ok("context", "use", "default")
+    pallet.ok("rm", "-f", "seen-through-context")
+
+
+def test_pallet_refuses_verbs_under_another_engines_context_and_acts_locally_on_its_own(pallet, busybox,
+                                                                                       docker_config,
+                                                                                       monkeypatch):
+    pallet.ok("context", "create", "elsewhere", "--docker", "host=tcp://127.0.0.1:1")
+    pallet.ok("context", "create", "here", "--docker", f"host=unix://{pallet.runroot}/pallet.sock")
+    r = pallet("--context", "elsewhere", "images")
+    assert r.code == 1 and r.out == ""
+    assert r.err == ('Error: context "elsewhere" points to tcp://127.0.0.1:1, not this store: pallet\'s CLI '
+                     'acts only on its local store; use "docker --context elsewhere" for it\n')
+    monkeypatch.setenv("DOCKER_CONTEXT", "elsewhere")
+    assert pallet("rm", "-f", "anything").code == 1
+    assert pallet.ok("context", "show").out == "elsewhere\n"  # context verbs are the client's own
+    monkeypatch.delenv("DOCKER_CONTEXT")
+    pallet.ok("context", "use", "here")
+    assert "busybox" in pallet.ok("images").out
+    assert "busybox" in pallet.ok("--context", "default", "images").out
+    r = pallet("--context", "nosuch", "ps")
+    assert r.code == 1 and r.err.startswith('Error: unable to resolve docker endpoint: context "nosuch": '
+                                            "context not found")
