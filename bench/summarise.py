@@ -197,6 +197,27 @@ def api(out: list[str]) -> None:
         f"{k.replace('_', ' ')} {v:.1f}" for k, v in r["idle_rss_mb"].items()) + ".\n")
 
 
+def compose(out: list[str]) -> None:
+    r = load("compose")
+    if not r or "tools" not in r:
+        return
+    tools, res = r["tools"], r["results"]
+    steps = ("up -d", "down", "up -d (no-op)", "ps")
+    out.append("## Compose (`bench/compose_bench.py`, issue 17)\n")
+    out.append(f"{r['project']}; health checks every {r['health_interval_s']} s; median of {r['runs']}, "
+               f"interleaved; {r['when']}; versions: "
+               + ", ".join(f"{k} {v}" for k, v in r.get("versions", {}).items())
+               + f"; skipped: {', '.join(r.get('skipped') or {}) or 'none'}:\n")
+    out.append("| tool | " + " | ".join(f"`{s}`" for s in steps) + " |\n|---|" + "---|" * len(steps))
+    for t in tools:
+        out.append(f"| {t} | " + " | ".join(ms(res[f'{t}/{s}']['median']) if f"{t}/{s}" in res else "-"
+                                          for s in steps) + " |")
+    ratios = r.get("pallet_vs_best_other") or {}
+    if ratios:
+        out.append("\npallet / best other (goal <= 0.3): "
+                   + ", ".join(f"`{k}` {v:.2f}" for k, v in ratios.items()) + ".\n")
+
+
 def profile(out: list[str]) -> None:
     pr = load("profile_run")
     if not pr:
@@ -229,6 +250,7 @@ def main() -> None:
     registry(out)
     network(out)
     api(out)
+    compose(out)
     profile(out)
     sys.stdout.write("\n".join(out) + "\n")
 

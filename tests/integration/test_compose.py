@@ -441,3 +441,77 @@ def test_a_service_in_anothers_network_namespace_follows_its_recreation(project,
     assert " Container shop-host-1  Recreate" in r.err and " Container shop-side-1  Recreate" in r.err
     assert project("ps", "--format", "{{.Name}} {{.State}}").lines == ["shop-host-1 running",
                                                                        "shop-side-1 running"]
+
+
+def test_up_pull_always_pulls_an_image_that_is_already_present(project, registry, docker_config):
+    image = f"{registry.host}/shop/word:1"
+    (project.dir / "word").mkdir()
+    (project.dir / "word" / "Dockerfile").write_text("FROM busybox\nRUN echo from the registry > /word\n")
+    project.pallet.ok("build", "-t", image, str(project.dir / "word"))
+    project.pallet.ok("push", image)
+    project.pallet.ok("tag", "busybox", image)  # the local copy now has no /word
+    (project.dir / "compose.yaml").write_text(textwrap.dedent(f"""
+        services:
+          word:
+            image: {image}
+            command: ["cat", "/word"]
+        """))
+    r = project("up", "--pull", "always")
+    assert r.code == 0, r.err
+    assert "word-1  | from the registry" in r.out
+
+
+def test_abort_on_container_exit_stops_the_others_and_exits_with_the_first_code(project):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          should_fail:
+            image: busybox
+            command: ["ls", "/does_not_exist"]
+          sleep:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sleep", "600"]
+        """))
+    r = project("up", "--abort-on-container-exit")
+    assert r.code == 1, r.err  # ls's own exit code, as compose returns the first container's
+    assert "should_fail-1 exited with code 1" in r.out and "Aborting on container exit..." in r.out
+    states = project("ps", "-a", "--format", "{{.Name}} {{.State}}").lines
+    assert states == ["shop-should_fail-1 exited", "shop-sleep-1 exited"]
+
+
+def test_logs_since_and_until_take_timestamps_and_durations(project):
+    from datetime import datetime, timedelta
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          talk:
+            image: busybox
+            stop_signal: SIGKILL
+            command: ["sh", "-c", "echo early; sleep 2; echo late; exec sleep 600"]
+        """))
+    assert project("up", "-d").code == 0
+    assert wait_for(lambda: "late" in project("logs", "talk").out, 15)
+    stamped = project("logs", "-t", "--no-log-prefix", "talk").lines
+    early = datetime.fromisoformat(stamped[0].split()[0][:26].rstrip("Z"))  # to microseconds
+    middle = (early + timedelta(seconds=1)).isoformat() + "Z"
+    assert project("logs", "--no-log-prefix", "--since", middle, "talk").out == "late\n"
+    assert project("logs", "--no-log-prefix", "--until", middle, "talk").out == "early\n"
+    assert project("logs", "--no-log-prefix", "--since", "1h", "talk").out == "early\nlate\n"
+    assert project("logs", "--no-log-prefix", "--until", "1h", "talk").out == ""
+
+
+def test_a_profiled_service_starts_only_with_its_profile(project):
+    (project.dir / "compose.yaml").write_text(textwrap.dedent("""
+        x-fast: &fast
+          image: busybox
+          stop_signal: SIGKILL
+          command: ["sleep", "600"]
+        services:
+          app: *fast
+          debug:
+            <<: *fast
+            profiles: [debug]
+        """))
+    assert project("up", "-d").code == 0
+    assert project("ps", "--format", "{{.Name}}").lines == ["shop-app-1"]
+    assert project("--profile", "debug", "up", "-d").code == 0
+    assert project("ps", "--format", "{{.Name}}").lines == ["shop-app-1", "shop-debug-1"]

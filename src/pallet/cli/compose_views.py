@@ -174,12 +174,7 @@ def logs(cc, o, args) -> int:
 
 
 def _when(text: str | None, flag: str):
-    """--since/--until as docker reads them (a timestamp or a duration ago), in seconds since the epoch."""
-    if not text:
-        return None
+    """--since/--until as `docker logs` reads them (a timestamp or a duration ago)."""
     import time
-    from ..opts.units import parse_timestamp
-    try:
-        return parse_timestamp(text, time.time())
-    except InvalidArgument as exc:
-        raise InvalidArgument(f'invalid value for "{flag}": {exc}') from None
+    from .logs import _when as container_when
+    return container_when(text, time.time(), flag)

@@ -4,9 +4,34 @@ Owns what docker compose derives from the model: the resource names
 (`<project>-<service>-<n>` containers, `<project>_<key>` networks and volumes
 unless `name:` says otherwise), the dependency order (with cycle detection), the
 set of services an operation concerns (named ones plus their dependencies), and
-each service's config hash (sha256 of its canonical JSON without build, scale,
-replicas, depends_on and profiles, as compose's ServiceHash leaves them out).
+each service's config hash (sha256 of its canonical JSON without build, pull_policy,
+scale, replicas, depends_on and profiles, as compose's ServiceHash leaves them out).
 Pure.
+
+The `com.docker.compose.config-hash` label is compose's rule, not compose's bytes.
+docker compose v2's ServiceHash (pkg/compose/hash.go) is sha256 of Go's `json.Marshal`
+of compose-go's `types.ServiceConfig` after it clears Build, PullPolicy, Scale,
+Deploy.Replicas, DependsOn and Profiles. Byte-identical hashes would need pallet to
+re-create that one Go value exactly, for one pinned compose-go release:
+- fields in the struct's declaration order (`profiles`, `annotations`, `attach`, ...,
+  `command`, `configs`, ..., `entrypoint`, `provider`, `environment`, ...), not sorted;
+  `command` and `entrypoint` are not omitempty (`"command":null` when unset), every
+  other zero value is omitted, and `name` and `x-*` extensions are `json:"-"`;
+- each field's own marshaller: UnitBytes as integer bytes (`mem_limit: 1g`), Duration
+  as Go's `time.Duration` string (`1m30s`), float32 `cpus`, environment values as
+  `*string` (null when only a name is given), ports and volumes in compose-go's long
+  forms with its defaults (`protocol`, `mode: ingress`, `bind.create_host_path`);
+- compose-go's load-time normalisation: env_file contents folded into `environment`,
+  the implicit `networks: {default: null}`, resolved absolute paths, image names for
+  built services;
+- and the struct moves between releases (`develop`, `provider`, `models`,
+  `use_api_socket`, `post_start`/`pre_stop`, `label_file` came in 2.x; earlier compose v2
+  releases also hashed depends_on and profiles and appended inline `configs` content), so
+  docker compose's own hash changes across its upgrades.
+pallet hashes its own canonical model (sorted keys, compact JSON) under the same rule,
+which is stable across pallet versions. Consequence: a project made by one tool is
+found, listed, logged and taken down by the other through the other labels, and the
+first `up` of the other tool recreates each container once (as a compose upgrade does).
 """
 from __future__ import annotations
 
