@@ -9,27 +9,12 @@ stream's last message (`errorDetail`), as dockerd writes them.
 """
 from __future__ import annotations
 
-import json
 import tempfile
 
-from ..errors import InvalidArgument
 from .progress import stream_from_worker
 from .wire import json_response
 
 SPOOL = 16 * 1024 * 1024
-
-
-def _json_map(req, name: str) -> dict:
-    text = req.param(name)
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise InvalidArgument(f"invalid {name}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise InvalidArgument(f"invalid {name}: expected an object")
-    return doc
 
 
 class _Output:
@@ -51,8 +36,8 @@ def build(service, req):
     from ..reference import familiar
     from ..services.build_types import BuildSource
     tags = req.params_list("t")
-    build_args = {k: v for k, v in _json_map(req, "buildargs").items() if v is not None}
-    labels = _json_map(req, "labels")
+    build_args = {k: v for k, v in req.json_object("buildargs").items() if v is not None}
+    labels = req.json_object("labels")
     network = req.param("networkmode") or None
     quiet = req.flag("q")
     # as `build --pull` / `--platform`: refresh the base images; the host's platform only

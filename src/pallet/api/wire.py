@@ -82,17 +82,23 @@ class Request:
             raise InvalidArgument(f"invalid X-Registry-Auth header: {exc}") from None
         return (user, password) if user else None
 
-    def filters(self) -> dict[str, list[str]]:
-        """The `filters` parameter: {"name": ["a"]} or the old {"name": {"a": true}} form."""
-        text = self.param("filters")
+    def json_object(self, name: str, word: str | None = None) -> dict:
+        """A query parameter holding a JSON object (`filters`, `buildargs`, `labels`); {} when
+        absent. `word` names it in errors (dockerd says "invalid filter")."""
+        text = self.param(name)
         if not text:
             return {}
         try:
-            raw = json.loads(text)
+            doc = json.loads(text)
         except ValueError as exc:
-            raise InvalidArgument(f"invalid filter: {exc}") from None
-        if not isinstance(raw, dict):
-            raise InvalidArgument("invalid filter: expected an object")
+            raise InvalidArgument(f"invalid {word or name}: {exc}") from None
+        if not isinstance(doc, dict):
+            raise InvalidArgument(f"invalid {word or name}: expected an object")
+        return doc
+
+    def filters(self) -> dict[str, list[str]]:
+        """The `filters` parameter: {"name": ["a"]} or the old {"name": {"a": true}} form."""
+        raw = self.json_object("filters", "filter")
         out = {}
         for key, value in raw.items():
             if isinstance(value, dict):
