@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 import traceback
+from urllib.parse import unquote
 
 from ..errors import NotModified, PalletError
 from .wire import Request, Response, json_response
@@ -63,10 +64,25 @@ class Router:
                 allowed = True
         return None, allowed
 
-    def dispatch(self, req: Request, engine) -> Response:
+    def quick(self, event) -> tuple | None:
+        """(handler, its path parameters) when an h11 request's route is marked `quick` (see
+        wire.quick): the service's loop answers it without a thread. None otherwise."""
+        path, _, query = event.target.decode("latin-1").partition("?")
+        try:
+            _, path = split_version(unquote(path, errors="replace"))
+        except PalletError:
+            return None
+        handler, found = self.find(event.method.decode("latin-1"), path)
+        when = getattr(handler, "quick", None)
+        if when is None or not when(query):
+            return None
+        return handler, found
+
+    def dispatch(self, req: Request, engine, route: tuple | None = None) -> Response:
+        """The handler's answer; `route` is what `quick` found for this request."""
         try:
             req.api_version, req.path = split_version(req.path)
-            handler, found = self.find(req.method, req.path)
+            handler, found = route or self.find(req.method, req.path)
             if handler is None:
                 return json_response({"message": "page not found"}, 404 if not found else 405)
             return handler(self.service, req, **found)

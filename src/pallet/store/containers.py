@@ -55,6 +55,36 @@ class ContainerStore:
                                 "ORDER BY id=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
         if row:
             return row[0]
+        return self._by_prefix(ref)
+
+    def find(self, ref: str) -> tuple[str, str]:
+        """(id, stored text) of `ref`, looked up as `resolve` does: one query for a full ID
+        or a name, what a read of one record (inspect) mostly is."""
+        ref = ref.lstrip("/") if ref.startswith("/") else ref
+        row = self.conn.execute("SELECT id, record FROM containers WHERE id=? OR name=? "
+                                "ORDER BY id=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        if row:
+            return row[0], row[1]
+        cid = self._by_prefix(ref)
+        row = self.conn.execute("SELECT record FROM containers WHERE id=?", (cid,)).fetchone()
+        if row is None:
+            raise NotFound(f"No such container: {ref}")
+        return cid, row[0]
+
+    @staticmethod
+    def decoded(container_id: str, text: str) -> dict:
+        """`text` decoded, or the record decoded from the same text before, shared with every
+        reader in this process: read-only (copy the top level and State to change them)."""
+        hit = _DECODED.get(container_id)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        if len(_DECODED) > 4096:  # removed containers' entries, when nothing lists (`all`)
+            _DECODED.clear()
+        record = jsontext.loads(text)
+        _DECODED[container_id] = (text, record)
+        return record
+
+    def _by_prefix(self, ref: str) -> str:
         if ref and all(c in "0123456789abcdef" for c in ref):
             rows = self.conn.execute("SELECT id FROM containers WHERE id LIKE ?", (ref + "%",)).fetchall()
             if len(rows) > 1:
