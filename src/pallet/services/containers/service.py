@@ -285,14 +285,15 @@ class ContainerService(ContainerQueries):
     def attach_lock(self, cid: str) -> Path:
         return self.userdata(cid) / "attached.lock"
 
-    def foreground(self, cid: str):
+    def foreground(self, cid: str, blocking: bool = True):
         """Held (`with`) by a CLI that waits for the container and cleans up after it (`run`
-        without -d). Only without a restart policy: a policy is carried out by the exit command."""
+        without -d), or by a waiter (containers.wait). Only without a restart policy: a policy
+        is carried out by the exit command. Not `blocking`: held only if nobody else holds it."""
         from ...store.locks import flocked, unlocked
         policy = (self.store.get(cid)["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
         if policy not in ("", "no"):
             return unlocked()
-        return flocked(self.attach_lock(cid))
+        return flocked(self.attach_lock(cid), blocking=blocking)
 
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
