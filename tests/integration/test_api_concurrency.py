@@ -89,3 +89,28 @@ def test_inspect_on_one_connection_sees_each_change_the_cli_and_the_api_make_at_
     finally:
         conn.close()
         svc.stop()
+
+
+def test_a_client_that_does_not_read_its_large_answer_holds_up_nobody(pallet, busybox, tmp_path):
+    labels = [a for i in range(64) for a in ("--label", f"k{i}={'v' * 8192}")]  # inspect: ~0.5 MB
+    cid = pallet.ok("create", *labels, "--name", "big", "busybox", "true").out.strip()
+    svc = ApiService(pallet, tmp_path / "b.sock")
+    try:
+        slow = socket.socket(socket.AF_UNIX)
+        slow.connect(str(svc.sock))
+        slow.sendall(b"GET /containers/big/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        other = UnixHTTPConnection(str(svc.sock), timeout=10)  # answered while `slow` reads nothing
+        for _ in range(5):
+            assert _get(other, "/v1.50/version")[0] == 200
+        other.close()
+        slow.settimeout(10)
+        out = b""
+        while chunk := slow.recv(65536):
+            out += chunk
+        slow.close()
+        head, _, body = out.partition(b"\r\n\r\n")
+        doc = json.loads(body)
+        assert head.startswith(b"HTTP/1.1 200") and doc["Id"] == cid and len(doc["Config"]["Labels"]) == 64
+    finally:
+        svc.stop()
+        pallet.ok("rm", "big")

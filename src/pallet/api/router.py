@@ -30,18 +30,24 @@ class VersionUnsupported(PalletError):
     status = 400
 
 
+_SPOKEN: set[str] = set()  # versions checked before: every request names one
+
+
 def split_version(path: str) -> tuple[str, str]:
     """(api version, path without its prefix); dockerd's words for one it does not speak."""
     m = _VERSIONED.match(path)
     if not m:
         return API_VERSION, path
     version, rest = m.group(1), m.group(2)
+    if version in _SPOKEN:
+        return version, rest
     if _vtuple(version) < _vtuple(MIN_API_VERSION):
         raise VersionUnsupported(f"client version {version} is too old. Minimum supported API version is "
                                  f"{MIN_API_VERSION}, please upgrade your client to a newer version")
     if _vtuple(version) > _vtuple(API_VERSION):
         raise VersionUnsupported(f"client version {version} is too new. Maximum supported API version "
                                  f"is {API_VERSION}")
+    _SPOKEN.add(version)
     return version, rest
 
 
