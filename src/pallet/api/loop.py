@@ -20,6 +20,7 @@ import errno
 import selectors
 import socket
 import threading
+import time
 
 import h11
 
@@ -88,8 +89,11 @@ class Loop:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                if exc.errno in (errno.ECONNABORTED, errno.EMFILE, errno.ENFILE):
-                    return  # out of descriptors: the next turn tries again
+                if exc.errno == errno.ECONNABORTED:
+                    continue
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    time.sleep(0.05)  # out of descriptors: not a busy loop until some close
+                    return
                 raise
             self.service.touch(+1)
             self._watch(sock, h11.Connection(h11.SERVER, max_incomplete_event_size=_max_header()))
@@ -102,7 +106,7 @@ class Loop:
             pass
         while self.returned:
             sock, h = self.returned.popleft()
-            self._watch(sock, h).serve()  # it may hold a pipelined request already
+            self._ready(self._watch(sock, h), 0)  # it may hold a pipelined request already
 
     def _watch(self, sock: socket.socket, h: h11.Connection) -> "_Client":
         sock.setblocking(False)
