@@ -28,7 +28,7 @@ from typing import BinaryIO, Callable
 from .. import crash_point
 from ..errors import DataCorrupted, InvalidArgument, NotFound, PalletError
 from ..oci import image as oci
-from . import cache, events, stepnames
+from . import cache, events, inlinecache, stepnames
 from .context import BuildContext
 from .dockerfile import Dockerfile, Instruction, Stage, parse_line
 from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg, platform_args
@@ -50,6 +50,7 @@ class BuildRequest:
     source_date_epoch: int | None = None
     run_limits: object | None = None                 # runstep.RunLimits for every RUN
     pull: bool = False                               # --pull: fetch every FROM image again
+    cache_from: list[str] = field(default_factory=list)  # images whose inline cache seeds this build
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Builder:
         self.stage_step = (0, 0)             # BuildKit's [k/n] in the current stage
         self.context_loaded = False
         self.vertex_name = ""
+        self.step_images: list[tuple[str, str]] = []   # (cache key, image) of every step, in order
+        self.cache_sources: list[inlinecache.CacheSource] = []
 
     def next_vertex(self) -> int:
         self.vertex_no += 1
@@ -102,15 +105,19 @@ class Builder:
         self.total = sum(1 + len(s.instructions) for s in stages) + (1 if self.req.labels else 0)
         stepnames.internal_steps(self, stages)
         with self.parts.locks.in_flight():
+            self.cache_sources = stepnames.cache_sources(self)
             for stage in stages:
                 state = self._build_stage(stage, last=stage is target)
                 self.stage_images[stage.index] = self._ensure_image(state)
             final = self.stage_images[target.index]
+            inline = inlinecache.wanted(self.req.build_args)
+            if inline:
+                final = self._with_inline_cache(final)
             self._tag(final)
         self.emit(events.Internal(self.next_vertex(), "exporting to image", [
-            "exporting layers done", f"writing image {final} done",
-            *(f"naming to {t} done" for t in self.req.tags)]))
-        unused = sorted(set(self.req.build_args) - self.used_args - PROXY_ARGS)
+            "exporting layers done", *(["preparing layers for inline cache done"] if inline else []),
+            f"writing image {final} done", *(f"naming to {t} done" for t in self.req.tags)]))
+        unused = sorted(set(self.req.build_args) - self.used_args - PROXY_ARGS - {inlinecache.BUILD_ARG})
         return BuildResult(final, list(self.req.tags), self.cached, self.built, unused)
 
     def _target(self) -> Stage:
@@ -186,7 +193,7 @@ class Builder:
         else:
             doc = copy.deepcopy(self.parts.images.config(image_id))
         self.emit(events.BaseImage(self.vertex, image_id, pulled, time.monotonic() - self.step_started))
-        for key in ("container", "container_config", "docker_version"):
+        for key in ("container", "container_config", "docker_version", inlinecache.CONFIG_KEY):
             doc.pop(key, None)
         _default_path(doc)
         return StageState(stage, image_id, doc, {}, self.req.dockerfile.escape)
@@ -213,7 +220,10 @@ class Builder:
         layer = ins.cmd in LAYER_STEPS
         if ins.cmd in ("COPY", "ADD") and not ins.flag("from") and not self.context_loaded:
             self.context_loaded = True  # BuildKit sends the context before the first copy from it
-            self.emit(events.Internal(self.next_vertex(), "[internal] load build context"))
+            from ..opts.units import human_size
+            size = human_size(self.req.context.transfer_size())
+            self.emit(events.Internal(self.next_vertex(), "[internal] load build context",
+                                      [f"transferring context: {size} done"]))
         if header:
             self._header(ins, state.stage, vertex=layer)
         else:  # an ONBUILD trigger: BuildKit shows it as a step of the stage
@@ -273,6 +283,9 @@ class Builder:
             self.emit(events.Cached(self.vertex, hit))
             self.cached += 1
             state.image_id, state.doc = hit, copy.deepcopy(self.parts.images.config(hit))
+        elif not self.req.no_cache and self._from_cache_source(state, key):
+            self.emit(events.Cached(self.vertex, state.image_id))
+            self.cached += 1
         else:
             previous = cache.StepInputs.from_json(self.db.build_step_inputs(slot))
             reason = "--no-cache" if self.req.no_cache else cache.miss_reason(previous, inputs)
@@ -282,6 +295,7 @@ class Builder:
         with self.db.transaction():
             self.db.build_cache_put(key, state.image_id)
             self.db.set_build_step_inputs(slot, inputs.to_json())
+        self.step_images.append((key, state.image_id))
         self.emit(events.StepDone(self.vertex, state.image_id, time.monotonic() - self.step_started))
 
     # ---- images ----
@@ -291,23 +305,64 @@ class Builder:
 
     def commit(self, state: StageState, created_by: str, staged) -> str:
         """A new image: the state's config plus one history entry (and one layer when staged)."""
-        doc = copy.deepcopy(state.doc)
         ts = self.created()
-        doc["created"] = ts
         entry = {"created": ts, "created_by": created_by}
         if staged is None:
             entry["empty_layer"] = True
-        else:
-            doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})["diff_ids"].append(staged.diff_id)
-        doc.setdefault("history", []).append(entry)
+        return self._commit_entry(state, entry, staged.diff_id if staged else None,
+                                  {staged.diff_id: staged} if staged else {})
+
+    def _commit_entry(self, state: StageState, entry: dict, diff_id: str | None, staged: dict) -> str:
+        """The state's config plus the history `entry` (and the layer `diff_id`, stored or in
+        `staged`) as the step's image, whose parent is the state's image."""
+        doc = copy.deepcopy(state.doc)
+        doc["created"] = entry.get("created")
+        if diff_id is not None:
+            doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})["diff_ids"].append(diff_id)
+        doc.setdefault("history", []).append(dict(entry))
         try:
-            result = self.parts.image_store.commit(oci.encode(doc), {staged.diff_id: staged} if staged else {},
-                                                    parent=state.image_id)
+            result = self.parts.image_store.commit(oci.encode(doc), staged, parent=state.image_id)
         finally:
-            if staged is not None:
-                staged.release()
+            for layer in staged.values():
+                layer.release()
         state.image_id, state.doc = result.image_id, doc
         return result.image_id
+
+    def _from_cache_source(self, state: StageState, key: str) -> bool:
+        """Take the step from a `--cache-from` image that recorded `key`: its history entry
+        on this parent, and its layer (fetched when the store lacks it). False: no source has it."""
+        for source in self.cache_sources:
+            found = source.step(key, state.doc)
+            if found is None:
+                continue
+            entry, diff_id = found
+            staged = {}
+            if diff_id is not None and not self._has_layer(state, diff_id):
+                job = source.layer_job(diff_id)
+                if job is None:
+                    continue  # a local source lost the layer: build the step
+                staged = self.parts.registry.fetch_layers(source.name, [job], _Quiet())
+            self._commit_entry(state, entry, diff_id, staged)
+            return True
+        return False
+
+    def _has_layer(self, state: StageState, diff_id: str) -> bool:
+        from ..digest import chain_ids
+        return self.parts.layers.has(chain_ids([*oci.diff_ids(state.doc), diff_id])[-1])
+
+    def _with_inline_cache(self, image_id: str) -> str:
+        """BUILDKIT_INLINE_CACHE=1: the image exported with its steps' cache keys in its config
+        (same layers and history), so a build elsewhere can use it with --cache-from."""
+        lengths, cur = {}, image_id
+        while cur is not None:
+            row = self.db.image(cur)
+            if row is None:
+                break
+            lengths[cur] = len(self.parts.images.config(cur).get("history") or [])
+            cur = row.parent
+        doc = copy.deepcopy(self.parts.images.config(image_id))
+        doc[inlinecache.CONFIG_KEY] = inlinecache.entries(self.step_images, lengths)
+        return self.parts.image_store.commit(oci.encode(doc), {}, parent=image_id).image_id
 
     def stage_layer(self, write: Callable[[BinaryIO], str]):
         """Write a layer tar with `write(out) -> diff_id` and stage it in the layer store."""
@@ -372,6 +427,22 @@ def _default_path(doc: dict) -> None:
     env = cfg.get("Env") or []
     if not any(e.split("=", 1)[0] == "PATH" for e in env):
         cfg["Env"] = [*env, "PATH=" + DEFAULT_PATH]
+
+
+class _Quiet:
+    """A cached step's layer fetched from a cache source: BuildKit shows the step as CACHED only."""
+
+    def line(self, text: str) -> None:
+        pass
+
+    def layer(self, layer_id: str, status: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, layer_id: str, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class _PullMessages:
