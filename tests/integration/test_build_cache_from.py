@@ -57,6 +57,18 @@ def test_cache_from_a_pushed_inline_cache_image_reuses_its_steps_and_layers(pall
     assert changed[0] == layers[0] and changed[1:] != layers[1:]
 
 
+def test_cache_from_a_local_image_is_read_from_the_store_without_a_registry(pallet, busybox, tmp_path):
+    # moby's docker driver looks for a --cache-from image in the local store first
+    ctx = write_context(tmp_path / "c", {"Dockerfile": DOCKERFILE, "a.txt": "a\n"})
+    built = pallet.ok("build", "-q", "--build-arg", "BUILDKIT_INLINE_CACHE=1", "-t", "app:ci", str(ctx)).out.strip()
+    pallet.ok("builder", "prune", "-af")  # the tagged image stays, its step images go
+    r = pallet.ok("build", "--progress=plain", "--build-arg", "BUILDKIT_INLINE_CACHE=1",
+                  "--cache-from", "app:ci", "-t", "app:ci", str(ctx))
+    assert r.err.count("CACHED\n") == 3 and "cache miss" not in r.err  # FROM, COPY, RUN
+    # the same steps and the same record: the very same image
+    assert pallet.ok("image", "inspect", "-f", "{{.Id}}", "app:ci").out.strip() == built
+
+
 def test_cache_from_an_image_without_inline_cache_is_no_cache_source(pallet, busybox, registry,
                                                                      docker_config, tmp_path):
     ref = f"{registry.host}/cachefrom/plain:1"
