@@ -5,8 +5,8 @@ an untagged image in the store whose parent is the previous step's (Docker's
 classic builder's intermediate images); RUN/COPY/ADD (and WORKDIR creating a
 directory) add one layer, every other instruction only changes config and
 history (`empty_layer`). A step is reused when its cache key (pallet.build.cache)
-finds an image that still exists; otherwise the output says why, then the step
-runs. Only the stages the target needs are built; the final image holds only
+finds an image that still exists, or a `--cache-from` image recorded it
+(pallet.build.cacheimport); otherwise the output says why, then the step runs. Only the stages the target needs are built; the final image holds only
 the target stage's layers. Progress leaves as events (pallet.build.events), numbered
 as BuildKit numbers its steps, through `emit(event)`: nothing here prints.
 
@@ -28,7 +28,7 @@ from typing import BinaryIO, Callable
 from .. import crash_point
 from ..errors import DataCorrupted, InvalidArgument, NotFound, PalletError
 from ..oci import image as oci
-from . import cache, events, inlinecache, stepnames
+from . import cache, cacheimport, events, inlinecache, stepnames
 from .context import BuildContext
 from .dockerfile import Dockerfile, Instruction, Stage, parse_line
 from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg, platform_args
@@ -105,14 +105,14 @@ class Builder:
         self.total = sum(1 + len(s.instructions) for s in stages) + (1 if self.req.labels else 0)
         stepnames.internal_steps(self, stages)
         with self.parts.locks.in_flight():
-            self.cache_sources = stepnames.cache_sources(self)
+            self.cache_sources = cacheimport.load_sources(self)
             for stage in stages:
                 state = self._build_stage(stage, last=stage is target)
                 self.stage_images[stage.index] = self._ensure_image(state)
             final = self.stage_images[target.index]
             inline = inlinecache.wanted(self.req.build_args)
             if inline:
-                final = self._with_inline_cache(final)
+                final = cacheimport.export(self, final)
             self._tag(final)
         self.emit(events.Internal(self.next_vertex(), "exporting to image", [
             "exporting layers done", *(["preparing layers for inline cache done"] if inline else []),
@@ -283,7 +283,7 @@ class Builder:
             self.emit(events.Cached(self.vertex, hit))
             self.cached += 1
             state.image_id, state.doc = hit, copy.deepcopy(self.parts.images.config(hit))
-        elif not self.req.no_cache and self._from_cache_source(state, key):
+        elif not self.req.no_cache and cacheimport.take_step(self, state, key):
             self.emit(events.Cached(self.vertex, state.image_id))
             self.cached += 1
         else:
@@ -309,10 +309,10 @@ class Builder:
         entry = {"created": ts, "created_by": created_by}
         if staged is None:
             entry["empty_layer"] = True
-        return self._commit_entry(state, entry, staged.diff_id if staged else None,
-                                  {staged.diff_id: staged} if staged else {})
+        return self.commit_entry(state, entry, staged.diff_id if staged else None,
+                                 {staged.diff_id: staged} if staged else {})
 
-    def _commit_entry(self, state: StageState, entry: dict, diff_id: str | None, staged: dict) -> str:
+    def commit_entry(self, state: StageState, entry: dict, diff_id: str | None, staged: dict) -> str:
         """The state's config plus the history `entry` (and the layer `diff_id`, stored or in
         `staged`) as the step's image, whose parent is the state's image."""
         doc = copy.deepcopy(state.doc)
@@ -327,42 +327,6 @@ class Builder:
                 layer.release()
         state.image_id, state.doc = result.image_id, doc
         return result.image_id
-
-    def _from_cache_source(self, state: StageState, key: str) -> bool:
-        """Take the step from a `--cache-from` image that recorded `key`: its history entry
-        on this parent, and its layer (fetched when the store lacks it). False: no source has it."""
-        for source in self.cache_sources:
-            found = source.step(key, state.doc)
-            if found is None:
-                continue
-            entry, diff_id = found
-            staged = {}
-            if diff_id is not None and not self._has_layer(state, diff_id):
-                job = source.layer_job(diff_id)
-                if job is None:
-                    continue  # a local source lost the layer: build the step
-                staged = self.parts.registry.fetch_layers(source.name, [job], _Quiet())
-            self._commit_entry(state, entry, diff_id, staged)
-            return True
-        return False
-
-    def _has_layer(self, state: StageState, diff_id: str) -> bool:
-        from ..digest import chain_ids
-        return self.parts.layers.has(chain_ids([*oci.diff_ids(state.doc), diff_id])[-1])
-
-    def _with_inline_cache(self, image_id: str) -> str:
-        """BUILDKIT_INLINE_CACHE=1: the image exported with its steps' cache keys in its config
-        (same layers and history), so a build elsewhere can use it with --cache-from."""
-        lengths, cur = {}, image_id
-        while cur is not None:
-            row = self.db.image(cur)
-            if row is None:
-                break
-            lengths[cur] = len(self.parts.images.config(cur).get("history") or [])
-            cur = row.parent
-        doc = copy.deepcopy(self.parts.images.config(image_id))
-        doc[inlinecache.CONFIG_KEY] = inlinecache.entries(self.step_images, lengths)
-        return self.parts.image_store.commit(oci.encode(doc), {}, parent=image_id).image_id
 
     def stage_layer(self, write: Callable[[BinaryIO], str]):
         """Write a layer tar with `write(out) -> diff_id` and stage it in the layer store."""
@@ -427,22 +391,6 @@ def _default_path(doc: dict) -> None:
     env = cfg.get("Env") or []
     if not any(e.split("=", 1)[0] == "PATH" for e in env):
         cfg["Env"] = [*env, "PATH=" + DEFAULT_PATH]
-
-
-class _Quiet:
-    """A cached step's layer fetched from a cache source: BuildKit shows the step as CACHED only."""
-
-    def line(self, text: str) -> None:
-        pass
-
-    def layer(self, layer_id: str, status: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, layer_id: str, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class _PullMessages:

@@ -1,7 +1,6 @@
 """BuildKit's names for a build's steps: its own first steps, base images, instructions.
 
 Owns: `internal_steps` (the `[internal] load ...` steps a BuildKit build starts with),
-`cache_sources` (its `importing cache manifest from ...` steps, for `--cache-from`),
 `full_name` (how BuildKit names a base image), `one_line` (an instruction as a step's
 name) and `OutputEvents` (the stream a RUN's output goes to, turned into events).
 Used by pallet.build.executor; emits pallet.build.events, prints nothing.
@@ -32,31 +31,6 @@ def internal_steps(builder, stages: list) -> None:
         size = ignore.stat().st_size if ignore.is_file() else 2
         builder.emit(events.Internal(builder.next_vertex(), "[internal] load .dockerignore",
                                      [f"transferring context: {human_size(size)} done"]))
-
-
-def cache_sources(builder) -> list:
-    """Each `--cache-from` image read as BuildKit's docker driver reads it: from the local
-    store when there, else its manifest and config from its registry (layers are fetched
-    only for the steps taken). One that cannot be read is its step's error and the build
-    goes on without it, as BuildKit's; one without an inline cache record is no source."""
-    from ..errors import PalletError
-    from .inlinecache import CacheSource
-    out = []
-    for name in dict.fromkeys(builder.req.cache_from):
-        vertex = builder.next_vertex()
-        title = f"importing cache manifest from {name}"
-        try:
-            if builder.parts.images.exists(name):
-                source = CacheSource(name, builder.parts.images.config(builder.parts.images.resolve(name)), None)
-            else:
-                source = CacheSource(name, *builder.parts.registry.remote_config(name))
-        except PalletError as exc:
-            builder.emit(events.Internal(vertex, title, error=f"{name}: {exc}"))
-            continue
-        builder.emit(events.Internal(vertex, title))
-        if source:
-            out.append(source)
-    return out
 
 
 def one_line(text: str) -> str:
