@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     work = h.workdir("api")
     engine = Pallet(work)
+    load_start = os.getloadavg()  # the machine is shared: figures are read beside its load
     proc = None
     try:
         tar = h.busybox_tar(work)
@@ -228,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
                "list_all_latency": listing, "concurrent_inspect": concurrent,
                "idle_rss_mb": {"after_start": idle_start / h.MB, "after_runs": _rss(proc.pid) / h.MB,
                                **peer_rss},
-               "skipped": peers.engines.skipped if peers else {"dockerd": "--no-peers", "podman": "--no-peers"}}
+               "skipped": peers.engines.skipped if peers else {"dockerd": "--no-peers", "podman": "--no-peers"},
+               "load_average": {"start": list(load_start), "end": list(os.getloadavg())}}
         h.save("api", out)
     finally:
         if proc is not None:
