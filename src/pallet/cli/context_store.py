@@ -46,9 +46,12 @@ def current() -> str:
 
 
 def selected(flag: str | None) -> str:
-    """The context a command runs against: --context, $DOCKER_CONTEXT, config.json."""
+    """The context a command runs against: --context, `default` when $DOCKER_HOST is set
+    (docker/cli: it is the default context's endpoint), $DOCKER_CONTEXT, config.json."""
     if flag:
         return flag
+    if os.environ.get("DOCKER_HOST"):
+        return DEFAULT
     env = os.environ.get("DOCKER_CONTEXT")
     if env:
         return env
@@ -111,6 +114,30 @@ def names() -> list[str]:
 def host(meta: dict) -> str:
     endpoint = (meta.get("Endpoints") or {}).get("docker") or {}
     return str(endpoint.get("Host") or "")
+
+
+def tls_dir(name: str) -> str:
+    """Where a context's TLS material is kept: contexts/tls/<sha256 of name>/docker/."""
+    return os.path.join(config_dir(), "contexts", "tls", os.path.basename(meta_dir(name)), "docker")
+
+
+def context_tls(name: str, meta: dict) -> dict | None:
+    """The TLS a context's docker endpoint uses: its ca.pem/cert.pem/key.pem, if it has any."""
+    files = {key: os.path.join(tls_dir(name), f"{key}.pem") for key in ("ca", "cert", "key")}
+    files = {key: path for key, path in files.items() if os.path.isfile(path)}
+    if not files:
+        return None
+    skip = bool(((meta.get("Endpoints") or {}).get("docker") or {}).get("SkipTLSVerify"))
+    return {**files, "verify": not skip}
+
+
+def env_tls() -> dict | None:
+    """-H and DOCKER_HOST's TLS, as docker/cli reads it: $DOCKER_TLS_VERIFY, with ca.pem,
+    cert.pem and key.pem from $DOCKER_CERT_PATH (default: the config directory)."""
+    if not os.environ.get("DOCKER_TLS_VERIFY"):
+        return None
+    base = os.environ.get("DOCKER_CERT_PATH") or config_dir()
+    return {key: os.path.join(base, f"{key}.pem") for key in ("ca", "cert", "key")} | {"verify": True}
 
 
 def create(name: str, description: str, endpoint: dict) -> None:

@@ -2,9 +2,10 @@
 docker CLI reads (pallet.cli.context_store), with Docker's columns, messages and exit codes.
 
 Contexts are the client's business in Docker too (no engine call): these verbs never build
-the engine. `local_or_refuse` is what every other verb runs first: `default`, or a context
-whose endpoint is this store's own API socket, acts on the local store; any other endpoint
-is refused in one line, since pallet's CLI is not yet an API client for every verb.
+the engine. `endpoint` is what every other verb runs first: `default` without a host, or a
+context whose endpoint is this store's own API socket, acts on the local store; another
+endpoint is driven through the Engine API (pallet.client) for the verbs in REMOTE_PATHS,
+and any other verb is refused in one line (`refuse`).
 """
 from __future__ import annotations
 
@@ -16,19 +17,52 @@ CONTEXT_HEADERS = {"Name": "NAME", "Description": "DESCRIPTION", "DockerEndpoint
                    "Error": "ERROR", "Current": "CURRENT"}
 
 
-def local_or_refuse(ctx, flag: str | None) -> None:
-    """Raise unless the selected context means this store (see the module docstring)."""
-    name = cs.selected(flag)
-    if name == cs.DEFAULT:
-        return
-    try:
-        host = cs.host(cs.load(name))
-    except NotFound as exc:
-        raise NotFound(f"unable to resolve docker endpoint: {exc}") from None
-    own = f"unix://{ctx.engine.paths.runroot}/pallet.sock"  # `system service`'s default socket
-    if host != own:
-        raise PalletError(f'context "{name}" points to {host or "no endpoint"}, not this store: pallet\'s '
-                          f'CLI acts only on its local store; use "docker --context {name}" for it')
+# The verbs pallet's CLI runs through the Engine API on another engine (pallet.client);
+# any other verb under such a context is refused, never run against the local store.
+REMOTE_PATHS = frozenset({
+    "version", "info", "inspect", "container ls", "container run", "container create", "container start",
+    "container stop", "container restart", "container kill", "container rm", "container rename",
+    "container wait", "container pause", "container unpause", "container logs", "container exec",
+    "container attach", "container inspect", "image ls", "image inspect", "image pull", "image tag",
+    "image rm", "network ls", "network create", "network inspect", "network rm", "volume ls",
+    "volume create", "volume inspect", "volume rm",
+})
+
+
+def endpoint(ctx) -> tuple[str, str, object] | None:
+    """(context name, host, TLS) of the engine a verb talks to, or None for the local store:
+    docker/cli's order, --host or --context (not both), then $DOCKER_HOST, $DOCKER_CONTEXT,
+    config.json's currentContext. `default` without a host, or any endpoint that is this
+    store's own API socket, is the local store."""
+    import os
+    if ctx.host_flag and ctx.context_flag:
+        raise PalletError("conflicting options: either specify --host or --context, not both")
+    if ctx.host_flag:
+        if len(ctx.host_flag) > 1:
+            raise PalletError("Specify only one -H")
+        name, host, tls = cs.DEFAULT, ctx.host_flag[0], cs.env_tls()
+    else:
+        name = cs.selected(ctx.context_flag)
+        if name == cs.DEFAULT:
+            host = os.environ.get("DOCKER_HOST")
+            if not host:
+                return None
+            tls = cs.env_tls()
+        else:
+            try:
+                meta = cs.load(name)
+            except NotFound as exc:
+                raise NotFound(f"unable to resolve docker endpoint: {exc}") from None
+            host, tls = cs.host(meta), cs.context_tls(name, meta)
+    if not host or host == f"unix://{ctx.engine.paths.runroot}/pallet.sock":  # `system service`'s default
+        return None
+    return name, host, tls
+
+
+def refuse(name: str, host: str, typed: str) -> PalletError:
+    """`typed`: the verb as the user wrote it (`build`, `image build`)."""
+    return PalletError(f'"pallet {typed}" is not supported through context "{name}" ({host}) by pallet\'s CLI: '
+                       f'use "docker --context {name} {typed}"')
 
 
 def context_ls(ctx, o, args) -> int:
