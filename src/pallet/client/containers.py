@@ -61,7 +61,10 @@ class RemoteContainers:
     def start(self, ref: str, attach_to=None) -> None:
         attachment = self.attach(ref, stream_only=True) if attach_to is not None else None
         try:
-            self.t.request("POST", path_of(ID + "/start", ref), ok=(204, 200, 304))
+            try:
+                self.t.request("POST", path_of(ID + "/start", ref), ok=(204, 200, 304))
+            except PalletError as exc:
+                raise _command_error(exc) from None
             if attachment is not None:
                 attach_to(attachment)
         finally:
@@ -173,6 +176,19 @@ class RemoteContainers:
                 return int(doc.get("ExitCode") or 0)
             time.sleep(0.05)
         return int(doc.get("ExitCode") or 0)
+
+
+def _command_error(exc: PalletError) -> PalletError:
+    """The exit code docker/cli gives a start the runtime refused (its toStatusError reads
+    the daemon's message, the only place the wire carries it): 127 for a command not found,
+    126 for one that cannot be run; the local service raises the same ContainerCommandError."""
+    from ..errors import ContainerCommandError
+    text = str(exc)
+    if "executable file not found" in text or "no such file or directory" in text:
+        return ContainerCommandError(text, 127)
+    if "permission denied" in text:
+        return ContainerCommandError(text, 126)
+    return exc
 
 
 class _Waiting:
