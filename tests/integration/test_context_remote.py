@@ -12,6 +12,7 @@ import pytest
 
 from palletcli import Pallet
 from registry_fixtures import docker_config, registry  # noqa: F401 - fixtures
+from test_terminal_resize import terminals  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -217,3 +218,37 @@ def test_an_engine_that_does_not_answer_is_dockers_one_line_exit_1(pallet, docke
         assert (r.code, r.out) == (1, ""), argv
         assert r.err == f"Error: Cannot connect to the Docker daemon at {host if host != 'gone' else gone}. " \
                         "Is the docker daemon running?\n"
+
+
+def test_run_it_and_exec_it_under_a_terminal_follow_its_size_exit_and_detach(pallet, remote, terminals):
+    from test_terminal_detach import CTRL_P, CTRL_Q, _detach
+    t = terminals(pallet, "--context", "remote", "run", "--rm", "-it", "--name", "tty", "busybox", "sh")
+    t.expect("# ")
+    assert t.size_in_container() == "24 80"
+    t.resize(40, 132)
+    time.sleep(0.3)
+    assert t.size_in_container() == "40 132"
+    t.send("exit 3\r")
+    assert t.wait() == 3
+    assert remote.store.ok("ps", "-aq").lines == []
+    remote.store.ok("run", "-d", "--name", "box", "busybox", "sleep", "60")
+    t = terminals(pallet, "--context", "remote", "exec", "-it", "box", "sh")
+    t.expect("# ")
+    t.send("echo R$((40+2))\r")
+    t.expect("R42")
+    code, shown = _detach(t, CTRL_P + CTRL_Q)
+    assert code == 1 and "read escape sequence" in shown
+    t = terminals(pallet, "--context", "remote", "exec", "-it", "box", "sh", "-c", "exit 5")
+    assert t.wait() == 5
+
+
+def test_start_attach_relays_the_output_and_the_exit_code_and_attach_needs_a_running_container(pallet, remote):
+    ctx = ("--context", "remote")
+    pallet.ok(*ctx, "create", "--name", "once", "busybox", "sh", "-c", "echo hello; exit 2")
+    r = pallet(*ctx, "start", "-a", "once")
+    assert (r.code, r.out) == (2, "hello\n"), r.err
+    r = pallet(*ctx, "attach", "once")
+    assert (r.code, r.err) == (1, "Error: You cannot attach to a stopped container, start it first\n")
+    pallet.ok(*ctx, "run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; exit 6")
+    r = pallet(*ctx, "attach", "ticker")
+    assert (r.code, r.out) == (6, "tick\n"), r.err

@@ -74,7 +74,13 @@ class RemoteContainers:
     def attach(self, ref: str, stream_only: bool = False):
         from .streams import RemoteAttachment
         record = self.get(ref)
-        config = record["Config"]
+        config, state = record["Config"], record["State"]
+        if not stream_only and not state.get("Running"):  # docker/cli asks before it attaches
+            from ..errors import Conflict
+            raise Conflict("You cannot attach to a stopped container, start it first")
+        if not stream_only and state.get("Paused"):
+            from ..errors import Conflict
+            raise Conflict("You cannot attach to a paused container, unpause it first")
         sock, leftover = self.t.hijack("POST", path_of(ID + "/attach", record["Id"]), {
             "stream": True, "stdin": bool(config.get("OpenStdin")), "stdout": True, "stderr": True})
         return RemoteAttachment(self.t, sock, leftover, tty=bool(config.get("Tty")),
