@@ -252,3 +252,29 @@ def test_start_attach_relays_the_output_and_the_exit_code_and_attach_needs_a_run
     pallet.ok(*ctx, "run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; exit 6")
     r = pallet(*ctx, "attach", "ticker")
     assert (r.code, r.out) == (6, "tick\n"), r.err
+
+
+def test_build_sends_the_context_less_what_dockerignore_excludes_and_tags_on_the_remote_store(pallet, remote,
+                                                                                              tmp_path):
+    ctx = tmp_path / "context"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox\nARG WHO=nobody\nCOPY a.txt /a.txt\nRUN cat /a.txt && echo by-$WHO\n")
+    (ctx / "a.txt").write_text("from the context\n")
+    (ctx / "secret.txt").write_text("never sent\n")
+    (ctx / ".dockerignore").write_text("secret.txt\n")
+    outside = tmp_path / "Outside.dockerfile"
+    outside.write_text("FROM busybox\nCOPY secret.txt /\n")
+    r = pallet("--context", "remote", "build", "--progress", "plain", "-t", "made:1", "--build-arg", "WHO=me",
+               str(ctx))
+    assert r.code == 0, r.err
+    assert "#4 [4/4] RUN cat /a.txt && echo by-$WHO" in r.err and "from the context" in r.err and "by-me" in r.err
+    assert remote.store.ok("run", "--rm", "made:1", "cat", "/a.txt").out == "from the context\n"
+    assert pallet.ok("images", "-q").out == ""
+    r = pallet("--context", "remote", "build", "--progress", "classic", "-t", "made:2", "--build-arg", "WHO=me",
+               str(ctx))
+    assert r.code == 0 and r.out.endswith("Successfully tagged made:2\n") and " ---> Using cache" in r.out, r.err
+    image_id = pallet.ok("--context", "remote", "build", "-q", "--build-arg", "WHO=me", str(ctx)).out.strip()
+    assert remote.store.ok("inspect", "-f", "{{.Id}}", "made:1").out.strip() == image_id
+    r = pallet("--context", "remote", "build", "--progress", "plain", "-f", str(outside), str(ctx))
+    assert r.code == 1 and r.err.endswith("ERROR: failed to solve: COPY failed: file not found in build context "
+                                          "or excluded by .dockerignore: stat secret.txt: file does not exist\n")

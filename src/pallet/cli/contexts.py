@@ -25,7 +25,7 @@ REMOTE_PATHS = frozenset({
     "container wait", "container pause", "container unpause", "container logs", "container exec",
     "container attach", "container inspect", "image ls", "image inspect", "image pull", "image tag",
     "image rm", "network ls", "network create", "network inspect", "network rm", "volume ls",
-    "volume create", "volume inspect", "volume rm",
+    "volume create", "volume inspect", "volume rm", "image build", "buildx build",
 })
 
 

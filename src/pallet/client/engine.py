@@ -8,6 +8,7 @@ NOUNS = {
     "containers": ("containers", "RemoteContainers"), "images": ("images", "RemoteImages"),
     "registry": ("images", "RemoteRegistry"), "networks": ("networks", "RemoteNetworks"),
     "volumes": ("volumes", "RemoteVolumes"), "system": ("system", "RemoteSystem"),
+    "builds": ("builds", "RemoteBuilds"),
 }
 
 

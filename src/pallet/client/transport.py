@@ -128,8 +128,9 @@ class Transport:
                 headers: dict | None = None, ok=(200, 201, 204), upgrade: bool = False) -> Response:
         """Send one request; an error status raises (`ok` lists the statuses that do not)."""
         import h11
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        target = path + ("?" + urlencode(query) if query else "")
+        query = {k: list(v) if isinstance(v, tuple) else _query_value(v)  # a tuple: repeated (`t`)
+                 for k, v in (params or {}).items() if v is not None}
+        target = path + ("?" + urlencode(query, doseq=True) if query else "")
         data, content_type = _encode(body)
         head = [("Host", "docker"), ("User-Agent", "pallet")]
         if content_type:
