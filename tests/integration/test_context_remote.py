@@ -278,3 +278,69 @@ def test_build_sends_the_context_less_what_dockerignore_excludes_and_tags_on_the
     r = pallet("--context", "remote", "build", "--progress", "plain", "-f", str(outside), str(ctx))
     assert r.code == 1 and r.err.endswith("ERROR: failed to solve: COPY failed: file not found in build context "
                                           "or excluded by .dockerignore: stat secret.txt: file does not exist\n")
+
+
+@pytest.fixture
+def tls_service(pallet, busybox_tar, tmp_path):
+    """`pallet system service --tlsverify` on tcp://127.0.0.1 for a second store, with a CA that
+    signed both its certificate and a client's: (url, directory of ca.crt/client.crt/client.key)."""
+    import socket
+    import subprocess
+    import sys
+    from registry_fixtures import make_ca, openssl
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca, server_crt, server_key = make_ca(certs)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(certs / "client.key"),
+            "-out", str(certs / "client.csr"), "-subj", "/CN=client")
+    (certs / "client.cnf").write_text("extendedKeyUsage=clientAuth\n")
+    openssl("x509", "-req", "-in", str(certs / "client.csr"), "-CA", str(ca), "-CAkey", str(certs / "ca.key"),
+            "-CAcreateserial", "-out", str(certs / "client.crt"), "-days", "2", "-extfile", str(certs / "client.cnf"))
+    other = Pallet(tmp_path / "tls-root", tmp_path / "tls-run")
+    other.ok("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "pallet.cli.main", "--root", str(other.root), "--runroot",
+                             str(other.runroot), "system", "service", "--timeout", "0", "--tlsverify",
+                             "--tlscacert", str(ca), "--tlscert", str(server_crt), "--tlskey", str(server_key), url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the TLS service did not listen"
+                time.sleep(0.05)
+        yield SimpleNamespace(url=url, certs=certs, store=other)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_tcp_context_with_tls_material_reaches_a_tlsverify_engine(pallet, docker_config, tls_service,  # noqa: F811
+                                                                    monkeypatch):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    certs = tls_service.certs
+    tls_service.store.ok("create", "--name", "behind-tls", "busybox")
+    pallet.ok("context", "create", "secure", "--docker",
+              f"host={tls_service.url},ca={certs / 'ca.crt'},cert={certs / 'client.crt'},key={certs / 'client.key'}")
+    assert pallet.ok("context", "inspect", "-f", "{{json .TLSMaterial}}", "secure").out == \
+        '{"docker":["ca.pem","cert.pem","key.pem"]}\n'
+    assert pallet.ok("--context", "secure", "ps", "-a", "--format", "{{.Names}}").out == "behind-tls\n"
+    pallet.ok("context", "create", "no-client-cert", "--docker", f"host={tls_service.url},ca={certs / 'ca.crt'}")
+    r = pallet("--context", "no-client-cert", "ps")
+    assert (r.code, r.out) == (1, "") and r.err.startswith("Error: ") and len(r.err.splitlines()) == 1
+    for name, source in (("ca.pem", "ca.crt"), ("cert.pem", "client.crt"), ("key.pem", "client.key")):
+        (certs / name).write_bytes((certs / source).read_bytes())
+    monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
+    monkeypatch.setenv("DOCKER_CERT_PATH", str(certs))
+    assert pallet.ok("-H", tls_service.url, "ps", "-a", "--format", "{{.Names}}").out == "behind-tls\n"
+    tls_service.store.ok("rm", "behind-tls")
+    r = pallet("context", "create", "half", "--docker", f"host={tls_service.url},cert={certs / 'client.crt'}")
+    assert (r.code, r.err) == (1, "Error: unable to create docker endpoint config: cert and key must be given "
+                                  "together\n")

@@ -140,7 +140,9 @@ def env_tls() -> dict | None:
     return {key: os.path.join(base, f"{key}.pem") for key in ("ca", "cert", "key")} | {"verify": True}
 
 
-def create(name: str, description: str, endpoint: dict) -> None:
+def create(name: str, description: str, endpoint: dict, tls: dict[str, bytes] | None = None) -> None:
+    """A new context; `tls` ({"ca"|"cert"|"key": PEM bytes}) goes to its TLS directory as
+    ca.pem, cert.pem, key.pem (the key readable by its owner only), as docker keeps them."""
     import re
     if name == DEFAULT:
         raise InvalidArgument(f'"{DEFAULT}" is a reserved context name')
@@ -152,6 +154,11 @@ def create(name: str, description: str, endpoint: dict) -> None:
             "Endpoints": {"docker": endpoint}}
     import json
     os.makedirs(meta_dir(name), exist_ok=True)
+    for key, pem in (tls or {}).items():
+        os.makedirs(tls_dir(name), mode=0o700, exist_ok=True)
+        path = os.path.join(tls_dir(name), f"{key}.pem")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(pem)
     _write(os.path.join(meta_dir(name), "meta.json"), json.dumps(meta, separators=(",", ":")))
 
 

@@ -9,6 +9,8 @@ and any other verb is refused in one line (`refuse`).
 """
 from __future__ import annotations
 
+import os
+
 from ..errors import InvalidArgument, NotFound, PalletError
 from . import context_store as cs
 from .flags import Command, F
@@ -91,10 +93,11 @@ def context_ls(ctx, o, args) -> int:
 
 
 def _inspect_doc(name: str) -> dict:
-    import os
     doc = cs.load(name)
     doc = {"Name": doc.get("Name", name), "Metadata": doc.get("Metadata") or {},
            "Endpoints": doc.get("Endpoints") or {}, "TLSMaterial": {}}
+    if name != cs.DEFAULT and os.path.isdir(cs.tls_dir(name)):
+        doc["TLSMaterial"] = {"docker": sorted(os.listdir(cs.tls_dir(name)))}
     if name == cs.DEFAULT:
         doc["Storage"] = {"MetadataPath": "<IN MEMORY>", "TLSPath": "<IN MEMORY>"}
     else:
@@ -118,27 +121,35 @@ def context_use(ctx, o, args) -> int:
     return 0
 
 
-def _endpoint(spec: str | None) -> dict | None:
-    """--docker "host=unix:///...,skip-tls-verify=false" -> the docker endpoint."""
+def _endpoint(spec: str | None) -> tuple[dict | None, dict[str, bytes]]:
+    """--docker "host=tcp://...,ca=PATH,cert=PATH,key=PATH,skip-tls-verify=false" -> the docker
+    endpoint, and the TLS files' contents (kept in the context's own TLS directory, as docker does)."""
     if spec is None:
-        return None
-    endpoint = {"Host": "", "SkipTLSVerify": False}
+        return None, {}
+    endpoint, tls = {"Host": "", "SkipTLSVerify": False}, {}
     for part in filter(None, spec.split(",")):
         key, sep, value = part.partition("=")
         if key == "host" and sep:
             endpoint["Host"] = value
         elif key == "skip-tls-verify" and value.lower() in ("true", "false", "1", "0"):
             endpoint["SkipTLSVerify"] = value.lower() in ("true", "1")
-        elif key in ("ca", "cert", "key"):
-            raise InvalidArgument(f"--docker {key}= is not supported by pallet yet (no TLS material in contexts)")
+        elif key in ("ca", "cert", "key") and sep:
+            try:
+                with open(os.path.expanduser(value), "rb") as f:
+                    tls[key] = f.read()
+            except OSError as exc:
+                raise InvalidArgument(f"unable to create docker endpoint config: open {value}: "
+                                      f"{exc.strerror.lower()}") from None
         else:
             raise InvalidArgument(f'unable to create docker endpoint config: unrecognized config key: {key}')
-    return endpoint
+    if ("cert" in tls) != ("key" in tls):
+        raise InvalidArgument("unable to create docker endpoint config: cert and key must be given together")
+    return endpoint, tls
 
 
 def context_create(ctx, o, args) -> int:
     name = args[0]
-    endpoint = _endpoint(o.docker)
+    endpoint, tls = _endpoint(o.docker)
     description = o.description
     if endpoint is None:  # docker: a copy of the current context's endpoint
         source = cs.load(cs.selected(ctx.context_flag))
@@ -146,7 +157,7 @@ def context_create(ctx, o, args) -> int:
         if description is None:
             description = cs.DEFAULT_DESCRIPTION if source.get("Name") == cs.DEFAULT else \
                 (source.get("Metadata") or {}).get("Description")
-    cs.create(name, description or "", endpoint)
+    cs.create(name, description or "", endpoint, tls)
     ctx.out(name)
     ctx.err(f'Successfully created context "{name}"')
     return 0
@@ -186,7 +197,7 @@ COMMANDS = [
     Command("context use", "CONTEXT", "Set the current docker context", context_use, [], 1, 1),
     Command("context create", "[OPTIONS] CONTEXT", "Create a context", context_create, [
         F("description", kind="str", help="Description of the context"),
-        F("docker", kind="str", help="set the docker endpoint (host=unix:///...,skip-tls-verify=false)"),
+        F("docker", kind="str", help="set the docker endpoint (host=unix:///... or tcp://HOST:PORT,ca=,cert=,key=,skip-tls-verify=)"),
     ], 1, 1),
     Command("context rm", "CONTEXT [CONTEXT...]", "Remove one or more contexts", context_rm, [
         F("force", "f", help="Force the removal of a context in use"),

@@ -89,12 +89,15 @@ class TLS:
     def __init__(self, material: dict):
         import ssl
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if material.get("ca"):
-            self.context.load_verify_locations(material["ca"])
-        else:
-            self.context.load_default_certs()
-        if material.get("cert") and material.get("key"):
-            self.context.load_cert_chain(material["cert"], material["key"])
+        try:
+            if material.get("ca"):
+                self.context.load_verify_locations(material["ca"])
+            else:
+                self.context.load_default_certs()
+            if material.get("cert") and material.get("key"):
+                self.context.load_cert_chain(material["cert"], material["key"])
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidArgument(f"could not read TLS material: {exc}") from None
         if not material.get("verify", True):
             self.context.check_hostname = False
             self.context.verify_mode = ssl.CERT_NONE
