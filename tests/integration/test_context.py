@@ -114,3 +114,38 @@ def test_pallet_under_another_engines_context_talks_to_it_and_acts_locally_on_it
     r = pallet("--context", "nosuch", "ps")
     assert r.code == 1 and r.err.startswith('Error: unable to resolve docker endpoint: context "nosuch": '
                                             "context not found")
+
+
+def test_context_export_import_and_update_round_trip_with_the_docker_cli(pallet, docker_config, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for key in ("ca", "cert", "key"):
+        (tmp_path / f"{key}.src").write_bytes(f"{key} material\n".encode())
+    pallet.ok("context", "create", "secure", "--description", "with tls", "--docker",
+              "host=tcp://127.0.0.1:2376,ca=ca.src,cert=cert.src,key=key.src")
+    r = pallet.ok("context", "export", "secure")
+    assert (r.out, r.err) == ("", 'Written file "secure.dockercontext"\n')
+    r = pallet("context", "export", "secure")
+    assert (r.code, r.err) == (1, "Error: open secure.dockercontext: file exists\n")
+    assert _docker("context", "import", "via-docker", "secure.dockercontext").returncode == 0
+    r = _docker("context", "inspect", "-f", "{{json .TLSMaterial}} {{.Endpoints.docker.Host}}", "via-docker")
+    assert r.stdout == '{"docker":["ca.pem","cert.pem","key.pem"]} tcp://127.0.0.1:2376\n', r.stderr
+    assert _docker("context", "export", "via-docker", "from-docker.dockercontext").returncode == 0
+    r = pallet.ok("context", "import", "back", "from-docker.dockercontext")
+    assert (r.out, r.err) == ("back\n", 'Successfully imported context "back"\n')
+    r = pallet.ok("context", "inspect", "-f", "{{.Metadata.Description}} {{json .TLSMaterial}}", "back")
+    assert r.out == 'with tls {"docker":["ca.pem","cert.pem","key.pem"]}\n'
+    tls = docker_config / "contexts" / "tls" / hashlib.sha256(b"back").hexdigest() / "docker"
+    assert (tls / "key.pem").read_bytes() == b"key material\n" and (tls / "key.pem").stat().st_mode & 0o077 == 0
+    r = pallet.ok("context", "import", "piped", "-", stdin=(tmp_path / "secure.dockercontext").read_bytes())
+    assert r.out == "piped\n"
+    r = pallet("context", "import", "back", "secure.dockercontext")
+    assert (r.code, r.err) == (1, 'Error: context "back" already exists\n')
+    r = pallet.ok("context", "update", "back", "--description", "moved", "--docker", "host=unix:///run/x.sock")
+    assert (r.out, r.err) == ("back\n", 'Successfully updated context "back"\n')
+    r = _docker("context", "inspect", "-f", "{{json .Metadata}} {{.Endpoints.docker.Host}} "
+                "{{json .TLSMaterial}}", "back")
+    assert '"Metadata":{"Description":"moved"}' in r.stdout, r.stderr
+    assert r.stdout.endswith(" unix:///run/x.sock {}\n")  # a new endpoint drops the old TLS material, as docker
+    r = pallet("context", "update", "nosuch", "--description", "x")
+    assert r.code == 1 and r.err.startswith('Error: context "nosuch": context not found')

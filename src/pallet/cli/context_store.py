@@ -140,9 +140,7 @@ def env_tls() -> dict | None:
     return {key: os.path.join(base, f"{key}.pem") for key in ("ca", "cert", "key")} | {"verify": True}
 
 
-def create(name: str, description: str, endpoint: dict, tls: dict[str, bytes] | None = None) -> None:
-    """A new context; `tls` ({"ca"|"cert"|"key": PEM bytes}) goes to its TLS directory as
-    ca.pem, cert.pem, key.pem (the key readable by its owner only), as docker keeps them."""
+def check_new_name(name: str) -> None:
     import re
     if name == DEFAULT:
         raise InvalidArgument(f'"{DEFAULT}" is a reserved context name')
@@ -150,16 +148,38 @@ def create(name: str, description: str, endpoint: dict, tls: dict[str, bytes] | 
         raise InvalidArgument(f'context name "{name}" is invalid, names are validated against regexp "{NAME_RULE}"')
     if exists(name):
         raise AlreadyExists(f'context "{name}" already exists')
+
+
+def create(name: str, description: str, endpoint: dict, tls: dict[str, bytes] | None = None) -> None:
+    """A new context; `tls` ({"ca"|"cert"|"key": PEM bytes}) goes to its TLS directory as
+    ca.pem, cert.pem, key.pem (the key readable by its owner only), as docker keeps them."""
+    check_new_name(name)
     meta = {"Name": name, "Metadata": {"Description": description} if description else {},
             "Endpoints": {"docker": endpoint}}
+    save(name, meta, {f"{key}.pem": pem for key, pem in (tls or {}).items()})
+
+
+def save(name: str, meta: dict, tls_files: dict[str, bytes] | None) -> None:
+    """Write a context's meta.json; `tls_files` (name -> bytes), unless None, replace its TLS files."""
     import json
+    import shutil
     os.makedirs(meta_dir(name), exist_ok=True)
-    for key, pem in (tls or {}).items():
+    if tls_files is not None:
+        shutil.rmtree(tls_dir(name), ignore_errors=True)
+    for file_name, data in (tls_files or {}).items():
         os.makedirs(tls_dir(name), mode=0o700, exist_ok=True)
-        path = os.path.join(tls_dir(name), f"{key}.pem")
+        path = os.path.join(tls_dir(name), file_name)
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(pem)
+            f.write(data)
     _write(os.path.join(meta_dir(name), "meta.json"), json.dumps(meta, separators=(",", ":")))
+
+
+def tls_files(name: str) -> dict[str, bytes]:
+    out = {}
+    for file_name in sorted(os.listdir(tls_dir(name))) if os.path.isdir(tls_dir(name)) else []:
+        with open(os.path.join(tls_dir(name), file_name), "rb") as f:
+            out[file_name] = f.read()
+    return out
 
 
 def remove(name: str) -> None:

@@ -163,6 +163,62 @@ def context_create(ctx, o, args) -> int:
     return 0
 
 
+def context_update(ctx, o, args) -> int:
+    """--description and/or --docker; a new endpoint replaces the TLS material too (docker)."""
+    name = args[0]
+    if name == cs.DEFAULT:
+        raise InvalidArgument(f'"{cs.DEFAULT}" is a reserved context name')
+    meta = cs.load(name)
+    endpoint, tls = _endpoint(o.docker)
+    if o.description is not None:
+        meta["Metadata"] = {**(meta.get("Metadata") or {}), "Description": o.description}
+    if endpoint is not None:
+        meta["Endpoints"] = {**(meta.get("Endpoints") or {}), "docker": endpoint}
+    cs.save(name, meta, {f"{key}.pem": pem for key, pem in tls.items()} if endpoint is not None else None)
+    ctx.out(name)
+    ctx.err(f'Successfully updated context "{name}"')
+    return 0
+
+
+def context_export(ctx, o, args) -> int:
+    from .context_archive import export_bytes
+    name = args[0]
+    dest = args[1] if len(args) > 1 else f"{name}.dockercontext"
+    data = export_bytes(name)
+    if dest == "-":
+        out = getattr(ctx.stdout, "buffer", ctx.stdout)
+        out.write(data)
+        out.flush()
+        return 0
+    try:
+        with open(dest, "xb") as f:  # docker never overwrites: "open F: file exists"
+            f.write(data)
+    except OSError as exc:
+        raise PalletError(f"open {dest}: {(exc.strerror or str(exc)).lower()}") from None
+    ctx.err(f'Written file "{dest}"')
+    return 0
+
+
+def context_import(ctx, o, args) -> int:
+    from .context_archive import MAX_ARCHIVE, import_bytes
+    name, source = args
+    cs.check_new_name(name)
+    if source == "-":
+        data = getattr(ctx.stdin, "buffer", ctx.stdin).read(MAX_ARCHIVE + 1)
+    else:
+        try:
+            with open(source, "rb") as f:
+                data = f.read(MAX_ARCHIVE + 1)
+        except OSError as exc:
+            raise PalletError(f"open {source}: {(exc.strerror or str(exc)).lower()}") from None
+    if len(data) > MAX_ARCHIVE:
+        raise InvalidArgument(f"invalid context archive: larger than {MAX_ARCHIVE} bytes")
+    import_bytes(name, data)
+    ctx.out(name)
+    ctx.err(f'Successfully imported context "{name}"')
+    return 0
+
+
 def context_rm(ctx, o, args) -> int:
     current, failed = cs.current(), []
     for name in args:
@@ -199,6 +255,14 @@ COMMANDS = [
         F("description", kind="str", help="Description of the context"),
         F("docker", kind="str", help="set the docker endpoint (host=unix:///... or tcp://HOST:PORT,ca=,cert=,key=,skip-tls-verify=)"),
     ], 1, 1),
+    Command("context update", "[OPTIONS] CONTEXT", "Update a context", context_update, [
+        F("description", kind="str", help="Description of the context"),
+        F("docker", kind="str", help="set the docker endpoint (host=unix:///... or tcp://HOST:PORT,ca=,cert=,key=,"
+          "skip-tls-verify=)"),
+    ], 1, 1),
+    Command("context export", "[OPTIONS] CONTEXT [FILE|-]", "Export a context to a tar archive FILE or a tar "
+            "stream on STDOUT.", context_export, [], 1, 2),
+    Command("context import", "CONTEXT FILE|-", "Import a context from a tar or zip file", context_import, [], 2, 2),
     Command("context rm", "CONTEXT [CONTEXT...]", "Remove one or more contexts", context_rm, [
         F("force", "f", help="Force the removal of a context in use"),
     ], min_args=1, aliases=("context remove",)),
