@@ -196,7 +196,7 @@ def test_verbs_not_driven_remotely_are_refused_in_one_line_and_never_touch_the_l
                                                                                            remote):
     pallet.ok("create", "--name", "local-stopped", "busybox", "true")
     for argv, typed in ((("system", "prune", "-f"), "system prune"), (("container", "prune", "-f"), "container prune"),
-                        (("commit", "local-stopped"), "commit"), (("build", "."), "build"),
+                        (("commit", "local-stopped"), "commit"), (("save", "busybox"), "save"),
                         (("cp", "local-stopped:/etc/hostname", "-"), "cp")):
         r = pallet("--context", "remote", *argv)
         assert (r.code, r.out) == (1, ""), argv
