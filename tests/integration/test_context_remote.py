@@ -344,3 +344,28 @@ def test_a_tcp_context_with_tls_material_reaches_a_tlsverify_engine(pallet, dock
     r = pallet("context", "create", "half", "--docker", f"host={tls_service.url},cert={certs / 'client.crt'}")
     assert (r.code, r.err) == (1, "Error: unable to create docker endpoint config: cert and key must be given "
                                   "together\n")
+
+
+def test_top_port_history_connect_and_prunes_act_on_the_remote_store(pallet, remote):
+    ctx = ("--context", "remote")
+    pallet.ok(*ctx, "network", "create", "side")
+    pallet.ok(*ctx, "run", "-d", "--name", "srv", "-p", "127.0.0.1::80", "busybox", "sleep", "60")
+    assert "sleep 60" in pallet.ok(*ctx, "top", "srv").out
+    host_port = remote.store.ok("port", "srv", "80").out
+    assert pallet.ok(*ctx, "port", "srv", "80").out == host_port and host_port.startswith("127.0.0.1:")
+    assert pallet.ok(*ctx, "history", "-q", "busybox").out == remote.store.ok("history", "-q", "busybox").out
+    pallet.ok(*ctx, "network", "connect", "--alias", "api", "side", "srv")
+    assert "side" in remote.store.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "srv").out
+    pallet.ok(*ctx, "network", "disconnect", "side", "srv")
+    assert pallet.ok(*ctx, "network", "prune", "-f").out == "Deleted Networks:\nside\n"
+    idle = pallet.ok(*ctx, "create", "--name", "idle", "busybox", "true").out.strip()
+    r = pallet.ok(*ctx, "container", "prune", "-f")
+    assert r.lines[:2] == ["Deleted Containers:", idle]
+    assert remote.store.ok("ps", "-a", "--format", "{{.Names}}").out == "srv\n"
+    pallet.ok(*ctx, "volume", "create", "spare")
+    assert pallet.ok(*ctx, "volume", "prune", "-a", "-f").lines[:2] == ["Deleted Volumes:", "spare"]
+    pallet.ok(*ctx, "tag", "busybox", "extra:1")
+    pallet.ok(*ctx, "rm", "-f", "srv")
+    r = pallet.ok(*ctx, "image", "prune", "-a", "-f")
+    assert "untagged: busybox:latest" in r.out and "untagged: extra:1" in r.out
+    assert remote.store.ok("images", "-q").out == ""

@@ -27,7 +27,9 @@ REMOTE_PATHS = frozenset({
     "container wait", "container pause", "container unpause", "container logs", "container exec",
     "container attach", "container inspect", "image ls", "image inspect", "image pull", "image tag",
     "image rm", "network ls", "network create", "network inspect", "network rm", "volume ls",
-    "volume create", "volume inspect", "volume rm", "image build", "buildx build",
+    "volume create", "volume inspect", "volume rm", "image build", "buildx build", "image history",
+    "container top", "container port", "container prune", "image prune", "volume prune", "network prune",
+    "network connect", "network disconnect",
 })
 
 

@@ -45,6 +45,22 @@ class RemoteContainers:
             records.append(record)
         return records
 
+    def top(self, ref: str, ps_args: list[str]) -> tuple[list[str], list[list[str]]]:
+        doc = self.t.call("GET", path_of(ID + "/top", ref), {"ps_args": " ".join(ps_args) or None})
+        return doc.get("Titles") or [], doc.get("Processes") or []
+
+    def ports(self, ref: str) -> dict:
+        """`port`: the host bindings of a running container (exposed-only ports have none)."""
+        record = self.get(ref)
+        if not record["State"].get("Running"):
+            return {}
+        ports = (record.get("NetworkSettings") or {}).get("Ports") or {}
+        return {key: binds for key, binds in ports.items() if binds}
+
+    def prune(self, filters: dict | None = None) -> tuple[list[str], int]:
+        doc = self.t.call("POST", "/containers/prune", {"filters": filters or None}) or {}
+        return doc.get("ContainersDeleted") or [], int(doc.get("SpaceReclaimed") or 0)
+
     def logs(self, req):
         return _log_records(self.t, req, self.get(req.container)["Config"].get("Tty", False))
 

@@ -46,7 +46,19 @@ class RemoteImages:
         return rows
 
     def history(self, name: str) -> list[dict]:
-        return self.t.call("GET", path_of("/images/{}/history", name))
+        """The engine's HistoryResponseItems as the local history rows (ID, Created in RFC 3339)."""
+        from datetime import datetime, timezone
+        items = self.t.call("GET", path_of("/images/{}/history", name)) or []
+        return [{"ID": i.get("Id") or "<missing>", "CreatedBy": i.get("CreatedBy") or "", "Size": i.get("Size") or 0,
+                 "Comment": i.get("Comment") or "", "Tags": i.get("Tags"),
+                 "Created": datetime.fromtimestamp(i["Created"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                 if i.get("Created") else ""} for i in items]
+
+    def prune(self, all_images: bool = False) -> tuple[list[str], list[str], int]:
+        doc = self.t.call("POST", "/images/prune", {"filters": {"dangling": ["false"]} if all_images else None}) or {}
+        items = doc.get("ImagesDeleted") or []
+        return ([i["Untagged"] for i in items if "Untagged" in i], [i["Deleted"] for i in items if "Deleted" in i],
+                int(doc.get("SpaceReclaimed") or 0))
 
     def tag(self, source: str, target: str) -> None:
         from ..reference import parse

@@ -31,3 +31,17 @@ class RemoteNetworks:
 
     def remove(self, ref: str) -> None:
         self.t.request("DELETE", path_of("/networks/{}", ref))
+
+    def prune(self, filters: dict | None = None) -> list[str]:
+        doc = self.t.call("POST", "/networks/prune", {"filters": filters or None}) or {}
+        return doc.get("NetworksDeleted") or []
+
+    def connect(self, network: str, container: str, aliases: list[str], ip: str | None = None,
+                ip6: str | None = None) -> None:
+        ipam = {k: v for k, v in (("IPv4Address", ip), ("IPv6Address", ip6)) if v}
+        self.t.request("POST", path_of("/networks/{}/connect", network), body={
+            "Container": container, "EndpointConfig": {"Aliases": aliases or None, "IPAMConfig": ipam or None}})
+
+    def disconnect(self, network: str, container: str, force: bool = False) -> None:
+        self.t.request("POST", path_of("/networks/{}/disconnect", network),
+                       body={"Container": container, "Force": force})

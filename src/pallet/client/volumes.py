@@ -31,3 +31,10 @@ class RemoteVolumes:
 
     def remove(self, name: str, force: bool = False) -> None:
         self.t.request("DELETE", path_of("/volumes/{}", name), {"force": force or None})
+
+    def prune(self, all_volumes: bool = False, filters: dict | None = None) -> tuple[list[str], int]:
+        filters = dict(filters or {})
+        if all_volumes:
+            filters["all"] = ["true"]
+        doc = self.t.call("POST", "/volumes/prune", {"filters": filters or None}) or {}
+        return doc.get("VolumesDeleted") or [], int(doc.get("SpaceReclaimed") or 0)
