@@ -134,10 +134,11 @@ def test_images_tag_and_rmi_act_on_the_remote_store(pallet, remote):
     assert (r.code, r.err) == (1, "Error: No such image: nosuch:latest\n")
 
 
-def test_pull_through_the_remote_engine_stores_the_image_over_there(pallet, remote, registry):  # noqa: F811
+def test_push_and_pull_through_the_remote_engine_move_its_images(pallet, remote, registry):  # noqa: F811
     name = f"{registry.host}/remote/bb"
-    remote.store.ok("tag", "busybox", name)
-    remote.store.ok("push", name)
+    pallet.ok("--context", "remote", "tag", "busybox", name)
+    r = pallet.ok("--context", "remote", "push", name)
+    assert "Using default tag: latest" in r.out and "latest: digest: sha256:" in r.out
     remote.store.ok("rmi", name)
     r = pallet.ok("--context", "remote", "pull", name)
     assert "Using default tag: latest" in r.out and r.lines[-1] == f"{name}:latest"
@@ -354,6 +355,10 @@ def test_top_port_history_connect_and_prunes_act_on_the_remote_store(pallet, rem
     host_port = remote.store.ok("port", "srv", "80").out
     assert pallet.ok(*ctx, "port", "srv", "80").out == host_port and host_port.startswith("127.0.0.1:")
     assert pallet.ok(*ctx, "history", "-q", "busybox").out == remote.store.ok("history", "-q", "busybox").out
+    pallet.ok(*ctx, "exec", "srv", "touch", "/made-here")
+    assert "A /made-here" in pallet.ok(*ctx, "diff", "srv").lines
+    exported = pallet.ok(*ctx, "export", "srv").out_bytes
+    assert b"made-here" in exported and exported == remote.store.ok("export", "srv").out_bytes
     pallet.ok(*ctx, "network", "connect", "--alias", "api", "side", "srv")
     assert "side" in remote.store.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "srv").out
     pallet.ok(*ctx, "network", "disconnect", "side", "srv")

@@ -29,7 +29,7 @@ REMOTE_PATHS = frozenset({
     "image rm", "network ls", "network create", "network inspect", "network rm", "volume ls",
     "volume create", "volume inspect", "volume rm", "image build", "buildx build", "image history",
     "container top", "container port", "container prune", "image prune", "volume prune", "network prune",
-    "network connect", "network disconnect",
+    "network connect", "network disconnect", "image push", "container diff", "container export",
 })
 
 

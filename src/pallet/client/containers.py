@@ -267,3 +267,19 @@ def _log_records(t, req, tty: bool):
 
 def _epoch(when: float | None) -> str | None:
     return None if when is None else f"{when:.9f}"
+
+
+class RemoteContainerFS:
+    """`diff` and `export` (GET /containers/{id}/changes, /export)."""
+    KINDS = {0: "C", 1: "A", 2: "D"}
+
+    def __init__(self, transport):
+        self.t = transport
+
+    def diff(self, ref: str) -> list[tuple[str, str]]:
+        changes = self.t.call("GET", path_of(ID + "/changes", ref)) or []
+        return [(self.KINDS.get(c.get("Kind"), "C"), c.get("Path", "")) for c in changes]
+
+    def export(self, ref: str, out) -> None:
+        for chunk in self.t.request("GET", path_of(ID + "/export", ref)).chunks():
+            out.write(chunk)

@@ -81,27 +81,53 @@ class RemoteRegistry:
     def pull(self, name: str, progress, platform: str | None = None, all_tags: bool = False,
              credentials=None) -> list:
         """`POST /images/create`, its JSON progress drawn by the CLI's progress object."""
-        from ..errors import PalletError
         from ..reference import parse
         from ..services.registry import Pulled
         ref = parse(name)
         tag = ref.digest or ref.tag or ("" if all_tags else "latest")
-        resp = self.t.request("POST", "/images/create", {"fromImage": ref.name, "tag": tag,
-                                                         "platform": platform})
-        digest = ""
-        for msg in resp.lines():
-            if msg.get("error"):
-                raise PalletError(msg["error"])
-            status, layer = msg.get("status") or "", msg.get("id")
-            if layer and status.startswith("Pulling from"):
-                progress.line(f"{layer}: {status}")
-            elif layer and status:
-                if (msg.get("progressDetail") or {}).get("current") is None:
-                    progress.layer(layer, status, None)
-            elif status:
-                if status.startswith("Digest: "):
-                    digest = status[len("Digest: "):]
-                progress.line(status)
-        progress.close()
+        resp = self.t.request("POST", "/images/create", {"fromImage": ref.name, "tag": tag, "platform": platform},
+                              headers=_registry_auth(ref.domain))
+        digest = _draw(resp, progress)
         full = str(ref if ref.digest else ref.tagged())
         return [Pulled(name=full, image_id="", digest=digest, updated=True)]
+
+    def push(self, name: str, progress, all_tags: bool = False, credentials=None) -> None:
+        from ..reference import parse
+        ref = parse(name)
+        tag = ref.tag or ("" if all_tags else "latest")
+        resp = self.t.request("POST", path_of("/images/{}/push", ref.name), {"tag": tag or None},
+                              headers=_registry_auth(ref.domain))
+        _draw(resp, progress)
+
+
+def _registry_auth(domain: str) -> dict:
+    """X-Registry-Auth as docker/cli sends it: the client's own credentials for the registry
+    (its config.json), base64url of a JSON AuthConfig; `{}` when it has none."""
+    import base64
+    import json
+    from ..registry.auth import CredentialStore
+    found = CredentialStore().get(domain)
+    doc = {"username": found.username, "password": found.password, "serveraddress": domain} if found else {}
+    return {"X-Registry-Auth": base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()}
+
+
+def _draw(resp, progress) -> str:
+    """dockerd's JSON progress (pull and push) to the CLI's progress object; the digest it
+    reports. An error in the stream is the verb's error."""
+    from ..errors import PalletError
+    digest = ""
+    for msg in resp.lines():
+        if msg.get("error"):
+            raise PalletError(msg["error"])
+        status, layer = msg.get("status") or "", msg.get("id")
+        if layer and status.startswith(("Pulling from", "The push refers to")):
+            progress.line(f"{layer}: {status}" if status.startswith("Pulling") else status)
+        elif layer and status:
+            if (msg.get("progressDetail") or {}).get("current") is None:
+                progress.layer(layer, status, None)
+        elif status:
+            if status.startswith("Digest: "):
+                digest = status[len("Digest: "):]
+            progress.line(status)
+    progress.close()
+    return digest
