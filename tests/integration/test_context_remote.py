@@ -196,9 +196,9 @@ def test_host_flag_context_and_docker_host_are_chosen_in_docker_clis_order(palle
 def test_verbs_not_driven_remotely_are_refused_in_one_line_and_never_touch_the_local_store(pallet, busybox,
                                                                                            remote):
     pallet.ok("create", "--name", "local-stopped", "busybox", "true")
-    for argv, typed in ((("system", "prune", "-f"), "system prune"), (("container", "prune", "-f"), "container prune"),
+    for argv, typed in ((("system", "prune", "-f"), "system prune"), (("container", "update", "--cpus", "1", "local-stopped"), "container update"),
                         (("commit", "local-stopped"), "commit"), (("save", "busybox"), "save"),
-                        (("cp", "local-stopped:/etc/hostname", "-"), "cp")):
+                        (("stats", "--no-stream"), "stats")):
         r = pallet("--context", "remote", *argv)
         assert (r.code, r.out) == (1, ""), argv
         assert r.err == (f'Error: "pallet {typed}" is not supported through context "remote" ({remote.url}) '
@@ -347,7 +347,7 @@ def test_a_tcp_context_with_tls_material_reaches_a_tlsverify_engine(pallet, dock
                                   "together\n")
 
 
-def test_top_port_history_connect_and_prunes_act_on_the_remote_store(pallet, remote):
+def test_top_port_history_cp_connect_and_prunes_act_on_the_remote_store(pallet, remote, tmp_path):
     ctx = ("--context", "remote")
     pallet.ok(*ctx, "network", "create", "side")
     pallet.ok(*ctx, "run", "-d", "--name", "srv", "-p", "127.0.0.1::80", "busybox", "sleep", "60")
@@ -357,6 +357,14 @@ def test_top_port_history_connect_and_prunes_act_on_the_remote_store(pallet, rem
     assert pallet.ok(*ctx, "history", "-q", "busybox").out == remote.store.ok("history", "-q", "busybox").out
     pallet.ok(*ctx, "exec", "srv", "touch", "/made-here")
     assert "A /made-here" in pallet.ok(*ctx, "diff", "srv").lines
+    r = pallet(*ctx, "cp", "srv:/made-here", str(tmp_path))
+    assert (r.code, r.err) == (1, f"Error: cp srv:/made-here {tmp_path}: copying between a remote engine's container "
+                                  "and a local path is not supported by pallet's CLI; use a tar stream (`cp "
+                                  "CONTAINER:SRC - | tar x`, `tar c . | pallet cp - CONTAINER:DEST`)\n")
+    tar = pallet.ok(*ctx, "cp", "srv:/etc/hostname", "-").out_bytes
+    pallet.ok(*ctx, "cp", "-", "srv:/tmp", stdin=tar)
+    assert remote.store.ok("exec", "srv", "cat", "/tmp/hostname").out == \
+        remote.store.ok("exec", "srv", "cat", "/etc/hostname").out
     exported = pallet.ok(*ctx, "export", "srv").out_bytes
     assert b"made-here" in exported and exported == remote.store.ok("export", "srv").out_bytes
     pallet.ok(*ctx, "network", "connect", "--alias", "api", "side", "srv")

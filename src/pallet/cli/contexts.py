@@ -30,6 +30,7 @@ REMOTE_PATHS = frozenset({
     "volume create", "volume inspect", "volume rm", "image build", "buildx build", "image history",
     "container top", "container port", "container prune", "image prune", "volume prune", "network prune",
     "network connect", "network disconnect", "image push", "container diff", "container export",
+    "container cp",  # to or from a tar stream; with a local path it is refused (pallet.client)
 })
 
 

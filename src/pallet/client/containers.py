@@ -270,7 +270,9 @@ def _epoch(when: float | None) -> str | None:
 
 
 class RemoteContainerFS:
-    """`diff` and `export` (GET /containers/{id}/changes, /export)."""
+    """`diff`, `export`, and `cp` to or from a tar stream (GET/PUT /containers/{id}/archive).
+    `cp` between a remote container and a local path is refused: it would need Docker's
+    copy rules run here, on the client's files."""
     KINDS = {0: "C", 1: "A", 2: "D"}
 
     def __init__(self, transport):
@@ -283,3 +285,30 @@ class RemoteContainerFS:
     def export(self, ref: str, out) -> None:
         for chunk in self.t.request("GET", path_of(ID + "/export", ref)).chunks():
             out.write(chunk)
+
+    def archive(self, ref: str, src: str, out, follow: bool = False) -> None:
+        for chunk in self.t.request("GET", path_of(ID + "/archive", ref), {"path": src}).chunks():
+            out.write(chunk)
+
+    def extract_into(self, ref: str, stream, dest: str, archive: bool = False) -> None:
+        self.t.request("GET", path_of(ID + "/json", ref)).close()  # an unknown one fails before stdin is read
+        self.t.request("PUT", path_of(ID + "/archive", ref), {"path": dest, "copyUIDGID": archive or None},
+                       _chunks(stream))
+
+    def copy_out(self, ref: str, src: str, dest: str, archive: bool = False, follow: bool = False) -> None:
+        raise _cp_refused(f"{ref}:{src}", dest)
+
+    def copy_in(self, ref: str, src: str, dest: str, archive: bool = False, follow: bool = False) -> None:
+        raise _cp_refused(src, f"{ref}:{dest}")
+
+
+def _cp_refused(src: str, dest: str):
+    from .engine import RemoteUnsupported
+    return RemoteUnsupported(f"cp {src} {dest}: copying between a remote engine's container and a local path is "
+                             "not supported by pallet's CLI; use a tar stream (`cp CONTAINER:SRC - | tar x`, "
+                             "`tar c . | pallet cp - CONTAINER:DEST`)")
+
+
+def _chunks(stream):
+    while chunk := stream.read(1 << 20):
+        yield chunk
