@@ -6,6 +6,8 @@ attach/exec start (`101 UPGRADED`: the raw socket and what came after the header
 the one mapping from an error answer to the PalletError tree (`_error`):
 
     connection refused / no socket -> Unavailable ("Cannot connect to the Docker daemon at …")
+    a connection broken mid-answer, an answer that is not HTTP or not JSON -> Unavailable
+    unreadable TLS files -> InvalidArgument
     400 InvalidArgument, 401 Denied, 404 NotFound, 409 Conflict, 304 NotModified,
     501 NotImplemented, 503 Unavailable, anything else PalletError; the message is dockerd's
 
@@ -49,20 +51,28 @@ class Response:
             self.close()
 
     def _next(self):
+        """The next h11 event; a connection the engine breaks mid-answer is Unavailable."""
         import h11
-        while True:
-            event = self._conn.next_event()
-            if event is h11.NEED_DATA:
-                self._conn.receive_data(self.sock.recv(CHUNK))
-                continue
-            return event
+        try:
+            while True:
+                event = self._conn.next_event()
+                if event is h11.NEED_DATA:
+                    self._conn.receive_data(self.sock.recv(CHUNK))
+                    continue
+                return event
+        except (OSError, h11.RemoteProtocolError) as exc:
+            self.close()
+            raise Unavailable(f"error reading from the engine: {exc or type(exc).__name__}") from exc
 
     def read(self) -> bytes:
         return b"".join(self.chunks())
 
     def json(self):
         body = self.read()
-        return json.loads(body) if body else None
+        try:
+            return json.loads(body) if body else None
+        except ValueError as exc:
+            raise Unavailable(f"the engine answered something that is not JSON: {body[:80]!r}") from exc
 
     def lines(self):
         """A JSON-lines body (pull progress, build output), one decoded object at a time."""
@@ -155,7 +165,7 @@ class Transport:
             event = resp._next()
             while isinstance(event, h11.InformationalResponse) and event.status_code != 101:
                 event = resp._next()
-        except (OSError, h11.RemoteProtocolError) as exc:
+        except (OSError, h11.LocalProtocolError) as exc:
             sock.close()
             raise Unavailable(f"error during connect: {method} {self.host}{path}: {exc}") from exc
         resp.status = event.status_code
@@ -205,6 +215,6 @@ def _error(resp: Response) -> PalletError:
     try:
         doc = resp.json()
         message = doc.get("message") if isinstance(doc, dict) else None
-    except (ValueError, OSError):
+    except Unavailable:
         message = None
     return cls(message or f"the engine answered {resp.status}")
