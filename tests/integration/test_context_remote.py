@@ -5,6 +5,7 @@ drives that engine through the Engine API, as the docker CLI does: here the othe
 is refused in one line, exit 1, and never runs against the local store."""
 from __future__ import annotations
 
+import os
 import time
 from types import SimpleNamespace
 
@@ -357,10 +358,19 @@ def test_top_port_history_cp_connect_and_prunes_act_on_the_remote_store(pallet, 
     assert pallet.ok(*ctx, "history", "-q", "busybox").out == remote.store.ok("history", "-q", "busybox").out
     pallet.ok(*ctx, "exec", "srv", "touch", "/made-here")
     assert "A /made-here" in pallet.ok(*ctx, "diff", "srv").lines
-    r = pallet(*ctx, "cp", "srv:/made-here", str(tmp_path))
-    assert (r.code, r.err) == (1, f"Error: cp srv:/made-here {tmp_path}: copying between a remote engine's container "
-                                  "and a local path is not supported by pallet's CLI; use a tar stream (`cp "
-                                  "CONTAINER:SRC - | tar x`, `tar c . | pallet cp - CONTAINER:DEST`)\n")
+    pallet.ok(*ctx, "exec", "srv", "sh", "-c", "mkdir -p /d/sub && echo one > /d/sub/f && ln -s sub/f /d/link")
+    pallet.ok(*ctx, "cp", "srv:/d", str(tmp_path / "copied"))
+    assert (tmp_path / "copied" / "sub" / "f").read_text() == "one\n"
+    assert os.readlink(tmp_path / "copied" / "link") == "sub/f"
+    pallet.ok(*ctx, "cp", "srv:/d/sub/.", str(tmp_path))
+    assert (tmp_path / "f").read_text() == "one\n"
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "g").write_text("two\n")
+    pallet.ok(*ctx, "cp", str(tmp_path / "up"), "srv:/d")
+    pallet.ok(*ctx, "cp", str(tmp_path / "up" / "g"), "srv:/d/renamed")
+    assert remote.store.ok("exec", "srv", "cat", "/d/up/g", "/d/renamed").out == "two\ntwo\n"
+    r = pallet(*ctx, "cp", "srv:/nosuch", str(tmp_path))
+    assert (r.code, r.err) == (1, "Error: No such container:path: srv:/nosuch\n")
     tar = pallet.ok(*ctx, "cp", "srv:/etc/hostname", "-").out_bytes
     pallet.ok(*ctx, "cp", "-", "srv:/tmp", stdin=tar)
     assert remote.store.ok("exec", "srv", "cat", "/tmp/hostname").out == \

@@ -141,3 +141,11 @@ class RemoteAttachment:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def piped_chunks(write):
+    """Chunks of what `write(out)` writes (a tar made on the fly, sent as a request body)."""
+    from ..archive.unpack import piped
+    with piped(write) as reader:
+        while chunk := reader.read(BUF):
+            yield chunk
