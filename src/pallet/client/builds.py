@@ -24,7 +24,7 @@ class RemoteBuilds:
 
     def build(self, source, emit, want_output=True, *, tags=(), build_args=None, target=None,
               no_cache=False, labels=None, network=None, secrets=None, source_date_epoch=None,
-              run_limits=None, pull=False, platform=None):
+              run_limits=None, pull=False, platform=None, cache_from=()):
         from ..build import events
         from ..reference import parse_repository_tag
         from ..build.executor import BuildResult
@@ -37,7 +37,8 @@ class RemoteBuilds:
         body, dockerfile = _context_tar(source)
         params = {"t": tuple(tags), "dockerfile": dockerfile, "buildargs": build_args or None,
                   "labels": labels or None, "target": target, "nocache": no_cache or None,
-                  "pull": pull or None, "networkmode": network, "platform": platform, "rm": True}
+                  "pull": pull or None, "networkmode": network, "platform": platform, "rm": True,
+                  "cachefrom": list(cache_from) or None}  # a JSON array, as dockerd reads it
         reader = _ClassicReader(emit, events)
         image_id = ""
         for msg in self.t.request("POST", "/build", params, body).lines():
