@@ -8,7 +8,7 @@ NOUNS = {
     "containers": ("containers", "RemoteContainers"), "images": ("images", "RemoteImages"),
     "registry": ("images", "RemoteRegistry"), "networks": ("networks", "RemoteNetworks"),
     "volumes": ("volumes", "RemoteVolumes"), "system": ("system", "RemoteSystem"),
-    "builds": ("builds", "RemoteBuilds"), "container_fs": ("containers", "RemoteContainerFS"),
+    "builds": ("builds", "RemoteBuilds"), "container_fs": ("container_fs", "RemoteContainerFS"),
 }
 
 
