@@ -47,14 +47,11 @@ def _hold_attach_lock(svc, cid: str):
     from ...store.locks import flocked, unlocked
     lock = flocked(svc.attach_lock(cid), blocking=False)
     try:
-        return lock if lock.__enter__() else _released(lock)
+        if lock.__enter__():
+            return lock
     except OSError:  # its directory is gone: removed meanwhile (resolve/get will say so)
         return unlocked()
-
-
-def _released(lock):
-    lock.__exit__(None, None, None)
-    from ...store.locks import unlocked
+    lock.__exit__(None, None, None)  # busy: only the descriptor to close
     return unlocked()
 
 
