@@ -76,7 +76,8 @@ def test_attach_relays_a_services_output_and_returns_its_exit_code(project):
     assert project("up", "-d").code == 0
     r = project.pallet.sub("compose", "attach", "--no-stdin", "ticker", timeout=30)
     assert (r.code, r.out) == (3, "tock\n") or (r.code, r.out) == (3, "tick\ntock\n"), (r.code, r.out, r.err)
-    assert project("attach", "ticker").code == 1  # not running any more
+    assert project("attach", "--index", "1", "ticker").code == 1  # not running any more
+    assert "is not running" in project("attach", "ticker").err
     assert "no such service" in project("attach", "nosuch").err
 
 

@@ -58,20 +58,22 @@ def stats(cc, o, args) -> int:
 
 
 def attach(cc, o, args) -> int:
-    """`pallet attach` to replica `--index` of the service; its exit code, as compose's."""
+    """`pallet attach` to replica `--index` of the service (0, the default: its first); the
+    container's exit code, as compose's."""
     from .containers import container_attach
     svc = cc.service([args[0]])
-    record = svc.container(args[0], o.index)
-    if not svc.running(record):
+    svc.project.service(args[0])
+    found = [svc.container(args[0], o.index)] if o.index else svc.containers([args[0]])
+    if not found or not svc.running(found[0]):
         raise NotFound(f'service "{args[0]}" is not running')
-    return container_attach(cc.ctx, o, [record["Id"]])
+    return container_attach(cc.ctx, o, [found[0]["Id"]])
 
 
 VERBS = [
     Command("attach", "[OPTIONS] SERVICE", "Attach local standard input, output, and error streams to a "
             "service's running container", attach, [
                 F("detach-keys", kind="str", help="Override the key sequence for detaching from a container."),
-                F("index", kind="int", default=1, help="index of the container if service has multiple "
+                F("index", kind="int", default=0, help="index of the container if service has multiple "
                   "replicas."),
                 F("no-stdin", help="Do not attach STDIN"),
                 F("sig-proxy", kind="bool", default=True, help="Proxy all received signals to the process"),
