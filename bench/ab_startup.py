@@ -1,0 +1,164 @@
+"""A/B of pallet's short commands between two checkouts: is this tree slower than BASE_TREE?
+
+Usage (root):  .venv/bin/python bench/ab_startup.py BASE_TREE [--rounds 40] [--cases run-rm,create,...]
+
+BASE_TREE is another checkout of pallet with its own .venv (e.g. `git worktree add --detach
+/tmp/base <commit> && (cd /tmp/base && scripts/install.sh)`). Each side gets a private store
+(--root/--runroot under /var/tmp/pallet-bench-ab-*) with busybox imported, and the sides take
+turns command by command, the order flipping every round, so the machine's drift (other jobs,
+page cache) lands on both alike. Cases (all `--network none`):
+  run-rm   run --rm busybox true
+  run-d    run -d busybox true              (the container is removed afterwards, untimed)
+  create   create busybox true
+  start    start of the container `create` just made (it runs `true` and exits by itself)
+  ps       ps -a                            (over the few containers left by create/start)
+Reports median, p25, p75 and min per case and side, and B-A of the medians, of wall time
+and of CPU time (user + system of the CLI and the children it reaped; steadier when the
+host is busy, but blind to time spent waiting on runc and conmon).
+Both trees must be byte-compiled (`.venv/bin/python -m compileall -q src`; install.sh does it):
+with PYTHONDONTWRITEBYTECODE=1 a stale tree recompiles on every command and loses by ~10%.
+Results: bench/results/ab_startup.json.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import harness as h
+
+CASES = ["run-rm", "run-d", "create", "start", "ps"]
+
+
+class Side:
+    """One checkout's CLI on its own store."""
+
+    def __init__(self, name: str, tree: Path, work: Path):
+        self.name = name
+        self.tree = tree
+        self.dir = work / name
+        self.pallet = str(tree / ".venv" / "bin" / "pallet")
+        self.created: list[str] = []
+
+    def argv(self, *args: str) -> list[str]:
+        return [self.pallet, "--root", str(self.dir / "root"), "--runroot", str(self.dir / "run"),
+                *args]
+
+    def setup(self, busybox_tar: Path) -> None:
+        subprocess.run([str(self.tree / ".venv" / "bin" / "python"), "-m", "compileall", "-q",
+                        str(self.tree / "src")], check=True)
+        subprocess.run(self.argv("import", str(busybox_tar), "busybox:latest"), check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def out(self, *args: str) -> tuple[float, str]:
+        """(wall seconds, stdout) of one command; its CPU seconds (user + system, its own and
+        its reaped children's, from wait4) go to `self.cpu`, a steadier figure on a busy host."""
+        t = time.perf_counter()
+        proc = subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = proc.stdout.read(), proc.stderr.read()  # a few lines: no pipe fills up
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        proc.stdout.close()
+        proc.stderr.close()
+        if code != 0:
+            raise RuntimeError(f"{self.name}: {args} exited {code}: {err.decode()[-400:]}")
+        self.cpu = usage.ru_utime + usage.ru_stime
+        return elapsed, out.decode().strip()
+
+    def case(self, name: str) -> float:
+        if name == "run-rm":
+            return self.out("run", "--rm", "--network", "none", "busybox", "true")[0]
+        if name == "run-d":
+            elapsed, cid = self.out("run", "-d", "--network", "none", "busybox", "true")
+            self.created.append(cid)
+            return elapsed
+        if name == "create":
+            elapsed, cid = self.out("create", "--network", "none", "busybox", "true")
+            self.created.append(cid)
+            return elapsed
+        if name == "start":
+            return self.out("start", self.created[-1])[0]
+        if name == "ps":
+            return self.out("ps", "-a")[0]
+        raise ValueError(name)
+
+    def tidy(self) -> None:
+        """Remove the containers this round made (untimed), so ps sees a steady store."""
+        if self.created:
+            subprocess.run(self.argv("rm", "-f", *self.created), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            self.created = []
+
+    def close(self) -> None:
+        self.tidy()
+        subprocess.run(self.argv("system", "reset", "-f"), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        h.unmount_under(self.dir)
+
+
+def quartiles(samples: list[float]) -> dict:
+    q = statistics.quantiles(samples, n=4)
+    return {"median_ms": round(statistics.median(samples) * 1000, 2),
+            "p25_ms": round(q[0] * 1000, 2), "p75_ms": round(q[2] * 1000, 2),
+            "min_ms": round(min(samples) * 1000, 2), "runs": len(samples)}
+
+
+def measure(sides: list[Side], cases: list[str], rounds: int, warmup: int = 2) -> dict:
+    samples = {c: {s.name: [] for s in sides} for c in cases}
+    cpu = {c: {s.name: [] for s in sides} for c in cases}
+    for i in range(warmup + rounds):
+        order = sides if i % 2 == 0 else sides[::-1]
+        for case in cases:
+            for side in order:
+                took = side.case(case)
+                if i >= warmup:
+                    samples[case][side.name].append(took)
+                    cpu[case][side.name].append(side.cpu)
+        for side in sides:
+            side.tidy()
+    return samples, cpu
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("base_tree", type=Path)
+    ap.add_argument("--rounds", type=int, default=40)
+    ap.add_argument("--cases", default=",".join(CASES))
+    args = ap.parse_args()
+    cases = args.cases.split(",")
+    if "start" in cases and "create" not in cases:
+        ap.error("start needs create (it starts the container create made)")
+    work = h.workdir("ab")
+    sides = [Side("A", args.base_tree.resolve(), work), Side("B", h.REPO, work)]
+    try:
+        tar = h.busybox_tar(work)
+        for side in sides:
+            side.setup(tar)
+        samples, cpu = measure(sides, cases, args.rounds)
+    finally:
+        for side in sides:
+            side.close()
+        shutil.rmtree(work, ignore_errors=True)
+    table = {c: {n: quartiles(s) for n, s in per.items()} for c, per in samples.items()}
+    cpu_table = {c: {n: quartiles(s) for n, s in per.items()} for c, per in cpu.items()}
+    for t in (table, cpu_table):
+        for case, per in t.items():
+            per["B-A_median_ms"] = round(per["B"]["median_ms"] - per["A"]["median_ms"], 2)
+    h.save("ab_startup", {"A": str(sides[0].tree), "B": str(sides[1].tree),
+                          "rounds": args.rounds, "wall_ms": table, "cpu_ms": cpu_table})
+    for title, t in (("wall", table), ("cpu (CLI + reaped children)", cpu_table)):
+        print(f"{title}\n{'case':8} {'A median [p25-p75]':>24} {'B median [p25-p75]':>24} {'B-A':>7}")
+        for case, per in t.items():
+            a, b = per["A"], per["B"]
+            print(f"{case:8} {a['median_ms']:8.1f} [{a['p25_ms']:.1f}-{a['p75_ms']:.1f}]"
+                  f"{'':4}{b['median_ms']:8.1f} [{b['p25_ms']:.1f}-{b['p75_ms']:.1f}]"
+                  f"{'':4}{per['B-A_median_ms']:+7.1f}")
+
+
+if __name__ == "__main__":
+    main()
