@@ -15,8 +15,10 @@ page cache) lands on both alike. Cases (all `--network none`):
 Reports median, p25, p75 and min per case and side, and B-A of the medians, of wall time
 and of CPU time (user + system of the CLI and the children it reaped; steadier when the
 host is busy, but blind to time spent waiting on runc and conmon).
-Both trees must be byte-compiled (`.venv/bin/python -m compileall -q src`; install.sh does it):
-with PYTHONDONTWRITEBYTECODE=1 a stale tree recompiles on every command and loses by ~10%.
+Both trees are byte-compiled first (`compileall`): with PYTHONDONTWRITEBYTECODE=1 a tree
+changed since its last compile recompiles on every command and loses by ~10%.
+With --instructions, each case also runs once per side under valgrind's callgrind, which
+counts the CLI process's instructions: a figure the host's load does not move.
 Results: bench/results/ab_startup.json.
 """
 from __future__ import annotations
@@ -43,10 +45,15 @@ class Side:
         self.dir = work / name
         self.pallet = str(tree / ".venv" / "bin" / "pallet")
         self.created: list[str] = []
+        self.instructions: int | None = None
+        self.counting = False  # run the CLI under callgrind (see `count`)
 
     def argv(self, *args: str) -> list[str]:
-        return [self.pallet, "--root", str(self.dir / "root"), "--runroot", str(self.dir / "run"),
-                *args]
+        store = ["--root", str(self.dir / "root"), "--runroot", str(self.dir / "run")]
+        if self.counting:  # the CLI process only (conmon and runc are not followed)
+            return ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                    str(self.tree / ".venv" / "bin" / "python"), "-S", self.pallet, *store, *args]
+        return [self.pallet, *store, *args]
 
     def setup(self, busybox_tar: Path) -> None:
         subprocess.run([str(self.tree / ".venv" / "bin" / "python"), "-m", "compileall", "-q",
@@ -68,6 +75,8 @@ class Side:
         if code != 0:
             raise RuntimeError(f"{self.name}: {args} exited {code}: {err.decode()[-400:]}")
         self.cpu = usage.ru_utime + usage.ru_stime
+        if self.counting:
+            self.instructions = int(err.decode().split("Collected : ")[1].split()[0])
         return elapsed, out.decode().strip()
 
     def case(self, name: str) -> float:
@@ -124,11 +133,32 @@ def measure(sides: list[Side], cases: list[str], rounds: int, warmup: int = 2) -
     return samples, cpu
 
 
+def count(sides: list[Side], cases: list[str]) -> dict:
+    """Instructions the CLI process executes for each case, once per side under callgrind:
+    the same to ~0.3% run after run (`run` a little less: its waits poll), whatever else
+    the host is doing."""
+    out = {c: {} for c in cases}
+    for side in sides:
+        side.counting = True
+        try:
+            for case in cases:
+                side.case(case)
+                out[case][side.name] = side.instructions
+        finally:
+            side.counting = False
+            side.tidy()
+    for per in out.values():
+        per["B/A"] = round(per["B"] / per["A"], 4)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base_tree", type=Path)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count each case's instructions under valgrind (callgrind)")
     args = ap.parse_args()
     cases = args.cases.split(",")
     if "start" in cases and "create" not in cases:
@@ -140,6 +170,7 @@ def main() -> None:
         for side in sides:
             side.setup(tar)
         samples, cpu = measure(sides, cases, args.rounds)
+        counted = count(sides, cases) if args.instructions else None
     finally:
         for side in sides:
             side.close()
@@ -150,7 +181,8 @@ def main() -> None:
         for case, per in t.items():
             per["B-A_median_ms"] = round(per["B"]["median_ms"] - per["A"]["median_ms"], 2)
     h.save("ab_startup", {"A": str(sides[0].tree), "B": str(sides[1].tree),
-                          "rounds": args.rounds, "wall_ms": table, "cpu_ms": cpu_table})
+                          "rounds": args.rounds, "wall_ms": table, "cpu_ms": cpu_table,
+                          "instructions": counted})
     for title, t in (("wall", table), ("cpu (CLI + reaped children)", cpu_table)):
         print(f"{title}\n{'case':8} {'A median [p25-p75]':>24} {'B median [p25-p75]':>24} {'B-A':>7}")
         for case, per in t.items():
@@ -162,3 +194,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    if counted:
+        print(f"instructions (CLI process)\n{'case':8} {'A':>14} {'B':>14} {'B/A':>7}")
+        for case, per in counted.items():
+            print(f"{case:8} {per['A']:14,} {per['B']:14,} {per['B/A']:7.3f}")

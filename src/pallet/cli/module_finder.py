@@ -4,8 +4,8 @@ Every command is a fresh interpreter importing ~60 pallet modules (`run --rm`), 
 standard path finder spends ~260k instructions on each, most of it in importlib's own
 Python code: trying extension-module suffixes, building the spec, recomputing the cache
 path, classifying the .pyc. `Finder` knows pallet's layout (one directory per package,
-sources and `__pycache__` beside them) and does the same work in ~1/3 less, ~1.5 ms of
-`run`. What it loads is what the standard machinery would: a package before a module of
+read once; sources with `__pycache__` beside them) and does the same in ~175k: 4.7M
+instructions fewer for `run --rm` (valgrind's count), ~1.5 ms. What it loads is what the standard machinery would: a package before a module of
 the same name, the same timestamp-checked .pyc (magic, flags 0, the source's mtime and
 size), else the source through SourceFileLoader's own path (which rewrites the .pyc as
 usual). The loader is a SourceFileLoader, so get_data, get_source, tracebacks and
