@@ -150,18 +150,13 @@ class Runc:
             return None
         fifo = self.root / container_id / "exec.fifo"
         deadline = time.monotonic() + wait
-        # runc makes the fifo early and its init opens it only once the container is set
-        # up (~10 ms later): a poll backing off to 2 ms is in time, and wakes the CPU runc
-        # is working on a few times rather than every 0.3 ms
-        delay = 0.0003
         while True:
             try:
                 return os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             except FileNotFoundError:
                 if time.monotonic() > deadline:
                     return None
-                time.sleep(delay)
-                delay = min(delay * 1.5, 0.002)
+                time.sleep(0.0003)
 
     def delete(self, container_id: str, force: bool = False) -> None:
         if self.native and _delete_stopped(self.root / container_id):
