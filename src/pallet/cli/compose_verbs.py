@@ -291,7 +291,7 @@ def run(cc, o, args) -> int:
     if o.label:
         overrides["labels"] = {lab.partition("=")[0]: lab.partition("=")[2] for lab in o.label}
     if o.publish:
-        from .networks import publish
+        from .network_flags import publish
         overrides["ports"] = publish(o.publish)
     if o.volume:
         from .run_flags import _mounts

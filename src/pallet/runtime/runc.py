@@ -296,14 +296,24 @@ def _read(path: Path) -> str:
         return ""
 
 
+_FOUND: dict[tuple[str, str], str] = {}
+
+
 def which(binary: str) -> str | None:
-    """The absolute path of `binary` on PATH (shutil.which without importing shutil)."""
+    """The absolute path of `binary` on PATH (shutil.which without importing shutil).
+    A binary found is remembered for the process (`run` asks at create and again at start);
+    one not found is looked for again next time."""
     if os.sep in binary:
         return binary
     # PATH as os.get_exec_path reads it, without the warnings module that function imports
-    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
+    path = os.environ.get("PATH", os.defpath)
+    found = _FOUND.get((path, binary))
+    if found is not None:
+        return found
+    for d in path.split(os.pathsep):
         candidate = os.path.join(d, binary)
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            _FOUND[(path, binary)] = candidate
             return candidate
     return None
 
