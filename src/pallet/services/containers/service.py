@@ -121,13 +121,15 @@ class ContainerService(ContainerQueries):
         check_name(name)
         check_mounts(req)
         _check_runtime(req.runtime)
-        from .create_options import check
-        check(req)  # restart policy, log driver, tmpfs options
-        from .log_rotation import limits
-        try:
-            limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
-        except InvalidArgument as exc:
-            raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
+        if req.restart not in ("", "no") or req.tmpfs:  # what check() reads; defaults are valid
+            from .create_options import check
+            check(req)  # restart policy, tmpfs options
+        if req.log_opts:  # a bad max-size/max-file fails before anything is made
+            from .log_rotation import limits
+            try:
+                limits(req.log_opts)
+            except InvalidArgument as exc:
+                raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
         record = build_record(cid, name, image_id, req, image_config, self)
         self.hooks.on_create(self, record, req, image_config)  # volumes, limits, network
         # its lock is held from the moment its directory exists until the record does: a
@@ -704,7 +706,7 @@ def _connect_early(attach_path: Path, tries: int = 20):
 def _warm_up_exit_path() -> None:
     """Import what attaching to and the exit of a container need while runc creates it (see
     Monitor.create): off the critical path, on the CPU runc leaves idle."""
-    from . import network as container_network, log_rotation  # noqa: F401
+    from . import network as container_network  # noqa: F401
     from ...network import state  # noqa: F401
     from ...runtime import attach, cgroups  # noqa: F401
 
