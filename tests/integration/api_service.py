@@ -84,7 +84,9 @@ class ApiService:
 
 class DockerCLI:
     """The docker CLI through `pallet system service` on a Pallet's store, with the test
-    surface of palletcli.Pallet (call, ok, sub, root, runroot, engine)."""
+    surface of palletcli.Pallet (call, ok, sub, root, runroot, engine, error_prefix)."""
+
+    error_prefix = "Error response from daemon: "
 
     def __init__(self, native, sock: Path):
         self.native, self.root, self.runroot = native, native.root, native.runroot

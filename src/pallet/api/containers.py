@@ -27,8 +27,20 @@ def _svc(service):
 
 def create(service, req):
     body = req.json(required=True)
-    cid = _svc(service).create(create_request(body, req.param("name")))
+    request = create_request(body, req.param("name"))
+    _check_platform(service, request.image, req.param("platform"))
+    cid = _svc(service).create(request)
     return json_response({"Id": cid, "Warnings": []}, 201)
+
+
+def _check_platform(service, image: str, platform: str | None) -> None:
+    """?platform= names which stored image create may use: one of another platform is
+    missing (404, dockerd's ErrImageDoesNotExist), so the docker CLI pulls, as `pallet run`."""
+    images = service.engine().images
+    if platform and images.exists(image) and not images.matches_platform(image, platform):
+        from ..errors import NotFound
+        from ..reference import familiar, parse
+        raise NotFound(f"No such image: {familiar(str(parse(image).tagged()))}")
 
 
 def list_containers(service, req):
@@ -57,8 +69,18 @@ def start(service, req, ref):
     except BaseException:
         if handoff:
             handoff.give(None)
+        if record["HostConfig"].get("AutoRemove"):  # dockerd removes a --rm container that
+            _remove_quietly(svc, record["Id"])      # failed to start; the CLI's wait ends
         raise
     return no_content()
+
+
+def _remove_quietly(svc, cid: str) -> None:
+    from ..errors import NotFound
+    try:
+        svc.remove(cid, force=True)
+    except NotFound:
+        pass
 
 
 def stop(service, req, ref):
