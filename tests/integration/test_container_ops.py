@@ -12,6 +12,7 @@ from pallet.runtime.cgroups import (Cgroup, blkio_v1, flat_keyed, io_stat_v2, ow
                                     touch_own_cgroup)
 from pallet.services.disk import tree_size
 
+from api_service import ALSO_DOCKER
 from polling import wait_for as _wait_for
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -30,6 +31,7 @@ def _cgroup_file(cid: str, controller: str, v1_name: str, v2_name: str) -> str:
 
 # ---- limits land in the cgroup ----
 
+@ALSO_DOCKER
 def test_run_limits_land_in_the_containers_cgroup(pallet, busybox):
     cid = pallet.ok("run", "-d", "-m", "32m", "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
                     "--pids-limit", "50", "busybox", "sleep", "1000").out.strip()
@@ -43,6 +45,7 @@ def test_run_limits_land_in_the_containers_cgroup(pallet, busybox):
     assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (32 * MiB, 500_000_000, 50)
 
 
+@ALSO_DOCKER
 def test_oom_kill_shows_oomkilled_and_exit_137(pallet, busybox, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # conmon writes an `oom` file where it works: in the bundle
     r = pallet("run", "--name", "hog", "-m", "8m", "busybox", "sh", "-c", "x=a; while :; do x=$x$x; done")
@@ -54,6 +57,7 @@ def test_oom_kill_shows_oomkilled_and_exit_137(pallet, busybox, tmp_path, monkey
     assert not (tmp_path / "oom").exists(), "conmon's oom file landed in the user's directory"
 
 
+@ALSO_DOCKER
 def test_bad_limits_are_refused_with_dockers_words_and_others_untouched(pallet, busybox):
     other = pallet.ok("run", "-d", "busybox", "sleep", "1000").out.strip()
     for flags, words in ((["--memory", "1k"], "Minimum memory limit allowed is 6MB"),
@@ -70,6 +74,7 @@ def test_bad_limits_are_refused_with_dockers_words_and_others_untouched(pallet, 
     assert _inspect(pallet, other)["State"]["Running"] is True
 
 
+@ALSO_DOCKER
 def test_ulimit_sets_the_process_rlimits(pallet, busybox):
     r = pallet.ok("run", "--rm", "--ulimit", "nofile=512:1024", "--ulimit", "nproc=77",
                   "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u")
@@ -78,6 +83,7 @@ def test_ulimit_sets_the_process_rlimits(pallet, busybox):
 
 # ---- top ----
 
+@ALSO_DOCKER
 def test_top_lists_the_containers_processes_only(pallet, busybox):
     pallet.ok("run", "-d", "--name", "web", "busybox", "sh", "-c", "sleep 1001 & sleep 1002")
     assert _wait_for(lambda: len(pallet.ok("top", "web").lines) == 3)  # both sleeps have started
@@ -89,6 +95,7 @@ def test_top_lists_the_containers_processes_only(pallet, busybox):
     assert r.lines[0].split() == ["PID", "COMMAND"] and len(r.lines) == 3
 
 
+@ALSO_DOCKER
 def test_top_of_a_stopped_container_fails(pallet, busybox):
     pallet.ok("create", "--name", "idle", "busybox", "true")
     r = pallet("top", "idle")
@@ -97,6 +104,7 @@ def test_top_of_a_stopped_container_fails(pallet, busybox):
 
 # ---- stats ----
 
+@ALSO_DOCKER
 def test_stats_no_stream_reads_usage_from_the_cgroup(pallet, busybox):
     busy = pallet.ok("run", "-d", "--name", "busy", "--network", "none", "-m", "64m", "busybox", "sh", "-c",
                      "dd if=/dev/zero of=/tmp/f bs=1M count=4 2>/dev/null; while :; do :; done").out.strip()
@@ -118,6 +126,7 @@ def test_stats_no_stream_reads_usage_from_the_cgroup(pallet, busybox):
     assert "never 0.00% 0" in r.lines
 
 
+@ALSO_DOCKER
 def test_stats_of_an_unknown_container_fails(pallet, busybox):
     r = pallet("stats", "--no-stream", "nosuch")
     assert r.code == 1 and "No such container: nosuch" in r.err
@@ -125,6 +134,7 @@ def test_stats_of_an_unknown_container_fails(pallet, busybox):
 
 # ---- update ----
 
+@ALSO_DOCKER
 def test_update_changes_the_limits_of_a_running_container(pallet, busybox):
     cid = pallet.ok("run", "-d", "-m", "32m", "busybox", "sleep", "1000").out.strip()
     r = pallet.ok("update", "-m", "48m", "--cpus", "1.5", "--pids-limit", "20", "--restart", "on-failure:3", cid)
@@ -153,6 +163,7 @@ def test_update_refuses_bad_values_and_changes_nothing(pallet, busybox):
     assert _cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max") == str(32 * MiB)
 
 
+@ALSO_DOCKER
 def test_update_of_a_stopped_container_applies_at_next_start(pallet, busybox):
     pallet.ok("create", "--name", "later", "busybox", "sleep", "1000")
     pallet.ok("update", "-m", "24m", "later")
@@ -163,6 +174,7 @@ def test_update_of_a_stopped_container_applies_at_next_start(pallet, busybox):
 
 # ---- prune ----
 
+@ALSO_DOCKER
 def test_container_prune_removes_stopped_containers_and_frees_what_it_reports(pallet, busybox):
     running = pallet.ok("run", "-d", "busybox", "sleep", "1000").out.strip()
     pallet.ok("run", "--name", "writer", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=3")
@@ -187,6 +199,7 @@ def test_container_prune_asks_first_and_no_keeps_everything(pallet, busybox):
     assert len(pallet.ok("ps", "-aq").lines) == 1
 
 
+@ALSO_DOCKER
 def test_system_prune_all_removes_stopped_containers_and_unused_images(pallet, busybox, busybox_tar):
     pallet.ok("import", str(busybox_tar), "spare:1")
     keep = pallet.ok("run", "-d", "busybox", "sleep", "1000").out.strip()

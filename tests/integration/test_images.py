@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from pallet.digest import chain_ids
+from api_service import ALSO_DOCKER
 
 
 def test_import_prints_image_id_which_is_sha256_of_config(pallet, busybox):
@@ -13,6 +14,7 @@ def test_import_prints_image_id_which_is_sha256_of_config(pallet, busybox):
     assert "sha256:" + hashlib.sha256(config).hexdigest() == busybox
 
 
+@ALSO_DOCKER
 def test_images_lists_repository_tag_id_created_size(pallet, busybox):
     r = pallet.ok("images")
     header, row = r.lines[0], r.lines[1]
@@ -31,11 +33,13 @@ def test_images_no_trunc_shows_full_ids(pallet, busybox):
     assert busybox in pallet.ok("images", "--no-trunc").out
 
 
+@ALSO_DOCKER
 def test_images_format_template(pallet, busybox):
     r = pallet.ok("images", "--format", "{{.Repository}}:{{.Tag}}")
     assert r.lines == ["busybox:latest"]
 
 
+@ALSO_DOCKER
 def test_images_filter_by_reference_and_dangling(pallet, busybox, busybox_tar):
     pallet.ok("import", str(busybox_tar))  # same content, no tag: a dangling image
     assert pallet.ok("images", "--filter", "reference=busy*", "--format", "{{.Tag}}").lines == ["latest"]
@@ -43,6 +47,7 @@ def test_images_filter_by_reference_and_dangling(pallet, busybox, busybox_tar):
     assert dangling == ["<none> <none>"]
 
 
+@ALSO_DOCKER
 def test_images_filter_label(pallet, busybox_tar):
     pallet.ok("import", "-c", "LABEL tier=web", str(busybox_tar), "web:1")
     pallet.ok("import", str(busybox_tar), "plain:1")
@@ -54,6 +59,7 @@ def test_images_positional_repository_filters(pallet, busybox):
     assert pallet.ok("images", "myapp", "--format", "{{.Repository}}:{{.Tag}}").lines == ["myapp:1.0"]
 
 
+@ALSO_DOCKER
 def test_import_from_stdin_with_changes_and_message(pallet, busybox_tar):
     r = pallet.ok("import", "-c", "ENV APP_ENV=production", "-c", "EXPOSE 80", "-c", "WORKDIR /srv",
                   "-m", "base layer", "-", "base:1", stdin=busybox_tar.read_bytes())
@@ -65,6 +71,7 @@ def test_import_from_stdin_with_changes_and_message(pallet, busybox_tar):
     assert doc["Comment"] == "base layer"
 
 
+@ALSO_DOCKER
 def test_inspect_has_docker_field_names(pallet, busybox):
     doc = json.loads(pallet.ok("inspect", "busybox").out)[0]
     for key in ("Id", "RepoTags", "RepoDigests", "Created", "Config", "RootFS", "Size",
@@ -75,16 +82,19 @@ def test_inspect_has_docker_field_names(pallet, busybox):
     assert doc["RootFS"]["Type"] == "layers"
 
 
+@ALSO_DOCKER
 def test_inspect_format_len_of_layers(pallet, busybox):
     assert pallet.ok("inspect", "--format", "{{len .RootFS.Layers}}", "busybox").out == "1\n"
 
 
+@ALSO_DOCKER
 def test_inspect_unknown_object_fails_with_docker_message(pallet):
     r = pallet("inspect", "nosuch")
     assert r.code == 1
     assert "No such object: nosuch" in r.err
 
 
+@ALSO_DOCKER
 def test_history_shows_import_comment(pallet, busybox):
     r = pallet.ok("history", "busybox")
     assert r.lines[0].split()[:3] == ["IMAGE", "CREATED", "CREATED"]
@@ -92,6 +102,7 @@ def test_history_shows_import_comment(pallet, busybox):
     assert r.lines[1].startswith(busybox[7:19])
 
 
+@ALSO_DOCKER
 def test_tag_makes_a_second_name_for_the_same_image(pallet, busybox):
     pallet.ok("tag", "busybox:latest", "localhost:5000/team/app:v2")
     ids = pallet.ok("images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}").lines
@@ -99,11 +110,13 @@ def test_tag_makes_a_second_name_for_the_same_image(pallet, busybox):
     assert f"busybox latest {busybox[7:19]}" in ids
 
 
+@ALSO_DOCKER
 def test_tag_rejects_invalid_reference(pallet, busybox):
     r = pallet("tag", "busybox", "Bad:Name")
     assert r.code == 1 and "invalid reference format" in r.err
 
 
+@ALSO_DOCKER
 def test_rmi_of_one_of_two_tags_only_untags(pallet, busybox):
     pallet.ok("tag", "busybox", "copy:1")
     r = pallet.ok("rmi", "copy:1")
@@ -111,6 +124,7 @@ def test_rmi_of_one_of_two_tags_only_untags(pallet, busybox):
     assert pallet.ok("images", "-q").lines == [busybox[7:19]]
 
 
+@ALSO_DOCKER
 def test_rmi_of_last_tag_deletes_image_and_its_layers(pallet, busybox):
     r = pallet.ok("rmi", "busybox")
     assert r.lines == ["Untagged: busybox:latest", f"Deleted: {busybox}"]
@@ -118,6 +132,7 @@ def test_rmi_of_last_tag_deletes_image_and_its_layers(pallet, busybox):
     assert [p for p in (pallet.root / "layers").iterdir() if not p.name.startswith(".")] == []
 
 
+@ALSO_DOCKER
 def test_rmi_of_the_only_tag_of_an_image_with_children_untags_and_succeeds(pallet, busybox, tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo > /child\n")
     pallet.ok("build", "-q", "-t", "child", str(tmp_path))
@@ -135,6 +150,7 @@ def test_rmi_by_id_prefix(pallet, busybox):
     assert f"Deleted: {busybox}" in r.lines
 
 
+@ALSO_DOCKER
 def test_rmi_by_id_with_several_repositories_must_be_forced(pallet, busybox):
     pallet.ok("tag", "busybox", "other:1")
     r = pallet("rmi", busybox[7:19])
@@ -144,10 +160,11 @@ def test_rmi_by_id_with_several_repositories_must_be_forced(pallet, busybox):
     assert f"Deleted: {busybox}" in r.lines
 
 
+@ALSO_DOCKER
 def test_rmi_unknown_image_exits_1(pallet):
     r = pallet("rmi", "nosuch")
     assert r.code == 1
-    assert r.err.strip() == "Error: No such image: nosuch:latest"
+    assert r.err.strip() == f"{pallet.error_prefix}No such image: nosuch:latest"
 
 
 def test_one_layer_is_stored_once_for_two_images(pallet, busybox, busybox_tar):

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from api_service import ALSO_DOCKER
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def http_file(busybox_tar):
     server.shutdown()
 
 
+@ALSO_DOCKER
 def test_import_from_url(pallet, http_file):
     r = pallet.ok("import", f"{http_file}/rootfs.tar", "fromurl:1")
     assert r.out.startswith("sha256:")
@@ -39,6 +41,7 @@ def test_import_from_url(pallet, http_file):
     assert comment == f"Imported from {http_file}/rootfs.tar"
 
 
+@ALSO_DOCKER
 def test_import_from_a_missing_url_fails_cleanly(pallet, http_file):
     r = pallet("import", f"{http_file}/missing.tar", "nope:1")
     assert r.code == 1 and len(r.err.strip().splitlines()) == 1
@@ -71,6 +74,7 @@ def test_images_lists_newest_first(pallet, busybox_tar):
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["newer", "older"]
 
 
+@ALSO_DOCKER
 def test_images_digests_column(pallet, busybox):
     r = pallet.ok("images", "--digests")
     assert r.lines[0].split()[:3] == ["REPOSITORY", "TAG", "DIGEST"]
@@ -82,12 +86,14 @@ def test_images_invalid_filter_is_refused(pallet, busybox):
     assert r.code == 1 and "invalid filter 'color'" in r.err
 
 
+@ALSO_DOCKER
 def test_images_json_format(pallet, busybox):
     row = json.loads(pallet.ok("images", "--format", "json").lines[0])
     assert row["Repository"] == "busybox" and row["Tag"] == "latest"
     assert not any(k.startswith("_") for k in row)
 
 
+@ALSO_DOCKER
 def test_image_prune_removes_dangling_only_unless_all(pallet, busybox, busybox_tar):
     pallet.ok("import", str(busybox_tar))  # dangling
     r = pallet.ok("image", "prune", "-f")
@@ -97,6 +103,7 @@ def test_image_prune_removes_dangling_only_unless_all(pallet, busybox, busybox_t
     assert pallet.ok("images", "-q").out == ""
 
 
+@ALSO_DOCKER
 def test_system_df_counts_images_and_containers(pallet, busybox):
     pallet.ok("create", "busybox", "true")
     r = pallet.ok("system", "df")
@@ -107,6 +114,7 @@ def test_system_df_counts_images_and_containers(pallet, busybox):
     assert "Local" in rows and "Build" in rows
 
 
+@ALSO_DOCKER
 def test_system_df_reclaimable_as_docker_cli_prints_it(pallet, busybox):
     pallet.ok("volume", "create", "empty")
     rows = {line.split()[0]: line for line in pallet.ok("system", "df").lines[1:]}

@@ -10,6 +10,8 @@ import tarfile
 
 import pytest
 
+from api_service import ALSO_DOCKER
+
 
 def _tree_digest(root) -> str:
     """A digest of a directory tree: names, modes, link targets and file bytes."""
@@ -28,6 +30,7 @@ def _layer_dirs(pallet):
     return sorted(p for p in (pallet.root / "layers").iterdir() if not p.name.startswith("."))
 
 
+@ALSO_DOCKER
 def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tmp_path):
     from palletcli import Pallet
     pallet.ok("tag", "busybox", "myapp:1.0")
@@ -40,6 +43,7 @@ def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tm
     assert _tree_digest(_layer_dirs(other)[0] / "diff") == _tree_digest(_layer_dirs(pallet)[0] / "diff")
 
 
+@ALSO_DOCKER
 def test_save_to_stdout_and_load_from_stdin(pallet, busybox, tmp_path):
     from palletcli import Pallet
     data = pallet.ok("save", "busybox").out_bytes
@@ -108,11 +112,13 @@ def _layer(files: dict[str, bytes]) -> bytes:
     return _archive(files)
 
 
+@ALSO_DOCKER
 def test_load_rejects_archive_without_manifest(pallet, busybox):
     r = pallet("load", stdin=_archive({"hello.txt": b"hi"}))
     assert r.code == 1 and "no manifest.json" in r.err
 
 
+@ALSO_DOCKER
 def test_load_rejects_layer_that_does_not_match_config(pallet, busybox):
     layer = _layer({"a.txt": b"real"})
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
@@ -124,6 +130,7 @@ def test_load_rejects_layer_that_does_not_match_config(pallet, busybox):
     assert not [p for p in (pallet.root / "layers").iterdir() if p.name.startswith(".tmp")]
 
 
+@ALSO_DOCKER
 def test_load_accepts_gzip_compressed_archive(pallet, busybox, tmp_path):
     from palletcli import Pallet
     data = gzip.compress(pallet.ok("save", "busybox").out_bytes)
@@ -131,6 +138,7 @@ def test_load_accepts_gzip_compressed_archive(pallet, busybox, tmp_path):
     assert other.ok("load", stdin=data).lines == ["Loaded image: busybox:latest"]
 
 
+@ALSO_DOCKER
 def test_import_of_truncated_gzip_fails_and_changes_nothing(pallet, busybox, busybox_tar):
     data = gzip.compress(busybox_tar.read_bytes())[:50000]
     r = pallet("import", "-", "broken:1", stdin=data)
@@ -138,6 +146,7 @@ def test_import_of_truncated_gzip_fails_and_changes_nothing(pallet, busybox, bus
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
 
 
+@ALSO_DOCKER
 def test_save_of_unknown_image_fails(pallet, tmp_path):
     r = pallet("save", "-o", str(tmp_path / "x.tar"), "nosuch")
     assert r.code == 1 and "No such image: nosuch:latest" in r.err
@@ -208,6 +217,7 @@ def test_load_of_an_archive_whose_manifest_or_config_is_a_dangling_symlink_is_re
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
 
 
+@ALSO_DOCKER
 def test_load_follows_a_symlinked_manifest_inside_the_archive_as_docker_does(pallet, busybox):
     data = pallet.ok("save", "busybox").out_bytes
     src = tarfile.open(fileobj=io.BytesIO(data))

@@ -66,7 +66,9 @@ def get(service, req, ref):
 
 
 def put(service, req, ref):
-    _fs(service).extract_into(ref, req.reader(), _path(req), archive=req.flag("copyUIDGID"))
+    path = _path(req)
+    _fs(service).stat(ref, path)  # dockerd: a missing extraction point is a 404, "Could not find the file"
+    _fs(service).extract_into(ref, req.reader(), path, archive=req.flag("copyUIDGID"))
     return Response(200)
 
 

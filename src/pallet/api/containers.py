@@ -97,7 +97,11 @@ def restart(service, req, ref):
 
 
 def kill(service, req, ref):
-    _svc(service).kill(ref, req.param("signal") or "KILL")
+    from ..errors import NotFound
+    try:
+        _svc(service).kill(ref, req.param("signal") or "KILL")
+    except NotFound as exc:  # dockerd's router wraps kill's errors so (`pallet kill` says the same)
+        raise NotFound(f"Cannot kill container: {ref}: {exc}") from None
     return no_content()
 
 

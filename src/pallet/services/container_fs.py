@@ -97,7 +97,10 @@ class ContainerFS:
         """`cp CONTAINER:SRC -`: the source as a tar named by its base name."""
         with self.tree(ref) as (record, scope):
             parts, _st = _source(scope, src, follow, ref)
-            write_tar(scope, parts, _base(src, parts, follow) or ".", out)
+            # `SRC/.` names the directory's contents: dockerd's entries are then `./…`, which
+            # the docker CLI extracts into an existing destination directory as they are
+            base = "." if os.path.basename(src.rstrip("/")) == "." else _base(src, parts, follow)
+            write_tar(scope, parts, base or ".", out)
 
     def stat(self, ref: str, path: str) -> tuple[str, os.stat_result, str]:
         """What `cp` asks before it copies (HEAD /containers/{id}/archive): the path's base
