@@ -27,6 +27,7 @@ class Pallet:
     # How this CLI prefixes an error the engine reports; the docker CLI through the API says
     # "Error response from daemon: " (api_service.DockerCLI), with the same words after it.
     error_prefix = "Error: "
+    stream_error_prefix = "Error: "  # an error ending a build/load stream: the docker CLI prints it bare
 
     def __init__(self, root: Path, runroot: Path):
         self.root, self.runroot = root, runroot

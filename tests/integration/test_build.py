@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from api_service import ALSO_DOCKER
+
 
 def write_context(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
@@ -54,6 +56,7 @@ def test_build_runs_steps_in_containers_and_tags_the_image(pallet, busybox, app_
     assert pallet.ok("ps", "-a", "-q").out == ""   # intermediate containers are gone
 
 
+@ALSO_DOCKER
 def test_each_run_and_copy_makes_one_layer_and_the_rest_only_config(pallet, busybox, app_ctx):
     pallet.ok("build", "--progress=classic", "-t", "myapp:1.0", str(app_ctx))
     cfg = pallet.engine.images.config(pallet.engine.images.resolve("myapp:1.0"))
@@ -81,6 +84,7 @@ def test_run_layer_holds_only_what_the_command_wrote(pallet, busybox, app_ctx):
     assert top_layer_names(pallet, "myapp:1.0") == ["app", "app/built.txt"]
 
 
+@ALSO_DOCKER
 def test_rebuild_reuses_every_step_and_gives_the_same_image(pallet, busybox, app_ctx):
     first = pallet.ok("build", "--progress=classic", "-q", str(app_ctx)).out.strip()
     r = pallet.ok("build", "--progress=classic", "-t", "myapp:1.0", str(app_ctx))
@@ -95,6 +99,7 @@ def test_cache_survives_across_processes(pallet, busybox, app_ctx):
     assert r.out.count(" ---> Using cache") == 6
 
 
+@ALSO_DOCKER
 def test_changing_one_source_rebuilds_from_its_copy_and_says_why(pallet, busybox, app_ctx):
     pallet.ok("build", "--progress=classic", str(app_ctx))
     (app_ctx / "src" / "main.sh").write_text("echo main v2\n")
@@ -122,6 +127,7 @@ def test_changing_a_mode_busts_the_cache(pallet, busybox, app_ctx):
     assert "Cache miss: src/util.sh changed" in r.out
 
 
+@ALSO_DOCKER
 def test_no_cache_rebuilds_everything(pallet, busybox, app_ctx):
     pallet.ok("build", "--progress=classic", str(app_ctx))
     r = pallet.ok("build", "--progress=classic", "--no-cache", str(app_ctx))
@@ -146,12 +152,13 @@ def test_copy_of_a_missing_file_and_a_bad_tag_fail_in_dockers_words(pallet, busy
     assert r.code == 125 and 'invalid argument "BAD TAG" for "-t, --tag" flag: invalid reference format' in r.err
 
 
+@ALSO_DOCKER
 def test_failing_run_prints_command_and_code_tags_nothing_and_keeps_cache(pallet, busybox, tmp_path):
     ctx = write_context(tmp_path / "bad", {"Dockerfile": "FROM busybox\nENV A=1\nRUN echo before\n"
                                                         "RUN exit 3\nRUN echo never\n"})
     r = pallet("build", "--progress=classic", "-t", "bad:1", str(ctx))
     assert r.code == 3  # the classic builder's CLI exits with the failed step's code
-    assert "Error: The command '/bin/sh -c exit 3' returned a non-zero code: 3" in r.err
+    assert f"{pallet.stream_error_prefix}The command '/bin/sh -c exit 3' returned a non-zero code: 3" in r.err
     assert "never" not in r.out
     assert pallet("image", "inspect", "bad:1").code == 1
     assert pallet.ok("ps", "-a", "-q").out == ""
@@ -159,6 +166,7 @@ def test_failing_run_prints_command_and_code_tags_nothing_and_keeps_cache(pallet
     assert again.out.count("Using cache") == 2            # ENV and the first RUN were kept
 
 
+@ALSO_DOCKER
 def test_syntax_error_names_file_and_line_and_builds_nothing(pallet, busybox, tmp_path):
     ctx = write_context(tmp_path / "syn", {"Dockerfile": "FROM busybox\nRUN echo hi\nFOO bar\n"})
     r = pallet("build", "--progress=classic", str(ctx))
@@ -176,6 +184,7 @@ def test_syntax_error_names_file_and_line_and_builds_nothing(pallet, busybox, tm
     ("FROM localhost:1/nosuchimage\n", 'Get "http://localhost:1/v2/": connect: connection refused'),
     ("FROM busybox\nCOPY a b /notadir\n", "the destination must be a directory and end with a /"),
 ])
+@ALSO_DOCKER
 def test_bad_input_exits_1_with_dockers_wording(pallet, busybox, tmp_path, dockerfile, message):
     ctx = write_context(tmp_path / "c", {"Dockerfile": dockerfile, "a": "a", "b": "b"})
     r = pallet("build", "--progress=classic", str(ctx))
@@ -192,6 +201,7 @@ def test_missing_dockerfile_and_missing_context(pallet, busybox, tmp_path):
     assert r.code == 1 and "empty" in r.err
 
 
+@ALSO_DOCKER
 def test_symlink_out_of_the_context_never_brings_host_files(pallet, busybox, tmp_path):
     ctx = write_context(tmp_path / "ln", {"Dockerfile": "FROM busybox\nCOPY . /ctx/\n", "ok.txt": "ok"})
     os.symlink("/etc/shadow", ctx / "shadow")
@@ -205,6 +215,7 @@ def test_symlink_out_of_the_context_never_brings_host_files(pallet, busybox, tmp
     assert r.code == 1 and "file not found in build context" in r.err
 
 
+@ALSO_DOCKER
 def test_dockerignore_hides_files_from_copy(pallet, busybox, tmp_path):
     ctx = write_context(tmp_path / "ig", {
         "Dockerfile": "FROM busybox\nCOPY . /ctx/\n", ".dockerignore": "*.log\nsecrets\n!secrets/public.txt\n",

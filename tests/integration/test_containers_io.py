@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from api_service import ALSO_DOCKER
 from polling import wait_for as _wait_for
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -52,6 +53,7 @@ def test_run_it_gives_a_real_terminal_and_passes_the_exit_code(pallet, busybox):
     assert b"/dev/pts/" in seen
 
 
+@ALSO_DOCKER
 def test_run_i_reads_stdin(pallet, busybox):
     r = pallet.sub("run", "-i", "--rm", "busybox", "sh", "-c", "tr a-z A-Z", stdin=b"hello\n")
     assert r.code == 0 and r.out == "HELLO\n"
@@ -63,24 +65,28 @@ def test_exec_it_gives_a_terminal(pallet, busybox):
     assert code == 4 and b"/dev/pts/" in seen
 
 
+@ALSO_DOCKER
 def test_exec_detached_runs_in_background(pallet, busybox):
     pallet.ok("run", "-d", "--name", "d", "busybox", "sleep", "1000")
     pallet.ok("exec", "-d", "d", "sh", "-c", "sleep 0.2; echo done > /marker")
     assert _wait_for(lambda: pallet("exec", "d", "cat", "/marker").out == "done\n")
 
 
+@ALSO_DOCKER
 def test_attach_streams_output_until_exit(pallet, busybox):
     pallet.ok("run", "-d", "--name", "a", "busybox", "sh", "-c", "sleep 1; echo attached; exit 6")
     r = pallet.sub("attach", "a", timeout=20)
     assert r.code == 6 and "attached" in r.out
 
 
+@ALSO_DOCKER
 def test_start_a_attaches_and_returns_the_exit_code(pallet, busybox):
     pallet.ok("create", "--name", "c", "busybox", "sh", "-c", "echo hi; exit 2")
     r = pallet("start", "-a", "c")
     assert r.code == 2 and r.out == "hi\n"
 
 
+@ALSO_DOCKER
 def test_logs_since_and_until(pallet, busybox):
     pallet.ok("run", "--name", "l", "busybox", "echo", "old")
     future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
@@ -89,6 +95,7 @@ def test_logs_since_and_until(pallet, busybox):
     assert pallet.ok("logs", "--since", "10m", "l").out == "old\n"
 
 
+@ALSO_DOCKER
 def test_bind_mount_read_write_and_read_only(pallet, busybox, tmp_path):
     host = tmp_path / "share"
     host.mkdir()
@@ -137,6 +144,7 @@ def test_mount_flag_refuses_missing_bind_source(pallet, busybox):
     assert r.code == 125 and "bind source path does not exist: /nonexistent/x" in r.err
 
 
+@ALSO_DOCKER
 def test_cap_drop_really_drops_the_capability(pallet, busybox):
     assert pallet("run", "--rm", "--cap-drop", "CHOWN", "busybox", "chown", "nobody", "/tmp").code == 1
     pallet.ok("run", "--rm", "busybox", "chown", "nobody", "/tmp")
@@ -175,6 +183,7 @@ PROFILE = {  # Docker's profile format: archMap, errnoRet, includes/excludes by 
 PROBE = "mkdir /made; echo mkdir=$?; chmod 755 /; echo chmod=$?; ln -s x /l; echo ln=$?"
 
 
+@ALSO_DOCKER
 def test_seccomp_profile_file_is_applied_to_run_and_exec(pallet, busybox, tmp_path):
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(PROFILE, indent=2))
@@ -203,6 +212,7 @@ def test_seccomp_unconfined_runs_without_any_filter(pallet, busybox):
         "Seccomp:", "2"]
 
 
+@ALSO_DOCKER
 def test_systempaths_unconfined_leaves_proc_unmasked(pallet, busybox):
     count = "grep -c ' /proc/' /proc/self/mounts"
     assert int(pallet.ok("run", "--rm", "busybox", "sh", "-c", count).out) > 0
@@ -262,6 +272,7 @@ def test_unknown_runtime_is_refused(pallet, busybox):
     assert r.code == 125 and "unknown or invalid runtime name: nosuchruntime" in r.err
 
 
+@ALSO_DOCKER
 def test_stop_signal_and_stop_timeout_are_recorded(pallet, busybox):
     pallet.ok("create", "--name", "s", "--stop-signal", "SIGUSR1", "--stop-timeout", "3", "busybox", "true")
     cfg = json.loads(pallet.ok("inspect", "s").out)[0]["Config"]
@@ -303,6 +314,7 @@ def test_h_is_the_hostname_for_run_as_in_docker(pallet, busybox):
     assert pallet.ok("run", "--rm", "-h", "box", "busybox", "hostname").out == "box\n"
 
 
+@ALSO_DOCKER
 def test_host_namespaces_sysctls_and_oom_score(pallet, busybox):
     ns = "for n in pid ipc uts; do readlink /proc/self/ns/$n; done"
     own = subprocess.run(["sh", "-c", ns], capture_output=True, text=True).stdout.split()
@@ -338,6 +350,7 @@ def test_namespace_and_sysctl_refusals_in_dockers_words(pallet, busybox):
     assert pallet.ok("ps", "-aq").out == ""
 
 
+@ALSO_DOCKER
 def test_dns_search_and_options_rebuild_resolv_conf_as_docker_does(pallet, busybox):
     host_servers = [ln.split()[1] for ln in open("/etc/resolv.conf") if ln.startswith("nameserver")
                     and not ln.split()[1].startswith("127.")]

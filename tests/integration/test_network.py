@@ -179,6 +179,7 @@ def test_user_defined_network_resolves_names_and_aliases_and_isolates(pallet, bu
     assert "10." not in r.out.split("Name:")[-1] if "Name:" in r.out else True
 
 
+@ALSO_DOCKER
 def test_network_commands_and_their_errors(pallet, busybox):
     nid = pallet.ok("network", "create", "--subnet", "10.99.7.0/24", "--label", "team=a", "n1").out.strip()
     assert len(nid) == 64

@@ -29,6 +29,7 @@ def create(service, req):
     body = req.json(required=True)
     request = create_request(body, req.param("name"))
     _check_platform(service, request.image, req.param("platform"))
+    _check_network(service, request.network)
     cid = _svc(service).create(request)
     return json_response({"Id": cid, "Warnings": []}, 201)
 
@@ -41,6 +42,19 @@ def _check_platform(service, image: str, platform: str | None) -> None:
         from ..errors import NotFound
         from ..reference import familiar, parse
         raise NotFound(f"No such image: {familiar(str(parse(image).tagged()))}")
+
+
+def _check_network(service, network: str) -> None:
+    """The docker CLI takes any 404 from create for a missing image and pulls it; a missing
+    network is refused in the same words, nothing made, as `pallet run` refuses it, but as
+    a 400 so no pull follows. (dockerd creates the container and fails at start instead.)"""
+    from ..errors import NotFound
+    if network in ("bridge", "host", "none", "default") or network.startswith("container:"):
+        return
+    try:
+        service.engine().networks.get(network)
+    except NotFound as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 def list_containers(service, req):

@@ -59,7 +59,7 @@ def create_request(body: dict, name: str | None):
         stop_signal=body.get("StopSignal") or None, stop_timeout=body.get("StopTimeout"),
         init=bool(host.get("Init")), network=network, privileged=bool(host.get("Privileged")),
         cap_add=list(host.get("CapAdd") or []), cap_drop=list(host.get("CapDrop") or []),
-        security_opt=list(host.get("SecurityOpt") or []),
+        security_opt=list(host.get("SecurityOpt") or []) + _systempaths(host),
         log_opts=dict((log.get("Config") or {})), log_driver=log.get("Type") or "",
         restart=_restart(host),
         ports=_ports(host.get("PortBindings") or {}), publish_all=bool(host.get("PublishAllPorts")),
@@ -77,6 +77,14 @@ def create_request(body: dict, name: str | None):
         extra={"health": _health(body.get("Healthcheck")), "volumes_from": list(host.get("VolumesFrom") or []),
                "network": _network_options(body, host, network)},
     )
+
+
+def _systempaths(host: dict) -> list[str]:
+    """The docker CLI sends `--security-opt systempaths=unconfined` as empty MaskedPaths and
+    ReadonlyPaths (null means the defaults): the option pallet's create takes for it."""
+    if host.get("MaskedPaths") == [] and host.get("ReadonlyPaths") == []:
+        return ["systempaths=unconfined"]
+    return []
 
 
 def _entrypoint(value):
