@@ -253,6 +253,43 @@ def _released(p, port: int) -> bool:
     return not objects["netns"] and not objects["sandboxes"] and f"dport {port} " not in table
 
 
+OUTSIDE_LISTENER = """
+import socket
+s = socket.socket(socket.AF_INET6)
+s.bind(("{addr}", 8080)); s.listen(1); print("listening", flush=True)
+c, peer = s.accept(); c.sendall(("from " + peer[0] + "\\n").encode()); c.close()
+"""
+
+
+def test_ipv6_network_is_routed_out_of_the_host_with_nat66(pallet, busybox):
+    """As dockerd with IPv6 and ip6tables: forwarding on, the network's unique-local subnet
+    masqueraded behind the host. "Outside" is a namespace of the test's own, reached over a
+    veth with an address routed from the host, which has no route back to the container."""
+    tag = os.urandom(3).hex()
+    ns, host_if, ns_if = f"p6out-{tag}", f"p6h{tag}", f"p6n{tag}"
+    prefix = f"fd5e:{tag[:4]}:{tag[4:]}::"
+    try:
+        for cmd in (["netns", "add", ns], ["link", "add", host_if, "type", "veth", "peer", "name", ns_if],
+                    ["link", "set", ns_if, "netns", ns], ["addr", "add", f"{prefix}1/64", "dev", host_if, "nodad"],
+                    ["link", "set", host_if, "up"],
+                    ["-n", ns, "addr", "add", f"{prefix}2/64", "dev", ns_if, "nodad"],
+                    ["-n", ns, "link", "set", ns_if, "up"], ["-n", ns, "link", "set", "lo", "up"]):
+            subprocess.run(["ip", *cmd], check=True, capture_output=True)
+        listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c",
+                                     OUTSIDE_LISTENER.format(addr=f"{prefix}2")],
+                                    stdout=subprocess.PIPE, text=True)
+        assert listener.stdout.readline() == "listening\n"
+        pallet.ok("network", "create", "--ipv6", "--subnet", "fd42:97::/64", "egress6")
+        r = pallet.ok("run", "--rm", "--network", "egress6", "busybox", "nc", "-w", "5", f"{prefix}2", "8080")
+        assert r.out == f"from {prefix}1\n"  # the host's address: NATed on the way out
+        assert listener.wait(timeout=10) == 0
+        assert open("/proc/sys/net/ipv6/conf/all/forwarding").read().strip() == "1"
+        pallet.ok("network", "rm", "egress6")
+    finally:
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
 def test_the_default_bridge_stays_after_the_last_container_as_docker0_does(pallet, busybox):
     pallet.ok("run", "--rm", "busybox", "true")
     assert _kernel_objects(pallet)["bridges"] == [model.bridge_name(_key(pallet), 0)]

@@ -160,3 +160,26 @@ def test_link_puts_the_alias_hostname_and_name_in_etc_hosts(pallet, busybox):
     assert r.code == 125 and "could not get container for nosuch: No such container: nosuch" in r.err
     r = pallet("run", "--rm", "--network", "host", "--link", "db", "busybox", "true")
     assert r.code == 125 and "host type networking can't be used with links" in r.err
+
+
+def test_link_on_the_default_bridge_sets_dockers_legacy_link_variables(pallet, busybox):
+    pallet.ok("run", "-d", "--name", "web-db", "--expose", "5432", "--expose", "80/udp",
+              "-e", "POSTGRES_USER=app", "busybox", "sleep", "100")
+    ip = _inspect(pallet, "web-db")["NetworkSettings"]["IPAddress"]
+    r = pallet.ok("run", "--rm", "--name", "app", "--link", "web-db:my-db", "busybox", "env")
+    env = [line for line in r.lines if line.startswith("MY_DB_")]
+    assert env == [f"MY_DB_PORT=udp://{ip}:80",
+                   f"MY_DB_PORT_80_UDP=udp://{ip}:80", f"MY_DB_PORT_80_UDP_ADDR={ip}",
+                   "MY_DB_PORT_80_UDP_PORT=80", "MY_DB_PORT_80_UDP_PROTO=udp",
+                   f"MY_DB_PORT_5432_TCP=tcp://{ip}:5432", f"MY_DB_PORT_5432_TCP_ADDR={ip}",
+                   "MY_DB_PORT_5432_TCP_PORT=5432", "MY_DB_PORT_5432_TCP_PROTO=tcp",
+                   "MY_DB_NAME=/app/my-db", "MY_DB_ENV_POSTGRES_USER=app"]
+    # the container's own -e wins over a link variable, as CreateDaemonEnvironment merges them
+    r = pallet.ok("run", "--rm", "--link", "web-db:my-db", "-e", "MY_DB_NAME=mine", "busybox",
+                  "sh", "-c", "echo $MY_DB_NAME")
+    assert r.out == "mine\n"
+    # on a user-defined network a link is a name only: no variables, as Docker
+    pallet.ok("network", "create", "linknet")
+    pallet.ok("network", "connect", "linknet", "web-db")
+    r = pallet.ok("run", "--rm", "--network", "linknet", "--link", "web-db:my-db", "busybox", "env")
+    assert not [line for line in r.lines if line.startswith("MY_DB_")]

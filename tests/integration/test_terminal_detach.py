@@ -103,6 +103,22 @@ def test_attach_to_dit_container_is_raw_and_detaches(pallet, busybox, terminals)
     pallet.ok("rm", "-f", cid)
 
 
+def test_start_ai_of_a_running_container_attaches_to_it(pallet, busybox, terminals):
+    # dockerd answers the start with 304 and docker/cli goes on attached, as `attach` does
+    cid = pallet.ok("run", "-dit", "--network", "none", "busybox", "sh").out.strip()
+    t = _attach(pallet, terminals, "start", "-ai", cid)
+    t.send("\r")
+    t.expect("# ")
+    _shell_answers(t)
+    assert _detach(t) == (0, "")  # start's detach: silent, exit 0
+    assert _running(pallet, cid)
+    t = _attach(pallet, terminals, "start", "-ai", cid)
+    code, _shown = _detach(t, "exit 3\r")  # the shell ends: start -a exits with its code
+    assert code == 3
+    assert pallet.ok("inspect", "-f", "{{.State.ExitCode}}", cid).out.strip() == "3"
+    pallet.ok("rm", "-f", cid)
+
+
 def test_detach_keys_from_config_json_and_the_flag(pallet, busybox, terminals, tmp_path, monkeypatch):
     (tmp_path / "config.json").write_text(json.dumps({"detachKeys": "ctrl-e,e"}))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))

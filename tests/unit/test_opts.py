@@ -263,3 +263,17 @@ def test_a_malformed_platform_is_refused_in_dockers_words(text):
     from pallet.opts.platform import parse_platform
     with pytest.raises(InvalidArgument, match="unknown operating system or architecture"):
         parse_platform(text)
+
+
+def test_link_env_groups_three_or_more_consecutive_ports_as_moby_does():
+    from pallet.opts.linkenv import link_env
+    env = link_env("/web/db", "10.88.0.5", ["8000/tcp", "8001/tcp", "8002/tcp", "9000/tcp"], ["HOME=/root", "A=1"])
+    assert env[:7] == ["DB_PORT=tcp://10.88.0.5:8000",
+                       "DB_PORT_8000_TCP_START=tcp://10.88.0.5:8000", "DB_PORT_8000_TCP_ADDR=10.88.0.5",
+                       "DB_PORT_8000_TCP_PROTO=tcp", "DB_PORT_8000_TCP_PORT_START=8000",
+                       "DB_PORT_8000_TCP_END=tcp://10.88.0.5:8002", "DB_PORT_8000_TCP_PORT_END=8002"]
+    assert "DB_PORT_9000_TCP=tcp://10.88.0.5:9000" in env
+    assert env[-2:] == ["DB_NAME=/web/db", "DB_ENV_A=1"]  # HOME and PATH are not passed on
+    # two consecutive ports are no range; tcp sorts before udp on the same number
+    assert link_env("/web/db", "ip", ["53/udp", "53/tcp"], [])[0] == "DB_PORT=tcp://ip:53"
+    assert not any("_START" in e for e in link_env("/web/db", "ip", ["80/tcp", "81/tcp"], []))

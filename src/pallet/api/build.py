@@ -42,6 +42,7 @@ def build(service, req):
     quiet = req.flag("q")
     # as `build --pull` / `--platform`: refresh the base images; the host's platform only
     pull, platform = req.flag("pull"), req.param("platform") or None
+    cache_from = req.json_list("cachefrom")  # as `build --cache-from`: images' inline cache
     body = tempfile.SpooledTemporaryFile(SPOOL)
     for chunk in req.chunks():
         body.write(chunk)
@@ -58,7 +59,7 @@ def build(service, req):
                 no_cache=req.flag("nocache"), labels=labels,
                 network=None if network in (None, "default") else network,
                 source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None,
-                pull=pull, platform=platform)
+                pull=pull, platform=platform, cache_from=cache_from)
         finally:
             body.close()
         put({"aux": {"ID": result.image_id}})

@@ -82,6 +82,19 @@ class Request:
             raise InvalidArgument(f"invalid X-Registry-Auth header: {exc}") from None
         return (user, password) if user else None
 
+    def json_list(self, name: str) -> list[str]:
+        """A query parameter holding a JSON array of strings (`cachefrom`); [] when absent."""
+        text = self.param(name)
+        if not text:
+            return []
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InvalidArgument(f"invalid {name}: {exc}") from None
+        if not isinstance(doc, list) or not all(isinstance(v, str) for v in doc):
+            raise InvalidArgument(f"invalid {name}: expected an array of strings")
+        return doc
+
     def json_object(self, name: str, word: str | None = None) -> dict:
         """A query parameter holding a JSON object (`filters`, `buildargs`, `labels`); {} when
         absent. `word` names it in errors (dockerd says "invalid filter")."""

@@ -142,6 +142,12 @@ class BuildContext:
             if is_dir:
                 yield from self.walk(rel)
 
+    def transfer_size(self) -> int:
+        """What BuildKit's `transferring context` counts: the bytes of the files it sends."""
+        if self.root is None:
+            return 0
+        return sum(st.st_size for _rel, st in self.walk("") if stat.S_ISREG(st.st_mode))
+
     # ---- digests ----
     def source_digest(self, src: Source) -> tuple[str, dict[str, str]]:
         """(digest of everything the source sends, {context path: entry digest})."""

@@ -28,10 +28,12 @@ class Step:
 @dataclass
 class Internal:
     """One of BuildKit's own steps (`[internal] load build definition from Dockerfile`,
-    `exporting to image`), already done; `statuses` are its sub-lines."""
+    `exporting to image`), already done; `statuses` are its sub-lines. With `error`, the
+    step failed without failing the build (a `--cache-from` image that cannot be read)."""
     vertex: int
     name: str
     statuses: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass
@@ -126,6 +128,8 @@ def classic_text(event) -> str | bytes | None:
         return f" ---> {short(event.image_id)}\n"
     if kind is Message:
         return event.text + "\n"
+    if kind is Internal and event.error:  # a cache source that could not be read: the build goes on
+        return f"WARNING: {event.name}: {event.error}\n"
     return None
 
 

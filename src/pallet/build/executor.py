@@ -5,8 +5,8 @@ an untagged image in the store whose parent is the previous step's (Docker's
 classic builder's intermediate images); RUN/COPY/ADD (and WORKDIR creating a
 directory) add one layer, every other instruction only changes config and
 history (`empty_layer`). A step is reused when its cache key (pallet.build.cache)
-finds an image that still exists; otherwise the output says why, then the step
-runs. Only the stages the target needs are built; the final image holds only
+finds an image that still exists, or a `--cache-from` image recorded it
+(pallet.build.cacheimport); otherwise the output says why, then the step runs. Only the stages the target needs are built; the final image holds only
 the target stage's layers. Progress leaves as events (pallet.build.events), numbered
 as BuildKit numbers its steps, through `emit(event)`: nothing here prints.
 
@@ -28,7 +28,7 @@ from typing import BinaryIO, Callable
 from .. import crash_point
 from ..errors import DataCorrupted, InvalidArgument, NotFound, PalletError
 from ..oci import image as oci
-from . import cache, events, stepnames
+from . import cache, cacheimport, events, inlinecache, stepnames
 from .context import BuildContext
 from .dockerfile import Dockerfile, Instruction, Stage, parse_line
 from .steps import CONFIG_ONLY, PROXY_ARGS, StageState, apply_config, declare_arg, platform_args
@@ -50,6 +50,7 @@ class BuildRequest:
     source_date_epoch: int | None = None
     run_limits: object | None = None                 # runstep.RunLimits for every RUN
     pull: bool = False                               # --pull: fetch every FROM image again
+    cache_from: list[str] = field(default_factory=list)  # images whose inline cache seeds this build
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Builder:
         self.stage_step = (0, 0)             # BuildKit's [k/n] in the current stage
         self.context_loaded = False
         self.vertex_name = ""
+        self.step_images: list[tuple[str, str]] = []   # (cache key, image) of every step, in order
+        self.cache_sources: list[inlinecache.CacheSource] = []
 
     def next_vertex(self) -> int:
         self.vertex_no += 1
@@ -102,15 +105,19 @@ class Builder:
         self.total = sum(1 + len(s.instructions) for s in stages) + (1 if self.req.labels else 0)
         stepnames.internal_steps(self, stages)
         with self.parts.locks.in_flight():
+            self.cache_sources = cacheimport.load_sources(self)
             for stage in stages:
                 state = self._build_stage(stage, last=stage is target)
                 self.stage_images[stage.index] = self._ensure_image(state)
             final = self.stage_images[target.index]
+            inline = inlinecache.wanted(self.req.build_args)
+            if inline:
+                final = cacheimport.export(self, final)
             self._tag(final)
         self.emit(events.Internal(self.next_vertex(), "exporting to image", [
-            "exporting layers done", f"writing image {final} done",
-            *(f"naming to {t} done" for t in self.req.tags)]))
-        unused = sorted(set(self.req.build_args) - self.used_args - PROXY_ARGS)
+            "exporting layers done", *(["preparing layers for inline cache done"] if inline else []),
+            f"writing image {final} done", *(f"naming to {t} done" for t in self.req.tags)]))
+        unused = sorted(set(self.req.build_args) - self.used_args - PROXY_ARGS - {inlinecache.BUILD_ARG})
         return BuildResult(final, list(self.req.tags), self.cached, self.built, unused)
 
     def _target(self) -> Stage:
@@ -186,7 +193,7 @@ class Builder:
         else:
             doc = copy.deepcopy(self.parts.images.config(image_id))
         self.emit(events.BaseImage(self.vertex, image_id, pulled, time.monotonic() - self.step_started))
-        for key in ("container", "container_config", "docker_version"):
+        for key in ("container", "container_config", "docker_version", inlinecache.CONFIG_KEY):
             doc.pop(key, None)
         _default_path(doc)
         return StageState(stage, image_id, doc, {}, self.req.dockerfile.escape)
@@ -213,7 +220,10 @@ class Builder:
         layer = ins.cmd in LAYER_STEPS
         if ins.cmd in ("COPY", "ADD") and not ins.flag("from") and not self.context_loaded:
             self.context_loaded = True  # BuildKit sends the context before the first copy from it
-            self.emit(events.Internal(self.next_vertex(), "[internal] load build context"))
+            from ..opts.units import human_size
+            size = human_size(self.req.context.transfer_size())
+            self.emit(events.Internal(self.next_vertex(), "[internal] load build context",
+                                      [f"transferring context: {size} done"]))
         if header:
             self._header(ins, state.stage, vertex=layer)
         else:  # an ONBUILD trigger: BuildKit shows it as a step of the stage
@@ -273,6 +283,9 @@ class Builder:
             self.emit(events.Cached(self.vertex, hit))
             self.cached += 1
             state.image_id, state.doc = hit, copy.deepcopy(self.parts.images.config(hit))
+        elif not self.req.no_cache and cacheimport.take_step(self, state, key):
+            self.emit(events.Cached(self.vertex, state.image_id))
+            self.cached += 1
         else:
             previous = cache.StepInputs.from_json(self.db.build_step_inputs(slot))
             reason = "--no-cache" if self.req.no_cache else cache.miss_reason(previous, inputs)
@@ -282,6 +295,7 @@ class Builder:
         with self.db.transaction():
             self.db.build_cache_put(key, state.image_id)
             self.db.set_build_step_inputs(slot, inputs.to_json())
+        self.step_images.append((key, state.image_id))
         self.emit(events.StepDone(self.vertex, state.image_id, time.monotonic() - self.step_started))
 
     # ---- images ----
@@ -291,21 +305,26 @@ class Builder:
 
     def commit(self, state: StageState, created_by: str, staged) -> str:
         """A new image: the state's config plus one history entry (and one layer when staged)."""
-        doc = copy.deepcopy(state.doc)
         ts = self.created()
-        doc["created"] = ts
         entry = {"created": ts, "created_by": created_by}
         if staged is None:
             entry["empty_layer"] = True
-        else:
-            doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})["diff_ids"].append(staged.diff_id)
-        doc.setdefault("history", []).append(entry)
+        return self.commit_entry(state, entry, staged.diff_id if staged else None,
+                                 {staged.diff_id: staged} if staged else {})
+
+    def commit_entry(self, state: StageState, entry: dict, diff_id: str | None, staged: dict) -> str:
+        """The state's config plus the history `entry` (and the layer `diff_id`, stored or in
+        `staged`) as the step's image, whose parent is the state's image."""
+        doc = copy.deepcopy(state.doc)
+        doc["created"] = entry.get("created")
+        if diff_id is not None:
+            doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})["diff_ids"].append(diff_id)
+        doc.setdefault("history", []).append(dict(entry))
         try:
-            result = self.parts.image_store.commit(oci.encode(doc), {staged.diff_id: staged} if staged else {},
-                                                    parent=state.image_id)
+            result = self.parts.image_store.commit(oci.encode(doc), staged, parent=state.image_id)
         finally:
-            if staged is not None:
-                staged.release()
+            for layer in staged.values():
+                layer.release()
         state.image_id, state.doc = result.image_id, doc
         return result.image_id
 

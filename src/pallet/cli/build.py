@@ -135,15 +135,12 @@ def image_build(ctx, o, args) -> int:
     quiet = o.quiet or o.progress == "quiet"
     build_args = _key_values(o.build_arg, "build-arg", from_env=True)
     _check_tags(o.tag)
-    if o.cache_from:  # accepted, as scripts pass it; said plainly rather than pretended
-        ctx.err("WARNING: --cache-from is not supported by pallet's builder: only the local build "
-                "cache is used")
     run_limits, labels, secrets = _run_limits(o), _key_values(o.label, "label"), _secrets(o.secret)
     stdin = _binary(ctx.stdin) or ctx.stdin
     options = dict(tags=o.tag, build_args=build_args, target=o.target, no_cache=o.no_cache,
                    labels=labels, network=o.network, secrets=secrets,
                    source_date_epoch=_epoch(build_args), run_limits=run_limits, pull=o.pull,
-                   platform=o.platform)
+                   platform=o.platform, cache_from=o.cache_from)
     source = BuildSource(args[0], o.file, stdin)
     if quiet:
         result = ctx.engine.builds.build(source, lambda _event: None, False, **options)
@@ -193,7 +190,7 @@ def builder_prune(ctx, o, args) -> int:
 BUILD_FLAGS = [
     F("add-host", kind="list", help='Add a custom host-to-IP mapping ("host:ip")'),
     F("build-arg", kind="list", help="Set build-time variables"),
-    F("cache-from", kind="list", help="Images to consider as cache sources", hidden=True),
+    F("cache-from", kind="list", help="Images to consider as cache sources (their inline cache)"),
     F("file", "f", "str", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')", metavar="string"),
     F("force-rm", help="Always remove intermediate containers", hidden=True),
     F("iidfile", kind="str", help="Write the image ID to the file"),

@@ -59,6 +59,7 @@ class _BuildKitPrinter:
             v = self.vertices[vertex] = _Vertex(event.name)
             if kind == "Internal":
                 v.statuses, v.seconds = list(event.statuses), 0.0
+                v.failed = bool(event.error)
         v = self.vertices[vertex]
         if kind == "BaseImage":
             v.cached, v.seconds = not event.pulled, event.seconds
@@ -123,12 +124,23 @@ def _excerpt(source: tuple[str, str], lines: tuple[int, int]) -> list[str]:
     return out + ["-" * 20]
 
 
+BUILDER = "default"  # buildx's name for the builder of the current context, the docker driver's
+
+
 class PlainPrinter(_BuildKitPrinter):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.headed = False
+
     def show(self, vertex: int, event) -> None:
         v, kind, w = self.vertices[vertex], type(event).__name__, self.stream.write
+        if not self.headed:  # buildx names the builder first, as step #0
+            self.headed = True
+            w(f'#0 building with "{BUILDER}" instance using docker driver\n\n')
         if kind == "Internal":
+            end = f"ERROR: {event.error}" if event.error else "DONE 0.0s"
             w(f"#{vertex} {v.name}\n" + "".join(f"#{vertex} {s}\n" for s in v.statuses)
-              + f"#{vertex} DONE 0.0s\n\n")
+              + f"#{vertex} {end}\n\n")
         elif kind == "Step":
             w(f"#{vertex} {v.name}\n")
         elif kind == "BaseImage":
@@ -194,7 +206,8 @@ class TtyPrinter(_BuildKitPrinter):
         now = time.monotonic()
         done = sum(1 for v in self.vertices.values() if v.seconds is not None)
         head = f"[+] Building {now - self.started:.1f}s ({done}/{len(self.vertices)})"
-        out = [head + (" FINISHED" if finished and self.failure is None else "")]
+        out = [self._row(head + (" FINISHED" if finished and self.failure is None else ""),
+                         f"docker:{BUILDER}")]
         for v in self.vertices.values():
             state = "CACHED " if v.cached else "ERROR " if v.failed else ""
             seconds = v.seconds if v.seconds is not None else now - v.started

@@ -93,7 +93,8 @@ class ComposeService:
                 emit or self.build_output or (lambda line: None), None,  # classic lines, no RUN output
                 tags=[image, *(spec.get("tags") or [])], build_args=args, target=spec.get("target"),
                 no_cache=no_cache or bool(spec.get("no_cache")), labels=spec.get("labels") or {},
-                network=spec.get("network"), secrets=self._build_secrets(spec))
+                network=spec.get("network"), secrets=self._build_secrets(spec),
+                cache_from=spec.get("cache_from") or [])
             self.event(f"Service {service}", "Built")
             built.append(image)
         return built

@@ -3,9 +3,9 @@
 A dual-stack network carries a second IPAM config entry, after the IPv4 one, as Docker
 shows it. Without `--subnet` for IPv6 a unique-local /64 (fdXX:XXXX:XXXX:YYYY::/64, RFC
 4193) is drawn from the network's ID, as Docker 27+ picks one. Addresses are handed out
-from ::2 up, the gateway being ::1. What this does not do: route or NAT IPv6 out of the
-host (that needs the host-wide net.ipv6.conf.all.forwarding, which pallet leaves alone),
-so containers reach each other and the gateway over IPv6, and the outside over IPv4.
+from ::2 up, the gateway being ::1. Out of the host the subnet is routed and
+masqueraded (NAT66), as dockerd does with ip6tables: pallet.network.plan writes the rules,
+pallet.network.kernel turns on the host-wide net.ipv6.conf.all.forwarding.
 """
 from __future__ import annotations
 

@@ -78,26 +78,65 @@ def _sysctl(key: str, value: str) -> None:
         raise PalletError(f"cannot set {key.replace('/', '.')}: {exc.strerror}") from exc
 
 
-def ensure_forward_accept() -> None:
-    """An accept rule in its own chain, jumped to from FORWARD.
+def ensure_forward_accept(tool: str = "iptables") -> None:
+    """An accept rule in its own chain, jumped to from FORWARD (`ip6tables` for IPv6).
 
     dockerd sets the FORWARD policy to DROP; an nft accept in pallet's own table
     cannot override a drop in iptables' table, so pallet keeps one jump in the
     iptables FORWARD chain (never touching Docker's chains or rules).
     """
-    check = subprocess.run(["iptables", "-w", "-C", "FORWARD", "-j", FORWARD_CHAIN], capture_output=True)
+    check = subprocess.run([tool, "-w", "-C", "FORWARD", "-j", FORWARD_CHAIN], capture_output=True)
     if check.returncode == 0:
         return
     rules = (f"*filter\n:{FORWARD_CHAIN} - [0:0]\n"
              f"-A {FORWARD_CHAIN} -i pallet+ -j ACCEPT\n"
              f"-A {FORWARD_CHAIN} -o pallet+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT\n"
              f"-I FORWARD 1 -j {FORWARD_CHAIN}\nCOMMIT\n")
-    _run(["iptables-restore", "-w", "--noflush"], rules)
+    _run([f"{tool}-restore", "-w", "--noflush"], rules)
 
 
 def remove_forward_accept() -> None:
-    for argv in (["-D", "FORWARD", "-j", FORWARD_CHAIN], ["-F", FORWARD_CHAIN], ["-X", FORWARD_CHAIN]):
-        subprocess.run(["iptables", "-w", *argv], capture_output=True)
+    for tool in ("iptables", "ip6tables"):
+        for argv in (["-D", "FORWARD", "-j", FORWARD_CHAIN], ["-F", FORWARD_CHAIN], ["-X", FORWARD_CHAIN]):
+            subprocess.run([tool, "-w", *argv], capture_output=True)
+
+
+IPV6_FORWARDING = "net/ipv6/conf/all/forwarding"
+
+
+def enable_ipv6_forwarding() -> bool:
+    """net.ipv6.conf.all.forwarding=1 (and the ip6tables FORWARD jump), as dockerd sets them
+    for an IPv6 network, so its containers are routed out of the host. Host-wide, and left on
+    as dockerd leaves it. Not done (False) when the host's own IPv6 default route was learned
+    from router advertisements on an interface that takes them only while the host does not
+    forward (accept_ra=1): turning forwarding on would cut the host's own IPv6 off."""
+    try:
+        with open(f"/proc/sys/{IPV6_FORWARDING}") as f:
+            if f.read().strip() == "1":
+                ensure_forward_accept("ip6tables")
+                return True
+    except OSError:
+        return False  # IPv6 disabled on this host
+    if _default_route_from_ra():
+        return False
+    _sysctl(IPV6_FORWARDING, "1")
+    ensure_forward_accept("ip6tables")
+    return True
+
+
+def _default_route_from_ra() -> bool:
+    p = subprocess.run(["ip", "-6", "route", "show", "default"], capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        words = line.split()
+        if "proto" in words and words[words.index("proto") + 1:][:1] == ["ra"] and "dev" in words:
+            dev = words[words.index("dev") + 1]
+            try:
+                with open(f"/proc/sys/net/ipv6/conf/{dev}/accept_ra") as f:
+                    if f.read().strip() == "1":
+                        return True
+            except OSError:
+                continue
+    return False
 
 
 def pallet_tables() -> list[str]:

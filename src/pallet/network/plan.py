@@ -13,7 +13,10 @@ OUTPUT (the host itself, 127.0.0.1 too: the bridge has route_localnet=1);
 POSTROUTING masquerades outbound traffic of non-internal networks and DNATed
 traffic from loopback or a container (so replies come back through conntrack);
 FORWARD drops traffic between different networks and out of internal ones,
-except connections to a published port.
+except connections to a published port. A dual-stack network (`--ipv6`) adds a
+table of the same name in the ip6 family: NAT66 (masquerade) of its subnet's
+traffic leaving the bridge, as dockerd's ip6tables rules do, and the same FORWARD
+isolation for IPv6.
 """
 from __future__ import annotations
 
@@ -64,7 +67,8 @@ def default_route(endpoints: list[dict]) -> dict | None:
 
 def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
     """The store's nft table for `networks` (active bridges) and `ports` (published ports)."""
-    head = f"table ip {table}\ndelete table ip {table}\n"
+    head = (f"table ip {table}\ndelete table ip {table}\n"
+            f"table ip6 {table}\ndelete table ip6 {table}\n")
     if not networks:
         return head
     subnets = ", ".join(n["subnet"] for n in networks)
@@ -82,7 +86,7 @@ def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
         for other in networks:
             if other is not n:
                 fwd.append(f"iifname \"{n['bridge']}\" oifname \"{other['bridge']}\" drop")
-    return head + f"""table ip {table} {{
+    return head + _ipv6_table(table, networks, fwd[1:]) + f"""table ip {table} {{
   chain ports {{
 {_indent(_port_rule(p) for p in ports)}
   }}
@@ -94,6 +98,27 @@ def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
     type nat hook output priority -100; policy accept;
     fib daddr type local jump ports
   }}
+  chain postrouting {{
+    type nat hook postrouting priority srcnat; policy accept;
+{_indent(post)}
+  }}
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+{_indent(fwd)}
+  }}
+}}
+"""
+
+
+def _ipv6_table(table: str, networks: list[dict], fwd: list[str]) -> str:
+    """The ip6 table when a network is dual-stack: its unique-local subnet masqueraded out
+    of the host (NAT66) and the bridges isolated for IPv6 as for IPv4."""
+    six = [n for n in networks if n.get("subnet6")]
+    if not six:
+        return ""
+    post = [f"ip6 saddr {n['subnet6']} oifname != \"{n['bridge']}\" masquerade"
+            for n in six if not n["internal"] and n.get("masquerade", True)]
+    return f"""table ip6 {table} {{
   chain postrouting {{
     type nat hook postrouting priority srcnat; policy accept;
 {_indent(post)}

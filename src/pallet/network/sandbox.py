@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from . import dns, kernel, model, plan
+from . import dns, ipv6, kernel, model, plan
 from . import ports as portmod
 
 
@@ -71,6 +71,8 @@ class Sandboxes:
         new = {ep["bridge"]: ep for ep in endpoints if not kernel.bridge_exists(ep["bridge"])}
         if new:
             kernel.ensure_forward_accept()
+        if any(ep.get("ip6") and not ep["internal"] for ep in new.values()):
+            kernel.enable_ipv6_forwarding()  # as dockerd for an IPv6 network: routed out
         lingering = [ep for ep in endpoints if kernel.link_exists(ep["veth"])]
         if lingering:  # the same container's last veth, still being destroyed with its netns
             kernel.ip_batch(plan.host_teardown(lingering, []), force=True)
@@ -91,7 +93,9 @@ class Sandboxes:
             bridge, sub = net.get("_bridge"), model.subnet_of(net)
             if bridge and sub and kernel.bridge_exists(bridge):
                 options = net.get("Options") or {}
+                six = ipv6.subnet6_of(net) if net.get("EnableIPv6") else None
                 nets[bridge] = {"bridge": bridge, "subnet": sub[0], "internal": bool(net.get("Internal")),
+                                "subnet6": six[0] if six else None,
                                 "icc": model.option_true(options, model.ICC),
                                 "masquerade": model.option_true(options, model.MASQUERADE)}
         ports = [p for sb in sandboxes for p in sb["ports"]]

@@ -66,10 +66,12 @@ class BuildService:
               *, tags: list[str] = (), build_args: dict[str, str] | None = None, target: str | None = None,
               no_cache: bool = False, labels: dict[str, str] | None = None, network: str | None = None,
               secrets: dict[str, str] | None = None, source_date_epoch: int | None = None,
-              run_limits=None, pull: bool = False, platform: str | None = None):
+              run_limits=None, pull: bool = False, platform: str | None = None,
+              cache_from: list[str] = ()):
         """Build and tag; returns pallet.build.executor.BuildResult. Progress goes to `emit` as
         pallet.build.events (RUN output too, unless not `want_output`); `run_limits` is a
-        build_types.RunLimits, `platform` --platform (the host's only). The older form, `emit`
+        build_types.RunLimits, `platform` --platform (the host's only), `cache_from` the images
+        whose inline cache (BUILDKIT_INLINE_CACHE=1) seeds the cache (pallet.build.inlinecache). The older form, `emit`
         taking the classic builder's lines and a binary stream in place of `want_output` for
         RUN's output, still works (events.classic_sink)."""
         if not isinstance(want_output, bool):
@@ -88,7 +90,7 @@ class BuildService:
             dockerfile = parse(text, filename)
             req = BuildRequest(context, dockerfile, context_id, full_tags, dict(build_args or {}), target,
                                no_cache, dict(labels or {}), network, dict(secrets or {}), source_date_epoch,
-                               run_limits, pull)
+                               run_limits, pull, _cache_from(cache_from))
             return Builder(self, req, emit, want_output).run()
 
     def _open(self, source: BuildSource, scratch: Path):
@@ -135,6 +137,22 @@ class BuildService:
         freed += self.sweep_leftovers()  # a killed build's copied context, too
         after = sum(r.size for r in db.all_layers())
         return entries, max(0, before - after) + freed
+
+
+def _cache_from(values) -> list[str]:
+    """--cache-from NAME, or buildx's `type=registry,ref=NAME` (the one type pallet reads: an
+    image's inline cache); any other type is refused rather than silently ignored."""
+    out = []
+    for value in values:
+        if "=" not in value:
+            out.append(value)
+            continue
+        fields = dict(p.partition("=")[::2] for p in value.split(","))
+        if fields.get("type", "registry") != "registry" or not fields.get("ref"):
+            raise InvalidArgument(f"unsupported cache import {value!r}: pallet reads an image's "
+                                  "inline cache only (NAME or type=registry,ref=NAME)")
+        out.append(fields["ref"])
+    return out
 
 
 def _peek(stream: BinaryIO) -> tuple[bytes, BinaryIO]:

@@ -101,6 +101,28 @@ class RegistryService:
         self.events().record("image", "pull", shown, {"name": shown})
         return Pulled(str(ref), image_id, top.digest, updated)
 
+    # ---------- build cache sources (`build --cache-from`) ----------
+    def remote_config(self, name: str) -> tuple[dict, list[tuple[dict, str]]]:
+        """An image's config and its (layer descriptor, diff_id) pairs, read from its registry
+        without storing anything: what BuildKit reads first of a `--cache-from` image."""
+        from ..registry import pull
+        ref = reference.parse(name)
+        with self.session(ref.domain) as session:
+            _top, image = pull.resolve(session, ref.path, ref.digest or ref.tagged().tag, None)
+            cfg_desc, _layers = oci.read_manifest(image.doc)
+            config = oci.decode(pull.fetch_blob_bytes(session, ref.path, cfg_desc, pull.MAX_CONFIG,
+                                                      "image config"), "image config")
+            oci.validate_config(config)
+            return config, pull.plan_layers(image.doc, config)
+
+    def fetch_layers(self, name: str, jobs: list[tuple[dict, str]], progress) -> dict:
+        """Stage the layers `jobs` names ({diff_id: StagedLayer}), for a step the build takes
+        from a cache source: only the layers a cached step needs are fetched, as BuildKit's."""
+        from ..registry import pull
+        ref = reference.parse(name)
+        with self.session(ref.domain) as session:
+            return pull.LayerFetcher(session, ref.path, self.layers, progress).fetch_all(jobs)
+
     def _plan(self, pull, manifest: dict, config: dict, progress) -> list:
         todo, seen = [], set()
         pairs = pull.plan_layers(manifest, config)

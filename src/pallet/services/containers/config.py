@@ -311,7 +311,8 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None, volume_mounts=()
     network = host.get("NetworkMode") or "none"
     settings_spec, settings_resources = _settings().spec_fields(record)
     req = rs.SpecRequest(
-        args=[record["Path"], *record["Args"]], rootfs=str(rootfs), env=_process_env(cfg),
+        args=[record["Path"], *record["Args"]], rootfs=str(rootfs),
+        env=_process_env(cfg, net.link_env if net else []),
         cwd=cfg.get("WorkingDir") or "/", uid=uid, gid=gid, additional_gids=gids,
         hostname="" if host.get("UTSMode") == "host" else cfg["Hostname"], terminal=cfg["Tty"], readonly_rootfs=host.get("ReadonlyRootfs", False),
         mounts=mounts, host_network=net.host_network if net else network == "host",
@@ -344,11 +345,12 @@ def bundle_spec(svc, record: dict, net=None, seccomp_host=None, volume_mounts=()
     return spec
 
 
-def _process_env(cfg: dict) -> list[str]:
-    """Docker's CreateDaemonEnvironment: PATH, HOSTNAME and (with a tty) TERM=xterm, which
-    the container's own Env replaces or extends."""
+def _process_env(cfg: dict, link_env: list[str] = ()) -> list[str]:
+    """Docker's CreateDaemonEnvironment: PATH, HOSTNAME, (with a tty) TERM=xterm and the
+    legacy links' variables, which the container's own Env replaces or extends."""
     from ...opts.env import process_env
-    defaults = [PATH_ENV, f"HOSTNAME={cfg['Hostname']}", *(["TERM=xterm"] if cfg.get("Tty") else [])]
+    defaults = [PATH_ENV, f"HOSTNAME={cfg['Hostname']}", *(["TERM=xterm"] if cfg.get("Tty") else []),
+                *link_env]
     return process_env(defaults, cfg["Env"])
 
 

@@ -25,6 +25,7 @@ class NetworkAttachment:
     settings: dict | None = None            # NetworkSettings for inspect/ps
     etc_args: dict = field(default_factory=dict)   # hostfiles.write_etc_files keyword arguments
     etc_files: dict | None = None           # container:NAME: that container's own /etc files
+    link_env: list = field(default_factory=list)   # legacy links' ALIAS_PORT_... variables
 
 
 def networks_of(record: dict) -> dict:
@@ -117,8 +118,8 @@ def _links(svc, record: dict, mode: str, links: list[str]) -> list[str]:
     return out
 
 
-def _link_hosts(svc, host: dict) -> list[tuple[str, str]]:
-    """/etc/hosts lines for the links: alias, hostname and name of each (running) child."""
+def _linked(svc, host: dict) -> list[tuple[dict, str]]:
+    """Each link's (running) child and the link's name (`/parent/alias`)."""
     out = []
     for link in host.get("Links") or []:
         child_name, _, parent_alias = link.partition(":")
@@ -129,6 +130,15 @@ def _link_hosts(svc, host: dict) -> list[tuple[str, str]]:
             child = None
         if child is None or not child["State"]["Running"]:
             raise Conflict(f"Cannot link to a non running container: {child_name} AS {parent_alias}")
+        out.append((child, parent_alias))
+    return out
+
+
+def _link_hosts(linked: list[tuple[dict, str]]) -> list[tuple[str, str]]:
+    """/etc/hosts lines for the links: alias, hostname and name of each child."""
+    out = []
+    for child, link_name in linked:
+        alias, child_name = link_name.rsplit("/", 1)[1], child["Name"]
         names = [alias, child["Config"]["Hostname"]] + ([child_name[1:]] if alias != child_name[1:] else [])
         ip = (child.get("NetworkSettings") or {}).get("IPAddress")
         if ip:
@@ -136,11 +146,25 @@ def _link_hosts(svc, host: dict) -> list[tuple[str, str]]:
     return out
 
 
+def _link_env(linked: list[tuple[dict, str]]) -> list[str]:
+    """Docker's legacy link variables (moby's links.Link.ToEnv), for each child on the
+    default bridge: ALIAS_PORT, ALIAS_PORT_80_TCP(_ADDR|_PORT|_PROTO), ALIAS_NAME, ALIAS_ENV_*."""
+    from ...opts.linkenv import link_env
+    out = []
+    for child, link_name in linked:
+        ip = (((child.get("NetworkSettings") or {}).get("Networks") or {}).get("bridge") or {}).get("IPAddress")
+        if ip:
+            out += link_env(link_name, ip, list(child["Config"].get("ExposedPorts") or {}),
+                            child["Config"].get("Env") or [])
+    return out
+
+
 def attach(svc, networks, record: dict) -> NetworkAttachment:
     host = record["HostConfig"]
     mode = host.get("NetworkMode") or "none"
     resolver = {"dns_search": host.get("DnsSearch") or [], "dns_options": host.get("DnsOptions") or []}
-    links = _link_hosts(svc, host) if host.get("Links") else []
+    linked = _linked(svc, host) if host.get("Links") else []
+    links = _link_hosts(linked)
     etc = {"dns": host.get("Dns") or [], "extra_hosts": links + _extra_hosts(host, None), **resolver}
     if mode == "host":
         return NetworkAttachment(host_network=True, etc_args=etc)
@@ -163,7 +187,9 @@ def attach(svc, networks, record: dict) -> NetworkAttachment:
     dns = host.get("Dns") or []
     if primary["dns"]:
         dns = [primary["gateway"], *dns]
-    return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, etc_args={
+    # as moby, the legacy variables are set only for a container on the default bridge
+    link_env = _link_env(linked) if "bridge" in nets else []
+    return NetworkAttachment(net_ns_path=sb["netns"], settings=settings, link_env=link_env, etc_args={
         "ip": primary["ip"], **({"ip6": primary["ip6"]} if primary.get("ip6") else {}), "dns": dns, "extra_hosts": links + _extra_hosts(host, primary["gateway"]),
         **resolver})
 

@@ -165,16 +165,21 @@ class ContainerService(ContainerQueries):
         The container's lock is held while it starts, not while `attach_to` relays: a `stop`,
         `restart` or `pause` from another process must not wait for an attached `run`."""
         cid = self.resolve(ref)
+        sock = None
         with self._locked(cid):
             record = status.refresh(self, self.store.get(cid))
-            if record["State"]["Running"]:
-                if record["State"]["Paused"]:
-                    raise Conflict(f"cannot start a paused container, try unpause instead")
-                return record
-            if record["State"]["StartedAt"] != status.ZERO_TIME or record["State"]["ExitCode"]:
-                self._cleanup_runtime(cid)  # what an earlier run left; a fresh one has nothing
-            record, sock = self._start_locked(cid, record, attach=attach_to is not None)
-        if sock is not None:
+            running = record["State"]["Running"]
+            if running and record["State"]["Paused"]:
+                raise Conflict(f"cannot start a paused container, try unpause instead")
+            if not running:
+                if record["State"]["StartedAt"] != status.ZERO_TIME or record["State"]["ExitCode"]:
+                    self._cleanup_runtime(cid)  # what an earlier run left; a fresh one has nothing
+                record, sock = self._start_locked(cid, record, attach=attach_to is not None)
+        if running:  # dockerd answers 304 and `start -a` goes on attached, as `attach` does
+            if attach_to is not None:
+                with self.attach(cid) as attachment:
+                    attach_to(attachment)
+        elif sock is not None:
             from ...runtime.attach import Attachment
             with Attachment(sock, self.userdata(cid), open_stdin=record["Config"]["OpenStdin"],
                             tty=record["Config"]["Tty"]) as attachment:
