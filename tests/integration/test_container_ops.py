@@ -151,6 +151,7 @@ def test_update_changes_the_limits_of_a_running_container(pallet, busybox):
     assert _cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max") == str(100 * MiB)
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI refuses `update` without flags itself, exit 1
 def test_update_refuses_bad_values_and_changes_nothing(pallet, busybox):
     cid = pallet.ok("run", "-d", "-m", "32m", "busybox", "sleep", "1000").out.strip()
     for flags, words in ((["-m", "1k"], "Minimum memory limit allowed is 6MB"),

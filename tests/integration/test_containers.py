@@ -208,6 +208,7 @@ def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
     assert _inspect(pallet, "stubborn")["State"]["ExitCode"] == 137
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI (28.2, through the API) printed no deprecation warning for --time
 def test_stop_and_restart_take_timeout_as_docker_cli_28_spells_it(pallet, busybox):
     pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")  # pid 1 ignores SIGTERM
     assert pallet.ok("stop", "--timeout=0", "t").out == "t\n"
@@ -330,6 +331,7 @@ def test_exec_passes_exit_code_env_workdir_and_user(pallet, busybox):
     assert r.out == "1 /etc 65534\n"
 
 
+# pallet only (not ALSO_DOCKER): dockerd writes an exec start error into the stream's stdout (with \r\n), so the docker CLI prints it on stdout
 def test_exec_that_cannot_start_exits_126_with_dockers_words(pallet, busybox):
     pallet.ok("run", "-d", "--name", "ex3", "busybox", "sleep", "1000")
     r = pallet("exec", "-u", "nosuch", "ex3", "true")
@@ -519,6 +521,7 @@ def test_rm_force_of_a_missing_container_says_so_but_succeeds(pallet, busybox):
     assert pallet("rm", "nosuch").code == 1
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI itself refuses --log-opt with --log-driver none before any request
 def test_log_driver_none_keeps_nothing_and_logs_says_it_cannot_read(pallet, busybox):
     pallet.ok("run", "-d", "--name", "quiet", "--log-driver", "none", "--log-opt", "max-size=1k",
               "busybox", "sh", "-c", "echo hi; sleep 100")
@@ -539,6 +542,7 @@ def test_json_file_and_local_log_drivers_are_pallets_readable_log(pallet, busybo
 
 
 @pytest.mark.parametrize("driver", ["syslog", "journald", "gelf", "fluentd", "awslogs", "splunk"])
+# pallet only (not ALSO_DOCKER): the docker CLI prints a run error as 'docker: Error response from daemon: …' and a usage hint
 def test_log_drivers_pallet_lacks_are_refused_as_dockerd_refuses_a_missing_one(pallet, busybox, driver):
     r = pallet("run", "--rm", "--log-driver", driver, "busybox", "true")
     assert r.code == 125
@@ -546,6 +550,7 @@ def test_log_drivers_pallet_lacks_are_refused_as_dockerd_refuses_a_missing_one(p
     assert pallet.ok("ps", "-aq").out == ""  # nothing was created
 
 
+# pallet only (not ALSO_DOCKER): asserts pallet's whole run error line; the docker CLI words run errors as 'docker: Error response from daemon: …'
 def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pallet, busybox):
     r = pallet("run", "--rm", "--pull", "never", "nosuch:9", "true")
     assert r.code == 125 and r.err == "Error: No such image: nosuch:9\n"  # and no pull attempted

@@ -127,6 +127,7 @@ def test_malformed_volume_specs_are_refused(pallet, busybox, spec, message):
     (["-w", "relative"], "the working directory 'relative' is invalid, it needs to be an absolute path"),
     (["--stop-signal", "FOO"], "Invalid signal: FOO"),
 ])
+# pallet only (not ALSO_DOCKER): `docker create` exits 1 when the daemon refuses (docker CLI 28); run and create differ there
 def test_settings_docker_refuses_at_create_make_no_container(pallet, busybox, flags, message):
     for verb in ("create", "run"):
         r = pallet(verb, *flags, "busybox", "true")
@@ -253,6 +254,7 @@ def test_device_flag_adds_the_node_and_its_cgroup_permissions(pallet, busybox):
     assert r.out == "read\n"
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI exits 127 for a start error that says 'no such file or directory'
 def test_bad_devices_are_refused_before_anything_is_made(pallet, busybox):
     for spec, code, words in (("/dev/nosuch", 125, 'error gathering device information while adding custom '
                                                     'device "/dev/nosuch": no such file or directory'),

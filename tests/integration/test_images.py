@@ -24,6 +24,7 @@ def test_images_lists_repository_tag_id_created_size(pallet, busybox):
     assert row.split()[-1].endswith("MB")
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI prints `images -q` one line per tag (the same ID twice here)
 def test_images_quiet_prints_unique_short_ids(pallet, busybox):
     pallet.ok("tag", "busybox", "other:1.0")
     assert pallet.ok("images", "-q").lines == [busybox[7:19]]
@@ -181,6 +182,7 @@ def test_flag_errors_exit_125_like_docker(pallet):
     assert r.err.startswith("unknown flag: --bogus")
 
 
+# pallet only (not ALSO_DOCKER): usage errors name the program
 def test_missing_argument_exits_1_like_docker(pallet):
     r = pallet("rmi")
     assert r.code == 1

@@ -123,6 +123,7 @@ def test_system_df_reclaimable_as_docker_cli_prints_it(pallet, busybox):
     pallet.ok("volume", "rm", "empty")
 
 
+# pallet only (not ALSO_DOCKER): the CLI names itself
 def test_version_flag_prints_one_line_like_docker(pallet):
     # `docker --version`: "Docker version 28.2.2, build e6534b4", not the `version` report
     for flag in ("--version", "-v"):

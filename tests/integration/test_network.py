@@ -351,6 +351,7 @@ def test_network_rm_removes_the_bridge_its_containers_left(pallet, busybox):
     assert _kernel_objects(pallet)["bridges"] == []
 
 
+# pallet only (not ALSO_DOCKER): `system reset` is podman's verb; docker has none
 def test_system_reset_asks_first_then_removes_everything_of_the_store(pallet, busybox):
     pallet.ok("network", "create", "n1")
     pallet.ok("run", "-d", "--network", "n1", "--name", "up", "busybox", "sleep", "100")
@@ -372,6 +373,7 @@ def test_network_container_mode_shares_the_other_containers_name_hosts_and_resol
     assert f"{ip}\tmainhost" in out and f"inet {ip}/" in out
 
 
+# pallet only (not ALSO_DOCKER): asserts pallet's whole run error line; the docker CLI words run errors as 'docker: Error response from daemon: …'
 def test_network_container_mode_refuses_what_belongs_to_the_other_container(pallet, busybox):
     pallet.ok("run", "-d", "--name", "main", "busybox", "sleep", "100")
     for flags, what in ((["--hostname", "x"], "hostname and the network mode"),

@@ -90,6 +90,7 @@ def test_archive_made_by_skopeo_loads_and_lists(pallet, busybox, tmp_path, trans
     assert other.ok("images", "--format", "{{.Repository}}:{{.Tag}}").lines == ["skopeo/bb:v1"]
 
 
+# pallet only (not ALSO_DOCKER): a load error ends dockerd's JSON stream; the docker CLI prints it bare, without 'Error: '
 def test_load_of_something_that_is_not_an_archive_fails_and_changes_nothing(pallet, busybox):
     before = pallet.ok("images", "-q", "--no-trunc").out
     r = pallet("load", stdin=b"this is not a tar archive at all" * 100)
@@ -166,6 +167,7 @@ def _deep_archive(base_layer: bytes, extra: int, tag: str) -> bytes:
     return _archive(members)
 
 
+# pallet only (not ALSO_DOCKER): a load error ends dockerd's JSON stream; the docker CLI prints it bare, without 'Error: '
 def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_exceeded(
         pallet, busybox, busybox_tar, tmp_path):
     """Docker's layer store refuses past 125 layers ("max depth exceeded"); pallet's limit is what
@@ -197,6 +199,7 @@ def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_ex
 
 
 @pytest.mark.parametrize("member", ["manifest.json", "config.json"])
+# pallet only (not ALSO_DOCKER): a load error ends dockerd's JSON stream; the docker CLI prints it bare, without 'Error: '
 def test_load_of_an_archive_whose_manifest_or_config_is_a_dangling_symlink_is_refused(pallet, busybox, member):
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()
