@@ -100,7 +100,6 @@ def test_cache_survives_across_processes(pallet, busybox, app_ctx):
     assert r.out.count(" ---> Using cache") == 6
 
 
-@ALSO_DOCKER
 def test_changing_one_source_rebuilds_from_its_copy_and_says_why(pallet, busybox, app_ctx):
     pallet.ok("build", "--progress=classic", str(app_ctx))
     (app_ctx / "src" / "main.sh").write_text("echo main v2\n")
@@ -128,7 +127,6 @@ def test_changing_a_mode_busts_the_cache(pallet, busybox, app_ctx):
     assert "Cache miss: src/util.sh changed" in r.out
 
 
-@ALSO_DOCKER
 def test_no_cache_rebuilds_everything(pallet, busybox, app_ctx):
     pallet.ok("build", "--progress=classic", str(app_ctx))
     r = pallet.ok("build", "--progress=classic", "--no-cache", str(app_ctx))
@@ -187,7 +185,6 @@ def test_syntax_error_names_file_and_line_and_builds_nothing(pallet, busybox, tm
     ("FROM localhost:1/nosuchimage\n", 'Get "http://localhost:1/v2/": connect: connection refused'),
     ("FROM busybox\nCOPY a b /notadir\n", "the destination must be a directory and end with a /"),
 ])
-@ALSO_DOCKER
 def test_bad_input_exits_1_with_dockers_wording(pallet, busybox, tmp_path, dockerfile, message):
     ctx = write_context(tmp_path / "c", {"Dockerfile": dockerfile, "a": "a", "b": "b"})
     r = pallet("build", "--progress=classic", str(ctx))

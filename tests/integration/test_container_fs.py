@@ -57,7 +57,6 @@ def test_diff_of_a_fresh_container_is_empty(pallet, busybox):
     assert pallet.ok("diff", "fresh").out == ""
 
 
-@ALSO_DOCKER
 def test_diff_unknown_container_exits_1(pallet):
     r = pallet("diff", "nosuch")
     assert r.code == 1 and r.err == f"{pallet.error_prefix}No such container: nosuch\n"
@@ -126,7 +125,6 @@ def test_cp_to_stdout_streams_a_tar(pallet, changed):
         assert sorted(tar.getnames()) == ["d", "d/e", "d/e/f", "d/link"]
 
 
-@ALSO_DOCKER
 def test_cp_follow_link_copies_the_target_inside_the_container(pallet, changed, tmp_path):
     pallet.ok("cp", "-L", f"{changed}:/d/link", str(tmp_path / "etc"))
     assert (tmp_path / "etc/passwd").read_text().startswith("root:")
@@ -187,7 +185,6 @@ def test_cp_into_a_symlink_pointing_outside_stays_in_the_container(pallet, busyb
     assert r.code == 1 and "Could not find the file /nosuchdir in container evil" in r.err
 
 
-@ALSO_DOCKER
 def test_cp_tar_with_a_symlink_then_a_file_through_it_cannot_escape(pallet, busybox, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -211,7 +208,6 @@ def test_cp_tar_with_a_relative_symlink_leaving_the_container_leaves_nothing(pal
     assert names == ["tmp"]
 
 
-@ALSO_DOCKER
 def test_cp_tar_with_a_hardlink_to_a_missing_target_is_refused_and_leaves_nothing(pallet, busybox):
     """Docker: the tar is refused; before, pallet died on a FileNotFoundError and left empty
     directories named after the link's target behind."""
@@ -239,7 +235,6 @@ def test_cp_tar_from_stdin_may_be_compressed_as_docker_accepts(pallet, busybox):
     assert tarfile.open(fileobj=io.BytesIO(out)).extractfile("y").read() == b"zipped"
 
 
-@ALSO_DOCKER
 def test_cp_sees_volumes_where_the_container_does(pallet, busybox, tmp_path):
     pallet.ok("create", "--name", "c", "-v", "data:/data", "busybox", "cat", "/data/f")
     (tmp_path / "f").write_text("in the volume")
@@ -275,7 +270,6 @@ def test_cp_of_bind_mounted_files_returns_their_content(pallet, busybox, tmp_pat
         assert tar.extractfile("etc/hostname").read() == b"box\n"  # also inside a directory copy
 
 
-@ALSO_DOCKER
 def test_cp_onto_a_bind_mounted_file_is_refused_as_docker_and_keeps_the_mount(pallet, busybox, tmp_path):
     host_file = tmp_path / "conf.txt"
     host_file.write_text("kept\n")
@@ -289,7 +283,6 @@ def test_cp_onto_a_bind_mounted_file_is_refused_as_docker_and_keeps_the_mount(pa
     assert host_file.read_text() == "kept\n"
 
 
-@ALSO_DOCKER
 def test_cp_into_read_only_volume_is_refused(pallet, busybox, tmp_path):
     pallet.ok("create", "--name", "c", "-v", "data:/data:ro", "busybox", "true")
     (tmp_path / "f").write_text("x")

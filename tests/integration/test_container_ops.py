@@ -45,7 +45,6 @@ def test_run_limits_land_in_the_containers_cgroup(pallet, busybox):
     assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (32 * MiB, 500_000_000, 50)
 
 
-@ALSO_DOCKER
 def test_oom_kill_shows_oomkilled_and_exit_137(pallet, busybox, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # conmon writes an `oom` file where it works: in the bundle
     r = pallet("run", "--name", "hog", "-m", "8m", "busybox", "sh", "-c", "x=a; while :; do x=$x$x; done")
@@ -57,7 +56,6 @@ def test_oom_kill_shows_oomkilled_and_exit_137(pallet, busybox, tmp_path, monkey
     assert not (tmp_path / "oom").exists(), "conmon's oom file landed in the user's directory"
 
 
-@ALSO_DOCKER
 def test_bad_limits_are_refused_with_dockers_words_and_others_untouched(pallet, busybox):
     other = pallet.ok("run", "-d", "busybox", "sleep", "1000").out.strip()
     for flags, words in ((["--memory", "1k"], "Minimum memory limit allowed is 6MB"),
@@ -74,7 +72,6 @@ def test_bad_limits_are_refused_with_dockers_words_and_others_untouched(pallet, 
     assert _inspect(pallet, other)["State"]["Running"] is True
 
 
-@ALSO_DOCKER
 def test_ulimit_sets_the_process_rlimits(pallet, busybox):
     r = pallet.ok("run", "--rm", "--ulimit", "nofile=512:1024", "--ulimit", "nproc=77",
                   "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u")
@@ -95,7 +92,6 @@ def test_top_lists_the_containers_processes_only(pallet, busybox):
     assert r.lines[0].split() == ["PID", "COMMAND"] and len(r.lines) == 3
 
 
-@ALSO_DOCKER
 def test_top_of_a_stopped_container_fails(pallet, busybox):
     pallet.ok("create", "--name", "idle", "busybox", "true")
     r = pallet("top", "idle")
@@ -104,7 +100,6 @@ def test_top_of_a_stopped_container_fails(pallet, busybox):
 
 # ---- stats ----
 
-@ALSO_DOCKER
 def test_stats_no_stream_reads_usage_from_the_cgroup(pallet, busybox):
     busy = pallet.ok("run", "-d", "--name", "busy", "--network", "none", "-m", "64m", "busybox", "sh", "-c",
                      "dd if=/dev/zero of=/tmp/f bs=1M count=4 2>/dev/null; while :; do :; done").out.strip()
@@ -126,7 +121,6 @@ def test_stats_no_stream_reads_usage_from_the_cgroup(pallet, busybox):
     assert "never 0.00% 0" in r.lines
 
 
-@ALSO_DOCKER
 def test_stats_of_an_unknown_container_fails(pallet, busybox):
     r = pallet("stats", "--no-stream", "nosuch")
     assert r.code == 1 and "No such container: nosuch" in r.err
@@ -164,7 +158,6 @@ def test_update_refuses_bad_values_and_changes_nothing(pallet, busybox):
     assert _cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max") == str(32 * MiB)
 
 
-@ALSO_DOCKER
 def test_update_of_a_stopped_container_applies_at_next_start(pallet, busybox):
     pallet.ok("create", "--name", "later", "busybox", "sleep", "1000")
     pallet.ok("update", "-m", "24m", "later")

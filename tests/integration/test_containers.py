@@ -270,7 +270,6 @@ def test_rm_deletes_the_writable_layer(pallet, busybox):
     assert not (pallet.root / "containers" / cid).exists()
 
 
-@ALSO_DOCKER
 def test_rm_unknown_container_exits_1(pallet):
     r = pallet("rm", "nosuch")
     assert r.code == 1 and r.err.strip() == f"{pallet.error_prefix}No such container: nosuch"

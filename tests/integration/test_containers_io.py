@@ -72,7 +72,6 @@ def test_exec_detached_runs_in_background(pallet, busybox):
     assert _wait_for(lambda: pallet("exec", "d", "cat", "/marker").out == "done\n")
 
 
-@ALSO_DOCKER
 def test_attach_streams_output_until_exit(pallet, busybox):
     pallet.ok("run", "-d", "--name", "a", "busybox", "sh", "-c", "sleep 1; echo attached; exit 6")
     r = pallet.sub("attach", "a", timeout=20)
@@ -95,7 +94,6 @@ def test_logs_since_and_until(pallet, busybox):
     assert pallet.ok("logs", "--since", "10m", "l").out == "old\n"
 
 
-@ALSO_DOCKER
 def test_bind_mount_read_write_and_read_only(pallet, busybox, tmp_path):
     host = tmp_path / "share"
     host.mkdir()
@@ -145,7 +143,6 @@ def test_mount_flag_refuses_missing_bind_source(pallet, busybox):
     assert r.code == 125 and "bind source path does not exist: /nonexistent/x" in r.err
 
 
-@ALSO_DOCKER
 def test_cap_drop_really_drops_the_capability(pallet, busybox):
     assert pallet("run", "--rm", "--cap-drop", "CHOWN", "busybox", "chown", "nobody", "/tmp").code == 1
     pallet.ok("run", "--rm", "busybox", "chown", "nobody", "/tmp")
@@ -184,7 +181,6 @@ PROFILE = {  # Docker's profile format: archMap, errnoRet, includes/excludes by 
 PROBE = "mkdir /made; echo mkdir=$?; chmod 755 /; echo chmod=$?; ln -s x /l; echo ln=$?"
 
 
-@ALSO_DOCKER
 def test_seccomp_profile_file_is_applied_to_run_and_exec(pallet, busybox, tmp_path):
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(PROFILE, indent=2))
@@ -274,7 +270,6 @@ def test_unknown_runtime_is_refused(pallet, busybox):
     assert r.code == 125 and "unknown or invalid runtime name: nosuchruntime" in r.err
 
 
-@ALSO_DOCKER
 def test_stop_signal_and_stop_timeout_are_recorded(pallet, busybox):
     pallet.ok("create", "--name", "s", "--stop-signal", "SIGUSR1", "--stop-timeout", "3", "busybox", "true")
     cfg = json.loads(pallet.ok("inspect", "s").out)[0]["Config"]
@@ -316,7 +311,6 @@ def test_h_is_the_hostname_for_run_as_in_docker(pallet, busybox):
     assert pallet.ok("run", "--rm", "-h", "box", "busybox", "hostname").out == "box\n"
 
 
-@ALSO_DOCKER
 def test_host_namespaces_sysctls_and_oom_score(pallet, busybox):
     ns = "for n in pid ipc uts; do readlink /proc/self/ns/$n; done"
     own = subprocess.run(["sh", "-c", ns], capture_output=True, text=True).stdout.split()
@@ -352,7 +346,6 @@ def test_namespace_and_sysctl_refusals_in_dockers_words(pallet, busybox):
     assert pallet.ok("ps", "-aq").out == ""
 
 
-@ALSO_DOCKER
 def test_dns_search_and_options_rebuild_resolv_conf_as_docker_does(pallet, busybox):
     host_servers = [ln.split()[1] for ln in open("/etc/resolv.conf") if ln.startswith("nameserver")
                     and not ln.split()[1].startswith("127.")]

@@ -48,7 +48,6 @@ def test_images_filter_by_reference_and_dangling(pallet, busybox, busybox_tar):
     assert dangling == ["<none> <none>"]
 
 
-@ALSO_DOCKER
 def test_images_filter_label(pallet, busybox_tar):
     pallet.ok("import", "-c", "LABEL tier=web", str(busybox_tar), "web:1")
     pallet.ok("import", str(busybox_tar), "plain:1")
@@ -83,12 +82,10 @@ def test_inspect_has_docker_field_names(pallet, busybox):
     assert doc["RootFS"]["Type"] == "layers"
 
 
-@ALSO_DOCKER
 def test_inspect_format_len_of_layers(pallet, busybox):
     assert pallet.ok("inspect", "--format", "{{len .RootFS.Layers}}", "busybox").out == "1\n"
 
 
-@ALSO_DOCKER
 def test_inspect_unknown_object_fails_with_docker_message(pallet):
     r = pallet("inspect", "nosuch")
     assert r.code == 1
@@ -111,7 +108,6 @@ def test_tag_makes_a_second_name_for_the_same_image(pallet, busybox):
     assert f"busybox latest {busybox[7:19]}" in ids
 
 
-@ALSO_DOCKER
 def test_tag_rejects_invalid_reference(pallet, busybox):
     r = pallet("tag", "busybox", "Bad:Name")
     assert r.code == 1 and "invalid reference format" in r.err
@@ -125,7 +121,6 @@ def test_rmi_of_one_of_two_tags_only_untags(pallet, busybox):
     assert pallet.ok("images", "-q").lines == [busybox[7:19]]
 
 
-@ALSO_DOCKER
 def test_rmi_of_last_tag_deletes_image_and_its_layers(pallet, busybox):
     r = pallet.ok("rmi", "busybox")
     assert r.lines == ["Untagged: busybox:latest", f"Deleted: {busybox}"]
@@ -133,7 +128,6 @@ def test_rmi_of_last_tag_deletes_image_and_its_layers(pallet, busybox):
     assert [p for p in (pallet.root / "layers").iterdir() if not p.name.startswith(".")] == []
 
 
-@ALSO_DOCKER
 def test_rmi_of_the_only_tag_of_an_image_with_children_untags_and_succeeds(pallet, busybox, tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo > /child\n")
     pallet.ok("build", "-q", "-t", "child", str(tmp_path))

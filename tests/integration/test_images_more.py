@@ -41,7 +41,6 @@ def test_import_from_url(pallet, http_file):
     assert comment == f"Imported from {http_file}/rootfs.tar"
 
 
-@ALSO_DOCKER
 def test_import_from_a_missing_url_fails_cleanly(pallet, http_file):
     r = pallet("import", f"{http_file}/missing.tar", "nope:1")
     assert r.code == 1 and len(r.err.strip().splitlines()) == 1
@@ -74,7 +73,6 @@ def test_images_lists_newest_first(pallet, busybox_tar):
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["newer", "older"]
 
 
-@ALSO_DOCKER
 def test_images_digests_column(pallet, busybox):
     r = pallet.ok("images", "--digests")
     assert r.lines[0].split()[:3] == ["REPOSITORY", "TAG", "DIGEST"]
@@ -86,7 +84,6 @@ def test_images_invalid_filter_is_refused(pallet, busybox):
     assert r.code == 1 and "invalid filter 'color'" in r.err
 
 
-@ALSO_DOCKER
 def test_images_json_format(pallet, busybox):
     row = json.loads(pallet.ok("images", "--format", "json").lines[0])
     assert row["Repository"] == "busybox" and row["Tag"] == "latest"
@@ -114,7 +111,6 @@ def test_system_df_counts_images_and_containers(pallet, busybox):
     assert "Local" in rows and "Build" in rows
 
 
-@ALSO_DOCKER
 def test_system_df_reclaimable_as_docker_cli_prints_it(pallet, busybox):
     pallet.ok("volume", "create", "empty")
     rows = {line.split()[0]: line for line in pallet.ok("system", "df").lines[1:]}

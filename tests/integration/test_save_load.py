@@ -113,13 +113,11 @@ def _layer(files: dict[str, bytes]) -> bytes:
     return _archive(files)
 
 
-@ALSO_DOCKER
 def test_load_rejects_archive_without_manifest(pallet, busybox):
     r = pallet("load", stdin=_archive({"hello.txt": b"hi"}))
     assert r.code == 1 and "no manifest.json" in r.err
 
 
-@ALSO_DOCKER
 def test_load_rejects_layer_that_does_not_match_config(pallet, busybox):
     layer = _layer({"a.txt": b"real"})
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
@@ -139,7 +137,6 @@ def test_load_accepts_gzip_compressed_archive(pallet, busybox, tmp_path):
     assert other.ok("load", stdin=data).lines == ["Loaded image: busybox:latest"]
 
 
-@ALSO_DOCKER
 def test_import_of_truncated_gzip_fails_and_changes_nothing(pallet, busybox, busybox_tar):
     data = gzip.compress(busybox_tar.read_bytes())[:50000]
     r = pallet("import", "-", "broken:1", stdin=data)
@@ -220,7 +217,6 @@ def test_load_of_an_archive_whose_manifest_or_config_is_a_dangling_symlink_is_re
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
 
 
-@ALSO_DOCKER
 def test_load_follows_a_symlinked_manifest_inside_the_archive_as_docker_does(pallet, busybox):
     data = pallet.ok("save", "busybox").out_bytes
     src = tarfile.open(fileobj=io.BytesIO(data))

@@ -8,7 +8,6 @@ from api_service import ALSO_DOCKER
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
-@ALSO_DOCKER
 def test_system_prune_deletes_unused_networks_as_its_warning_says(pallet, busybox):
     pallet.ok("network", "create", "idle")
     pallet.ok("network", "create", "held")
