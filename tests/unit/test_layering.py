@@ -4,7 +4,7 @@ Imports inside functions (pallet imports lazily, for start-up time) are read too
 dependencies all the same. A module may import modules of its own layer or of layers below;
 no import may point up, and modules may not import each other in a cycle, however long.
 The edges (cli/ and api/) may import only what they need to decode flags
-and render: the engine, the error tree, Docker's little languages (opts, reference), --format,
+and render: the engine (or the client, the CLI's engine for another engine's socket), the error tree, Docker's little languages (opts, reference), --format,
 Docker's JSON shapes, and the services' request/result type modules; every use case is
 reached through `Engine`.
 
@@ -37,12 +37,14 @@ LAYERS = [
     {"dockerjson"},
     {"services"},
     {"compose"},     # docker compose's model and use cases, over the services
+    {"client"},      # the Engine API client with the engine's face: the CLI's other engine
     {"engine"},
     {"cli", "api"},
 ]
 EDGES = {"cli", "api"}
 EDGE_MAY_IMPORT = {"pallet", "engine", "errors", "record", "reference", "opts", "format", "dockerjson",
-                   "api.server"}  # `pallet system service` hands its process to the API edge
+                   "api.server",  # `pallet system service` hands its process to the API edge
+                   "client"}      # the CLI's engine when a context names another engine's socket
 TYPES_MODULE = re.compile(r"services\.\w+_types")  # request/result types: they import only pallet.record
 
 EXCEPTIONS: dict[tuple[str, str], str] = {}  # none left: keep it so

@@ -46,9 +46,12 @@ def current() -> str:
 
 
 def selected(flag: str | None) -> str:
-    """The context a command runs against: --context, $DOCKER_CONTEXT, config.json."""
+    """The context a command runs against: --context, `default` when $DOCKER_HOST is set
+    (docker/cli: it is the default context's endpoint), $DOCKER_CONTEXT, config.json."""
     if flag:
         return flag
+    if os.environ.get("DOCKER_HOST"):
+        return DEFAULT
     env = os.environ.get("DOCKER_CONTEXT")
     if env:
         return env
@@ -113,7 +116,31 @@ def host(meta: dict) -> str:
     return str(endpoint.get("Host") or "")
 
 
-def create(name: str, description: str, endpoint: dict) -> None:
+def tls_dir(name: str) -> str:
+    """Where a context's TLS material is kept: contexts/tls/<sha256 of name>/docker/."""
+    return os.path.join(config_dir(), "contexts", "tls", os.path.basename(meta_dir(name)), "docker")
+
+
+def context_tls(name: str, meta: dict) -> dict | None:
+    """The TLS a context's docker endpoint uses: its ca.pem/cert.pem/key.pem, if it has any."""
+    files = {key: os.path.join(tls_dir(name), f"{key}.pem") for key in ("ca", "cert", "key")}
+    files = {key: path for key, path in files.items() if os.path.isfile(path)}
+    if not files:
+        return None
+    skip = bool(((meta.get("Endpoints") or {}).get("docker") or {}).get("SkipTLSVerify"))
+    return {**files, "verify": not skip}
+
+
+def env_tls() -> dict | None:
+    """-H and DOCKER_HOST's TLS, as docker/cli reads it: $DOCKER_TLS_VERIFY, with ca.pem,
+    cert.pem and key.pem from $DOCKER_CERT_PATH (default: the config directory)."""
+    if not os.environ.get("DOCKER_TLS_VERIFY"):
+        return None
+    base = os.environ.get("DOCKER_CERT_PATH") or config_dir()
+    return {key: os.path.join(base, f"{key}.pem") for key in ("ca", "cert", "key")} | {"verify": True}
+
+
+def check_new_name(name: str) -> None:
     import re
     if name == DEFAULT:
         raise InvalidArgument(f'"{DEFAULT}" is a reserved context name')
@@ -121,11 +148,38 @@ def create(name: str, description: str, endpoint: dict) -> None:
         raise InvalidArgument(f'context name "{name}" is invalid, names are validated against regexp "{NAME_RULE}"')
     if exists(name):
         raise AlreadyExists(f'context "{name}" already exists')
+
+
+def create(name: str, description: str, endpoint: dict, tls: dict[str, bytes] | None = None) -> None:
+    """A new context; `tls` ({"ca"|"cert"|"key": PEM bytes}) goes to its TLS directory as
+    ca.pem, cert.pem, key.pem (the key readable by its owner only), as docker keeps them."""
+    check_new_name(name)
     meta = {"Name": name, "Metadata": {"Description": description} if description else {},
             "Endpoints": {"docker": endpoint}}
+    save(name, meta, {f"{key}.pem": pem for key, pem in (tls or {}).items()})
+
+
+def save(name: str, meta: dict, tls_files: dict[str, bytes] | None) -> None:
+    """Write a context's meta.json; `tls_files` (name -> bytes), unless None, replace its TLS files."""
     import json
+    import shutil
     os.makedirs(meta_dir(name), exist_ok=True)
+    if tls_files is not None:
+        shutil.rmtree(tls_dir(name), ignore_errors=True)
+    for file_name, data in (tls_files or {}).items():
+        os.makedirs(tls_dir(name), mode=0o700, exist_ok=True)
+        path = os.path.join(tls_dir(name), file_name)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(data)
     _write(os.path.join(meta_dir(name), "meta.json"), json.dumps(meta, separators=(",", ":")))
+
+
+def tls_files(name: str) -> dict[str, bytes]:
+    out = {}
+    for file_name in sorted(os.listdir(tls_dir(name))) if os.path.isdir(tls_dir(name)) else []:
+        with open(os.path.join(tls_dir(name), file_name), "rb") as f:
+            out[file_name] = f.read()
+    return out
 
 
 def remove(name: str) -> None:

@@ -98,8 +98,10 @@ RUN_PATHS = {"container run", "container create"}
 GLOBAL_FLAGS = [
     fl.F("root", kind="str", help="Persistent storage root (env PALLET_ROOT, default /var/lib/pallet)"),
     fl.F("runroot", kind="str", help="Volatile state root (env PALLET_RUNROOT, default /run/pallet)"),
-    fl.F("context", "c", kind="str", help='Name of the context to use (env DOCKER_CONTEXT; only "default" '
-         "or one for this store's own socket: see `context`)"),
+    fl.F("context", "c", kind="str", help='Name of the context to use to connect to an engine (overrides '
+         'DOCKER_HOST env var and default context set with "pallet context use")'),
+    fl.F("host", "H", kind="list", help="Engine API socket to connect to (unix:// or tcp://; default: the "
+         "local store)"),
     fl.F("help", "h", help="Print usage"),
     fl.F("version", "v", help="Print version information and quit"),
     fl.F("debug", "D", help="Show tracebacks of internal errors"),
@@ -117,6 +119,7 @@ class Context:
         self.stderr = stderr or sys.stderr
         self._engine = None
         self.context_flag: str | None = None  # --context
+        self.host_flag: list[str] = []        # -H/--host
 
     @property
     def engine(self):
@@ -211,6 +214,7 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
     if ctx.root is None:
         ctx.root, ctx.runroot = gopts.root, gopts.runroot
     ctx.context_flag = gopts.context
+    ctx.host_flag = list(gopts.host or [])
     if gopts.version:  # Docker's one line ("Docker version 28.2.2, build e6534b4"), not `version`
         from .. import __version__
         ctx.out(f"{PROG} version {__version__}")
@@ -240,7 +244,7 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
                     f"See '{PROG} {path} --help' for more information")
             return 1
         if not cmd.path.startswith("context ") and cmd.path != "system service":
-            _check_context(ctx)
+            _choose_engine(ctx, cmd.path, path)
         code = cmd.handler(ctx, opts, args)
         return int(code or 0)
     except UsageError as exc:
@@ -258,7 +262,7 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
         if ctx.debug or os.environ.get("PALLET_DEBUG"):
             raise
         from ..errors import translate
-        known = translate(exc, ctx._engine.paths.db if ctx._engine is not None else None)
+        known = translate(exc, ctx._engine.paths.db if getattr(ctx._engine, "paths", None) is not None else None)
         if known is not None:  # not a bug after all: a full disk
             ctx.err(f"Error: {known}")
             return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
@@ -266,13 +270,24 @@ def run(argv: list[str], ctx: Context | None = None) -> int:
         return 125 if cmd is not None and cmd.path in RUN_PATHS else 1
 
 
-def _check_context(ctx: Context) -> None:
-    """A verb acts on the local store only under `default` or a context for this store's
-    own socket; any other selected context is refused (pallet.cli.contexts)."""
+def _choose_engine(ctx: Context, path: str, typed: str) -> None:
+    """The one place a verb's engine is chosen: the local store, or, when -H, the context
+    or DOCKER_HOST name another engine's socket, an Engine API client with the engine's
+    methods (pallet.client); a verb the client does not drive is refused before anything
+    runs (pallet.cli.contexts)."""
     from . import context_store
-    if context_store.selected(ctx.context_flag) != context_store.DEFAULT:
-        from .contexts import local_or_refuse
-        local_or_refuse(ctx, ctx.context_flag)
+    if not ctx.host_flag and context_store.selected(ctx.context_flag) == context_store.DEFAULT \
+            and not os.environ.get("DOCKER_HOST"):
+        return  # the common case stays cheap: no context module, no client
+    from .contexts import REMOTE_PATHS, endpoint, refuse
+    chosen = endpoint(ctx)
+    if chosen is None:
+        return
+    name, host, tls = chosen
+    if path not in REMOTE_PATHS:
+        raise refuse(name, host, typed)
+    from ..client import connect
+    ctx._engine = connect(host, tls, name)
 
 
 class Terminated(KeyboardInterrupt):

@@ -122,10 +122,10 @@ class ContainerFS:
         with self.tree(ref) as (record, scope):
             parts, st = _source(scope, src, follow, ref)
             is_dir = stat.S_ISDIR(st.st_mode)
-            parent, name = _host_target(dest, is_dir, _contents(src, is_dir), _base(src, parts, follow))
+            parent, name = host_target(dest, is_dir, copies_contents(src, is_dir), _base(src, parts, follow))
             fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                _unpack(lambda out: write_tar(scope, parts, name, out), fd, owner, "the destination")
+                unpack_into(lambda out: write_tar(scope, parts, name, out), fd, owner, "the destination")
             finally:
                 os.close(fd)
 
@@ -142,10 +142,10 @@ class ContainerFS:
         host_parts = (os.path.basename(src_abs),) if os.path.basename(src_abs) else ()
         base = os.path.basename(src_abs)
         with self.tree(ref) as (record, scope):
-            parent, name = _container_target(scope, record, dest, is_dir, _contents(src, is_dir), base)
+            parent, name = _container_target(scope, record, dest, is_dir, copies_contents(src, is_dir), base)
             fd = scope.open_dir(parent)
             try:
-                _unpack(lambda out: write_tar(host, host_parts, name, out), fd,
+                unpack_into(lambda out: write_tar(host, host_parts, name, out), fd,
                         None if archive else (0, 0), "the container", _file_mounts_below(scope, parent))
             finally:
                 os.close(fd)
@@ -175,13 +175,13 @@ class ContainerFS:
             _check_writable(scope, record, parts)
             fd = scope.open_dir(parts)
             try:
-                _unpack(lambda out: _replay(spool, out), fd, None if archive else (0, 0),
+                unpack_into(lambda out: _replay(spool, out), fd, None if archive else (0, 0),
                         "the container", _file_mounts_below(scope, parts))
             finally:
                 os.close(fd)
 
 
-def _unpack(write, fd: int, owner: tuple[int, int] | None, where: str, busy=()) -> None:
+def unpack_into(write, fd: int, owner: tuple[int, int] | None, where: str, busy=()) -> None:
     """Apply the tar `write(out)` produces beneath `fd`, all of it or none (it is produced
     twice: once to check every entry against the destination, once to apply). `busy`: the
     file binds below `fd` (see Policy.busy)."""
@@ -244,7 +244,7 @@ def _source(scope: Scope, src: str, follow: bool, ref: str) -> tuple[tuple[str, 
     return parts, st
 
 
-def _contents(src: str, is_dir: bool) -> bool:
+def copies_contents(src: str, is_dir: bool) -> bool:
     """Docker's `SRC/.`: copy what is in the directory, not the directory itself."""
     return is_dir and (src.endswith("/.") or src == ".")
 
@@ -256,7 +256,7 @@ def _base(src: str, parts: tuple[str, ...], follow: bool) -> str:
     return words[-1]
 
 
-def _host_target(dest: str, is_dir: bool, contents: bool, base: str) -> tuple[str, str]:
+def host_target(dest: str, is_dir: bool, contents: bool, base: str) -> tuple[str, str]:
     """(existing host directory, name to create there); "" means the source's contents."""
     if os.path.isdir(dest):
         return dest, "" if contents or not base else base

@@ -82,7 +82,7 @@ def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: 
             tags = _reference_match([_pattern(p) for p in patterns], tags)
             if not tags:
                 continue
-        rows += _rows_for(img, tags, digests_by_image.get(img.id, []), created, now)
+        rows += rows_for(img, tags, digests_by_image.get(img.id, []), created, now)
     rows.sort(key=lambda r: (-r["_created"], r["Repository"], r["Tag"]))
     return rows
 
@@ -102,7 +102,7 @@ def _pattern(p: str) -> str:
     return p if ":" in p.split("/")[-1] or "*" in p else p
 
 
-def _rows_for(img, tags: list[str], digests: list[str], created: float, now: float) -> list[dict]:
+def rows_for(img, tags: list[str], digests: list[str], created: float, now: float) -> list[dict]:
     from ..opts.units import ago, human_size
     digest_of = {split_name(d)[0]: split_name(d)[1] for d in digests}
     from ..dockerjson.container import Row
