@@ -9,7 +9,8 @@
   on the same three sockets.
 - list_latency: `GET /containers/json?all=1` with N containers in the store (median of 20).
 - concurrent_inspect: C clients at once, each 100 `GET /containers/{id}/json` on its own
-  connection: requests/s and p99 latency, pallet and each peer.
+  connection: requests/s and p99 latency, pallet and each peer, in interleaved rounds
+  (--rounds, the median round reported).
 - idle_rss: the service's resident memory after start-up and after the runs above; the
   peers' daemons (dockerd + containerd; podman's service) after theirs.
 Private store under /var/tmp/pallet-bench-*, removed at the end with everything started.
@@ -103,6 +104,23 @@ def bench_concurrent(sock: str, cid: str, clients: int, per_client: int = 100) -
             "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1e3}
 
 
+def concurrent_rounds(socks: dict, targets: dict, clients: int, rounds: int) -> dict:
+    """bench_concurrent on every engine in turn, `rounds` times with a rotating order (as
+    harness.interleave), so the shared machine's load falls on all alike; the median round
+    of each (by requests/s), with every round's requests/s and p99 beside it."""
+    names = list(socks)
+    runs: dict[str, list[dict]] = {n: [] for n in names}
+    for i in range(rounds):
+        for n in names[i % len(names):] + names[:i % len(names)]:
+            runs[n].append(bench_concurrent(socks[n], targets[n], clients))
+    out = {}
+    for n, rs in runs.items():
+        median = sorted(rs, key=lambda r: r["requests_per_second"])[len(rs) // 2]
+        out[n] = {**median, "rounds": [{"requests_per_second": r["requests_per_second"], "p99_ms": r["p99_ms"]}
+                                       for r in rs]}
+    return out
+
+
 class _Peers:
     """dockerd (private, engines.Docker) and `podman system service` on its own socket,
     beside pallet's service; whichever is not installed is skipped and named."""
@@ -189,10 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--containers", type=int, nargs="+", default=[10, 100, 1000])
     p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--rounds", type=int, default=3, help="concurrent inspect rounds per engine, interleaved")
     p.add_argument("--no-peers", action="store_true", help="pallet only (no dockerd, no podman)")
     args = p.parse_args(argv)
     work = h.workdir("api")
     engine = Pallet(work)
+    load_start = os.getloadavg()  # the machine is shared: figures are read beside its load
     proc = None
     try:
         tar = h.busybox_tar(work)
@@ -209,10 +229,8 @@ def main(argv: list[str] | None = None) -> None:
             cases["pallet_cli"] = lambda: h.timed(engine.run_rm())
             run_rm = h.summary(h.interleave(cases, args.runs), base="docker_cli_via_pallet_socket")
             py = {n: _docker_py_runs(s, args.runs, n == "podman") for n, s in socks.items()}
-            concurrent = {"pallet": None}
-            for n, s in socks.items():
-                if n != "pallet":
-                    concurrent[n] = bench_concurrent(s, _peer_container(s, work), args.clients)
+            targets = {n: _peer_container(s, work) for n, s in socks.items()}
+            concurrent = concurrent_rounds(socks, targets, args.clients, args.rounds)
             peer_rss = peers.daemon_rss() if peers else {}
         listing = {}
         for n in args.containers:
@@ -220,15 +238,13 @@ def main(argv: list[str] | None = None) -> None:
             _get(sock, "/v1.50/containers/json?all=1")  # the first read after growth decodes
             samples = [_get(sock, "/v1.50/containers/json?all=1") for _ in range(20)]
             listing[str(n)] = {"median_ms": statistics.median(samples) * 1e3, "min_ms": min(samples) * 1e3}
-        cid = subprocess.run(engine.argv("ps", "-aq", "--no-trunc"), capture_output=True,
-                             text=True).stdout.split()[0]
-        concurrent["pallet"] = bench_concurrent(sock, cid, args.clients)
         time.sleep(2.5)  # idle past a second: the service gives its free heap back
         out = {"run_rm_seconds": run_rm, "docker_py_run_remove_seconds": py,
                "list_all_latency": listing, "concurrent_inspect": concurrent,
                "idle_rss_mb": {"after_start": idle_start / h.MB, "after_runs": _rss(proc.pid) / h.MB,
                                **peer_rss},
-               "skipped": peers.engines.skipped if peers else {"dockerd": "--no-peers", "podman": "--no-peers"}}
+               "skipped": peers.engines.skipped if peers else {"dockerd": "--no-peers", "podman": "--no-peers"},
+               "load_average": {"start": list(load_start), "end": list(os.getloadavg())}}
         h.save("api", out)
     finally:
         if proc is not None:

@@ -178,7 +178,7 @@ def api(out: list[str]) -> None:
     out.append(f"`docker run --rm --network none busybox true` (the docker CLI through each "
                f"engine's socket) beside `pallet run --rm` (median of "
                f"{next(iter(seconds.values()))['runs']}, interleaved; {r['when']}; skipped: "
-               f"{', '.join(r.get('skipped') or {}) or 'none'}):\n")
+               f"{', '.join(r.get('skipped') or {}) or 'none'}{_load(r)}):\n")
     out += timing_table(seconds, "docker_cli_via_pallet_socket")
     out.append("\ndocker-py `containers.run(\"busybox\", \"true\", remove=True)`:\n")
     out.append("| engine | median | min | max |\n|---|---|---|---|")
@@ -188,13 +188,21 @@ def api(out: list[str]) -> None:
     out.append("| containers | median | min |\n|---|---|---|")
     for n, v in r["list_all_latency"].items():
         out.append(f"| {n} | {v['median_ms']:.1f} ms | {v['min_ms']:.1f} ms |")
-    out.append("\nConcurrent `GET /containers/{id}/json` (each client 100 on its own connection):\n")
-    out.append("| engine | clients | requests/s | p50 | p99 |\n|---|---|---|---|---|")
+    out.append("\nConcurrent `GET /containers/{id}/json` (each client 100 on its own connection; the "
+               "median of interleaved rounds, every round's requests/s and p99 beside it):\n")
+    out.append("| engine | clients | requests/s | p50 | p99 | rounds |\n|---|---|---|---|---|---|")
     for name, v in r["concurrent_inspect"].items():
+        rounds = ", ".join(f"{x['requests_per_second']:.0f}/{x['p99_ms']:.0f} ms" for x in v.get("rounds", []))
         out.append(f"| {name} | {v['clients']} | {v['requests_per_second']:.0f} | {v['p50_ms']:.1f} ms "
-                   f"| {v['p99_ms']:.1f} ms |")
+                   f"| {v['p99_ms']:.1f} ms | {rounds or '-'} |")
     out.append("\nResident memory (MB): " + ", ".join(
         f"{k.replace('_', ' ')} {v:.1f}" for k, v in r["idle_rss_mb"].items()) + ".\n")
+
+
+def _load(r: dict) -> str:
+    """"; load average 4.1 to 4.6" (1-minute, at start and end), when the result has it."""
+    load = r.get("load_average")
+    return f"; load average {load['start'][0]:.1f} to {load['end'][0]:.1f}" if load else ""
 
 
 def compose(out: list[str]) -> None:

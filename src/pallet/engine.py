@@ -62,10 +62,12 @@ class Engine:
 
     @cached_property
     def image_store(self):
-        from .snapshot.overlay import max_layers
         from .store.images import ImageStore
-        return ImageStore(self.db, self.content, self.layers, self.locks,
-                          max_layers(self.paths.containers, self.paths.layers))
+
+        def max_layers() -> int:  # only a new image is checked: `run` never asks
+            from .snapshot.overlay import max_layers
+            return max_layers(self.paths.containers, self.paths.layers)
+        return ImageStore(self.db, self.content, self.layers, self.locks, max_layers)
 
     @cached_property
     def container_store(self):

@@ -6,6 +6,7 @@ address and the namespaces these tests create are ever contacted.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import socket
@@ -267,7 +268,7 @@ def test_ipv6_network_is_routed_out_of_the_host_with_nat66(pallet, busybox):
     veth with an address routed from the host, which has no route back to the container."""
     tag = os.urandom(3).hex()
     ns, host_if, ns_if = f"p6out-{tag}", f"p6h{tag}", f"p6n{tag}"
-    prefix = f"fd5e:{tag[:4]}:{tag[4:]}::"
+    prefix = str(ipaddress.IPv6Address(f"fd5e:{tag[:4]}:{tag[4:]}::"))  # as tools print it: "00" groups fold
     try:
         for cmd in (["netns", "add", ns], ["link", "add", host_if, "type", "veth", "peer", "name", ns_if],
                     ["link", "set", ns_if, "netns", ns], ["addr", "add", f"{prefix}1/64", "dev", host_if, "nodad"],

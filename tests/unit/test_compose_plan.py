@@ -7,8 +7,9 @@ import textwrap
 import pytest
 
 from pallet.compose.loader import ProjectOptions, load
-from pallet.compose.plan import create_request, networks
+from pallet.compose.plan import create_request, injected_files, networks
 from pallet.compose.project import config_hash
+from pallet.errors import InvalidArgument
 
 FILE = """
 services:
@@ -154,3 +155,44 @@ def test_restart_takes_the_dependents_that_asked_for_it(tmp_path):
     project = load(ProjectOptions(project_name="p", cwd=str(tmp_path), environ={}))
     assert project.restarted_with(["db"]) == ["db", "api", "worker"]
     assert project.restarted_with(["report"]) == ["report"]
+
+
+def test_secrets_from_the_environment_and_inline_configs_are_written_in_not_mounted(tmp_path):
+    (tmp_path / "cert.pem").write_text("cert")
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          app:
+            image: busybox
+            secrets: [token, cert, {source: token, target: /etc/tok, mode: 0400, uid: "5", gid: "6"}]
+            configs: [{source: conf, target: app.conf}]
+        secrets:
+          token: {environment: TOKEN}
+          cert: {file: ./cert.pem}
+        configs:
+          conf: {content: "a=1"}
+        """))
+    project = load(ProjectOptions(project_name="p", cwd=str(tmp_path), environ={"TOKEN": "t0k"}))
+    assert injected_files(project, project.services["app"]) == [
+        ("/run/secrets/token", b"t0k", 0o444, 0, 0), ("/etc/tok", b"t0k", 0o400, 5, 6),
+        ("/app.conf", b"a=1", 0o444, 0, 0)]
+    mounts = create_request(project, "app", 1).mounts
+    assert [(m.source, m.target) for m in mounts] == [(str(tmp_path / "cert.pem"), "/run/secrets/cert")]
+    unset = load(ProjectOptions(project_name="p", cwd=str(tmp_path), environ={}))
+    with pytest.raises(InvalidArgument, match='environment variable "TOKEN" required by file "token" is not set'):
+        injected_files(unset, unset.services["app"])
+
+
+def test_dockerfile_inline_takes_the_place_of_dockerfile(tmp_path):
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          app: {build: {context: ., dockerfile_inline: "FROM busybox"}}
+        """))
+    build = load(ProjectOptions(project_name="p", cwd=str(tmp_path), environ={})).services["app"]["build"]
+    assert build == {"context": str(tmp_path), "dockerfile_inline": "FROM busybox"}
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          app: {build: {context: ., dockerfile: D, dockerfile_inline: "FROM busybox"}}
+        """))
+    with pytest.raises(InvalidArgument, match="services.app.build: dockerfile and dockerfile_inline are "
+                                              "mutually exclusive"):
+        load(ProjectOptions(project_name="p", cwd=str(tmp_path), environ={}))

@@ -63,3 +63,28 @@ def test_a_destination_the_images_symlinks_lead_to_the_root_is_refused(rootfs):
     with pytest.raises(InvalidArgument, match="invalid mount destination /data/up: the image's "
                                               "symlinks lead it to the container's root"):
         confine(spec(("/data/up", "bind", "/x")), rootfs)
+
+
+def test_a_destination_beneath_a_directory_bind_resolves_in_the_binds_source(rootfs, tmp_path):
+    source = tmp_path / "src"
+    (source / "real").mkdir(parents=True)
+    os.symlink("/etc", source / "sub")  # the bind's own symlink, not the image's
+    s = spec(("/data", "bind", str(source)), ("/data/sub/x", "bind", "/x"), ("/data/real/y", "bind", "/y"))
+    confine(s, rootfs)
+    assert destinations(s) == ["/data", "/etc/x", "/data/real/y"]
+
+
+@pytest.mark.parametrize("dest", ["/etc/hostname", "/etc/hosts", "/sbin/docker-init", "/link/a",
+                                  "/new/dir/x", "/etc/hostname/below", "/usr/sbin", "/data/real"])
+def test_plain_destinations_resolve_as_the_full_resolver_does(rootfs, dest):
+    from pathlib import Path
+
+    from pallet.services.container_fs_scope import Scope
+    (rootfs / "etc/hostname").write_text("h\n")
+    try:
+        expected = "/" + "/".join(Scope(Path(rootfs)).resolve(dest, missing_dirs=True))
+    except NotADirectoryError:
+        expected = dest
+    s = spec((dest, "bind", "/x"))
+    confine(s, rootfs)
+    assert destinations(s) == [expected]

@@ -16,7 +16,8 @@ import time
 
 from ..errors import Conflict, InvalidArgument, NotModified
 from .create_body import create_request
-from .wire import MULTIPLEXED_STREAM, RAW_STREAM, HIJACKED, Response, json_response, no_content
+from .wire import (MULTIPLEXED_STREAM, RAW_STREAM, HIJACKED, Response, json_response, no_content,
+                   quick, shared_json_response)
 
 ID = r"/containers/(?P<ref>[^/]+)"
 
@@ -57,6 +58,7 @@ def _check_network(service, network: str) -> None:
         raise InvalidArgument(str(exc)) from None
 
 
+@quick(unless="size")
 def list_containers(service, req):
     from ..dockerjson.container_summary import container_summary
     svc = _svc(service)
@@ -68,8 +70,9 @@ def list_containers(service, req):
     return json_response([container_summary(svc, r, now) for r in records])
 
 
+@quick
 def inspect(service, req, ref):
-    return json_response(_svc(service).inspect(ref))
+    return shared_json_response(_svc(service).inspect(ref))
 
 
 def start(service, req, ref):

@@ -14,7 +14,7 @@ import threading
 
 from ..errors import Conflict, ContainerCommandError, InvalidArgument, NotFound
 from .wire import (HIJACKED, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, Response, check_type, frame,
-                   json_response)
+                   json_response, quick)
 
 EXEC = r"/exec/(?P<exec_id>[^/]+)"
 _TYPES = {"AttachStdin": bool, "AttachStdout": bool, "AttachStderr": bool, "Tty": bool, "Env": list,
@@ -78,6 +78,7 @@ def create(service, req, ref):
     return json_response({"Id": instance.id}, 201)
 
 
+@quick
 def inspect(service, req, exec_id):
     return json_response(service.execs.get(exec_id).inspect())
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgument
 from .progress import JsonProgress, stream_from_worker
-from .wire import Response, json_response
+from .wire import Response, json_response, quick
 
 NAME = r"/images/(?P<name>.+)"
 
@@ -17,6 +17,7 @@ def _images(service):
     return service.engine().images
 
 
+@quick
 def list_images(service, req):
     from ..dockerjson.image_summary import image_summaries
     svc = _images(service)
@@ -25,6 +26,7 @@ def list_images(service, req):
     return json_response(image_summaries(svc, rows))
 
 
+@quick
 def inspect(service, req, name):
     return json_response(_images(service).inspect(name))
 

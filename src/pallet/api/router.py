@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 import traceback
+from urllib.parse import unquote
 
 from ..errors import NotModified, PalletError
 from .wire import Request, Response, json_response
@@ -29,18 +30,24 @@ class VersionUnsupported(PalletError):
     status = 400
 
 
+_SPOKEN: set[str] = set()  # versions checked before: every request names one
+
+
 def split_version(path: str) -> tuple[str, str]:
     """(api version, path without its prefix); dockerd's words for one it does not speak."""
     m = _VERSIONED.match(path)
     if not m:
         return API_VERSION, path
     version, rest = m.group(1), m.group(2)
+    if version in _SPOKEN:
+        return version, rest
     if _vtuple(version) < _vtuple(MIN_API_VERSION):
         raise VersionUnsupported(f"client version {version} is too old. Minimum supported API version is "
                                  f"{MIN_API_VERSION}, please upgrade your client to a newer version")
     if _vtuple(version) > _vtuple(API_VERSION):
         raise VersionUnsupported(f"client version {version} is too new. Maximum supported API version "
                                  f"is {API_VERSION}")
+    _SPOKEN.add(version)
     return version, rest
 
 
@@ -63,10 +70,25 @@ class Router:
                 allowed = True
         return None, allowed
 
-    def dispatch(self, req: Request, engine) -> Response:
+    def quick(self, event) -> tuple | None:
+        """(handler, its path parameters) when an h11 request's route is marked `quick` (see
+        wire.quick): the service's loop answers it without a thread. None otherwise."""
+        path, _, query = event.target.decode("latin-1").partition("?")
+        try:
+            _, path = split_version(unquote(path, errors="replace"))
+        except PalletError:
+            return None
+        handler, found = self.find(event.method.decode("latin-1"), path)
+        when = getattr(handler, "quick", None)
+        if when is None or not when(query):
+            return None
+        return handler, found
+
+    def dispatch(self, req: Request, engine, route: tuple | None = None) -> Response:
+        """The handler's answer; `route` is what `quick` found for this request."""
         try:
             req.api_version, req.path = split_version(req.path)
-            handler, found = self.find(req.method, req.path)
+            handler, found = route or self.find(req.method, req.path)
             if handler is None:
                 return json_response({"message": "page not found"}, 404 if not found else 405)
             return handler(self.service, req, **found)

@@ -1,10 +1,14 @@
-"""The socket side of `pallet system service`: listen, one thread per connection, h11.
+"""The socket side of `pallet system service`: listen, h11, a thread per request that may block.
 
 Owns: turning a URI into a listening socket (unix: 0660, root and --group;
 tcp: loopback only without TLS), refusing a peer that may not talk to the
 engine, HTTP/1.1 framing through h11 (no hand-written parser), keep-alive,
 chunked streams, hijacking (101 UPGRADED, then the raw socket belongs to the
 handler), and the idle timeout (no connection for `timeout` seconds: exit).
+
+Connections wait between requests in one event loop (pallet.api.loop), which
+answers quick reads itself; any other request takes its connection to a
+thread of its own (`Connection`) until it is answered.
 
 Why threads and h11: a hijacked exec or attach is just the socket handed to a
 relay; a long stream (logs -f, events, wait) blocks only its own thread; the
@@ -23,16 +27,14 @@ import stat
 import sys
 import threading
 import time
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import h11
 
 from ..errors import InvalidArgument, PalletError
-from .wire import Request, Response
+from .connection import Connection
 
-MAX_HEADER = 64 * 1024
 POOL = 4  # idle Engines kept for reuse; past a burst, the rest (and their SQLite caches) go
-RECV = 65536
 
 
 class Endpoint:
@@ -155,6 +157,7 @@ class Service:
         self.stopping = threading.Event()
         self.local = threading.local()
         self.pool: list = []
+        self.loop = None  # pallet.api.loop.Loop, while it serves
         self.trimmed = True
         from .containers import Handoffs
         from .execs import Execs
@@ -187,22 +190,30 @@ class Service:
                 db.conn.close()
 
     def serve(self) -> None:
+        if self.tls is None:
+            from .loop import Loop
+            self.loop = Loop(self)
+            try:
+                self.loop.run()
+            finally:
+                self.close()
+            return
         self.listener.settimeout(0.25)
         try:
             while not self.stopping.is_set():
                 try:
                     conn, _addr = self.listener.accept()
                 except socket.timeout:
-                    if self._idle_expired():
+                    if self.idle_expired():
                         return
-                    self._trim_when_idle()
+                    self.trim_when_idle()
                     continue
                 except OSError as exc:
                     if exc.errno in (errno.EINTR, errno.ECONNABORTED):
                         continue
                     raise
-                self._touch(+1)
-                threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+                self.touch(+1)
+                threading.Thread(target=self.connection_thread, args=(conn,), daemon=True).start()
         finally:
             self.close()
 
@@ -214,18 +225,18 @@ class Service:
             except OSError:
                 pass
 
-    def _idle_expired(self) -> bool:
+    def idle_expired(self) -> bool:
         with self.lock:
             return bool(self.timeout) and self.active == 0 and \
                 time.monotonic() - self.last_activity >= self.timeout
 
-    def _touch(self, delta: int) -> None:
+    def touch(self, delta: int) -> None:
         with self.lock:
             self.active += delta
             self.last_activity = time.monotonic()
             self.trimmed = False
 
-    def _trim_when_idle(self) -> None:
+    def trim_when_idle(self) -> None:
         """Once idle for a second, give the heap's free pages back to the system (a burst of
         requests on many threads leaves glibc's per-thread arenas holding them)."""
         with self.lock:
@@ -240,151 +251,32 @@ class Service:
         except (OSError, AttributeError):
             pass
 
-    def _connection(self, conn: socket.socket) -> None:
+    def connection_thread(self, conn: socket.socket, h=None, first=None, refuse=None) -> None:
+        """A connection's own thread: from `first` (a request the loop read), or from its
+        first request, until it is answered (then the loop has the connection again) or
+        the connection ends."""
+        handed_back = False
         try:
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
-            Connection(self, conn).run()
+            c = Connection(self, conn, h)
+            if refuse is not None:
+                c._refuse(refuse)
+                return
+            handed_back = c.run(first)
         except (OSError, h11.ProtocolError):
             pass  # a client that went away; nothing of ours is half made
         except Exception:  # noqa: BLE001 - a failure mid-stream: this connection ends, the service goes on
             import traceback
             traceback.print_exc(file=sys.stderr)
         finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
             self.release_engine()
-            self._touch(-1)
-
-
-class Connection:
-    """One client connection: requests in turn (keep-alive) until close or hijack."""
-
-    def __init__(self, service: Service, sock: socket.socket):
-        self.service, self.sock = service, sock
-        self.h = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER)
-        self.hijacked = False
-
-    def _next(self):
-        while True:
-            event = self.h.next_event()
-            if event is h11.NEED_DATA:
-                self.h.receive_data(self.sock.recv(RECV))
-                continue
-            return event
-
-    def _send(self, event) -> None:
-        data = self.h.send(event)
-        if data:
-            self.sock.sendall(data)
-
-    def run(self) -> None:
-        while True:
-            try:
-                event = self._next()
-            except h11.RemoteProtocolError as exc:
-                self._refuse(exc)
-                return
-            if isinstance(event, (h11.ConnectionClosed,)) or event is h11.PAUSED:
-                return
-            if not isinstance(event, h11.Request):
-                return
-            self._handle(event)
-            if self.hijacked or self.h.our_state is h11.MUST_CLOSE:
-                return
-            try:
-                self._drain()
-                self.h.start_next_cycle()
-            except (h11.ProtocolError, OSError):
-                return
-
-    def _drain(self) -> None:
-        """Read what is left of a request body the handler did not read."""
-        while self.h.their_state is h11.SEND_BODY:
-            self._next()
-        if self.h.their_state is h11.DONE and self.h.our_state is h11.DONE:
-            return
-        while self.h.their_state not in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED):
-            self._next()
-
-    def _refuse(self, exc) -> None:
-        if self.h.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            status = getattr(exc, "error_status_hint", 400)
-            body = b'{"message":"bad request"}\n'
-            self._send(h11.Response(status_code=status, reason=_reason(status), headers=[
-                ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                ("Connection", "close")]))
-            self._send(h11.Data(data=body))
-            self._send(h11.EndOfMessage())
-
-    def _body(self):
-        while True:
-            event = self._next()
-            if isinstance(event, h11.Data):
-                yield bytes(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                return
-            else:
-                return
-
-    def _handle(self, event: h11.Request) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.headers}
-        target = event.target.decode("latin-1")
-        path, _, query = target.partition("?")
-        path = unquote(path, errors="replace")  # a name that is not UTF-8 names nothing: 404
-        req = Request(event.method.decode("latin-1"), path, query, headers, self._body, "",
-                      hijacker=self._hijack)
-        self.service._touch(0)
-        response = self.service.router.dispatch(req, self.service.engine)
-        if response.status == 0:  # the handler took the socket
-            return
-        self._respond(req, response)
-
-    def _respond(self, req: Request, resp: Response) -> None:
-        headers = [("Api-Version", _api_version()), ("Docker-Experimental", "false"),
-                   ("Ostype", "linux"), ("Server", f"pallet/{_version()} (linux)")]
-        headers += list(resp.headers.items())
-        head = req.method == "HEAD"
-        if not resp.streaming:
-            if resp.status not in (204, 304):
-                headers.append(("Content-Length", str(len(resp.body))))
-            self._send(h11.Response(status_code=resp.status, headers=headers, reason=_reason(resp.status)))
-            if resp.body and not head and resp.status not in (204, 304):
-                self._send(h11.Data(data=resp.body))
-            self._send(h11.EndOfMessage())
-            return
-        self._send(h11.Response(status_code=resp.status, headers=headers,  # flushed at once
-                                reason=_reason(resp.status)))
-        try:
-            for chunk in resp.body:
-                if chunk:
-                    self._send(h11.Data(data=chunk))
-        finally:
-            close = getattr(resp.body, "close", None)
-            if close:
-                close()
-        self._send(h11.EndOfMessage())
-
-    def _hijack(self, content_type: str):
-        """Answer the upgrade and hand over the raw socket (see Request.hijack)."""
-        # the request body (exec start's JSON) must be read before h11 lets us switch
-        while self.h.their_state is h11.SEND_BODY:
-            self._next()
-        headers = [("Content-Type", content_type), ("Api-Version", _api_version())]
-        if self.h.their_state is h11.MIGHT_SWITCH_PROTOCOL:
-            self._send(h11.InformationalResponse(status_code=101, reason=b"UPGRADED", headers=headers + [
-                ("Connection", "Upgrade"), ("Upgrade", "tcp")]))
-            leftover = self.h.trailing_data[0]
-        else:
-            # a client that did not ask to upgrade gets Docker's 200 and then the raw stream,
-            # unframed: h11 has no way to say that, so this head is written as dockerd writes it
-            self.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type.encode() +
-                              b"\r\nConnection: close\r\n\r\n")
-            leftover = self.h.trailing_data[0]
-        self.hijacked = True
-        return self.sock, bytes(leftover)
+            if not handed_back:
+                try:
+                    conn.close()
+                except OSError:
+                    pass
+                self.touch(-1)
 
 
 def _few_malloc_arenas() -> None:
@@ -395,24 +287,6 @@ def _few_malloc_arenas() -> None:
         ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
     except (OSError, AttributeError):
         pass
-
-
-def _reason(status: int) -> bytes:
-    from http import HTTPStatus
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
-
-
-def _api_version() -> str:
-    from .router import API_VERSION
-    return API_VERSION
-
-
-def _version() -> str:
-    from .. import __version__
-    return __version__
 
 
 def inherited_socket() -> socket.socket:

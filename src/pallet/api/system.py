@@ -9,18 +9,20 @@ import os
 import platform
 
 from .router import API_VERSION, MIN_API_VERSION
-from .wire import Response, json_response
+from .wire import Response, json_response, quick
 
 GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 PING_HEADERS = {"Builder-Version": "1", "Cache-Control": "no-cache, no-store, must-revalidate",
                 "Pragma": "no-cache", "Swarm": "inactive"}
 
 
+@quick
 def ping(service, req):
     body = b"" if req.method == "HEAD" else b"OK"
     return Response(200, body, "text/plain; charset=utf-8", PING_HEADERS)
 
 
+@quick
 def version(service, req):
     from .. import __version__
     arch = GO_ARCH.get(platform.machine(), platform.machine())

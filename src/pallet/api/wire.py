@@ -206,11 +206,38 @@ class Response:
         return not isinstance(self.body, (bytes, bytearray))
 
 
+def quick(handler=None, *, unless: str | None = None):
+    """Marks a route the service's loop may answer without a thread of its own: a read of
+    the store that returns at once and never streams, hijacks or waits (see pallet.api.loop).
+    `unless`: a query parameter that makes it slow (`size` has `ps` measure every layer)."""
+    def mark(fn):
+        fn.quick = (lambda query: True) if unless is None else \
+            (lambda query: all(p.partition("=")[0] != unless for p in query.split("&")))
+        return fn
+    return mark(handler) if handler is not None else mark
+
+
 HIJACKED = Response(0)  # a handler that took the socket returns this: nothing more to send
 
 
 def json_response(doc, status: int = 200) -> Response:
     return Response(status, (json.dumps(doc) + "\n").encode(), "application/json")
+
+
+# id(document) -> (document, its body): see shared_json_response
+_ENCODED: dict[int, tuple[object, bytes]] = {}
+
+
+def shared_json_response(doc) -> Response:
+    """json_response for a document the core hands out again while it is unchanged (a
+    container's inspect): encoded once. The entry holds the document, so its id cannot
+    be reused by another object while the entry lives."""
+    hit = _ENCODED.get(id(doc))
+    if hit is None or hit[0] is not doc:
+        if len(_ENCODED) >= 256:
+            _ENCODED.clear()
+        hit = _ENCODED[id(doc)] = (doc, (json.dumps(doc) + "\n").encode())
+    return Response(200, hit[1], "application/json")
 
 
 def no_content() -> Response:

@@ -88,8 +88,8 @@ class ComposeContext:
 
 
 def _verbs() -> dict[str, Command]:
-    from . import compose_verbs
-    return {c.path: c for c in compose_verbs.VERBS}
+    from . import compose_observe, compose_verbs
+    return {c.path: c for c in sorted(compose_verbs.VERBS + compose_observe.VERBS, key=lambda c: c.path)}
 
 
 def _usage(ctx) -> int:

@@ -110,11 +110,12 @@ def up(cc, o, args) -> int:
 
 def _attached(cc, svc, names: list[str], o) -> int:
     """`up` without -d: start, then print every container's log until they all exit (or Ctrl-C)."""
-    records = svc.containers(names)
+    attached = _attached_services(svc.project, names, o)
+    records = svc.containers(attached)
     short = {r["Id"]: short_name(svc.project.name, r) for r in records}
     cc.ctx.out("Attaching to " + ", ".join(short[r["Id"]] for r in records))
     svc.start_services(names)
-    records = svc.containers(names)
+    records = svc.containers(attached)
     printer = LogPrinter(cc, list(short.values()), prefix=not o.no_log_prefix, color=cc.color and not o.no_color)
     exit_code, first = 0, None
     try:
@@ -138,6 +139,16 @@ def _attached(cc, svc, names: list[str], o) -> int:
     elif o.abort_on_container_exit and first is not None:
         exit_code = first[1]
     return exit_code
+
+
+def _attached_services(project, names: list[str], o) -> list[str]:
+    """`up --attach S` (repeatable): only those services' logs; otherwise every service
+    started whose `attach:` is not false; then less `--no-attach S`. `up` then lasts as
+    long as an attached container runs."""
+    for s in [*o.attach, *o.no_attach]:
+        project.service(s)
+    chosen = list(o.attach) or [s for s in names if str(project.services[s].get("attach", True)).lower() != "false"]
+    return [s for s in chosen if s not in o.no_attach]
 
 
 def _exit_code_of(cc, svc, name, records, short) -> int:
@@ -280,7 +291,7 @@ def run(cc, o, args) -> int:
     if o.label:
         overrides["labels"] = {lab.partition("=")[0]: lab.partition("=")[2] for lab in o.label}
     if o.publish:
-        from .networks import publish
+        from .network_flags import publish
         overrides["ports"] = publish(o.publish)
     if o.volume:
         from .run_flags import _mounts
@@ -395,6 +406,7 @@ VERBS = [
             2, 2),
     Command("create", "[OPTIONS] [SERVICE...]", "Creates containers for a service", create, [
         F("build", help="Build images before starting containers"),
+        F("no-attach", kind="list", help="Do not attach (stream logs) to the specified services"),
         F("no-build", help="Don't build an image, even if it's policy"),
         F("force-recreate", help="Recreate containers even if their configuration and image haven't changed"),
         F("no-recreate", help="If containers already exist, don't recreate them"),
@@ -486,10 +498,12 @@ VERBS = [
     Command("unpause", S, "Unpause services", unpause, []),
     Command("up", "[OPTIONS] [SERVICE...]", "Create and start containers", up, [
         F("abort-on-container-exit", help="Stops all containers if any container was stopped"),
+        F("attach", kind="list", help="Restrict attaching to the specified services"),
         F("build", help="Build images before starting containers"),
         F("detach", "d", help="Detached mode: Run containers in the background"),
         F("exit-code-from", kind="str", help="Return the exit code of the selected service container"),
         F("force-recreate", help="Recreate containers even if their configuration and image haven't changed"),
+        F("no-attach", kind="list", help="Do not attach (stream logs) to the specified services"),
         F("no-build", help="Don't build an image, even if it's policy"),
         F("no-color", help="Produce monochrome output"),
         F("no-deps", help="Don't start linked services"),

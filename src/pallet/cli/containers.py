@@ -7,7 +7,6 @@ from __future__ import annotations
 from ..errors import NotFound, PalletError, UsageError
 from .flags import Command, F
 from .run_flags import RUN_FLAGS, create_request, print_warnings
-from .terminal import check_tty, relaying
 
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedSince": "CREATED",
               "RunningFor": "CREATED", "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS",
@@ -88,7 +87,7 @@ def _write_cidfile(o, cid: str) -> None:
 def container_run(ctx, o, args) -> int:
     keys = None
     if not o.detach:
-        check_tty(ctx.stdin, o.tty, o.interactive)
+        _check_tty(ctx.stdin, o.tty, o.interactive)
         keys = _detach_keys(ctx, o.detach_keys, needed=o.tty and o.interactive)
     req = create_request(o, args)
     _ensure_image(ctx, req.image, o.pull, o.platform)
@@ -121,10 +120,37 @@ class _Relay:
 
     def __call__(self, attachment) -> None:
         ctx = self.ctx
-        with relaying(ctx.stdin, attachment), \
+        with _terminal(ctx.stdin, attachment), \
                 _ProxiedSignals(self.svc, self.cid, on=self.sig_proxy and not attachment.tty):
             self.detached = attachment.relay(_binary(ctx.stdout), _binary(ctx.stderr),
                                              _binary(ctx.stdin) if self.stdin else None, self.keys)
+
+
+def _check_tty(stdin, tty: bool, interactive: bool) -> None:
+    """terminal.check_tty, which has something to check only for -it: without one, `run`
+    and `create` leave the terminal module unloaded."""
+    if tty and interactive:
+        from .terminal import check_tty
+        check_tty(stdin, tty, interactive)
+
+
+def _terminal(stdin, attachment):
+    """terminal.relaying for a container with a terminal; nothing to do without one."""
+    if not attachment.tty:
+        return _NO_TERMINAL
+    from .terminal import relaying
+    return relaying(stdin, attachment)
+
+
+class _NoTerminal:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+_NO_TERMINAL = _NoTerminal()
 
 
 def _detach_keys(ctx, flag: str | None, needed: bool = True) -> bytes | None:
@@ -204,7 +230,7 @@ def container_start(ctx, o, args) -> int:
             raise PalletError("you cannot start and attach multiple containers at once")
         cid = svc.resolve(args[0])
         if o.interactive:  # docker/cli's CheckTty: a terminal's input must be one
-            check_tty(ctx.stdin, svc.get(cid)["Config"]["Tty"], True)
+            _check_tty(ctx.stdin, svc.get(cid)["Config"]["Tty"], True)
         relay = _Relay(ctx, svc, cid, stdin=o.interactive, sig_proxy=True,
                        keys=_detach_keys(ctx, o.detach_keys))
         svc.start(cid, attach_to=relay)
@@ -319,7 +345,7 @@ def container_attach(ctx, o, args) -> int:
     svc = ctx.engine.containers
     cid = svc.resolve(args[0])
     with svc.attach(cid) as attachment:  # a stopped container is refused first, as in Docker
-        check_tty(ctx.stdin, attachment.tty, not o.no_stdin)
+        _check_tty(ctx.stdin, attachment.tty, not o.no_stdin)
         relay = _Relay(ctx, svc, cid, stdin=not o.no_stdin, sig_proxy=o.sig_proxy,
                        keys=_detach_keys(ctx, o.detach_keys))
         relay(attachment)

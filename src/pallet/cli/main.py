@@ -10,9 +10,10 @@ import gc
 import os
 import sys
 
-from . import deferred
+from . import deferred, module_finder
 
 deferred.install()  # before anything imports pathlib
+module_finder.install()  # pallet's own modules, found and loaded quicker
 
 from ..errors import PalletError, UsageError  # noqa: E402
 from . import flags as fl  # noqa: E402

@@ -273,7 +273,7 @@ def create_request(o, args: list[str]):
     from ..opts.units import parse_bytes
     from ..services.container_types import CreateRequest
     image, cmd = args[0], args[1:]
-    from .networks import network_options, publish
+    from .network_flags import network_options, publish
     network = o.network or "bridge"
     entrypoint = None
     if o.entrypoint is not None:

@@ -304,6 +304,10 @@ def _finish(ld: _Loading, project: Project, model: dict, profiles: list[str], na
     project.volumes = _resources(project, model.get("volumes"), "volume")
     project.secrets = _files(project, model.get("secrets"))
     project.configs = _files(project, model.get("configs"))
+    for kind in ("secrets", "configs"):
+        for key, spec in getattr(project, kind).items():
+            if spec.get("environment"):  # looked up: a cached project holds only while it is unchanged
+                project.values[f"{kind}.{key}"] = ld.lookup(spec["environment"])
     _check_references(project, main_file)
     project.ordered()  # a dependency cycle is an error now, before anything is made
 

@@ -214,7 +214,11 @@ def _build(value, workdir: str, where: str) -> dict:
     context = spec.get("context", ".")
     if "://" not in context and not context.startswith("git@"):
         spec["context"] = host_path(context, workdir)
-    spec.setdefault("dockerfile", "Dockerfile")
+    if "dockerfile_inline" in spec:
+        if "dockerfile" in spec:  # compose-go's validation refuses the pair
+            raise InvalidArgument(f"{where}: dockerfile and dockerfile_inline are mutually exclusive")
+    else:
+        spec.setdefault("dockerfile", "Dockerfile")
     if "args" in spec:
         spec["args"] = mapping(spec["args"], f"{where}.args")
     if "labels" in spec:

@@ -111,20 +111,56 @@ def mounts(project: Project, svc: dict) -> tuple[list, dict]:
     return out, tmpfs
 
 
+FILE_BASES = (("secrets", "/run/secrets/"), ("configs", "/"))
+
+
 def _file_mounts(project: Project, svc: dict) -> list:
     """Secrets at /run/secrets/<target> and configs at /<target> (or the target given), bind
-    mounted read-only from their files, as docker compose does without swarm."""
+    mounted read-only from their files, as docker compose does without swarm (those given by
+    `environment`/`content` are written in instead: see injected_files)."""
     from ..services.container_types import MountRequest
     out = []
-    for kind, base in (("secrets", "/run/secrets/"), ("configs", "/")):
+    for kind, base in FILE_BASES:
         defined = getattr(project, kind)
         for ref in svc.get(kind) or []:
             spec = defined[ref["source"]]
+            if spec.get("environment") or "content" in spec:
+                continue
             if not spec.get("file"):
-                raise InvalidArgument(f"{kind}.{ref['source']}: only file-based {kind} are supported by pallet")
-            target = ref.get("target") or ref["source"]
-            target = target if target.startswith("/") else base + target
-            out.append(MountRequest("bind", spec["file"], target, True, {"flag": "--mount"}))
+                raise InvalidArgument(f"{kind}.{ref['source']}: only {kind} from a file, an environment "
+                                      "variable or content are supported by pallet")
+            out.append(MountRequest("bind", spec["file"], _target(ref, base), True, {"flag": "--mount"}))
+    return out
+
+
+def _target(ref: dict, base: str) -> str:
+    target = ref.get("target") or ref["source"]
+    return target if target.startswith("/") else base + target
+
+
+def injected_files(project: Project, svc: dict) -> list[tuple[str, bytes, int, int, int]]:
+    """(path, data, mode, uid, gid) of the service's secrets and configs given by an
+    environment variable or inline `content`: compose v2 copies them into the created
+    container (mode 0444 unless given, owned by uid/gid, default root). An unset variable is
+    an error before anything is created, in compose's words."""
+    out = []
+    for kind, base in FILE_BASES:
+        defined = getattr(project, kind)
+        for ref in svc.get(kind) or []:
+            spec = defined[ref["source"]]
+            if spec.get("environment"):
+                value = project.values.get(f"{kind}.{ref['source']}")
+                if value is None:
+                    raise InvalidArgument(f'environment variable "{spec["environment"]}" required by file '
+                                          f'"{spec.get("name") or ref["source"]}" is not set')
+            elif "content" in spec:
+                value = str(spec["content"])
+            else:
+                continue
+            mode = ref.get("mode")
+            mode = int(mode, 8) if isinstance(mode, str) else 0o444 if mode is None else int(mode)
+            out.append((_target(ref, base), value.encode(), mode, int(ref.get("uid") or 0),
+                        int(ref.get("gid") or 0)))
     return out
 
 

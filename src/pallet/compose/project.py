@@ -53,6 +53,9 @@ class Project:
     configs: dict = field(default_factory=dict)
     extensions: dict = field(default_factory=dict)
     disabled: dict = field(default_factory=dict)   # services left out by profiles
+    # secrets/configs with `environment:`, by "secrets.KEY": the variable's value at load
+    # time (None: unset), written into the containers that use them (never in `config`)
+    values: dict = field(default_factory=dict)
 
     def service(self, name: str) -> dict:
         if name in self.services:

@@ -70,10 +70,13 @@ def ensure_volumes(engine, project, keys: list[str], event) -> None:
 
 
 def remove_networks(engine, project, event) -> int:
+    owned = [spec for spec in project.networks.values() if not spec.get("external")]
+    if not owned:
+        return 0  # (the network service and its modules are not even loaded)
     nets = engine.networks
     removed = 0
-    for key, spec in project.networks.items():
-        if spec.get("external") or not nets.exists(spec["name"]):
+    for spec in owned:
+        if not nets.exists(spec["name"]):
             continue
         event(f"Network {spec['name']}", "Removing")
         nets.remove(spec["name"])

@@ -10,6 +10,7 @@ the streams the caller gives.
 """
 from __future__ import annotations
 
+import io
 import os
 
 from ..errors import InvalidArgument, NotFound, PalletError
@@ -82,14 +83,15 @@ class ComposeService:
                 continue
             image = self.project.image_name(service)
             context = spec["context"]
-            dockerfile = spec.get("dockerfile", "Dockerfile")
-            if "dockerfile_inline" in spec:
-                raise InvalidArgument(f"services.{service}.build.dockerfile_inline is not supported by pallet")
+            if "dockerfile_inline" in spec:  # as `build -f - CONTEXT` with the text on stdin
+                source = BuildSource(context, "-", io.BytesIO(spec["dockerfile_inline"].encode()))
+            else:
+                source = BuildSource(context, os.path.join(context, spec.get("dockerfile", "Dockerfile")))
             self.event(f"Service {service}", "Building")
             args = {k: v for k, v in (spec.get("args") or {}).items() if v is not None}
             args.update(build_args or {})
             self.engine.builds.build(
-                BuildSource(context, os.path.join(context, dockerfile)),
+                source,
                 emit or self.build_output or (lambda line: None), None,  # classic lines, no RUN output
                 tags=[image, *(spec.get("tags") or [])], build_args=args, target=spec.get("target"),
                 no_cache=no_cache or bool(spec.get("no_cache")), labels=spec.get("labels") or {},
@@ -298,6 +300,20 @@ class ComposeService:
             removed += 1
         return removed
 
+    # ---- watching (pallet.compose.observe) ----
+    def events(self, services=(), since: float | None = None, until: float | None = None, follow: bool = False):
+        """`compose events`: the project's container events (observe.ProjectEvent), oldest first."""
+        from . import observe
+        for s in services:
+            self.project.service(s)
+        return observe.events(self.engine, self.project.name, services, since, until, follow=follow)
+
+    def stats_targets(self, services=(), all_containers: bool = False) -> list[str]:
+        from . import observe
+        for s in services:
+            self.project.service(s)
+        return observe.stats_targets(self, services, all_containers)
+
     # ---- what the edges show of a container ----
     service_of = staticmethod(state.service_of)
     name_of = staticmethod(state.name_of)
@@ -406,10 +422,7 @@ class ComposeService:
         req = plan.create_request(self.project, service, 1, container_of=self.first_container, oneoff=True,
                                   name=cname, overrides=overrides)
         req.labels[P + "image"] = self.image_id(service)
-        cid = self.engine.containers.create(req)
-        for net_name, endpoint in plan.networks(self.project, service)[1:]:
-            self.networks.connect(net_name, cid, endpoint["aliases"], endpoint["ip"])
-        return cid
+        return converge.create_container(self, service, req)
 
 
 class _SilentProgress:

@@ -26,8 +26,8 @@ def inspect_container(svc, record: dict) -> dict:
     doc["GraphDriver"] = {"Name": "overlay", "Data": {
         "UpperDir": str(cdir / "upper"), "WorkDir": str(cdir / "work"),
         "MergedDir": str(svc.rootfs(record["Id"])),
-        "LowerDir": ":".join(str(d) for d in reversed(svc.images.layer_dirs(record["Image"])))
-        if svc.db.image(record["Image"]) else ""}}
+        # a removed image (rmi -f) takes its layer rows with it: no layers, LowerDir ""
+        "LowerDir": ":".join(str(d) for d in reversed(svc.images.layer_dirs(record["Image"])))}}
     doc.setdefault("NetworkSettings", _network_settings(record))
     doc["Config"] = typed_healthcheck(doc["Config"])
     return {k: doc[k] for k in _ORDER if k in doc} | {k: v for k, v in doc.items() if k not in _ORDER}

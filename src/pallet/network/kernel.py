@@ -48,16 +48,47 @@ def nft(script: str) -> None:
     _run(["nft", "-f", "-"], script)
 
 
+class ip_batch_started:  # noqa: N801 - used like a function: `with ip_batch_started(...):`
+    """An `ip -force -batch` teardown running while the `with` body does other work (the
+    kernel takes tens of milliseconds to unregister a bridge: an nft run fits in that time);
+    waited for at the end of the body. Teardown only: its failures are quiet, as ip_batch's
+    with force."""
+
+    def __init__(self, script: str):
+        self.proc = _start(["ip", "-force", "-batch", "-"], script) if script.strip() else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            self.proc.communicate()
+
+
 def _run(argv: list[str], script: str, quiet: bool = False) -> None:
+    p = _start(argv, script)
+    _, err = p.communicate()
+    if p.returncode != 0 and not quiet:
+        msg = err.decode(errors="replace").strip().splitlines()
+        raise PalletError(f"{argv[0]} failed: {msg[0] if msg else p.returncode}")
+
+
+def _start(argv: list[str], script: str) -> subprocess.Popen:
+    """`argv` running with `script` written to its stdin (scripts are far below a pipe's
+    buffer, so the write never waits for the tool)."""
     from ..runtime.runc import which
     argv = [which(argv[0]) or argv[0], *argv[1:]]  # no exec attempt per PATH entry
     try:
-        p = subprocess.run(argv, input=script.encode(), capture_output=True)
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
         raise PalletError(f"{argv[0]} not found: install iproute2 and nftables") from exc
-    if p.returncode != 0 and not quiet:
-        msg = p.stderr.decode(errors="replace").strip().splitlines()
-        raise PalletError(f"{argv[0]} failed: {msg[0] if msg else p.returncode}")
+    try:
+        p.stdin.write(script.encode())
+        p.stdin.close()
+    except BrokenPipeError:
+        pass  # it failed before reading: its stderr says why
+    p.stdin = None  # written: communicate() only reads
+    return p
 
 
 def enable_bridge(bridge: str) -> None:

@@ -158,9 +158,8 @@ class Sandboxes:
 
     def drop_bridge(self, bridge: str) -> None:
         """A removed network's bridge (it has no endpoints left) and its nft rules."""
-        with self.state.locked():
-            kernel.ip_batch(plan.host_teardown([], [bridge]), force=True)
-            self._apply_tables(self.state.sandboxes())
+        with self.state.locked(), kernel.ip_batch_started(plan.host_teardown([], [bridge])):
+            self._apply_tables(self.state.sandboxes())  # while the kernel unregisters the bridge
 
     def reset(self, bridges: list[str]) -> None:
         """Every kernel object of this store gone: namespaces, `bridges`, the nft table, the

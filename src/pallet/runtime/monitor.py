@@ -186,20 +186,35 @@ class Monitor:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.0001  # conmon closes the attach socket just before it writes the file
-        while True:
-            code = self.exit_code(container_id)
-            if code is not None:
-                return code
-            if bundle is not None and not alive(self.conmon_pid(bundle)):
+        process = None  # a pidfd of the container's process, once a short wait did not do
+        try:
+            while True:
                 code = self.exit_code(container_id)
                 if code is not None:
                     return code
-                raise PalletError(f"container {container_id}: monitor exited without "
-                                  "recording an exit code")
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"container {container_id} still running")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.1)
+                if bundle is not None and not alive(self.conmon_pid(bundle)):
+                    code = self.exit_code(container_id)
+                    if code is not None:
+                        return code
+                    raise PalletError(f"container {container_id}: monitor exited without "
+                                      "recording an exit code")
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"container {container_id} still running")
+                if process is None and delay >= 0.01 and bundle is not None:
+                    process = _pidfd(Path(bundle) / "pidfile")
+                if process is not None and process >= 0:
+                    # asleep until the process ends (conmon then writes the file at once),
+                    # not up to 0.1 s past it; still a look every 0.1 s (pid reused, stop)
+                    if select.select([process], [], [], min(delay, 0.1))[0]:
+                        os.close(process)
+                        process, delay = -1, 0.0001
+                        continue
+                else:
+                    time.sleep(delay)
+                delay = min(delay * 1.5, 0.1)
+        finally:
+            if process is not None and process >= 0:
+                os.close(process)
 
     def delete(self, container_id: str, force: bool = False, keep_exit: bool = False) -> None:
         """``runc delete`` and forget the exit file (unless `keep_exit`: a waiter may still
@@ -209,6 +224,15 @@ class Monitor:
         finally:
             if not keep_exit:
                 self.exit_path(container_id).unlink(missing_ok=True)
+
+
+def _pidfd(pidfile: Path) -> int:
+    """A pidfd of the process `pidfile` names (readable once it has ended); -1 if there is
+    none to be had (no file, the process gone, an old kernel)."""
+    try:
+        return os.pidfd_open(int(pidfile.read_text().strip()))
+    except (OSError, ValueError, AttributeError):
+        return -1
 
 
 def _unless_raises(prepare, conmon_pid: int) -> None:

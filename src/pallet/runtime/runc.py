@@ -164,6 +164,9 @@ class Runc:
         self._run("delete", container_id, *(["--force"] if force else []), container_id)
 
     def kill(self, container_id: str, signal: str | int = "KILL", all: bool = False) -> None:
+        if self.native and not all and isinstance(signal, int) \
+                and _signal_init(self.root / container_id, signal):
+            return
         extra = ["--all"] if all else []
         self._run("kill", container_id, *extra, container_id, str(signal))
 
@@ -293,14 +296,24 @@ def _read(path: Path) -> str:
         return ""
 
 
+_FOUND: dict[tuple[str, str], str] = {}
+
+
 def which(binary: str) -> str | None:
-    """The absolute path of `binary` on PATH (shutil.which without importing shutil)."""
+    """The absolute path of `binary` on PATH (shutil.which without importing shutil).
+    A binary found is remembered for the process (`run` asks at create and again at start);
+    one not found is looked for again next time."""
     if os.sep in binary:
         return binary
     # PATH as os.get_exec_path reads it, without the warnings module that function imports
-    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
+    path = os.environ.get("PATH", os.defpath)
+    found = _FOUND.get((path, binary))
+    if found is not None:
+        return found
+    for d in path.split(os.pathsep):
         candidate = os.path.join(d, binary)
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            _FOUND[(path, binary)] = candidate
             return candidate
     return None
 
@@ -354,6 +367,70 @@ def _delete_stopped(state_dir: Path) -> bool:
         os.unlink(state_dir / name)
     os.rmdir(state_dir)
     return True
+
+
+def _signal_init(state_dir: Path, signal: int) -> bool:
+    """``runc kill ID SIGNAL`` (without --all) done as runc 1.1 does it: the signal goes to
+    the init recorded in state.json if it is still that process. A pidfd pins the process
+    between the check and the signal, so a reused pid is never signalled. False (runc must
+    answer: not running, no such container) when the init is gone or cannot be pinned, and
+    for a SIGKILL to a container sharing the host's pid namespace (runc then kills the
+    whole cgroup)."""
+    try:
+        with open(state_dir / "state.json", "rb") as f:
+            state = jsontext.load(f)
+        pid, start = state.get("init_process_pid", 0), state.get("init_process_start", 0)
+        if signal == 9 and not any(ns.get("type") == "NEWPID" and not ns.get("path")
+                                   for ns in (state.get("config") or {}).get("namespaces") or []):
+            return False
+        fd = os.pidfd_open(pid) if pid else -1
+    except (OSError, ValueError, AttributeError):
+        return False
+    if fd < 0:
+        return False
+    try:
+        if not _same_process(pid, start):
+            return False
+        if signal not in (9, 19):
+            _let_handlers_settle(pid, signal)
+        import signal as signals
+        signals.pidfd_send_signal(fd, signal)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+SETTLE_S = 0.1
+
+
+def _let_handlers_settle(pid: int, signal: int) -> None:
+    """A container's init is its pid namespace's init: a signal it has no handler for is
+    dropped. One stopped right after it started (`run -d` then `stop`) may not have set its
+    handlers yet (tini, a shell's trap): wait until it catches `signal`, or until it is
+    SETTLE_S old (a process that never catches it, as `sleep`). Forking runc hid this
+    window behind ~10 ms of its own start-up."""
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = None
+    while True:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                caught = next((int(line.split()[1], 16) for line in f if line.startswith(b"SigCgt:")), 0)
+            if caught >> (signal - 1) & 1:
+                return
+            if deadline is None:
+                with open(f"/proc/{pid}/stat", "rb") as f:
+                    stat = f.read()
+                started = int(stat[stat.rfind(b")") + 2:].split()[19]) / tick
+                with open("/proc/uptime", "rb") as f:
+                    age = float(f.read().split()[0]) - started
+                deadline = time.monotonic() + SETTLE_S - age
+        except (OSError, ValueError, IndexError):
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.002)
 
 
 def _same_process(pid: int, start: int) -> bool:

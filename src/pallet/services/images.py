@@ -89,6 +89,8 @@ class ImageService:
 
     def matches_platform(self, name: str, platform: str | None) -> bool:
         """Whether the stored image is for `platform` (os/arch[/variant]; none asked: yes)."""
+        if not platform:  # every `run` asks; most give none
+            return True
         from ..opts.platform import parse_platform
         wanted = parse_platform(platform)
         if not wanted:

@@ -20,10 +20,50 @@ from .db import IntegrityError
 _DECODED: dict[str, tuple[str, dict]] = {}
 
 
+class _Changes:
+    """A count of the container records this process has written, for a thread waiting on
+    another thread's change (the API's `wait` for the start its client asks next); made on
+    the first wait, so a CLI that never waits never imports threading."""
+
+    def __init__(self):
+        import threading
+        self.cond = threading.Condition()
+        self.count = 0
+
+    def bump(self) -> None:
+        with self.cond:
+            self.count += 1
+            self.cond.notify_all()
+
+
+_CHANGES: _Changes | None = None
+
+
+def _changed() -> None:
+    if _CHANGES is not None:
+        _CHANGES.bump()
+
+
 class ContainerStore:
     def __init__(self, db):
         self.db = db
         self.conn = db.conn
+
+    @staticmethod
+    def changes() -> int:
+        """A token for `wait_for_change`: take it before reading what you wait to see change."""
+        global _CHANGES
+        if _CHANGES is None:
+            _CHANGES = _Changes()
+        return _CHANGES.count
+
+    @staticmethod
+    def wait_for_change(since: int, timeout: float) -> None:
+        """Return once this process has written a container record since `changes()` gave
+        `since`, or after `timeout` seconds (another process's writes are not seen here:
+        read again)."""
+        with _CHANGES.cond:
+            _CHANGES.cond.wait_for(lambda: _CHANGES.count != since, timeout)
 
     def insert(self, record: dict) -> None:
         name = record["Name"].lstrip("/")
@@ -32,6 +72,7 @@ class ContainerStore:
                 self.conn.execute("INSERT INTO containers VALUES(?,?,?,?,?)",
                                   (record["Id"], name, record["Image"], record["_created"],
                                    jsontext.dumps(record)))
+            _changed()
         except IntegrityError as exc:
             row = self.conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
             other = row[0] if row else "?"
@@ -55,6 +96,36 @@ class ContainerStore:
                                 "ORDER BY id=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
         if row:
             return row[0]
+        return self._by_prefix(ref)
+
+    def find(self, ref: str) -> tuple[str, str]:
+        """(id, stored text) of `ref`, looked up as `resolve` does: one query for a full ID
+        or a name, what a read of one record (inspect) mostly is."""
+        ref = ref.lstrip("/") if ref.startswith("/") else ref
+        row = self.conn.execute("SELECT id, record FROM containers WHERE id=? OR name=? "
+                                "ORDER BY id=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        if row:
+            return row[0], row[1]
+        cid = self._by_prefix(ref)
+        row = self.conn.execute("SELECT record FROM containers WHERE id=?", (cid,)).fetchone()
+        if row is None:
+            raise NotFound(f"No such container: {ref}")
+        return cid, row[0]
+
+    @staticmethod
+    def decoded(container_id: str, text: str) -> dict:
+        """`text` decoded, or the record decoded from the same text before, shared with every
+        reader in this process: read-only (copy the top level and State to change them)."""
+        hit = _DECODED.get(container_id)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        if len(_DECODED) > 4096:  # removed containers' entries, when nothing lists (`all`)
+            _DECODED.clear()
+        record = jsontext.loads(text)
+        _DECODED[container_id] = (text, record)
+        return record
+
+    def _by_prefix(self, ref: str) -> str:
         if ref and all(c in "0123456789abcdef" for c in ref):
             rows = self.conn.execute("SELECT id FROM containers WHERE id LIKE ?", (ref + "%",)).fetchall()
             if len(rows) > 1:
@@ -72,6 +143,7 @@ class ContainerStore:
             change(record)
             self.conn.execute("UPDATE containers SET record=?, name=? WHERE id=?",
                               (jsontext.dumps(record), record["Name"].lstrip("/"), container_id))
+        _changed()
         return record
 
     def rename(self, container_id: str, new_name: str) -> None:
@@ -86,6 +158,7 @@ class ContainerStore:
     def delete(self, container_id: str) -> None:
         with self.db.deleting():
             self.conn.execute("DELETE FROM containers WHERE id=?", (container_id,))
+        _changed()
 
     def all(self) -> list[dict]:
         """Every record, newest first. A record whose stored text is unchanged since the

@@ -29,9 +29,16 @@ class Committed:
 
 class ImageStore:
     def __init__(self, db: Database, content: ContentStore, layers: LayerStore, locks: Locks,
-                 max_layers: int | None = None):
+                 max_layers=None):
         self.db, self.content, self.layers, self.locks = db, content, layers, locks
-        self.max_layers = max_layers  # what a container's mount can stack (snapshot.overlay)
+        self._max_layers = max_layers  # an int, or a function computing it when first asked
+
+    @property
+    def max_layers(self) -> int | None:
+        """What a container's mount can stack (snapshot.overlay); only making an image asks."""
+        if callable(self._max_layers):
+            self._max_layers = self._max_layers()
+        return self._max_layers
 
     def check_depth(self, layers: int) -> None:
         """Refuse an image deeper than a container can mount, as Docker's layer store does

@@ -23,7 +23,8 @@ def tmpfs_mounts(items: dict[str, str]) -> dict[str, str]:
 
 
 def check(req) -> None:
-    """What dockerd refuses in a create request before anything is made."""
+    """What dockerd refuses in a create request before anything is made. Reads only
+    `restart` and `tmpfs` (ContainerService.create skips it when both are defaults)."""
     from .restart import parse_policy
     parse_policy(req.restart)
     tmpfs_mounts(req.tmpfs)

@@ -173,7 +173,8 @@ class LogRotationPlugin(Plugin):
     """--log-opt max-file > 1: a rotation loop started with the process, ending with conmon."""
 
     def on_start(self, svc, record):
-        if (record["HostConfig"].get("LogConfig") or {}).get("Config"):
+        # every record has a max-size; only a max-file (> 1) makes a loop worth looking at
+        if ((record["HostConfig"].get("LogConfig") or {}).get("Config") or {}).get("max-file"):
             from .log_rotation import start_rotator
             start_rotator(svc, record)
         return record

@@ -121,13 +121,15 @@ class ContainerService(ContainerQueries):
         check_name(name)
         check_mounts(req)
         _check_runtime(req.runtime)
-        from .create_options import check
-        check(req)  # restart policy, log driver, tmpfs options
-        from .log_rotation import limits
-        try:
-            limits(req.log_opts)  # a bad max-size/max-file fails before anything is made
-        except InvalidArgument as exc:
-            raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
+        if req.restart not in ("", "no") or req.tmpfs:  # what check() reads; defaults are valid
+            from .create_options import check
+            check(req)  # restart policy, tmpfs options
+        if req.log_opts:  # a bad max-size/max-file fails before anything is made
+            from .log_rotation import limits
+            try:
+                limits(req.log_opts)
+            except InvalidArgument as exc:
+                raise InvalidArgument(f"failed to initialize logging driver: {exc}") from None
         record = build_record(cid, name, image_id, req, image_config, self)
         self.hooks.on_create(self, record, req, image_config)  # volumes, limits, network
         # its lock is held from the moment its directory exists until the record does: a
@@ -290,14 +292,15 @@ class ContainerService(ContainerQueries):
     def attach_lock(self, cid: str) -> Path:
         return self.userdata(cid) / "attached.lock"
 
-    def foreground(self, cid: str):
+    def foreground(self, cid: str, blocking: bool = True):
         """Held (`with`) by a CLI that waits for the container and cleans up after it (`run`
-        without -d). Only without a restart policy: a policy is carried out by the exit command."""
+        without -d), or by a waiter (containers.wait). Only without a restart policy: a policy
+        is carried out by the exit command. Not `blocking`: held only if nobody else holds it."""
         from ...store.locks import flocked, unlocked
         policy = (self.store.get(cid)["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
         if policy not in ("", "no"):
             return unlocked()
-        return flocked(self.attach_lock(cid))
+        return flocked(self.attach_lock(cid), blocking=blocking)
 
     def _cleanup_runtime(self, cid: str) -> None:
         """Undo what a start did: runc's container, the rootfs mount, the exit file."""
@@ -703,7 +706,7 @@ def _connect_early(attach_path: Path, tries: int = 20):
 def _warm_up_exit_path() -> None:
     """Import what attaching to and the exit of a container need while runc creates it (see
     Monitor.create): off the critical path, on the CPU runc leaves idle."""
-    from . import network as container_network, log_rotation  # noqa: F401
+    from . import network as container_network  # noqa: F401
     from ...network import state  # noqa: F401
     from ...runtime import attach, cgroups  # noqa: F401
 

@@ -82,7 +82,8 @@ def host_config(s: dict) -> dict:
         "CgroupnsMode": cgroupns, "OomKillDisable": bool(s.get("OomKillDisable")),
         "MemorySwappiness": None if swappiness in (None, -1) else swappiness,
         "KernelMemory": 0,  # deprecated by Docker; never applied
-        "BlkioWeight": (s.get("BlkioWeight") or 0) if _blkio_weight_file() else 0,
+        # the weight's files are looked for only when one is asked for (every create comes here)
+        "BlkioWeight": s["BlkioWeight"] if s.get("BlkioWeight") and _blkio_weight_file() else 0,
         **{key: s.get(key) or [] for key, *_ in THROTTLES},
         "Annotations": s.get("Annotations") or None, "UsernsMode": s.get("UsernsMode") or "",
     }
