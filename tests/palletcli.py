@@ -24,6 +24,10 @@ class Pallet:
     """Runs `pallet` against a private --root/--runroot, in-process (fast) or as a subprocess."""
 
     instances: list = []  # every store a test made: conftest's reset_stores ends them
+    # How this CLI prefixes an error the engine reports; the docker CLI through the API says
+    # "Error response from daemon: " (api_service.DockerCLI), with the same words after it.
+    error_prefix = "Error: "
+    stream_error_prefix = "Error: "  # an error ending a build/load stream: the docker CLI prints it bare
 
     def __init__(self, root: Path, runroot: Path):
         self.root, self.runroot = root, runroot

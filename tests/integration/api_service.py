@@ -82,19 +82,30 @@ class ApiService:
         assert not self.sock.exists(), "the service left its socket behind"
 
 
+def _classic(argv: tuple) -> tuple:
+    """docker's legacy builder (DOCKER_BUILDKIT=0, the one that speaks POST /build) prints
+    only the classic output and refuses --progress, which `pallet build` needs to print it."""
+    if "build" in argv[:2]:
+        return tuple(a for a in argv if a != "--progress=classic")
+    return argv
+
+
 class DockerCLI:
     """The docker CLI through `pallet system service` on a Pallet's store, with the test
-    surface of palletcli.Pallet (call, ok, sub, root, runroot, engine)."""
+    surface of palletcli.Pallet (call, ok, sub, root, runroot, engine, error_prefix)."""
+
+    error_prefix = "Error response from daemon: "
+    stream_error_prefix = ""
 
     def __init__(self, native, sock: Path):
         self.native, self.root, self.runroot = native, native.root, native.runroot
         self.service = ApiService(native, sock)
 
     def __call__(self, *argv: str, stdin: bytes = b"") -> Result:
-        return self.service.docker(*argv, stdin=stdin)
+        return self.service.docker(*_classic(argv), stdin=stdin)
 
     def sub(self, *argv: str, stdin: bytes | None = None, timeout: float = 120, check: bool = False) -> Result:
-        r = self.service.docker(*argv, stdin=stdin or b"", timeout=timeout)
+        r = self.service.docker(*_classic(argv), stdin=stdin or b"", timeout=timeout)
         if check:
             assert r.code == 0, f"docker {' '.join(argv)} failed: {r.err}"
         return r

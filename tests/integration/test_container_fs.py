@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from api_service import ALSO_DOCKER
 from polling import wait_for as _wait_for
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -42,6 +43,7 @@ def _tar(entries: dict[str, bytes | str]) -> bytes:
 
 # ---- diff ----
 
+@ALSO_DOCKER
 def test_diff_lists_added_changed_and_deleted_paths(pallet, changed):
     lines = pallet.ok("diff", changed).lines
     # /var was removed and made again: an opaque directory, its old children deleted
@@ -57,11 +59,12 @@ def test_diff_of_a_fresh_container_is_empty(pallet, busybox):
 
 def test_diff_unknown_container_exits_1(pallet):
     r = pallet("diff", "nosuch")
-    assert r.code == 1 and r.err == "Error: No such container: nosuch\n"
+    assert r.code == 1 and r.err == f"{pallet.error_prefix}No such container: nosuch\n"
 
 
 # ---- commit ----
 
+@ALSO_DOCKER
 def test_commit_makes_an_image_of_the_writable_layer_with_whiteouts(pallet, changed):
     before = pallet.ok("diff", changed).out
     image_id = pallet.ok("commit", "-m", "snap", "-a", "me <me@x>", "-c", "ENV MODE=committed",
@@ -76,6 +79,7 @@ def test_commit_makes_an_image_of_the_writable_layer_with_whiteouts(pallet, chan
     assert pallet.ok("diff", changed).out == before  # the container is unchanged
 
 
+@ALSO_DOCKER
 def test_commit_pauses_a_running_container_and_leaves_it_running(pallet, busybox):
     pallet.ok("run", "-d", "--name", "live", "busybox", "sh", "-c", "echo x > /x; sleep 30")
     time.sleep(0.3)
@@ -85,14 +89,16 @@ def test_commit_pauses_a_running_container_and_leaves_it_running(pallet, busybox
     assert pallet.ok("run", "--rm", "live:snap", "cat", "/x").out == "x\n"
 
 
+@ALSO_DOCKER
 def test_commit_unknown_container_exits_1(pallet, busybox):
     r = pallet("commit", "nosuch", "x:1")
-    assert r.code == 1 and r.err == "Error: No such container: nosuch\n"
+    assert r.code == 1 and r.err == f"{pallet.error_prefix}No such container: nosuch\n"
     assert "x" not in pallet.ok("images", "--format", "{{.Repository}}").lines
 
 
 # ---- cp: container -> host ----
 
+@ALSO_DOCKER
 def test_cp_from_container_follows_docker_path_rules(pallet, changed, tmp_path):
     pallet.ok("cp", f"{changed}:/d", str(tmp_path))                 # into an existing dir
     pallet.ok("cp", f"{changed}:/d", str(tmp_path / "renamed"))     # to a new name
@@ -104,13 +110,15 @@ def test_cp_from_container_follows_docker_path_rules(pallet, changed, tmp_path):
     assert (tmp_path / "file").read_text() == "new\n"
 
 
+@ALSO_DOCKER
 def test_cp_from_container_missing_path_exits_1(pallet, changed, tmp_path):
     (tmp_path / "dest").mkdir()
     r = pallet("cp", f"{changed}:/nosuch", str(tmp_path / "dest"))
-    assert r.code == 1 and r.err == f"Error: Could not find the file /nosuch in container {changed}\n"
+    assert r.code == 1 and r.err == f"{pallet.error_prefix}Could not find the file /nosuch in container {changed}\n"
     assert os.listdir(tmp_path / "dest") == []
 
 
+@ALSO_DOCKER
 def test_cp_to_stdout_streams_a_tar(pallet, changed):
     r = pallet.ok("cp", f"{changed}:/d", "-")
     with tarfile.open(fileobj=io.BytesIO(r.out_bytes)) as tar:
@@ -136,6 +144,7 @@ def test_cp_symlink_to_a_host_path_reads_the_container_not_the_host(pallet, busy
 
 # ---- cp: host -> container ----
 
+@ALSO_DOCKER
 def test_cp_into_container_file_dir_and_rename(pallet, busybox, tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src/a").write_text("A")
@@ -151,6 +160,7 @@ def test_cp_into_container_file_dir_and_rename(pallet, busybox, tmp_path):
     assert out.endswith("1")
 
 
+@ALSO_DOCKER
 def test_cp_tar_from_stdin_into_a_running_container(pallet, busybox):
     pallet.ok("run", "-d", "--name", "live", "busybox", "sleep", "30")
     pallet.ok("cp", "-", "live:/tmp", stdin=_tar({"x/y": b"streamed"}))
@@ -159,6 +169,7 @@ def test_cp_tar_from_stdin_into_a_running_container(pallet, busybox):
     assert r.code == 1 and 'must be a directory' in r.err
 
 
+@ALSO_DOCKER
 def test_cp_into_a_symlink_pointing_outside_stays_in_the_container(pallet, busybox, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -180,7 +191,7 @@ def test_cp_tar_with_a_symlink_then_a_file_through_it_cannot_escape(pallet, busy
     pallet.ok("create", "--name", "c", "busybox", "true")
     r = pallet("cp", "-", "c:/tmp", stdin=_tar({"first": b"1", "link": str(outside), "link/pwn": b"x"}))
     assert r.code == 1
-    assert r.err == (f"Error: cannot extract 'link/pwn' into the container: it goes through the "
+    assert r.err == (f"{pallet.error_prefix}cannot extract 'link/pwn' into the container: it goes through the "
                      f"symbolic link 'link' -> '{outside}', which leaves the container; "
                      "nothing was copied\n")
     r = pallet("cp", "-", "c:/tmp", stdin=_tar({"../../../../escape": b"x"}))
@@ -210,7 +221,7 @@ def test_cp_tar_with_a_hardlink_to_a_missing_target_is_refused_and_leaves_nothin
     pallet.ok("create", "--name", "c", "busybox", "true")
     r = pallet("cp", "-", "c:/tmp", stdin=buf.getvalue())
     assert r.code == 1 and r.err == (
-        "Error: cannot extract 'h' into the container: hardlink target '/usr/local/host/secret' "
+        f"{pallet.error_prefix}cannot extract 'h' into the container: hardlink target '/usr/local/host/secret' "
         "does not exist in the archive or the container; nothing was copied\n")
     names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "c:/tmp", "-").out_bytes)).getnames()
     assert names == ["tmp"]
@@ -267,7 +278,7 @@ def test_cp_onto_a_bind_mounted_file_is_refused_as_docker_and_keeps_the_mount(pa
     for dest in ("/srv/conf.txt", "/etc/hosts"):
         r = pallet("cp", str(tmp_path / "new"), f"b:{dest}")
         assert r.code == 1
-        assert r.err == f"Error: Error processing tar file: unlinkat {dest}: device or resource busy\n"
+        assert r.err == f"{pallet.error_prefix}Error processing tar file: unlinkat {dest}: device or resource busy\n"
     assert pallet.ok("exec", "b", "cat", "/srv/conf.txt").out == "kept\n"  # the mount is intact
     assert host_file.read_text() == "kept\n"
 
@@ -286,6 +297,7 @@ def test_cp_between_two_local_paths_is_an_error(pallet, tmp_path):
 
 # ---- export ----
 
+@ALSO_DOCKER
 def test_export_writes_the_flattened_root_filesystem(pallet, changed, tmp_path):
     pallet.ok("export", "-o", str(tmp_path / "fs.tar"), changed)
     with tarfile.open(tmp_path / "fs.tar") as tar:
@@ -297,6 +309,7 @@ def test_export_writes_the_flattened_root_filesystem(pallet, changed, tmp_path):
     assert r.out_bytes == (tmp_path / "fs.tar").read_bytes() or len(r.out_bytes) > 1 << 20
 
 
+@ALSO_DOCKER
 def test_commit_leaves_out_the_runtime_mount_points(pallet, busybox):
     # busybox has no /etc/hosts: runc makes empty files to mount onto, which are not changes
     pallet.ok("run", "--name", "mp", "busybox", "sh", "-c", "echo data > /kept")

@@ -12,6 +12,7 @@ from pallet.runtime.cgroups import (Cgroup, blkio_v1, flat_keyed, io_stat_v2, ow
                                     touch_own_cgroup)
 from pallet.services.disk import tree_size
 
+from api_service import ALSO_DOCKER
 from polling import wait_for as _wait_for
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -30,6 +31,7 @@ def _cgroup_file(cid: str, controller: str, v1_name: str, v2_name: str) -> str:
 
 # ---- limits land in the cgroup ----
 
+@ALSO_DOCKER
 def test_run_limits_land_in_the_containers_cgroup(pallet, busybox):
     cid = pallet.ok("run", "-d", "-m", "32m", "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
                     "--pids-limit", "50", "busybox", "sleep", "1000").out.strip()
@@ -78,6 +80,7 @@ def test_ulimit_sets_the_process_rlimits(pallet, busybox):
 
 # ---- top ----
 
+@ALSO_DOCKER
 def test_top_lists_the_containers_processes_only(pallet, busybox):
     pallet.ok("run", "-d", "--name", "web", "busybox", "sh", "-c", "sleep 1001 & sleep 1002")
     assert _wait_for(lambda: len(pallet.ok("top", "web").lines) == 3)  # both sleeps have started
@@ -125,6 +128,7 @@ def test_stats_of_an_unknown_container_fails(pallet, busybox):
 
 # ---- update ----
 
+@ALSO_DOCKER
 def test_update_changes_the_limits_of_a_running_container(pallet, busybox):
     cid = pallet.ok("run", "-d", "-m", "32m", "busybox", "sleep", "1000").out.strip()
     r = pallet.ok("update", "-m", "48m", "--cpus", "1.5", "--pids-limit", "20", "--restart", "on-failure:3", cid)
@@ -141,6 +145,7 @@ def test_update_changes_the_limits_of_a_running_container(pallet, busybox):
     assert _cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max") == str(100 * MiB)
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI refuses `update` without flags itself, exit 1
 def test_update_refuses_bad_values_and_changes_nothing(pallet, busybox):
     cid = pallet.ok("run", "-d", "-m", "32m", "busybox", "sleep", "1000").out.strip()
     for flags, words in ((["-m", "1k"], "Minimum memory limit allowed is 6MB"),
@@ -163,6 +168,7 @@ def test_update_of_a_stopped_container_applies_at_next_start(pallet, busybox):
 
 # ---- prune ----
 
+@ALSO_DOCKER
 def test_container_prune_removes_stopped_containers_and_frees_what_it_reports(pallet, busybox):
     running = pallet.ok("run", "-d", "busybox", "sleep", "1000").out.strip()
     pallet.ok("run", "--name", "writer", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=3")
@@ -187,6 +193,7 @@ def test_container_prune_asks_first_and_no_keeps_everything(pallet, busybox):
     assert len(pallet.ok("ps", "-aq").lines) == 1
 
 
+@ALSO_DOCKER
 def test_system_prune_all_removes_stopped_containers_and_unused_images(pallet, busybox, busybox_tar):
     pallet.ok("import", str(busybox_tar), "spare:1")
     keep = pallet.ok("run", "-d", "busybox", "sleep", "1000").out.strip()

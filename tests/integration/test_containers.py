@@ -211,6 +211,7 @@ def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
     assert _inspect(pallet, "stubborn")["State"]["ExitCode"] == 137
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI (28.2, through the API) printed no deprecation warning for --time
 def test_stop_and_restart_take_timeout_as_docker_cli_28_spells_it(pallet, busybox):
     pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")  # pid 1 ignores SIGTERM
     assert pallet.ok("stop", "--timeout=0", "t").out == "t\n"
@@ -274,9 +275,10 @@ def test_rm_deletes_the_writable_layer(pallet, busybox):
 
 def test_rm_unknown_container_exits_1(pallet):
     r = pallet("rm", "nosuch")
-    assert r.code == 1 and r.err.strip() == "Error: No such container: nosuch"
+    assert r.code == 1 and r.err.strip() == f"{pallet.error_prefix}No such container: nosuch"
 
 
+@ALSO_DOCKER
 def test_name_in_use_is_a_conflict(pallet, busybox):
     pallet.ok("create", "--name", "dup", "busybox", "true")
     r = pallet("run", "--name", "dup", "busybox", "true")
@@ -305,6 +307,7 @@ def test_rename(pallet, busybox):
     assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["new"]
 
 
+@ALSO_DOCKER
 def test_run_rm_detached_is_removed_after_exit_without_the_cli(pallet, busybox):
     pallet.sub("run", "-d", "--rm", "--name", "gone", "busybox", "true", check=True)
     assert _wait_for(lambda: pallet.ok("ps", "-aq").out == "")
@@ -330,6 +333,7 @@ def test_exec_passes_exit_code_env_workdir_and_user(pallet, busybox):
     assert r.out == "1 /etc 65534\n"
 
 
+# pallet only (not ALSO_DOCKER): dockerd writes an exec start error into the stream's stdout (with \r\n), so the docker CLI prints it on stdout
 def test_exec_that_cannot_start_exits_126_with_dockers_words(pallet, busybox):
     pallet.ok("run", "-d", "--name", "ex3", "busybox", "sleep", "1000")
     r = pallet("exec", "-u", "nosuch", "ex3", "true")
@@ -338,6 +342,7 @@ def test_exec_that_cannot_start_exits_126_with_dockers_words(pallet, busybox):
     assert r.code == 126 and "OCI runtime exec failed: exec failed: Cwd must be an absolute path" in r.err
 
 
+@ALSO_DOCKER
 def test_process_groups_are_dockers_primary_group_memberships_and_group_add(pallet, busybox):
     assert pallet.ok("run", "--rm", "busybox", "id").out == "uid=0(root) gid=0(root) groups=0(root)\n"
     assert pallet.ok("run", "--rm", "-u", "1234:5678", "busybox", "id").out == (
@@ -383,6 +388,7 @@ def test_logs_keep_stdout_and_stderr_apart_and_tail(pallet, busybox):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one", stamped)
 
 
+@ALSO_DOCKER
 def test_logs_survive_the_cli_and_follow_ends_with_the_container(pallet, busybox):
     pallet.sub("run", "-d", "--name", "f", "busybox", "sh", "-c", "echo a; sleep 1; echo b", check=True)
     r = pallet.sub("logs", "-f", "f", timeout=20)
@@ -402,6 +408,7 @@ def test_inspect_container_has_docker_fields(pallet, busybox):
     assert pallet.ok("inspect", "-f", "{{.State.Running}} {{.Config.Image}}", "ins").out == "true busybox\n"
 
 
+@ALSO_DOCKER
 def test_rmi_refuses_image_used_by_stopped_container(pallet, busybox):
     cid = pallet.ok("create", "busybox", "true").out.strip()
     r = pallet("rmi", "busybox")
@@ -431,29 +438,32 @@ def test_containers_show_exited_after_a_reboot_and_start_again(pallet, busybox):
 
 # ---- Docker's words when a verb cannot do what it was asked (checked against docker 28 + dockerd 20.10) ----
 
+@ALSO_DOCKER
 def test_many_container_verbs_report_each_failure_then_docker_summary(pallet, busybox):
     r = pallet("start", "nosuch", "nosuch2")
     assert r.code == 1 and r.err.splitlines() == [
-        "Error: No such container: nosuch", "Error: No such container: nosuch2",
+        f"{pallet.error_prefix}No such container: nosuch", f"{pallet.error_prefix}No such container: nosuch2",
         "Error: failed to start containers: nosuch, nosuch2"]
     r = pallet("kill", "nosuch")
-    assert r.code == 1 and r.err == "Error: Cannot kill container: nosuch: No such container: nosuch\n"
+    assert r.code == 1 and r.err == f"{pallet.error_prefix}Cannot kill container: nosuch: No such container: nosuch\n"
 
 
+@ALSO_DOCKER
 def test_rename_pause_and_port_refusals_in_dockers_words(pallet, busybox):
     cid = pallet.ok("run", "-d", "--name", "w", "busybox", "sleep", "1000").out.strip()
     r = pallet("rename", "w", "w")
     assert r.code == 1 and r.err.splitlines() == [
-        "Error: Renaming a container with the same name as its current name",
+        f"{pallet.error_prefix}Renaming a container with the same name as its current name",
         "Error: failed to rename container named w"]
     pallet.ok("pause", "w")
-    assert pallet("pause", "w").err == f"Error: Container {cid} is already paused\n"
-    assert pallet("exec", "w", "true").err == "Error: Container w is paused, unpause the container before exec\n"
+    assert pallet("pause", "w").err == f"{pallet.error_prefix}Container {cid} is already paused\n"
+    assert pallet("exec", "w", "true").err == f"{pallet.error_prefix}Container w is paused, unpause the container before exec\n"
     pallet.ok("unpause", "w")
-    assert pallet("unpause", "w").err == f"Error: Container {cid} is not paused\n"
+    assert pallet("unpause", "w").err == f"{pallet.error_prefix}Container {cid} is not paused\n"
     assert pallet("port", "w", "80").err == "Error: No public port '80' published for w\n"
 
 
+@ALSO_DOCKER
 def test_logs_flag_values_as_docker_reads_them(pallet, busybox):
     pallet.ok("run", "--name", "l", "busybox", "sh", "-c", "echo 1; echo 2")
     assert pallet.ok("logs", "--tail", "x", "l").out == "1\n2\n"  # an unreadable --tail shows all
@@ -472,6 +482,7 @@ def test_create_refusals_in_dockers_words(pallet, busybox):
     assert pallet.ok("ps", "-aq").out == ""
 
 
+@ALSO_DOCKER
 def test_inspect_prints_dockers_empty_list_and_refuses_missing_keys(pallet, busybox):
     r = pallet("inspect", "nosuch")
     assert r.code == 1 and r.out == "[]\n" and r.err == "Error: No such object: nosuch\n"
@@ -496,6 +507,7 @@ def test_inspect_records_what_dockers_daemon_stores(pallet, busybox):
     assert "PATH=/usr/local/sbin" in pallet.ok("run", "--rm", "busybox", "env").out
 
 
+@ALSO_DOCKER
 def test_ps_size_shows_what_the_container_wrote_and_the_virtual_total(pallet, busybox):
     pallet.ok("run", "--name", "sz", "busybox", "dd", "if=/dev/zero", "of=/f", "bs=1k", "count=10")
     table = pallet.ok("ps", "-a", "-s").lines
@@ -504,12 +516,14 @@ def test_ps_size_shows_what_the_container_wrote_and_the_virtual_total(pallet, bu
     assert pallet.ok("ps", "-a", "--format", "{{.Size}}").out.startswith("10.2kB (virtual ")
 
 
+@ALSO_DOCKER
 def test_rm_force_of_a_missing_container_says_so_but_succeeds(pallet, busybox):
     r = pallet("rm", "-f", "nosuch")
-    assert r.code == 0 and r.err == "Error: No such container: nosuch\n"
+    assert r.code == 0 and r.err == f"{pallet.error_prefix}No such container: nosuch\n"
     assert pallet("rm", "nosuch").code == 1
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI itself refuses --log-opt with --log-driver none before any request
 def test_log_driver_none_keeps_nothing_and_logs_says_it_cannot_read(pallet, busybox):
     pallet.ok("run", "-d", "--name", "quiet", "--log-driver", "none", "--log-opt", "max-size=1k",
               "busybox", "sh", "-c", "echo hi; sleep 100")
@@ -530,6 +544,7 @@ def test_json_file_and_local_log_drivers_are_pallets_readable_log(pallet, busybo
 
 
 @pytest.mark.parametrize("driver", ["syslog", "journald", "gelf", "fluentd", "awslogs", "splunk"])
+# pallet only (not ALSO_DOCKER): the docker CLI prints a run error as 'docker: Error response from daemon: …' and a usage hint
 def test_log_drivers_pallet_lacks_are_refused_as_dockerd_refuses_a_missing_one(pallet, busybox, driver):
     r = pallet("run", "--rm", "--log-driver", driver, "busybox", "true")
     assert r.code == 125
@@ -537,6 +552,7 @@ def test_log_drivers_pallet_lacks_are_refused_as_dockerd_refuses_a_missing_one(p
     assert pallet.ok("ps", "-aq").out == ""  # nothing was created
 
 
+# pallet only (not ALSO_DOCKER): asserts pallet's whole run error line; the docker CLI words run errors as 'docker: Error response from daemon: …'
 def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pallet, busybox):
     r = pallet("run", "--rm", "--pull", "never", "nosuch:9", "true")
     assert r.code == 125 and r.err == "Error: No such image: nosuch:9\n"  # and no pull attempted
@@ -554,6 +570,7 @@ def test_pull_policy_label_log_driver_and_health_filter_as_docker_takes_them(pal
     assert pallet.ok("ps", "--filter", "health=none", "--format", "{{.Names}}").lines == ["nohc"]
 
 
+@ALSO_DOCKER
 def test_platform_of_another_architecture_is_not_the_stored_image(pallet, busybox):
     native = json.loads(pallet.ok("image", "inspect", "busybox").out)[0]["Architecture"]
     other = "arm64" if native != "arm64" else "amd64"

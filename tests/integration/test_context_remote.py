@@ -380,7 +380,7 @@ def test_top_port_history_cp_connect_and_prunes_act_on_the_remote_store(pallet, 
     pallet.ok(*ctx, "network", "connect", "--alias", "api", "side", "srv")
     assert "side" in remote.store.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "srv").out
     pallet.ok(*ctx, "network", "disconnect", "side", "srv")
-    assert pallet.ok(*ctx, "network", "prune", "-f").out == "Deleted Networks:\nside\n"
+    assert pallet.ok(*ctx, "network", "prune", "-f").out == "Deleted Networks:\nside\n\n"
     idle = pallet.ok(*ctx, "create", "--name", "idle", "busybox", "true").out.strip()
     r = pallet.ok(*ctx, "container", "prune", "-f")
     assert r.lines[:2] == ["Deleted Containers:", idle]

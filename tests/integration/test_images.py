@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from pallet.digest import chain_ids
+from api_service import ALSO_DOCKER
 
 
 def test_import_prints_image_id_which_is_sha256_of_config(pallet, busybox):
@@ -13,6 +14,7 @@ def test_import_prints_image_id_which_is_sha256_of_config(pallet, busybox):
     assert "sha256:" + hashlib.sha256(config).hexdigest() == busybox
 
 
+@ALSO_DOCKER
 def test_images_lists_repository_tag_id_created_size(pallet, busybox):
     r = pallet.ok("images")
     header, row = r.lines[0], r.lines[1]
@@ -22,6 +24,7 @@ def test_images_lists_repository_tag_id_created_size(pallet, busybox):
     assert row.split()[-1].endswith("MB")
 
 
+# pallet only (not ALSO_DOCKER): the docker CLI prints `images -q` one line per tag (the same ID twice here)
 def test_images_quiet_prints_unique_short_ids(pallet, busybox):
     pallet.ok("tag", "busybox", "other:1.0")
     assert pallet.ok("images", "-q").lines == [busybox[7:19]]
@@ -31,11 +34,13 @@ def test_images_no_trunc_shows_full_ids(pallet, busybox):
     assert busybox in pallet.ok("images", "--no-trunc").out
 
 
+@ALSO_DOCKER
 def test_images_format_template(pallet, busybox):
     r = pallet.ok("images", "--format", "{{.Repository}}:{{.Tag}}")
     assert r.lines == ["busybox:latest"]
 
 
+@ALSO_DOCKER
 def test_images_filter_by_reference_and_dangling(pallet, busybox, busybox_tar):
     pallet.ok("import", str(busybox_tar))  # same content, no tag: a dangling image
     assert pallet.ok("images", "--filter", "reference=busy*", "--format", "{{.Tag}}").lines == ["latest"]
@@ -54,6 +59,7 @@ def test_images_positional_repository_filters(pallet, busybox):
     assert pallet.ok("images", "myapp", "--format", "{{.Repository}}:{{.Tag}}").lines == ["myapp:1.0"]
 
 
+@ALSO_DOCKER
 def test_import_from_stdin_with_changes_and_message(pallet, busybox_tar):
     r = pallet.ok("import", "-c", "ENV APP_ENV=production", "-c", "EXPOSE 80", "-c", "WORKDIR /srv",
                   "-m", "base layer", "-", "base:1", stdin=busybox_tar.read_bytes())
@@ -65,6 +71,7 @@ def test_import_from_stdin_with_changes_and_message(pallet, busybox_tar):
     assert doc["Comment"] == "base layer"
 
 
+@ALSO_DOCKER
 def test_inspect_has_docker_field_names(pallet, busybox):
     doc = json.loads(pallet.ok("inspect", "busybox").out)[0]
     for key in ("Id", "RepoTags", "RepoDigests", "Created", "Config", "RootFS", "Size",
@@ -85,6 +92,7 @@ def test_inspect_unknown_object_fails_with_docker_message(pallet):
     assert "No such object: nosuch" in r.err
 
 
+@ALSO_DOCKER
 def test_history_shows_import_comment(pallet, busybox):
     r = pallet.ok("history", "busybox")
     assert r.lines[0].split()[:3] == ["IMAGE", "CREATED", "CREATED"]
@@ -92,6 +100,7 @@ def test_history_shows_import_comment(pallet, busybox):
     assert r.lines[1].startswith(busybox[7:19])
 
 
+@ALSO_DOCKER
 def test_tag_makes_a_second_name_for_the_same_image(pallet, busybox):
     pallet.ok("tag", "busybox:latest", "localhost:5000/team/app:v2")
     ids = pallet.ok("images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}").lines
@@ -104,6 +113,7 @@ def test_tag_rejects_invalid_reference(pallet, busybox):
     assert r.code == 1 and "invalid reference format" in r.err
 
 
+@ALSO_DOCKER
 def test_rmi_of_one_of_two_tags_only_untags(pallet, busybox):
     pallet.ok("tag", "busybox", "copy:1")
     r = pallet.ok("rmi", "copy:1")
@@ -135,6 +145,7 @@ def test_rmi_by_id_prefix(pallet, busybox):
     assert f"Deleted: {busybox}" in r.lines
 
 
+@ALSO_DOCKER
 def test_rmi_by_id_with_several_repositories_must_be_forced(pallet, busybox):
     pallet.ok("tag", "busybox", "other:1")
     r = pallet("rmi", busybox[7:19])
@@ -144,10 +155,11 @@ def test_rmi_by_id_with_several_repositories_must_be_forced(pallet, busybox):
     assert f"Deleted: {busybox}" in r.lines
 
 
+@ALSO_DOCKER
 def test_rmi_unknown_image_exits_1(pallet):
     r = pallet("rmi", "nosuch")
     assert r.code == 1
-    assert r.err.strip() == "Error: No such image: nosuch:latest"
+    assert r.err.strip() == f"{pallet.error_prefix}No such image: nosuch:latest"
 
 
 def test_one_layer_is_stored_once_for_two_images(pallet, busybox, busybox_tar):
@@ -164,6 +176,7 @@ def test_flag_errors_exit_125_like_docker(pallet):
     assert r.err.startswith("unknown flag: --bogus")
 
 
+# pallet only (not ALSO_DOCKER): usage errors name the program
 def test_missing_argument_exits_1_like_docker(pallet):
     r = pallet("rmi")
     assert r.code == 1

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from api_service import ALSO_DOCKER
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def http_file(busybox_tar):
     server.shutdown()
 
 
+@ALSO_DOCKER
 def test_import_from_url(pallet, http_file):
     r = pallet.ok("import", f"{http_file}/rootfs.tar", "fromurl:1")
     assert r.out.startswith("sha256:")
@@ -88,6 +90,7 @@ def test_images_json_format(pallet, busybox):
     assert not any(k.startswith("_") for k in row)
 
 
+@ALSO_DOCKER
 def test_image_prune_removes_dangling_only_unless_all(pallet, busybox, busybox_tar):
     pallet.ok("import", str(busybox_tar))  # dangling
     r = pallet.ok("image", "prune", "-f")
@@ -97,6 +100,7 @@ def test_image_prune_removes_dangling_only_unless_all(pallet, busybox, busybox_t
     assert pallet.ok("images", "-q").out == ""
 
 
+@ALSO_DOCKER
 def test_system_df_counts_images_and_containers(pallet, busybox):
     pallet.ok("create", "busybox", "true")
     r = pallet.ok("system", "df")
@@ -115,6 +119,7 @@ def test_system_df_reclaimable_as_docker_cli_prints_it(pallet, busybox):
     pallet.ok("volume", "rm", "empty")
 
 
+# pallet only (not ALSO_DOCKER): the CLI names itself
 def test_version_flag_prints_one_line_like_docker(pallet):
     # `docker --version`: "Docker version 28.2.2, build e6534b4", not the `version` report
     for flag in ("--version", "-v"):

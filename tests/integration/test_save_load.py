@@ -10,6 +10,8 @@ import tarfile
 
 import pytest
 
+from api_service import ALSO_DOCKER
+
 
 def _tree_digest(root) -> str:
     """A digest of a directory tree: names, modes, link targets and file bytes."""
@@ -28,6 +30,7 @@ def _layer_dirs(pallet):
     return sorted(p for p in (pallet.root / "layers").iterdir() if not p.name.startswith("."))
 
 
+@ALSO_DOCKER
 def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tmp_path):
     from palletcli import Pallet
     pallet.ok("tag", "busybox", "myapp:1.0")
@@ -40,6 +43,7 @@ def test_save_then_load_into_another_store_keeps_id_and_tags(pallet, busybox, tm
     assert _tree_digest(_layer_dirs(other)[0] / "diff") == _tree_digest(_layer_dirs(pallet)[0] / "diff")
 
 
+@ALSO_DOCKER
 def test_save_to_stdout_and_load_from_stdin(pallet, busybox, tmp_path):
     from palletcli import Pallet
     data = pallet.ok("save", "busybox").out_bytes
@@ -86,6 +90,7 @@ def test_archive_made_by_skopeo_loads_and_lists(pallet, busybox, tmp_path, trans
     assert other.ok("images", "--format", "{{.Repository}}:{{.Tag}}").lines == ["skopeo/bb:v1"]
 
 
+# pallet only (not ALSO_DOCKER): a load error ends dockerd's JSON stream; the docker CLI prints it bare, without 'Error: '
 def test_load_of_something_that_is_not_an_archive_fails_and_changes_nothing(pallet, busybox):
     before = pallet.ok("images", "-q", "--no-trunc").out
     r = pallet("load", stdin=b"this is not a tar archive at all" * 100)
@@ -124,6 +129,7 @@ def test_load_rejects_layer_that_does_not_match_config(pallet, busybox):
     assert not [p for p in (pallet.root / "layers").iterdir() if p.name.startswith(".tmp")]
 
 
+@ALSO_DOCKER
 def test_load_accepts_gzip_compressed_archive(pallet, busybox, tmp_path):
     from palletcli import Pallet
     data = gzip.compress(pallet.ok("save", "busybox").out_bytes)
@@ -138,6 +144,7 @@ def test_import_of_truncated_gzip_fails_and_changes_nothing(pallet, busybox, bus
     assert pallet.ok("images", "--format", "{{.Repository}}").lines == ["busybox"]
 
 
+@ALSO_DOCKER
 def test_save_of_unknown_image_fails(pallet, tmp_path):
     r = pallet("save", "-o", str(tmp_path / "x.tar"), "nosuch")
     assert r.code == 1 and "No such image: nosuch:latest" in r.err
@@ -157,6 +164,7 @@ def _deep_archive(base_layer: bytes, extra: int, tag: str) -> bytes:
     return _archive(members)
 
 
+# pallet only (not ALSO_DOCKER): a load error ends dockerd's JSON stream; the docker CLI prints it bare, without 'Error: '
 def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_exceeded(
         pallet, busybox, busybox_tar, tmp_path):
     """Docker's layer store refuses past 125 layers ("max depth exceeded"); pallet's limit is what
@@ -188,6 +196,7 @@ def test_load_refuses_an_image_deeper_than_overlayfs_can_mount_with_max_depth_ex
 
 
 @pytest.mark.parametrize("member", ["manifest.json", "config.json"])
+# pallet only (not ALSO_DOCKER): a load error ends dockerd's JSON stream; the docker CLI prints it bare, without 'Error: '
 def test_load_of_an_archive_whose_manifest_or_config_is_a_dangling_symlink_is_refused(pallet, busybox, member):
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()

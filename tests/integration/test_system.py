@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from api_service import ALSO_DOCKER
+
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
@@ -33,6 +35,7 @@ def _two_step_image(pallet, tmp_path) -> None:
     pallet.ok("build", "-q", "-t", "app", str(tmp_path))
 
 
+@ALSO_DOCKER
 def test_system_df_counts_top_level_images_not_build_steps(pallet, busybox, tmp_path):
     _two_step_image(pallet, tmp_path)
     assert len(pallet.ok("images", "-a", "-q").lines) == 3  # the first RUN's image is hidden
@@ -41,6 +44,7 @@ def test_system_df_counts_top_level_images_not_build_steps(pallet, busybox, tmp_
     assert rows["Images"][1:3] == ["2", "1"]  # as `images` lists them; one has a container
 
 
+@ALSO_DOCKER
 def test_system_df_verbose_prints_dockers_tables(pallet, busybox, tmp_path):
     _two_step_image(pallet, tmp_path)
     pallet.ok("create", "--name", "c", "-v", "data:/data", "app", "true")

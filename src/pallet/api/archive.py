@@ -1,5 +1,5 @@
 """A container's files over the API: /containers/{id}/archive (GET, HEAD, PUT), /export,
-/changes, over pallet.services.container_fs (the same code `pallet cp`/`export`/`diff` use,
+/changes and /commit, over pallet.services.container_fs (the same code `pallet cp`/`export`/`diff` use,
 so no path from a container or an archive reaches outside its root).
 
 The stat header is Docker's X-Docker-Container-Path-Stat: base64 of a JSON
@@ -66,7 +66,9 @@ def get(service, req, ref):
 
 
 def put(service, req, ref):
-    _fs(service).extract_into(ref, req.reader(), _path(req), archive=req.flag("copyUIDGID"))
+    path = _path(req)
+    _fs(service).stat(ref, path)  # dockerd: a missing extraction point is a 404, "Could not find the file"
+    _fs(service).extract_into(ref, req.reader(), path, archive=req.flag("copyUIDGID"))
     return Response(200)
 
 
@@ -81,6 +83,18 @@ def changes(service, req, ref):
     return json_response([{"Path": path, "Kind": kinds[kind]} for kind, path in _fs(service).diff(ref)] or None)
 
 
+def commit(service, req):
+    """POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=: `docker commit`.
+    Pause defaults to true, as dockerd has it since API 1.13. A Config body (docker-py's
+    `conf`) is not merged: the CLI sends none, and `changes` says the same in Dockerfile words."""
+    ref = req.param("container") or ""
+    repo, tag = req.param("repo") or "", req.param("tag") or ""
+    image_id = _fs(service).commit(ref, f"{repo}:{tag}" if repo and tag else repo or None,
+                                   req.param("author") or "", req.param("comment") or "",
+                                   req.params_list("changes"), req.flag("pause", True))
+    return json_response({"Id": image_id}, 201)
+
+
 def _piped(write):
     from .streams import piped
     return piped(write)
@@ -92,4 +106,5 @@ ROUTES = [
     ("PUT", ID + "/archive", put),
     ("GET", ID + "/export", export),
     ("GET", ID + "/changes", changes),
+    ("POST", "/commit", commit),
 ]

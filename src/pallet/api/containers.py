@@ -28,8 +28,34 @@ def _svc(service):
 
 def create(service, req):
     body = req.json(required=True)
-    cid = _svc(service).create(create_request(body, req.param("name")))
+    request = create_request(body, req.param("name"))
+    _check_platform(service, request.image, req.param("platform"))
+    _check_network(service, request.network)
+    cid = _svc(service).create(request)
     return json_response({"Id": cid, "Warnings": []}, 201)
+
+
+def _check_platform(service, image: str, platform: str | None) -> None:
+    """?platform= names which stored image create may use: one of another platform is
+    missing (404, dockerd's ErrImageDoesNotExist), so the docker CLI pulls, as `pallet run`."""
+    images = service.engine().images
+    if platform and images.exists(image) and not images.matches_platform(image, platform):
+        from ..errors import NotFound
+        from ..reference import familiar, parse
+        raise NotFound(f"No such image: {familiar(str(parse(image).tagged()))}")
+
+
+def _check_network(service, network: str) -> None:
+    """The docker CLI takes any 404 from create for a missing image and pulls it; a missing
+    network is refused in the same words, nothing made, as `pallet run` refuses it, but as
+    a 400 so no pull follows. (dockerd creates the container and fails at start instead.)"""
+    from ..errors import NotFound
+    if network in ("bridge", "host", "none", "default") or network.startswith("container:"):
+        return
+    try:
+        service.engine().networks.get(network)
+    except NotFound as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 @quick(unless="size")
@@ -60,8 +86,18 @@ def start(service, req, ref):
     except BaseException:
         if handoff:
             handoff.give(None)
+        if record["HostConfig"].get("AutoRemove"):  # dockerd removes a --rm container that
+            _remove_quietly(svc, record["Id"])      # failed to start; the CLI's wait ends
         raise
     return no_content()
+
+
+def _remove_quietly(svc, cid: str) -> None:
+    from ..errors import NotFound
+    try:
+        svc.remove(cid, force=True)
+    except NotFound:
+        pass
 
 
 def stop(service, req, ref):
@@ -78,7 +114,11 @@ def restart(service, req, ref):
 
 
 def kill(service, req, ref):
-    _svc(service).kill(ref, req.param("signal") or "KILL")
+    from ..errors import NotFound
+    try:
+        _svc(service).kill(ref, req.param("signal") or "KILL")
+    except NotFound as exc:  # dockerd's router wraps kill's errors so (`pallet kill` says the same)
+        raise NotFound(f"Cannot kill container: {ref}: {exc}") from None
     return no_content()
 
 

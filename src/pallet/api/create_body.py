@@ -55,11 +55,11 @@ def create_request(body: dict, name: str | None):
         hostname=body.get("Hostname") or None, labels=dict(body.get("Labels") or {}),
         tty=bool(body.get("Tty")), open_stdin=bool(body.get("OpenStdin")),
         auto_remove=bool(host.get("AutoRemove")), read_only=bool(host.get("ReadonlyRootfs")),
-        mounts=_mounts(host), tmpfs=dict(host.get("Tmpfs") or {}),
+        mounts=_mounts(host, body.get("Volumes") or {}), tmpfs=dict(host.get("Tmpfs") or {}),
         stop_signal=body.get("StopSignal") or None, stop_timeout=body.get("StopTimeout"),
         init=bool(host.get("Init")), network=network, privileged=bool(host.get("Privileged")),
         cap_add=list(host.get("CapAdd") or []), cap_drop=list(host.get("CapDrop") or []),
-        security_opt=list(host.get("SecurityOpt") or []),
+        security_opt=list(host.get("SecurityOpt") or []) + _systempaths(host),
         log_opts=dict((log.get("Config") or {})), log_driver=log.get("Type") or "",
         restart=_restart(host),
         ports=_ports(host.get("PortBindings") or {}), publish_all=bool(host.get("PublishAllPorts")),
@@ -77,6 +77,14 @@ def create_request(body: dict, name: str | None):
         extra={"health": _health(body.get("Healthcheck")), "volumes_from": list(host.get("VolumesFrom") or []),
                "network": _network_options(body, host, network)},
     )
+
+
+def _systempaths(host: dict) -> list[str]:
+    """The docker CLI sends `--security-opt systempaths=unconfined` as empty MaskedPaths and
+    ReadonlyPaths (null means the defaults): the option pallet's create takes for it."""
+    if host.get("MaskedPaths") == [] and host.get("ReadonlyPaths") == []:
+        return ["systempaths=unconfined"]
+    return []
 
 
 def _entrypoint(value):
@@ -98,9 +106,11 @@ def _ulimit(u) -> str:
     return f"{u['Name']}={u.get('Soft', 0)}:{u.get('Hard', u.get('Soft', 0))}"
 
 
-def _mounts(host: dict) -> list:
+def _mounts(host: dict, volumes: dict) -> list:
     """Binds are -v specs and Mounts are --mount fields: both go through opts.mounts, the
-    parser the CLI uses, so a mount is checked once, in one set of words."""
+    parser the CLI uses, so a mount is checked once, in one set of words. The docker CLI
+    sends `-v /path` (no source) as a Config.Volumes key, not a bind: an anonymous volume
+    there, as the same `-v` is here, unless a bind or mount already has that target."""
     from ..opts.mounts import parse_mount, parse_volume
     from ..services.container_types import MountRequest
     out = [MountRequest.from_spec(parse_volume(b), "-v") for b in host.get("Binds") or []]
@@ -108,6 +118,8 @@ def _mounts(host: dict) -> list:
         if not isinstance(m, dict):
             raise InvalidArgument("json: cannot unmarshal HostConfig.Mounts: want objects")
         out.append(MountRequest.from_spec(parse_mount(_mount_csv(m)), "--mount"))
+    taken = {m.target for m in out}
+    out += [MountRequest.from_spec(parse_volume(t), "-v") for t in volumes if t not in taken]
     return out
 
 
@@ -173,7 +185,10 @@ def _network_options(body: dict, host: dict, network: str) -> dict:
     endpoints = ((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
     ep = endpoints.get(network) or next(iter(endpoints.values()), None) or {}
     ipam = ep.get("IPAMConfig") or {}
+    mac = ep.get("MacAddress") or body.get("MacAddress") or None  # per endpoint since API 1.44
     return {"aliases": list(ep.get("Aliases") or []), "ip": ipam.get("IPv4Address") or None,
+            "ip6": ipam.get("IPv6Address") or None, "mac": mac.lower() if isinstance(mac, str) else None,
+            "links": list(host.get("Links") or []),
             "dns": list(host.get("Dns") or []), "dns_search": list(host.get("DnsSearch") or []),
             "dns_options": list(host.get("DnsOptions") or []),
             "extra_hosts": list(host.get("ExtraHosts") or []),

@@ -70,12 +70,15 @@ def pull(service, req):
 
 def _import(service, req):
     src = req.param("fromSrc")
-    if src != "-":
-        raise InvalidArgument("importing from a URL is not supported: send the archive as the body (fromSrc=-)")
     repo = req.param("repo") or None
     target = f"{repo}:{req.param('tag')}" if repo and req.param("tag") else repo
-    image_id = _images(service).import_tar(req.reader(), "-", target,
-                                           req.params_list("changes"), req.param("message") or "")
+    changes, message = req.params_list("changes"), req.param("message") or ""
+    if src != "-":  # dockerd fetches the URL itself; one without a scheme is http://
+        url = src if "://" in src else f"http://{src}"
+        image_id = _images(service).import_url(url, target, changes, message, req.param("platform") or None)
+        return json_response({"status": image_id})
+    image_id = _images(service).import_tar(req.reader(), "-", target, changes, message,
+                                           req.param("platform") or None)
     return json_response({"status": image_id})
 
 

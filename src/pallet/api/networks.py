@@ -21,17 +21,23 @@ def inspect(service, req, ref):
 
 def create(service, req):
     body = req.json(required=True)
-    for key, kind in (("Name", str), ("Driver", str), ("Internal", bool), ("Labels", dict), ("IPAM", dict)):
+    for key, kind in (("Name", str), ("Driver", str), ("Internal", bool), ("Labels", dict), ("IPAM", dict),
+                      ("Options", dict), ("EnableIPv6", bool)):
         check_type(body, key, kind, "NetworkCreateRequest.")
     if not body.get("Name"):
         raise InvalidArgument("invalid network name: name is required")
     from ..services.network_types import NetworkCreateRequest
-    configs = [c for c in (body.get("IPAM") or {}).get("Config") or [] if isinstance(c, dict)]
+    ipam = body.get("IPAM") or {}
+    configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict)]
+    aux = {k: v for c in configs for k, v in (c.get("AuxiliaryAddresses") or {}).items()}
     nid = _nets(service).create(NetworkCreateRequest(
         name=body["Name"], driver=body.get("Driver") or "bridge",
         subnets=[c["Subnet"] for c in configs if c.get("Subnet")],
         gateways=[c["Gateway"] for c in configs if c.get("Gateway")],
-        internal=bool(body.get("Internal")), labels=dict(body.get("Labels") or {})))
+        internal=bool(body.get("Internal")), labels=dict(body.get("Labels") or {}),
+        ip_ranges=[c["IPRange"] for c in configs if c.get("IPRange")], aux_addresses=aux,
+        options=dict(body.get("Options") or {}), ipam_driver=ipam.get("Driver") or "default",
+        ipam_options=dict(ipam.get("Options") or {}), ipv6=bool(body.get("EnableIPv6"))))
     return json_response({"Id": nid, "Warning": ""}, 201)
 
 
@@ -44,8 +50,9 @@ def connect(service, req, ref):
     body = req.json(required=True)
     check_type(body, "Container", str, "NetworkConnectRequest.")
     ep = body.get("EndpointConfig") or {}
-    ip = (ep.get("IPAMConfig") or {}).get("IPv4Address") or None
-    _nets(service).connect(ref, body.get("Container") or "", list(ep.get("Aliases") or []), ip)
+    ipam = ep.get("IPAMConfig") or {}
+    _nets(service).connect(ref, body.get("Container") or "", list(ep.get("Aliases") or []),
+                           ipam.get("IPv4Address") or None, ipam.get("IPv6Address") or None)
     return json_response({}, 200)
 
 

@@ -109,4 +109,10 @@ def error_response(exc: PalletError) -> Response:
 def error_event(exc: BaseException) -> dict:
     """An error inside a JSON progress stream (pull, push, build, load), as dockerd writes it."""
     message = str(exc) if isinstance(exc, PalletError) else f"internal error: {exc}"
-    return {"errorDetail": {"message": message}, "error": message}
+    detail = {"message": message}
+    # dockerd's JSONError carries a code only for a failed RUN step (its exit code, which the
+    # docker CLI exits with): the one error given its own exit_code, not its class's
+    code = vars(exc).get("exit_code")
+    if code:
+        detail = {"code": code, "message": message}
+    return {"errorDetail": detail, "error": message}

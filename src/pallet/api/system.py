@@ -68,7 +68,7 @@ def df(service, req):
     users: dict[str, int] = {}
     for r in records:
         users[r["Image"]] = users.get(r["Image"], 0) + 1
-    images = image_summaries(eng.images, eng.images.list_rows(all_images=True))
+    images = image_summaries(eng.images, eng.images.list_rows(all_images=False))  # as dockerd: no build steps
     for item in images:
         item["Containers"] = users.get(item["Id"], 0)
     containers = []
@@ -80,7 +80,7 @@ def df(service, req):
     volumes = []
     for v in eng.volumes.list():
         doc = v.inspect()
-        doc["UsageData"] = {"Size": -1, "RefCount": len(usage.get(v.name, []))}
+        doc["UsageData"] = {"Size": eng.volumes.content_size(v), "RefCount": len(usage.get(v.name, []))}
         volumes.append(doc)
     return json_response({"LayersSize": sum(i["Size"] for i in images), "Images": images,
                           "Containers": containers, "Volumes": volumes, "BuildCache": []})

@@ -114,6 +114,7 @@ def network_prune(ctx, o, args) -> int:
         ctx.out("Deleted Networks:")
         for name in removed:
             ctx.out(name)
+        ctx.out("")  # docker/cli prints its report with Fprintln: a blank line ends it
     return 0
 
 

@@ -25,6 +25,8 @@ def container_summary(svc, record: dict, now: float | None = None) -> dict:
         "HostConfig": {"NetworkMode": host.get("NetworkMode", "")},
         "NetworkSettings": {"Networks": settings.get("Networks") or {}},
         "Mounts": [_mount_point(m) for m in record.get("Mounts") or []],
+        # measured only when asked (`?size=1`, `ps -s`), as dockerd leaves them out otherwise
+        **{k: record[k] for k in ("SizeRw", "SizeRootFs") if k in record},
     }
 
 

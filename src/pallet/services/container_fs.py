@@ -97,7 +97,7 @@ class ContainerFS:
         """`cp CONTAINER:SRC -`: the source as a tar named by its base name."""
         with self.tree(ref) as (record, scope):
             parts, _st = _source(scope, src, follow, ref)
-            write_tar(scope, parts, _base(src, parts, follow) or ".", out)
+            write_tar(scope, parts, _entry_name(src, parts, follow) or ".", out)
 
     def stat(self, ref: str, path: str) -> tuple[str, os.stat_result, str]:
         """What `cp` asks before it copies (HEAD /containers/{id}/archive): the path's base
@@ -111,7 +111,7 @@ class ContainerFS:
                     target = os.readlink(name, dir_fd=dfd)
                 finally:
                     os.close(dfd)
-            return _base(path, parts, False) or "/", st, target
+            return _entry_name(path, parts, False) or "/", st, target
 
     def copy_out(self, ref: str, src: str, dest: str, archive: bool = False,
                  follow: bool = False) -> None:
@@ -244,6 +244,13 @@ def _source(scope: Scope, src: str, follow: bool, ref: str) -> tuple[tuple[str, 
 def copies_contents(src: str, is_dir: bool) -> bool:
     """Docker's `SRC/.`: copy what is in the directory, not the directory itself."""
     return is_dir and (src.endswith("/.") or src == ".")
+
+
+def _entry_name(src: str, parts: tuple[str, ...], follow: bool) -> str:
+    """The name the archive and the stat of `src` give it. `SRC/.` names the directory's
+    contents: dockerd names it "." (Go's filepath.Base keeps the dot), its entries `./…`,
+    which a client extracts into an existing destination directory as they are."""
+    return "." if os.path.basename(src.rstrip("/")) == "." else _base(src, parts, follow)
 
 
 def _base(src: str, parts: tuple[str, ...], follow: bool) -> str:

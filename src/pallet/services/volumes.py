@@ -57,6 +57,11 @@ class VolumeService:
         except NotFound:
             raise NotFound(f"No such volume: {name}") from None
 
+    def content_size(self, volume) -> int:
+        """Bytes the volume's files hold: `system df -v`'s SIZE, the API's UsageData.Size."""
+        from .disk import content_size
+        return content_size(volume.mountpoint)
+
     def usage(self) -> dict[str, list[str]]:
         """volume name -> ids of the containers whose records mount it."""
         out: dict[str, list[str]] = {}
