@@ -51,6 +51,10 @@ FLAGS = [
     ["--health-cmd", "true", "--health-interval", "5s", "--health-retries", "2"],
     ["--no-healthcheck"],
     ["--device", "/dev/null:/dev/mynull"],
+    ["--domainname", "example.org", "--cgroupns", "private", "--userns", "host"],
+    ["--oom-kill-disable", "-m", "64m", "--memory-swappiness", "0"],
+    ["--annotation", "org.example.k=v", "--device-read-bps", "/dev/null:1mb"],
+    ["--mac-address", "02:42:ac:11:00:09"],
 ]
 
 # named after the container, or its moment: they differ between any two containers

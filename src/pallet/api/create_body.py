@@ -16,8 +16,14 @@ from .wire import check_type
 _TYPES = {  # Config and HostConfig fields this decoder reads, and their JSON type
     "Image": str, "Cmd": list, "Entrypoint": list, "Env": list, "WorkingDir": str, "User": str,
     "Hostname": str, "Labels": dict, "Tty": bool, "OpenStdin": bool, "StopSignal": str,
-    "StopTimeout": int, "ExposedPorts": dict, "Healthcheck": dict, "Volumes": dict,
+    "StopTimeout": int, "ExposedPorts": dict, "Healthcheck": dict, "Volumes": dict, "Domainname": str,
 }
+# HostConfig's smaller settings (services/containers/settings.py keeps them under these very
+# names), their JSON type, and the value docker/cli sends when its flag is not given
+_SETTINGS = (("CgroupnsMode", str, ""), ("UsernsMode", str, ""), ("OomKillDisable", bool, False),
+             ("MemorySwappiness", int, -1), ("KernelMemory", int, 0), ("BlkioWeight", int, 0),
+             ("Annotations", dict, {}), ("BlkioDeviceReadBps", list, []), ("BlkioDeviceWriteBps", list, []),
+             ("BlkioDeviceReadIOps", list, []), ("BlkioDeviceWriteIOps", list, []))
 _HOST_TYPES = {
     "Binds": list, "Mounts": list, "Tmpfs": dict, "NetworkMode": str, "PortBindings": dict,
     "PublishAllPorts": bool, "Dns": list, "DnsSearch": list, "DnsOptions": list, "ExtraHosts": list,
@@ -27,7 +33,7 @@ _HOST_TYPES = {
     "Ulimits": list, "GroupAdd": list, "ShmSize": int, "PidMode": str, "IpcMode": str,
     "UTSMode": str, "Sysctls": dict, "OomScoreAdj": int, "CpuPeriod": int, "CpuQuota": int,
     "MemoryReservation": int, "Devices": list, "DeviceCgroupRules": list, "Init": bool,
-    "Runtime": str, "VolumesFrom": list,
+    "Runtime": str, "VolumesFrom": list, **{key: kind for key, kind, _ in _SETTINGS},
 }
 
 
@@ -74,6 +80,7 @@ def create_request(body: dict, name: str | None):
         oom_score_adj=host.get("OomScoreAdj") or 0, cpu_period=host.get("CpuPeriod") or 0,
         cpu_quota=host.get("CpuQuota") or 0, memory_reservation=host.get("MemoryReservation") or 0,
         device_cgroup_rules=list(host.get("DeviceCgroupRules") or []),
+        domainname=body.get("Domainname") or "", settings=_settings(host),
         extra={"health": _health(body.get("Healthcheck")), "volumes_from": list(host.get("VolumesFrom") or []),
                "network": _network_options(body, host, network)},
     )
@@ -85,6 +92,21 @@ def _systempaths(host: dict) -> list[str]:
     if host.get("MaskedPaths") == [] and host.get("ReadonlyPaths") == []:
         return ["systempaths=unconfined"]
     return []
+
+
+def _settings(host: dict) -> dict:
+    """The settings asked for, as `pallet run`'s flags give them: unset ones left out."""
+    out = {key: host[key] for key, _, unset in _SETTINGS if host.get(key) not in (None, unset)}
+    if out.get("CgroupnsMode") not in (None, "host", "private"):
+        raise InvalidArgument(f"invalid cgroup namespace mode: {out['CgroupnsMode']}")
+    if out.get("UsernsMode") not in (None, "host"):
+        raise InvalidArgument(f"invalid UsernsMode: {out['UsernsMode']}")
+    for key in (k for k, *_ in _SETTINGS if k.startswith("BlkioDevice")):
+        for entry in out.get(key, []):
+            if not (isinstance(entry, dict) and isinstance(entry.get("Path"), str)
+                    and isinstance(entry.get("Rate"), int)):
+                raise InvalidArgument(f"json: cannot unmarshal HostConfig.{key}: want {{Path, Rate}}")
+    return out
 
 
 def _entrypoint(value):
