@@ -323,6 +323,18 @@ def test_pause_and_unpause(pallet, busybox):
     assert _inspect(pallet, "p")["State"]["Status"] == "running"
 
 
+@ALSO_DOCKER
+def test_kill_and_rm_f_of_a_paused_container_end_it(pallet, busybox):
+    # a frozen process dies only once thawed: Docker (and runc) thaw it after the SIGKILL
+    for name in ("pk", "pr"):
+        pallet.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+        pallet.ok("pause", name)
+    pallet.ok("kill", "pk")
+    assert pallet.sub("wait", "pk", timeout=10).out == "137\n"
+    pallet.ok("rm", "-f", "pr")
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}}").out == "pk\n"
+
+
 # ---- exec, logs, inspect ----
 
 @ALSO_DOCKER

@@ -369,19 +369,33 @@ def _delete_stopped(state_dir: Path) -> bool:
     return True
 
 
+def _frozen(state: dict) -> bool:
+    """Whether the cgroup v1 freezer (or v2's cgroup.freeze) holds the container now."""
+    path = (state.get("cgroup_paths") or {}).get("freezer") or (state.get("cgroup_paths") or {}).get("")
+    for name in ("freezer.state", "cgroup.freeze"):
+        try:
+            with open(f"{path}/{name}", "rb") as f:
+                return f.read().strip() in (b"FROZEN", b"FREEZING", b"1")
+        except (OSError, TypeError):
+            continue
+    return False
+
+
 def _signal_init(state_dir: Path, signal: int) -> bool:
     """``runc kill ID SIGNAL`` (without --all) done as runc 1.1 does it: the signal goes to
     the init recorded in state.json if it is still that process. A pidfd pins the process
     between the check and the signal, so a reused pid is never signalled. False (runc must
     answer: not running, no such container) when the init is gone or cannot be pinned, and
     for a SIGKILL to a container sharing the host's pid namespace (runc then kills the
-    whole cgroup)."""
+    whole cgroup) or to a paused one (a frozen process dies only once thawed: runc thaws it
+    after a SIGKILL)."""
     try:
         with open(state_dir / "state.json", "rb") as f:
             state = jsontext.load(f)
         pid, start = state.get("init_process_pid", 0), state.get("init_process_start", 0)
-        if signal == 9 and not any(ns.get("type") == "NEWPID" and not ns.get("path")
-                                   for ns in (state.get("config") or {}).get("namespaces") or []):
+        if signal == 9 and (_frozen(state) or not any(
+                ns.get("type") == "NEWPID" and not ns.get("path")
+                for ns in (state.get("config") or {}).get("namespaces") or [])):
             return False
         fd = os.pidfd_open(pid) if pid else -1
     except (OSError, ValueError, AttributeError):
