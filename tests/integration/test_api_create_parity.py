@@ -53,7 +53,7 @@ FLAGS = [
     ["--device", "/dev/null:/dev/mynull"],
     ["--domainname", "example.org", "--cgroupns", "private", "--userns", "host"],
     ["--oom-kill-disable", "-m", "64m", "--memory-swappiness", "0"],
-    ["--annotation", "org.example.k=v", "--device-read-bps", "/dev/null:1mb"],
+    ["--annotation", "org.example.k=v", "--blkio-weight", "300", "--kernel-memory", "8m"],
     ["--mac-address", "02:42:ac:11:00:09"],
 ]
 
