@@ -29,19 +29,18 @@ FLAG_SETS = [
     ["--health-cmd", "true", "--health-interval", "5s", "--health-retries", "2", "--log-driver", "none",
      "--log-opt", "max-size=1m", "busybox"],
     ["--no-healthcheck", "--pid", "host", "--ipc", "private", "--uts", "host", "busybox"],
+    ["--domainname", "example.org", "--cgroupns", "private", "--userns", "host", "--oom-kill-disable",
+     "--memory-swappiness", "0", "--kernel-memory", "8m", "--blkio-weight", "300",
+     "--annotation", "a.b=c", "--mac-address", "02:42:ac:11:00:09", "--ip6", "fd00::9", "busybox"],
 ]
-# what the API's decoder does not read (yet), and the CLI's record of which flag made a mount
-NOT_ROUND_TRIPPED = {"settings", "domainname"}
 
 
 def _normalised(req) -> dict:
-    doc = {k: v for k, v in vars(req).items() if k not in NOT_ROUND_TRIPPED}
+    doc = dict(vars(req))
     doc["mounts"] = [(m.type, m.source, m.target, m.read_only,
                       {k: v for k, v in m.options.items() if k not in ("mode", "labels", "driver_opts", "driver")})
                      for m in req.mounts]
     network = dict(doc["extra"]["network"])
-    for key in ("mac", "ip6", "links"):
-        network.pop(key, None)
     published = {p.key for p in req.ports}  # docker/cli lists them in ExposedPorts too
     network["expose"] = sorted(set(network.get("expose") or []) - published)
     doc["extra"] = {**doc["extra"], "network": network}
@@ -55,3 +54,18 @@ def test_the_create_body_decodes_back_into_the_request_the_flags_made(argv):
     sent = create_request(opts, args)
     received = decode(create_body(sent), sent.name)
     assert _normalised(received) == _normalised(sent)
+
+
+@pytest.mark.parametrize("host, message", [
+    ({"CgroupnsMode": "shared"}, "invalid cgroup namespace mode: shared"),
+    ({"UsernsMode": "keep-id"}, "invalid UsernsMode: keep-id"),
+    ({"OomKillDisable": "yes"}, "json: cannot unmarshal string into Go struct field HostConfig.OomKillDisable "
+                                "of type bool"),
+    ({"BlkioDeviceReadBps": [{"Path": "/dev/sda"}]}, "json: cannot unmarshal HostConfig.BlkioDeviceReadBps: "
+                                                     "want {Path, Rate}"),
+])
+def test_the_api_refuses_a_bad_setting_in_one_line(host, message):
+    from pallet.errors import InvalidArgument
+    with pytest.raises(InvalidArgument) as caught:
+        decode({"Image": "busybox", "HostConfig": host}, None)
+    assert str(caught.value) == message

@@ -36,8 +36,8 @@ def create_body(req) -> dict:
         "MemoryReservation": req.memory_reservation, "Devices": req.devices,
         "DeviceCgroupRules": req.device_cgroup_rules, "Init": req.init or None,
         "Runtime": req.runtime if req.runtime != "runc" else None,
-        "VolumesFrom": req.extra.get("volumes_from"), **req.settings,
-    })
+        "VolumesFrom": req.extra.get("volumes_from"),
+    }) | req.settings  # as given: a swappiness of 0 is a setting, not an absent one
     body = {**config, "HostConfig": host}
     endpoint = _drop_empty({"Aliases": net.get("aliases"), "MacAddress": net.get("mac"),
                             "IPAMConfig": _drop_empty({"IPv4Address": net.get("ip"),
