@@ -324,6 +324,16 @@ def test_pause_and_unpause(pallet, busybox):
 
 
 @ALSO_DOCKER
+def test_rename_to_a_name_that_begins_another_containers_id_is_no_conflict(pallet, busybox):
+    # names are names: an ID that happens to start with the new name does not hold it
+    cid = pallet.ok("run", "-d", "--name", "first", "busybox", "sleep", "1000").out.strip()
+    pallet.ok("rename", "first", cid[:2])
+    assert pallet.ok("inspect", "-f", "{{.Name}}", cid).out == f"/{cid[:2]}\n"
+    r = pallet("rename", cid[:2], cid[:2])
+    assert r.code == 1 and "Renaming a container with the same name as its current name\n" in r.err
+
+
+@ALSO_DOCKER
 def test_kill_and_rm_f_of_a_paused_container_end_it(pallet, busybox):
     # a frozen process dies only once thawed: Docker (and runc) thaw it after the SIGKILL
     for name in ("pk", "pr"):

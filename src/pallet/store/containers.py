@@ -98,6 +98,11 @@ class ContainerStore:
             return row[0]
         return self._by_prefix(ref)
 
+    def named(self, name: str) -> str | None:
+        """The ID of the container called `name`, if any: names only, never an ID prefix."""
+        row = self.conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
     def find(self, ref: str) -> tuple[str, str]:
         """(id, stored text) of `ref`, looked up as `resolve` does: one query for a full ID
         or a name, what a read of one record (inspect) mostly is."""

@@ -146,11 +146,7 @@ class ContainerService(ContainerQueries):
         return cid
 
     def _name_taken(self, name: str) -> bool:
-        try:
-            self.store.resolve(name)
-            return True
-        except NotFound:
-            return False
+        return self.store.named(name) is not None  # a name, not an ID that starts with it
 
     def _prepare_storage(self, cid: str, image_id: str) -> None:
         from ...snapshot import overlay
@@ -565,9 +561,10 @@ class ContainerService(ContainerQueries):
         check_name(new_name)
         if self.store.get(cid)["Name"] == "/" + new_name:
             raise Conflict("Renaming a container with the same name as its current name")
-        if self._name_taken(new_name):
+        holder = self.store.named(new_name)
+        if holder:
             raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
-                           f"is already in use by container \"{self.resolve(new_name)}\". "
+                           f"is already in use by container \"{holder}\". "
                            "You have to remove (or rename) that container to be able to reuse that name.")
         old = self.store.get(cid)["Name"]
         self.store.rename(cid, new_name)
