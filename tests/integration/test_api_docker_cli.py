@@ -66,21 +66,21 @@ def test_docker_errors_come_back_in_dockers_words_and_exit_codes(api, busybox):
     r = api.docker("rm", "nosuch")
     assert r.code == 1
     assert r.err.strip() == "Error response from daemon: No such container: nosuch"
-    api.docker_ok("create", "--name", "c", "busybox", "true")
-    r = api.docker("run", "--name", "c", "busybox", "true")
+    api.docker_ok("create", "--name", "taken", "busybox", "true")
+    r = api.docker("run", "--name", "taken", "busybox", "true")
     assert r.code == 125 and "Conflict" in r.err and "is already in use" in r.err
     r = api.docker("run", "--rm", "busybox", "nosuchcommand")
     assert r.code == 127 and 'exec: "nosuchcommand": executable file not found in $PATH' in r.err
-    api.docker_ok("rm", "c")
+    api.docker_ok("rm", "taken")
 
 
 def test_start_of_a_running_container_is_not_modified_and_stop_of_a_stopped_one_too(api, busybox):
-    api.docker_ok("run", "-d", "--name", "s", "busybox", "sleep", "60")
-    assert api.request("POST", "/containers/s/start")[0] == 304
-    assert api.docker_ok("start", "s").out.strip() == "s"  # docker/cli: 304 is success
-    api.docker_ok("kill", "s")  # returns once the process is gone, as dockerd's kill
-    assert api.request("POST", "/containers/s/stop")[0] == 304
-    api.docker_ok("rm", "s")
+    api.docker_ok("run", "-d", "--name", "sleeper", "busybox", "sleep", "60")
+    assert api.request("POST", "/containers/sleeper/start")[0] == 304
+    assert api.docker_ok("start", "sleeper").out.strip() == "sleeper"  # docker/cli: 304 is success
+    api.docker_ok("kill", "sleeper")  # returns once the process is gone, as dockerd's kill
+    assert api.request("POST", "/containers/sleeper/stop")[0] == 304
+    api.docker_ok("rm", "sleeper")
 
 
 def test_malformed_or_wrongly_typed_create_bodies_are_400_never_500(api, busybox):
@@ -98,22 +98,22 @@ def test_malformed_or_wrongly_typed_create_bodies_are_400_never_500(api, busybox
 
 
 def test_docker_wait_returns_the_exit_code_of_the_next_exit(api, busybox):
-    api.docker_ok("create", "--name", "w", "busybox", "sh", "-c", "sleep 0.3; exit 7")
-    api.docker_ok("start", "w")
-    r = api.docker("wait", "w")
+    api.docker_ok("create", "--name", "waiter", "busybox", "sh", "-c", "sleep 0.3; exit 7")
+    api.docker_ok("start", "waiter")
+    r = api.docker("wait", "waiter")
     assert (r.code, r.out) == (0, "7\n")
-    api.docker_ok("rm", "w")
+    api.docker_ok("rm", "waiter")
 
 
 def test_docker_rename_pause_unpause_restart(api, busybox):
-    api.docker_ok("run", "-d", "--name", "a", "busybox", "sleep", "60")
-    api.docker_ok("rename", "a", "b")
-    api.docker_ok("pause", "b")
-    assert api.docker_ok("inspect", "-f", "{{.State.Status}}", "b").out.strip() == "paused"
-    api.docker_ok("unpause", "b")
-    api.docker_ok("restart", "-t", "1", "b")
-    assert api.docker_ok("inspect", "-f", "{{.State.Status}}", "b").out.strip() == "running"
-    api.docker_ok("rm", "-f", "b")
+    api.docker_ok("run", "-d", "--name", "before", "busybox", "sleep", "60")
+    api.docker_ok("rename", "before", "after")
+    api.docker_ok("pause", "after")
+    assert api.docker_ok("inspect", "-f", "{{.State.Status}}", "after").out.strip() == "paused"
+    api.docker_ok("unpause", "after")
+    api.docker_ok("restart", "-t", "1", "after")
+    assert api.docker_ok("inspect", "-f", "{{.State.Status}}", "after").out.strip() == "running"
+    api.docker_ok("rm", "-f", "after")
 
 
 def test_docker_images_inspect_tag_and_rmi(api, pallet, busybox):
@@ -174,56 +174,57 @@ def test_docker_build_with_the_classic_builder_tags_the_image(api, pallet, busyb
 
 
 def test_docker_cp_both_ways_diff_and_export(api, pallet, busybox, tmp_path):
-    api.docker_ok("run", "-d", "--name", "f", "busybox", "sh", "-c", "echo inside > /made; sleep 60")
+    api.docker_ok("run", "-d", "--name", "files", "busybox", "sh", "-c", "echo inside > /made; sleep 60")
     (tmp_path / "host.txt").write_text("from host\n")
-    api.docker_ok("cp", str(tmp_path / "host.txt"), "f:/tmp/")
-    assert pallet.ok("exec", "f", "cat", "/tmp/host.txt").out == "from host\n"
-    api.docker_ok("cp", "f:/made", str(tmp_path / "out.txt"))
+    api.docker_ok("cp", str(tmp_path / "host.txt"), "files:/tmp/")
+    assert pallet.ok("exec", "files", "cat", "/tmp/host.txt").out == "from host\n"
+    api.docker_ok("cp", "files:/made", str(tmp_path / "out.txt"))
     assert (tmp_path / "out.txt").read_text() == "inside\n"
     (tmp_path / "dir").mkdir()
-    api.docker_ok("cp", "f:/etc", str(tmp_path / "dir"))
+    api.docker_ok("cp", "files:/etc", str(tmp_path / "dir"))
     assert (tmp_path / "dir" / "etc" / "hostname").exists()
-    r = api.docker("cp", "f:/nosuch", str(tmp_path))
-    assert r.code == 1 and "Could not find the file /nosuch in container f" in r.err
-    assert "A /made" in api.docker_ok("diff", "f").lines
-    export = api.docker("export", "f")
+    r = api.docker("cp", "files:/nosuch", str(tmp_path))
+    assert r.code == 1 and "Could not find the file /nosuch in container files" in r.err
+    assert "A /made" in api.docker_ok("diff", "files").lines
+    export = api.docker("export", "files")
     import io
     import tarfile
     names = tarfile.open(fileobj=io.BytesIO(export.out_bytes)).getnames()
     assert "made" in names and "bin/busybox" in names
-    api.docker_ok("rm", "-f", "f")
+    api.docker_ok("rm", "-f", "files")
 
 
 def test_docker_exec_passes_streams_stdin_and_exit_code(api, pallet, busybox):
-    api.docker_ok("run", "-d", "--name", "e", "busybox", "sleep", "60")
-    r = api.docker("exec", "e", "sh", "-c", "echo out; echo err >&2; exit 4")
+    api.docker_ok("run", "-d", "--name", "execd", "busybox", "sleep", "60")
+    r = api.docker("exec", "execd", "sh", "-c", "echo out; echo err >&2; exit 4")
     assert (r.code, r.out, r.err) == (4, "out\n", "err\n")
-    r = api.docker("exec", "-i", "-e", "V=x", "-w", "/tmp", "e", "sh", "-c", "cat; echo $V; pwd", stdin=b"in\n")
+    r = api.docker("exec", "-i", "-e", "V=x", "-w", "/tmp", "execd", "sh", "-c", "cat; echo $V; pwd", stdin=b"in\n")
     assert (r.code, r.out) == (0, "in\nx\n/tmp\n")
-    r = api.docker("exec", "e", "nosuchcommand")
+    r = api.docker("exec", "execd", "nosuchcommand")
     assert r.code == 127
     assert 'exec: "nosuchcommand": executable file not found in $PATH' in r.out + r.err
-    api.docker_ok("exec", "-d", "e", "sh", "-c", "echo bg > /bg")
-    assert pallet.ok("exec", "e", "sh", "-c", "sleep 0.2; cat /bg").out == "bg\n"
-    api.docker_ok("stop", "-t", "0", "e")
-    r = api.docker("exec", "e", "true")
+    api.docker_ok("exec", "-d", "execd", "sh", "-c", "echo bg > /bg")
+    assert pallet.ok("exec", "execd", "sh", "-c", "sleep 0.2; cat /bg").out == "bg\n"
+    api.docker_ok("stop", "-t", "0", "execd")
+    r = api.docker("exec", "execd", "true")
     assert r.code == 1 and "is not running" in r.err
-    api.docker_ok("rm", "e")
+    api.docker_ok("rm", "execd")
 
 
 def test_docker_logs_keeps_streams_apart_with_tail_timestamps_and_follow(api, pallet, busybox):
-    api.docker_ok("run", "--name", "l", "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
-    r = api.docker_ok("logs", "l")
+    api.docker_ok("run", "--name", "logged", "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    r = api.docker_ok("logs", "logged")
     assert (r.out, r.err) == ("one\nthree\n", "two\n")
-    last = api.docker_ok("logs", "--tail", "1", "l")
+    last = api.docker_ok("logs", "--tail", "1", "logged")
     assert (last.out + last.err) in ("three\n", "two\n")  # the two pipes are read apart
-    stamped = api.docker_ok("logs", "-t", "l").out.splitlines()
+    stamped = api.docker_ok("logs", "-t", "logged").out.splitlines()
     assert [line.split(" ", 1)[1] for line in stamped] == ["one", "three"]
     assert stamped[0].split(" ")[0].endswith("Z")
-    assert pallet.ok("logs", "l").out == r.out
-    api.docker_ok("run", "-d", "--name", "f", "busybox", "sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done")
-    assert api.docker_ok("logs", "-f", "f").out == "1\n2\n3\n"
-    api.docker_ok("rm", "l", "f")
+    assert pallet.ok("logs", "logged").out == r.out
+    api.docker_ok("run", "-d", "--name", "followed", "busybox", "sh", "-c",
+                  "for i in 1 2 3; do echo $i; sleep 0.2; done")
+    assert api.docker_ok("logs", "-f", "followed").out == "1\n2\n3\n"
+    api.docker_ok("rm", "logged", "followed")
 
 
 def test_docker_save_and_load_round_trip_through_the_service(api, pallet, busybox, tmp_path):
@@ -238,17 +239,17 @@ def test_docker_save_and_load_round_trip_through_the_service(api, pallet, busybo
 
 
 def test_docker_top_update_prune_and_info(api, pallet, busybox):
-    api.docker_ok("run", "-d", "--name", "t", "busybox", "sleep", "60")
-    top = api.docker_ok("top", "t").lines
+    api.docker_ok("run", "-d", "--name", "topped", "busybox", "sleep", "60")
+    top = api.docker_ok("top", "topped").lines
     assert top[0].split()[:2] == ["UID", "PID"] and "sleep 60" in top[1]
-    api.docker_ok("update", "--memory", "64m", "--memory-swap", "128m", "t")
-    assert pallet.ok("inspect", "-f", "{{.HostConfig.Memory}}", "t").out == str(64 << 20) + "\n"
+    api.docker_ok("update", "--memory", "64m", "--memory-swap", "128m", "topped")
+    assert pallet.ok("inspect", "-f", "{{.HostConfig.Memory}}", "topped").out == str(64 << 20) + "\n"
     api.docker_ok("create", "--name", "stopped", "busybox", "true")
     pruned = api.docker_ok("container", "prune", "-f").out
     assert "Total reclaimed space" in pruned and pallet.ok("ps", "-aq").out.count("\n") == 1
     info = json.loads(api.docker_ok("info", "--format", "{{json .}}").out)
     assert (info["Containers"], info["ContainersRunning"], info["Images"]) == (1, 1, 1)
-    api.docker_ok("rm", "-f", "t")
+    api.docker_ok("rm", "-f", "topped")
 
 
 def _docker_in_pty(api, *argv: str):
@@ -306,7 +307,7 @@ def test_docker_run_it_and_exec_it_under_a_terminal(api, busybox):
 
 
 def test_docker_system_df_counts_what_the_store_holds_and_search_without_a_registry_fails(api, busybox):
-    api.docker_ok("create", "--name", "d", "-v", "dfvol:/data", "busybox", "true")
+    api.docker_ok("create", "--name", "dfuser", "-v", "dfvol:/data", "busybox", "true")
     rows = {line.split()[0]: line.split() for line in api.docker_ok("system", "df").lines[1:]}
     assert rows["Images"][1:3] == ["1", "1"]
     assert rows["Containers"][1:3] == ["1", "0"]
@@ -314,7 +315,7 @@ def test_docker_system_df_counts_what_the_store_holds_and_search_without_a_regis
     r = api.docker("search", "busybox")  # no Docker Hub and no search registry configured
     assert r.code == 1
     assert r.err.startswith('Error response from daemon: Get "https://index.docker.io/v1/search?q=busybox&n=25": ')
-    api.docker_ok("rm", "-v", "d")
+    api.docker_ok("rm", "-v", "dfuser")
     api.docker_ok("volume", "rm", "dfvol")
 
 

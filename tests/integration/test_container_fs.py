@@ -150,11 +150,11 @@ def test_cp_into_container_file_dir_and_rename(pallet, busybox, tmp_path):
     (tmp_path / "src/a").write_text("A")
     (tmp_path / "one").write_text("1")
     os.chown(tmp_path / "one", 1234, 1234)
-    pallet.ok("create", "--name", "c", "busybox", "sh", "-c", "ls -n /tmp /tmp/src; cat /tmp/named")
-    pallet.ok("cp", str(tmp_path / "src"), "c:/tmp")
-    pallet.ok("cp", str(tmp_path / "one"), "c:/tmp/named")
-    pallet.ok("cp", "-a", str(tmp_path / "one"), "c:/tmp/")
-    out = pallet.ok("start", "-a", "c").out
+    pallet.ok("create", "--name", "ctr", "busybox", "sh", "-c", "ls -n /tmp /tmp/src; cat /tmp/named")
+    pallet.ok("cp", str(tmp_path / "src"), "ctr:/tmp")
+    pallet.ok("cp", str(tmp_path / "one"), "ctr:/tmp/named")
+    pallet.ok("cp", "-a", str(tmp_path / "one"), "ctr:/tmp/")
+    out = pallet.ok("start", "-a", "ctr").out
     assert " 0        0 " in out.split("named")[0].splitlines()[-1]  # owned by the container's root
     assert any(line.split()[2:4] == ["1234", "1234"] for line in out.splitlines() if line.endswith(" one"))
     assert out.endswith("1")
@@ -188,23 +188,23 @@ def test_cp_into_a_symlink_pointing_outside_stays_in_the_container(pallet, busyb
 def test_cp_tar_with_a_symlink_then_a_file_through_it_cannot_escape(pallet, busybox, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    pallet.ok("create", "--name", "c", "busybox", "true")
-    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"first": b"1", "link": str(outside), "link/pwn": b"x"}))
+    pallet.ok("create", "--name", "ctr", "busybox", "true")
+    r = pallet("cp", "-", "ctr:/tmp", stdin=_tar({"first": b"1", "link": str(outside), "link/pwn": b"x"}))
     assert r.code == 1
     assert r.err == (f"{pallet.error_prefix}cannot extract 'link/pwn' into the container: it goes through the "
                      f"symbolic link 'link' -> '{outside}', which leaves the container; "
                      "nothing was copied\n")
-    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"../../../../escape": b"x"}))
+    r = pallet("cp", "-", "ctr:/tmp", stdin=_tar({"../../../../escape": b"x"}))
     assert r.code == 1 and "escapes" in r.err
     assert os.listdir(outside) == []
-    assert pallet.ok("cp", "c:/tmp", "-").out_bytes.count(b"first") == 0  # all or nothing
+    assert pallet.ok("cp", "ctr:/tmp", "-").out_bytes.count(b"first") == 0  # all or nothing
 
 
 def test_cp_tar_with_a_relative_symlink_leaving_the_container_leaves_nothing(pallet, busybox):
-    pallet.ok("create", "--name", "c", "busybox", "true")
-    r = pallet("cp", "-", "c:/tmp", stdin=_tar({"a/b": b"1", "up": "../../../../..", "up/x": b"x"}))
+    pallet.ok("create", "--name", "ctr", "busybox", "true")
+    r = pallet("cp", "-", "ctr:/tmp", stdin=_tar({"a/b": b"1", "up": "../../../../..", "up/x": b"x"}))
     assert r.code == 1 and "symbolic link 'up' -> '../../../../..', which leaves the container" in r.err
-    names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "c:/tmp", "-").out_bytes)).getnames()
+    names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "ctr:/tmp", "-").out_bytes)).getnames()
     assert names == ["tmp"]
 
 
@@ -218,28 +218,28 @@ def test_cp_tar_with_a_hardlink_to_a_missing_target_is_refused_and_leaves_nothin
         info = tarfile.TarInfo("h")
         info.type, info.linkname = tarfile.LNKTYPE, "/usr/local/host/secret"
         tar.addfile(info)
-    pallet.ok("create", "--name", "c", "busybox", "true")
-    r = pallet("cp", "-", "c:/tmp", stdin=buf.getvalue())
+    pallet.ok("create", "--name", "ctr", "busybox", "true")
+    r = pallet("cp", "-", "ctr:/tmp", stdin=buf.getvalue())
     assert r.code == 1 and r.err == (
         f"{pallet.error_prefix}cannot extract 'h' into the container: hardlink target '/usr/local/host/secret' "
         "does not exist in the archive or the container; nothing was copied\n")
-    names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "c:/tmp", "-").out_bytes)).getnames()
+    names = tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "ctr:/tmp", "-").out_bytes)).getnames()
     assert names == ["tmp"]
 
 
 def test_cp_tar_from_stdin_may_be_compressed_as_docker_accepts(pallet, busybox):
     import gzip
-    pallet.ok("create", "--name", "c", "busybox", "true")
-    pallet.ok("cp", "-", "c:/tmp", stdin=gzip.compress(_tar({"z/y": b"zipped"})))
-    out = pallet.ok("cp", "c:/tmp/z/y", "-").out_bytes
+    pallet.ok("create", "--name", "ctr", "busybox", "true")
+    pallet.ok("cp", "-", "ctr:/tmp", stdin=gzip.compress(_tar({"z/y": b"zipped"})))
+    out = pallet.ok("cp", "ctr:/tmp/z/y", "-").out_bytes
     assert tarfile.open(fileobj=io.BytesIO(out)).extractfile("y").read() == b"zipped"
 
 
 def test_cp_sees_volumes_where_the_container_does(pallet, busybox, tmp_path):
-    pallet.ok("create", "--name", "c", "-v", "data:/data", "busybox", "cat", "/data/f")
+    pallet.ok("create", "--name", "ctr", "-v", "data:/data", "busybox", "cat", "/data/f")
     (tmp_path / "f").write_text("in the volume")
-    pallet.ok("cp", str(tmp_path / "f"), "c:/data/f")
-    assert pallet.ok("start", "-a", "c").out == "in the volume"
+    pallet.ok("cp", str(tmp_path / "f"), "ctr:/data/f")
+    assert pallet.ok("start", "-a", "ctr").out == "in the volume"
 
 
 def _cp_out(pallet, ref: str) -> tuple[tarfile.TarInfo, bytes]:
@@ -253,20 +253,20 @@ def test_cp_of_bind_mounted_files_returns_their_content(pallet, busybox, tmp_pat
     host_file = tmp_path / "conf.txt"
     host_file.write_text("from the host\n")
     host_file.chmod(0o640)
-    pallet.ok("run", "-d", "--name", "b", "--hostname", "box", "-v", f"{host_file}:/srv/conf.txt",
+    pallet.ok("run", "-d", "--name", "bound", "--hostname", "box", "-v", f"{host_file}:/srv/conf.txt",
               "busybox", "sleep", "1000")
     if not running:
-        pallet.ok("stop", "-t", "0", "b")
-    member, data = _cp_out(pallet, "b:/etc/hostname")
+        pallet.ok("stop", "-t", "0", "bound")
+    member, data = _cp_out(pallet, "bound:/etc/hostname")
     assert (member.name, data, member.mode) == ("hostname", b"box\n", 0o644)
-    assert b"box" in _cp_out(pallet, "b:/etc/hosts")[1]
-    resolv = json.loads(pallet.ok("inspect", "b").out)[0]["ResolvConfPath"]
-    assert _cp_out(pallet, "b:/etc/resolv.conf")[1] == open(resolv, "rb").read() != b""
-    member, data = _cp_out(pallet, "b:/srv/conf.txt")
+    assert b"box" in _cp_out(pallet, "bound:/etc/hosts")[1]
+    resolv = json.loads(pallet.ok("inspect", "bound").out)[0]["ResolvConfPath"]
+    assert _cp_out(pallet, "bound:/etc/resolv.conf")[1] == open(resolv, "rb").read() != b""
+    member, data = _cp_out(pallet, "bound:/srv/conf.txt")
     assert (member.name, data, member.mode) == ("conf.txt", b"from the host\n", 0o640)
-    pallet.ok("cp", "b:/etc/hostname", str(tmp_path / "copied"))
+    pallet.ok("cp", "bound:/etc/hostname", str(tmp_path / "copied"))
     assert (tmp_path / "copied").read_text() == "box\n"
-    with tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "b:/etc", "-").out_bytes)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(pallet.ok("cp", "bound:/etc", "-").out_bytes)) as tar:
         assert tar.extractfile("etc/hostname").read() == b"box\n"  # also inside a directory copy
 
 
@@ -274,19 +274,19 @@ def test_cp_onto_a_bind_mounted_file_is_refused_as_docker_and_keeps_the_mount(pa
     host_file = tmp_path / "conf.txt"
     host_file.write_text("kept\n")
     (tmp_path / "new").write_text("new\n")
-    pallet.ok("run", "-d", "--name", "b", "-v", f"{host_file}:/srv/conf.txt", "busybox", "sleep", "1000")
+    pallet.ok("run", "-d", "--name", "bound", "-v", f"{host_file}:/srv/conf.txt", "busybox", "sleep", "1000")
     for dest in ("/srv/conf.txt", "/etc/hosts"):
-        r = pallet("cp", str(tmp_path / "new"), f"b:{dest}")
+        r = pallet("cp", str(tmp_path / "new"), f"bound:{dest}")
         assert r.code == 1
         assert r.err == f"{pallet.error_prefix}Error processing tar file: unlinkat {dest}: device or resource busy\n"
-    assert pallet.ok("exec", "b", "cat", "/srv/conf.txt").out == "kept\n"  # the mount is intact
+    assert pallet.ok("exec", "bound", "cat", "/srv/conf.txt").out == "kept\n"  # the mount is intact
     assert host_file.read_text() == "kept\n"
 
 
 def test_cp_into_read_only_volume_is_refused(pallet, busybox, tmp_path):
-    pallet.ok("create", "--name", "c", "-v", "data:/data:ro", "busybox", "true")
+    pallet.ok("create", "--name", "ctr", "-v", "data:/data:ro", "busybox", "true")
     (tmp_path / "f").write_text("x")
-    r = pallet("cp", str(tmp_path / "f"), "c:/data/f")
+    r = pallet("cp", str(tmp_path / "f"), "ctr:/data/f")
     assert r.code == 1 and "read-only" in r.err
 
 

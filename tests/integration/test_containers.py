@@ -145,10 +145,10 @@ def test_detached_container_outlives_the_cli_process(pallet, busybox):
 
 @ALSO_DOCKER
 def test_many_containers_from_one_image_see_only_their_own_writes(pallet, busybox):
-    for name in ("a", "b"):
+    for name in ("one", "two"):
         pallet.ok("run", "-d", "--name", name, "busybox", "sh", "-c", f"echo {name} > /data; sleep 1000")
-    assert _wait_for(lambda: pallet("exec", "a", "cat", "/data").out == "a\n")
-    assert _wait_for(lambda: pallet("exec", "b", "cat", "/data").out == "b\n")
+    assert _wait_for(lambda: pallet("exec", "one", "cat", "/data").out == "one\n")
+    assert _wait_for(lambda: pallet("exec", "two", "cat", "/data").out == "two\n")
     r = pallet("run", "--rm", "busybox", "cat", "/data")
     assert r.code == 1, "the image itself must be unchanged"
     layer = next(p for p in (pallet.root / "layers").iterdir() if not p.name.startswith("."))
@@ -213,12 +213,12 @@ def test_stop_sends_sigterm_then_sigkill_after_timeout(pallet, busybox):
 
 # pallet only (not ALSO_DOCKER): the docker CLI (28.2, through the API) printed no deprecation warning for --time
 def test_stop_and_restart_take_timeout_as_docker_cli_28_spells_it(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")  # pid 1 ignores SIGTERM
-    assert pallet.ok("stop", "--timeout=0", "t").out == "t\n"
-    assert _inspect(pallet, "t")["State"]["ExitCode"] == 137
-    assert pallet.ok("restart", "--timeout", "0", "t").out == "t\n"
-    assert _inspect(pallet, "t")["State"]["Running"]
-    r = pallet.ok("stop", "--time", "0", "t")  # the old spelling still works, with cobra's notice
+    pallet.ok("run", "-d", "--name", "sleeper", "busybox", "sleep", "1000")  # pid 1 ignores SIGTERM
+    assert pallet.ok("stop", "--timeout=0", "sleeper").out == "sleeper\n"
+    assert _inspect(pallet, "sleeper")["State"]["ExitCode"] == 137
+    assert pallet.ok("restart", "--timeout", "0", "sleeper").out == "sleeper\n"
+    assert _inspect(pallet, "sleeper")["State"]["Running"]
+    r = pallet.ok("stop", "--time", "0", "sleeper")  # the old spelling still works, with cobra's notice
     assert r.err == "Flag --time has been deprecated, use --timeout instead\n"
     help_text = pallet.ok("stop", "--help").out
     assert "-t, --timeout int" in help_text and "--time " not in help_text
@@ -233,17 +233,17 @@ def test_stop_of_a_process_that_handles_sigterm_exits_143_with_init(pallet, busy
 
 @ALSO_DOCKER
 def test_kill_and_wait_report_exit_code(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "k", "busybox", "sleep", "1000")
-    assert pallet.ok("kill", "k").out == "k\n"
-    assert pallet.ok("wait", "k").out == "137\n"
+    pallet.ok("run", "-d", "--name", "killed", "busybox", "sleep", "1000")
+    assert pallet.ok("kill", "killed").out == "killed\n"
+    assert pallet.ok("wait", "killed").out == "137\n"
 
 
 @ALSO_DOCKER
 def test_restart_runs_the_container_again(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "r", "busybox", "sleep", "1000")
-    first = _inspect(pallet, "r")["State"]["Pid"]
-    pallet.ok("restart", "-t", "0", "r")
-    state = _inspect(pallet, "r")["State"]
+    pallet.ok("run", "-d", "--name", "again", "busybox", "sleep", "1000")
+    first = _inspect(pallet, "again")["State"]["Pid"]
+    pallet.ok("restart", "-t", "0", "again")
+    state = _inspect(pallet, "again")["State"]
     assert state["Running"] and state["Pid"] != first
 
 
@@ -308,6 +308,23 @@ def test_rename(pallet, busybox):
 
 
 @ALSO_DOCKER
+def test_a_one_character_name_is_refused_by_create_run_and_rename(pallet, busybox):
+    # moby's pattern is [a-zA-Z0-9][a-zA-Z0-9_.-]+: a name needs at least two characters
+    words = "Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+    r = pallet("run", "--name", "a", "busybox", "true")
+    assert r.code == 125 and words in r.err
+    # the docker CLI passes the daemon's refusal of a create on with exit 1; pallet's create exits 125
+    r = pallet("create", "--name", "a", "busybox", "true")
+    assert r.code == (1 if hasattr(pallet, "native") else 125) and words in r.err
+    assert pallet.ok("ps", "-aq").out == ""  # nothing was created
+    pallet.ok("create", "--name", "ab", "busybox", "true")  # two characters are enough
+    r = pallet("rename", "ab", "a")
+    assert r.code == 1 and r.err.splitlines() == [f"{pallet.error_prefix}{words}",
+                                                  "Error: failed to rename container named ab"]
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["ab"]
+
+
+@ALSO_DOCKER
 def test_run_rm_detached_is_removed_after_exit_without_the_cli(pallet, busybox):
     pallet.sub("run", "-d", "--rm", "--name", "gone", "busybox", "true", check=True)
     assert _wait_for(lambda: pallet.ok("ps", "-aq").out == "")
@@ -315,12 +332,12 @@ def test_run_rm_detached_is_removed_after_exit_without_the_cli(pallet, busybox):
 
 @ALSO_DOCKER
 def test_pause_and_unpause(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "p", "busybox", "sleep", "1000")
-    pallet.ok("pause", "p")
+    pallet.ok("run", "-d", "--name", "paused", "busybox", "sleep", "1000")
+    pallet.ok("pause", "paused")
     assert "(Paused)" in pallet.ok("ps").lines[1]
-    assert _inspect(pallet, "p")["State"]["Status"] == "paused"
-    pallet.ok("unpause", "p")
-    assert _inspect(pallet, "p")["State"]["Status"] == "running"
+    assert _inspect(pallet, "paused")["State"]["Status"] == "paused"
+    pallet.ok("unpause", "paused")
+    assert _inspect(pallet, "paused")["State"]["Status"] == "running"
 
 
 @ALSO_DOCKER
@@ -412,8 +429,8 @@ def test_logs_keep_stdout_and_stderr_apart_and_tail(pallet, busybox):
 
 @ALSO_DOCKER
 def test_logs_survive_the_cli_and_follow_ends_with_the_container(pallet, busybox):
-    pallet.sub("run", "-d", "--name", "f", "busybox", "sh", "-c", "echo a; sleep 1; echo b", check=True)
-    r = pallet.sub("logs", "-f", "f", timeout=20)
+    pallet.sub("run", "-d", "--name", "follower", "busybox", "sh", "-c", "echo a; sleep 1; echo b", check=True)
+    r = pallet.sub("logs", "-f", "follower", timeout=20)
     assert r.out == "a\nb\n"
 
 
@@ -472,24 +489,25 @@ def test_many_container_verbs_report_each_failure_then_docker_summary(pallet, bu
 
 @ALSO_DOCKER
 def test_rename_pause_and_port_refusals_in_dockers_words(pallet, busybox):
-    cid = pallet.ok("run", "-d", "--name", "w", "busybox", "sleep", "1000").out.strip()
-    r = pallet("rename", "w", "w")
+    cid = pallet.ok("run", "-d", "--name", "worker", "busybox", "sleep", "1000").out.strip()
+    r = pallet("rename", "worker", "worker")
     assert r.code == 1 and r.err.splitlines() == [
         f"{pallet.error_prefix}Renaming a container with the same name as its current name",
-        "Error: failed to rename container named w"]
-    pallet.ok("pause", "w")
-    assert pallet("pause", "w").err == f"{pallet.error_prefix}Container {cid} is already paused\n"
-    assert pallet("exec", "w", "true").err == f"{pallet.error_prefix}Container w is paused, unpause the container before exec\n"
-    pallet.ok("unpause", "w")
-    assert pallet("unpause", "w").err == f"{pallet.error_prefix}Container {cid} is not paused\n"
-    assert pallet("port", "w", "80").err == "Error: No public port '80' published for w\n"
+        "Error: failed to rename container named worker"]
+    pallet.ok("pause", "worker")
+    assert pallet("pause", "worker").err == f"{pallet.error_prefix}Container {cid} is already paused\n"
+    assert pallet("exec", "worker", "true").err == (
+        f"{pallet.error_prefix}Container worker is paused, unpause the container before exec\n")
+    pallet.ok("unpause", "worker")
+    assert pallet("unpause", "worker").err == f"{pallet.error_prefix}Container {cid} is not paused\n"
+    assert pallet("port", "worker", "80").err == "Error: No public port '80' published for worker\n"
 
 
 @ALSO_DOCKER
 def test_logs_flag_values_as_docker_reads_them(pallet, busybox):
-    pallet.ok("run", "--name", "l", "busybox", "sh", "-c", "echo 1; echo 2")
-    assert pallet.ok("logs", "--tail", "x", "l").out == "1\n2\n"  # an unreadable --tail shows all
-    r = pallet("logs", "--since", "bogus", "l")
+    pallet.ok("run", "--name", "logged", "busybox", "sh", "-c", "echo 1; echo 2")
+    assert pallet.ok("logs", "--tail", "x", "logged").out == "1\n2\n"  # an unreadable --tail shows all
+    r = pallet("logs", "--since", "bogus", "logged")
     assert r.code == 1 and 'invalid value for "since": failed to parse value as time or duration: "bogus"' in r.err
 
 
@@ -560,9 +578,9 @@ def test_log_driver_none_keeps_nothing_and_logs_says_it_cannot_read(pallet, busy
 
 @pytest.mark.parametrize("driver", ["json-file", "local"])
 def test_json_file_and_local_log_drivers_are_pallets_readable_log(pallet, busybox, driver):
-    pallet.ok("run", "--name", "l", "--log-driver", driver, "busybox", "echo", "kept")
-    assert _inspect(pallet, "l")["HostConfig"]["LogConfig"]["Type"] == driver  # the name given, as Docker
-    assert pallet.ok("logs", "l").out == "kept\n"
+    pallet.ok("run", "--name", "logged", "--log-driver", driver, "busybox", "echo", "kept")
+    assert _inspect(pallet, "logged")["HostConfig"]["LogConfig"]["Type"] == driver  # the name given, as Docker
+    assert pallet.ok("logs", "logged").out == "kept\n"
 
 
 @pytest.mark.parametrize("driver", ["syslog", "journald", "gelf", "fluentd", "awslogs", "splunk"])

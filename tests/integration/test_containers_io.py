@@ -60,38 +60,38 @@ def test_run_i_reads_stdin(pallet, busybox):
 
 
 def test_exec_it_gives_a_terminal(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "t", "busybox", "sleep", "1000")
-    code, seen = _pty_run(pallet, ["exec", "-it", "t", "sh"], b"tty; exit 4\r")
+    pallet.ok("run", "-d", "--name", "term", "busybox", "sleep", "1000")
+    code, seen = _pty_run(pallet, ["exec", "-it", "term", "sh"], b"tty; exit 4\r")
     assert code == 4 and b"/dev/pts/" in seen
 
 
 @ALSO_DOCKER
 def test_exec_detached_runs_in_background(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "d", "busybox", "sleep", "1000")
-    pallet.ok("exec", "-d", "d", "sh", "-c", "sleep 0.2; echo done > /marker")
-    assert _wait_for(lambda: pallet("exec", "d", "cat", "/marker").out == "done\n")
+    pallet.ok("run", "-d", "--name", "bg", "busybox", "sleep", "1000")
+    pallet.ok("exec", "-d", "bg", "sh", "-c", "sleep 0.2; echo done > /marker")
+    assert _wait_for(lambda: pallet("exec", "bg", "cat", "/marker").out == "done\n")
 
 
 def test_attach_streams_output_until_exit(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "a", "busybox", "sh", "-c", "sleep 1; echo attached; exit 6")
-    r = pallet.sub("attach", "a", timeout=20)
+    pallet.ok("run", "-d", "--name", "waited", "busybox", "sh", "-c", "sleep 1; echo attached; exit 6")
+    r = pallet.sub("attach", "waited", timeout=20)
     assert r.code == 6 and "attached" in r.out
 
 
 @ALSO_DOCKER
 def test_start_a_attaches_and_returns_the_exit_code(pallet, busybox):
-    pallet.ok("create", "--name", "c", "busybox", "sh", "-c", "echo hi; exit 2")
-    r = pallet("start", "-a", "c")
+    pallet.ok("create", "--name", "starter", "busybox", "sh", "-c", "echo hi; exit 2")
+    r = pallet("start", "-a", "starter")
     assert r.code == 2 and r.out == "hi\n"
 
 
 @ALSO_DOCKER
 def test_logs_since_and_until(pallet, busybox):
-    pallet.ok("run", "--name", "l", "busybox", "echo", "old")
+    pallet.ok("run", "--name", "logged", "busybox", "echo", "old")
     future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-    assert pallet.ok("logs", "--since", future, "l").out == ""
-    assert pallet.ok("logs", "--until", future, "l").out == "old\n"
-    assert pallet.ok("logs", "--since", "10m", "l").out == "old\n"
+    assert pallet.ok("logs", "--since", future, "logged").out == ""
+    assert pallet.ok("logs", "--until", future, "logged").out == "old\n"
+    assert pallet.ok("logs", "--since", "10m", "logged").out == "old\n"
 
 
 def test_bind_mount_read_write_and_read_only(pallet, busybox, tmp_path):
@@ -271,8 +271,8 @@ def test_unknown_runtime_is_refused(pallet, busybox):
 
 
 def test_stop_signal_and_stop_timeout_are_recorded(pallet, busybox):
-    pallet.ok("create", "--name", "s", "--stop-signal", "SIGUSR1", "--stop-timeout", "3", "busybox", "true")
-    cfg = json.loads(pallet.ok("inspect", "s").out)[0]["Config"]
+    pallet.ok("create", "--name", "signalled", "--stop-signal", "SIGUSR1", "--stop-timeout", "3", "busybox", "true")
+    cfg = json.loads(pallet.ok("inspect", "signalled").out)[0]["Config"]
     assert cfg["StopSignal"] == "SIGUSR1" and cfg["StopTimeout"] == 3
 
 

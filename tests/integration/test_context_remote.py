@@ -76,18 +76,18 @@ def test_run_rm_streams_stdout_and_stderr_apart_and_exits_with_the_containers_co
 
 def test_start_stop_kill_rm_act_on_the_remote_containers(pallet, remote):
     ctx = ("--context", "remote")
-    pallet.ok(*ctx, "create", "--name", "a", "busybox", "sleep", "60")
-    pallet.ok(*ctx, "run", "-d", "--name", "b", "busybox", "sleep", "60")
-    assert pallet.ok(*ctx, "start", "a").out == "a\n"
-    assert remote.store.ok("inspect", "-f", "{{.State.Running}}", "a").out == "true\n"
-    assert pallet.ok(*ctx, "stop", "-t", "1", "a").out == "a\n"
-    assert pallet.ok(*ctx, "stop", "a").out == "a\n"  # already stopped: Docker says nothing more
-    assert pallet.ok(*ctx, "kill", "b").out == "b\n"
-    assert remote.store.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "b").out == "exited 137\n"
-    r = pallet(*ctx, "kill", "a")
+    pallet.ok(*ctx, "create", "--name", "one", "busybox", "sleep", "60")
+    pallet.ok(*ctx, "run", "-d", "--name", "two", "busybox", "sleep", "60")
+    assert pallet.ok(*ctx, "start", "one").out == "one\n"
+    assert remote.store.ok("inspect", "-f", "{{.State.Running}}", "one").out == "true\n"
+    assert pallet.ok(*ctx, "stop", "-t", "1", "one").out == "one\n"
+    assert pallet.ok(*ctx, "stop", "one").out == "one\n"  # already stopped: Docker says nothing more
+    assert pallet.ok(*ctx, "kill", "two").out == "two\n"
+    assert remote.store.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "two").out == "exited 137\n"
+    r = pallet(*ctx, "kill", "one")
     assert r.code == 1 and r.err.startswith("Error: ") and "is not running" in r.err
-    r = pallet(*ctx, "rm", "a", "nosuch", "b")
-    assert (r.code, r.out, r.err) == (1, "a\nb\n", "Error: No such container: nosuch\n")
+    r = pallet(*ctx, "rm", "one", "nosuch", "two")
+    assert (r.code, r.out, r.err) == (1, "one\ntwo\n", "Error: No such container: nosuch\n")
     assert remote.store.ok("ps", "-aq").lines == []
 
 

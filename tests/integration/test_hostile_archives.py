@@ -114,13 +114,13 @@ def test_build_of_a_hostile_context_tar_on_stdin_writes_nothing_outside_the_cont
 @pytest.fixture
 def container(pallet, busybox) -> Path:
     """A created container with an empty /dest; returns its writable layer (upper dir)."""
-    cid = pallet.ok("create", "--name", "c", "busybox", "true").out.strip()
+    cid = pallet.ok("create", "--name", "holder", "busybox", "true").out.strip()
     dest = tarfile.TarInfo("dest")
     dest.type, dest.mode = tarfile.DIRTYPE, 0o755
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         tar.addfile(dest)
-    pallet.ok("cp", "-", "c:/", stdin=buf.getvalue())
+    pallet.ok("cp", "-", "holder:/", stdin=buf.getvalue())
     return pallet.root / "containers" / cid / "upper"
 
 
@@ -136,7 +136,7 @@ def test_cp_of_hostile_tars_into_a_container_is_all_or_nothing_and_stays_inside(
     host_before = H.snapshot(root, store)
     outside_before = H.snapshot(upper, (upper / "dest",))
     dest_before = H.snapshot(upper / "dest")
-    r = pallet("cp", "-", "c:/dest", stdin=H.build(spec, sentinel))
+    r = pallet("cp", "-", "holder:/dest", stdin=H.build(spec, sentinel))
     _judge(r)
     H.assert_untouched(root, host_before, sentinel, store)
     assert H.snapshot(upper, (upper / "dest",)) == outside_before
@@ -150,12 +150,12 @@ def test_cp_of_hostile_tars_into_a_container_is_all_or_nothing_and_stays_inside(
 def test_cp_out_of_a_container_holding_hostile_files_writes_only_the_destination(
         pallet, box, container, spec):
     root, sentinel, store = box
-    pallet("cp", "-", "c:/dest", stdin=H.build(spec, sentinel))  # whatever of it is accepted
+    pallet("cp", "-", "holder:/dest", stdin=H.build(spec, sentinel))  # whatever of it is accepted
     out = root / "out"
     out.mkdir(exist_ok=True)
     skip = store + (out,)
     before = H.snapshot(root, skip)
     target = out / str(len(list(out.iterdir())))
     target.mkdir()
-    _judge(pallet("cp", "c:/dest", str(target)))
+    _judge(pallet("cp", "holder:/dest", str(target)))
     H.assert_untouched(root, before, sentinel, skip)

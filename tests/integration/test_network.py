@@ -126,12 +126,12 @@ def test_two_httpd_from_one_image_published_on_two_host_ports(pallet, busybox):
 
 @ALSO_DOCKER
 def test_random_host_ports_for_p_and_P_and_host_ip(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "r", "-p", "80", "--expose", "81", "-P", "-p", "127.0.0.1::82",
+    pallet.ok("run", "-d", "--name", "rand", "-p", "80", "--expose", "81", "-P", "-p", "127.0.0.1::82",
               "busybox", "sh", "-c", HTTPD.format(text="rand"))
-    ports = inspect(pallet, "r")["NetworkSettings"]["Ports"]
+    ports = inspect(pallet, "rand")["NetworkSettings"]["Ports"]
     assert set(ports) == {"80/tcp", "81/tcp", "82/tcp"} and ports["82/tcp"][0]["HostIp"] == "127.0.0.1"
     assert fetch("127.0.0.1", int(ports["80/tcp"][0]["HostPort"])) == "rand"
-    assert pallet.ok("port", "r", "82/tcp").out.startswith("127.0.0.1:")
+    assert pallet.ok("port", "rand", "82/tcp").out.startswith("127.0.0.1:")
 
 
 @ALSO_DOCKER
@@ -143,8 +143,8 @@ def test_host_port_in_use_is_refused_and_nothing_is_left(pallet, busybox):
         r = pallet("run", "-d", "--name", "busy", "-p", f"{port}:80", "busybox", "sleep", "100")
         assert r.code == 125 and "address already in use" in r.err and str(port) in r.err
     assert _kernel_objects(pallet)["sandboxes"] == []
-    pallet.ok("run", "-d", "--name", "a", "-p", f"{port}:80", "busybox", "sleep", "100")
-    r = pallet("run", "-d", "--name", "b", "-p", f"{port}:80", "busybox", "sleep", "100")
+    pallet.ok("run", "-d", "--name", "holder", "-p", f"{port}:80", "busybox", "sleep", "100")
+    r = pallet("run", "-d", "--name", "second", "-p", f"{port}:80", "busybox", "sleep", "100")
     assert r.code == 125 and f"Bind for 0.0.0.0:{port} failed: port is already allocated" in r.err
     assert len(_kernel_objects(pallet)["sandboxes"]) == 1
 
@@ -223,26 +223,26 @@ def test_network_prune_keeps_what_its_filters_leave_out(pallet):
 @ALSO_DOCKER
 def test_connect_and_disconnect_a_running_container(pallet, busybox):
     pallet.ok("network", "create", "side")
-    pallet.ok("run", "-d", "--name", "c", "busybox", "sleep", "100")
-    pallet.ok("network", "connect", "--alias", "sidecar", "side", "c")
-    nets = inspect(pallet, "c")["NetworkSettings"]["Networks"]
+    pallet.ok("run", "-d", "--name", "main", "busybox", "sleep", "100")
+    pallet.ok("network", "connect", "--alias", "sidecar", "side", "main")
+    nets = inspect(pallet, "main")["NetworkSettings"]["Networks"]
     assert set(nets) == {"bridge", "side"} and nets["side"]["IPAddress"]
-    assert "eth1" in pallet.ok("exec", "c", "ip", "-o", "link").out
-    pallet.ok("network", "disconnect", "side", "c")
-    assert "eth1" not in pallet.ok("exec", "c", "ip", "-o", "link").out
-    assert set(inspect(pallet, "c")["NetworkSettings"]["Networks"]) == {"bridge"}
+    assert "eth1" in pallet.ok("exec", "main", "ip", "-o", "link").out
+    pallet.ok("network", "disconnect", "side", "main")
+    assert "eth1" not in pallet.ok("exec", "main", "ip", "-o", "link").out
+    assert set(inspect(pallet, "main")["NetworkSettings"]["Networks"]) == {"bridge"}
 
 
 def test_a_created_container_disconnected_from_its_only_network_can_be_connected_again(pallet, busybox):
     """docker-compose 1.29 disconnects each new container and connects it again with its
     aliases; dockerd leaves NetworkMode as it was, so the second connect is allowed."""
     pallet.ok("network", "create", "back")
-    pallet.ok("create", "--name", "c", "--network", "back", "busybox", "true")
-    pallet.ok("network", "disconnect", "back", "c")
-    assert inspect(pallet, "c")["HostConfig"]["NetworkMode"] == "back"
-    pallet.ok("network", "connect", "--alias", "app", "back", "c")
-    assert inspect(pallet, "c")["HostConfig"]["NetworkMode"] == "back"
-    pallet.ok("rm", "c")
+    pallet.ok("create", "--name", "app1", "--network", "back", "busybox", "true")
+    pallet.ok("network", "disconnect", "back", "app1")
+    assert inspect(pallet, "app1")["HostConfig"]["NetworkMode"] == "back"
+    pallet.ok("network", "connect", "--alias", "app", "back", "app1")
+    assert inspect(pallet, "app1")["HostConfig"]["NetworkMode"] == "back"
+    pallet.ok("rm", "app1")
 
 
 def _released(p, port: int) -> bool:
@@ -299,9 +299,9 @@ def test_the_default_bridge_stays_after_the_last_container_as_docker0_does(palle
 
 def test_kill_9_of_the_container_process_releases_everything(pallet, busybox):
     port = free_port()
-    pallet.ok("run", "-d", "--name", "k", "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD.format(text="k"))
+    pallet.ok("run", "-d", "--name", "killed", "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD.format(text="k"))
     assert fetch("127.0.0.1", port) == "k"
-    os.kill(inspect(pallet, "k")["State"]["Pid"], 9)
+    os.kill(inspect(pallet, "killed")["State"]["Pid"], 9)
     deadline = time.monotonic() + 10
     while _kernel_objects(pallet)["sandboxes"] and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -336,7 +336,7 @@ def test_published_ports_work_when_dockerd_has_set_forward_policy_to_drop(pallet
     subprocess.run(["iptables", "-w", "-P", "FORWARD", "DROP"], check=True)  # what dockerd does on start
     try:
         port = free_port()
-        pallet.ok("run", "-d", "--name", "w", "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD.format(text="fw"))
+        pallet.ok("run", "-d", "--name", "web", "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD.format(text="fw"))
         assert fetch("127.0.0.1", port) == "fw"
         r = pallet.ok("run", "--rm", "busybox", "wget", "-qO-", f"http://{host_address()}:{port}/")
         assert r.out.strip() == "fw"

@@ -27,9 +27,9 @@ def _block_device() -> str:
 
 def test_label_file_then_label_flags_as_docker_reads_them(pallet, busybox, tmp_path):
     (tmp_path / "labels").write_text("# team labels\ntier=web\n\nowner=a\nbare\n")
-    pallet.ok("create", "--name", "c", "--label-file", str(tmp_path / "labels"), "-l", "owner=b",
+    pallet.ok("create", "--name", "labelled", "--label-file", str(tmp_path / "labels"), "-l", "owner=b",
               "busybox", "true")
-    labels = _inspect(pallet, "c")["Config"]["Labels"]
+    labels = _inspect(pallet, "labelled")["Config"]["Labels"]
     assert labels == {"tier": "web", "owner": "b", "bare": ""}  # the flag wins over the file
     r = pallet("create", "--label-file", str(tmp_path / "nosuch"), "busybox", "true")
     assert r.code == 125 and "nosuch" in r.err
@@ -41,7 +41,7 @@ def test_domainname_cgroupns_and_memory_settings_reach_the_container(pallet, bus
               "cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable "
               "/sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device "
               "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device")
-    r = pallet.ok("run", "--name", "s", "--domainname", "example.org", "--cgroupns", "private",
+    r = pallet.ok("run", "--name", "settings", "--domainname", "example.org", "--cgroupns", "private",
                   "-m", "64m", "--oom-kill-disable", "--memory-swappiness", "10",
                   "--device-read-bps", f"{dev}:1mb", "--device-write-iops", f"{dev}:100",
                   "--annotation", "org.example.team=web", "--userns", "host", "busybox", "sh", "-c", script)
@@ -52,7 +52,7 @@ def test_domainname_cgroupns_and_memory_settings_reach_the_container(pallet, bus
     assert lines[1] != os.readlink("/proc/self/ns/cgroup")  # a namespace of its own
     assert lines[2:] == ["10", "oom_kill_disable 1", f"{major_minor} 1048576", f"{major_minor} 100"]
     assert r.err == ""  # -m is set: no OOM warning
-    doc = _inspect(pallet, "s")
+    doc = _inspect(pallet, "settings")
     host = doc["HostConfig"]
     assert doc["Config"]["Domainname"] == "example.org"
     assert (host["CgroupnsMode"], host["OomKillDisable"], host["MemorySwappiness"]) == ("private", True, 10)
@@ -67,13 +67,13 @@ def test_domainname_cgroupns_and_memory_settings_reach_the_container(pallet, bus
 
 
 def test_settings_the_host_cannot_apply_are_warned_and_discarded_as_docker(pallet, busybox):
-    r = pallet.ok("run", "--name", "w", "--oom-kill-disable", "--kernel-memory", "10m",
+    r = pallet.ok("run", "--name", "warned", "--oom-kill-disable", "--kernel-memory", "10m",
                   "--blkio-weight", "300", "busybox", "true")
     warnings = r.err.splitlines()
     assert warnings[:2] == [
         "WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future release.",
         "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous."]
-    host = _inspect(pallet, "w")["HostConfig"]
+    host = _inspect(pallet, "warned")["HostConfig"]
     assert host["KernelMemory"] == 0
     if not HAS_BLKIO_WEIGHT:  # this host's blkio controller has no weight (no BFQ)
         assert warnings[2] == ("WARNING: Your kernel does not support Block I/O weight or the cgroup "
@@ -101,34 +101,34 @@ def test_bad_values_are_refused_before_anything_is_made(pallet, busybox, flags, 
 
 
 def test_health_start_interval_probes_often_during_the_start_period(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "h", "--health-cmd", "true", "--health-interval", "60s",
+    pallet.ok("run", "-d", "--name", "healthy", "--health-cmd", "true", "--health-interval", "60s",
               "--health-start-period", "60s", "--health-start-interval", "200ms", "busybox", "sleep", "100")
-    assert _inspect(pallet, "h")["Config"]["Healthcheck"]["StartInterval"] == 200_000_000
+    assert _inspect(pallet, "healthy")["Config"]["Healthcheck"]["StartInterval"] == 200_000_000
     started = time.monotonic()
-    assert wait_for(lambda: _inspect(pallet, "h")["State"]["Health"]["Status"] == "healthy", 10)
+    assert wait_for(lambda: _inspect(pallet, "healthy")["State"]["Health"]["Status"] == "healthy", 10)
     assert time.monotonic() - started < 10  # not the 60s interval
 
 
 def test_update_memory_reservation_blkio_weight_and_realtime_cpu(pallet, busybox):
-    pallet.ok("run", "-d", "--name", "u", "busybox", "sleep", "100")
-    pallet.ok("update", "--memory-reservation", "32m", "u")
-    assert pallet.ok("exec", "u", "cat", "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes").out == "33554432\n"
+    pallet.ok("run", "-d", "--name", "updated", "busybox", "sleep", "100")
+    pallet.ok("update", "--memory-reservation", "32m", "updated")
+    assert pallet.ok("exec", "updated", "cat", "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes").out == "33554432\n"
     # the kernel gives a cgroup no real-time budget: its parent gets what the child asks, as dockerd
-    pallet.ok("update", "--cpu-rt-period", "1000000", "--cpu-rt-runtime", "10000", "u")
-    assert pallet.ok("exec", "u", "cat", "/sys/fs/cgroup/cpu/cpu.rt_runtime_us").out == "10000\n"
-    host = _inspect(pallet, "u")["HostConfig"]
+    pallet.ok("update", "--cpu-rt-period", "1000000", "--cpu-rt-runtime", "10000", "updated")
+    assert pallet.ok("exec", "updated", "cat", "/sys/fs/cgroup/cpu/cpu.rt_runtime_us").out == "10000\n"
+    host = _inspect(pallet, "updated")["HostConfig"]
     assert (host["MemoryReservation"], host["CpuRealtimePeriod"], host["CpuRealtimeRuntime"]) == (
         33554432, 1000000, 10000)
-    r = pallet("update", "--cpu-rt-period", "100", "--cpu-rt-runtime", "1000", "u")
+    r = pallet("update", "--cpu-rt-period", "100", "--cpu-rt-runtime", "1000", "updated")
     assert r.code == 1 and r.err == "Error: cpu-rt-runtime cannot be higher than cpu-rt-period\n"
     for weight in ("300", "5"):
-        r = pallet("update", "--blkio-weight", weight, "u")
+        r = pallet("update", "--blkio-weight", weight, "updated")
         if HAS_BLKIO_WEIGHT:
             assert r.code == (0 if weight == "300" else 1)
         else:  # moby discards it, with its warning, before it would check the range
             assert r.code == 0 and r.err == ("WARNING: Your kernel does not support Block I/O weight "
                                              "or the cgroup is not mounted. Weight discarded.\n")
-            assert _inspect(pallet, "u")["HostConfig"]["BlkioWeight"] == 0
+            assert _inspect(pallet, "updated")["HostConfig"]["BlkioWeight"] == 0
 
 
 def test_mac_address_is_the_containers_on_its_network(pallet, busybox):
@@ -136,11 +136,11 @@ def test_mac_address_is_the_containers_on_its_network(pallet, busybox):
                   "/sys/class/net/eth0/address")
     assert r.out == "92:d0:c6:0a:29:33\n"
     pallet.ok("network", "create", "macs")
-    pallet.ok("run", "-d", "--name", "m", "--network", "macs", "--mac-address", "92:d0:c6:0a:29:34",
+    pallet.ok("run", "-d", "--name", "withmac", "--network", "macs", "--mac-address", "92:d0:c6:0a:29:34",
               "busybox", "sleep", "100")
-    ns = _inspect(pallet, "m")["NetworkSettings"]
+    ns = _inspect(pallet, "withmac")["NetworkSettings"]
     assert ns["MacAddress"] == ns["Networks"]["macs"]["MacAddress"] == "92:d0:c6:0a:29:34"
-    pallet.ok("rm", "-f", "m")
+    pallet.ok("rm", "-f", "withmac")
     pallet.ok("network", "rm", "macs")
     r = pallet("run", "--rm", "--mac-address", "92:d0:c6:0a:29", "busybox", "true")
     assert r.code == 125 and "92:d0:c6:0a:29 is not a valid mac address" in r.err

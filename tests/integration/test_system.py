@@ -11,7 +11,7 @@ pytestmark = pytest.mark.usefixtures("no_leaks")
 def test_system_prune_deletes_unused_networks_as_its_warning_says(pallet, busybox):
     pallet.ok("network", "create", "idle")
     pallet.ok("network", "create", "held")
-    pallet.ok("create", "--network", "held", "--name", "c", "busybox", "true")
+    pallet.ok("create", "--network", "held", "--name", "stopped", "busybox", "true")
     r = pallet.ok("system", "prune", "-f")
     # the stopped container goes first, then the networks nobody uses any more: both
     section = r.out.split("Deleted Networks:\n", 1)[1].split("\n\n", 1)[0]
@@ -39,7 +39,7 @@ def _two_step_image(pallet, tmp_path) -> None:
 def test_system_df_counts_top_level_images_not_build_steps(pallet, busybox, tmp_path):
     _two_step_image(pallet, tmp_path)
     assert len(pallet.ok("images", "-a", "-q").lines) == 3  # the first RUN's image is hidden
-    pallet.ok("create", "--name", "c", "app", "true")
+    pallet.ok("create", "--name", "user", "app", "true")
     rows = {line.split()[0]: line.split() for line in pallet.ok("system", "df").lines[1:]}
     assert rows["Images"][1:3] == ["2", "1"]  # as `images` lists them; one has a container
 
@@ -47,7 +47,7 @@ def test_system_df_counts_top_level_images_not_build_steps(pallet, busybox, tmp_
 @ALSO_DOCKER
 def test_system_df_verbose_prints_dockers_tables(pallet, busybox, tmp_path):
     _two_step_image(pallet, tmp_path)
-    pallet.ok("create", "--name", "c", "-v", "data:/data", "app", "true")
+    pallet.ok("create", "--name", "user", "-v", "data:/data", "app", "true")
     out = pallet.ok("system", "df", "-v").out
     sections = out.split("\n\n")
     assert sections[0] == "Images space usage:"
@@ -60,7 +60,7 @@ def test_system_df_verbose_prints_dockers_tables(pallet, busybox, tmp_path):
     head, row = sections[3].splitlines()
     assert head.split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "LOCAL", "VOLUMES", "SIZE",
                             "CREATED", "STATUS", "NAMES"]
-    assert row.split()[1:4] == ["app", '"true"', "1"] and row.split()[-2:] == ["Created", "c"]
+    assert row.split()[1:4] == ["app", '"true"', "1"] and row.split()[-2:] == ["Created", "user"]
     assert sections[4] == "Local Volumes space usage:"
     assert [line.split() for line in sections[5].splitlines()] == [
         ["VOLUME", "NAME", "LINKS", "SIZE"], ["data", "1", "0B"]]

@@ -46,29 +46,29 @@ def test_copy_up_happens_only_into_an_empty_volume(pallet, busybox):
 
 @ALSO_DOCKER
 def test_anonymous_volume_and_rm_v_removes_it(pallet, busybox):
-    pallet.ok("run", "--name", "c", "-v", "/scratch", "busybox", "sh", "-c", "echo x > /scratch/f")
-    mounts = _inspect(pallet, "c")[0]["Mounts"]
+    pallet.ok("run", "--name", "scratchy", "-v", "/scratch", "busybox", "sh", "-c", "echo x > /scratch/f")
+    mounts = _inspect(pallet, "scratchy")[0]["Mounts"]
     assert [(m["Type"], m["Destination"], len(m["Name"])) for m in mounts] == [("volume", "/scratch", 64)]
     assert pallet.ok("volume", "ls", "-q").lines == [mounts[0]["Name"]]
-    pallet.ok("rm", "-v", "c")
+    pallet.ok("rm", "-v", "scratchy")
     assert pallet.ok("volume", "ls", "-q").lines == []
 
 
 def test_rm_without_v_keeps_anonymous_volume_and_never_named_ones(pallet, busybox):
-    pallet.ok("run", "--name", "c", "-v", "/scratch", "-v", "named:/n", "busybox", "true")
-    pallet.ok("rm", "c")
+    pallet.ok("run", "--name", "first", "-v", "/scratch", "-v", "named:/n", "busybox", "true")
+    pallet.ok("rm", "first")
     assert len(pallet.ok("volume", "ls", "-q").lines) == 2
-    pallet.ok("run", "--name", "d", "-v", "named:/n", "busybox", "true")
-    pallet.ok("rm", "-v", "d")
+    pallet.ok("run", "--name", "second", "-v", "named:/n", "busybox", "true")
+    pallet.ok("rm", "-v", "second")
     assert "named" in pallet.ok("volume", "ls", "-q").lines
 
 
 def test_image_volume_gets_an_anonymous_volume_with_the_image_content(pallet, busybox_tar):
     pallet.ok("import", "-c", "VOLUME /etc", str(busybox_tar), "withvol")
-    pallet.ok("create", "--name", "c", "withvol", "cat", "/etc/group")
-    mounts = _inspect(pallet, "c")[0]["Mounts"]
+    pallet.ok("create", "--name", "withvol_c", "withvol", "cat", "/etc/group")
+    mounts = _inspect(pallet, "withvol_c")[0]["Mounts"]
     assert [(m["Type"], m["Destination"]) for m in mounts] == [("volume", "/etc")]
-    assert pallet.ok("start", "-a", "c").out.startswith("root:")
+    assert pallet.ok("start", "-a", "withvol_c").out.startswith("root:")
 
 
 @ALSO_DOCKER
@@ -156,12 +156,12 @@ def test_volume_ls_filters_and_format(pallet, busybox):
 @ALSO_DOCKER
 def test_volume_prune_removes_unused_anonymous_then_all_with_a(pallet, busybox):
     pallet.ok("volume", "create", "named")
-    pallet.ok("run", "--name", "c", "-v", "/anon", "busybox", "true")
+    pallet.ok("run", "--name", "user", "-v", "/anon", "busybox", "true")
     pallet.ok("run", "--rm", "-v", "/gone", "busybox", "true")  # --rm removed it already
     assert len(pallet.ok("volume", "ls", "-q").lines) == 2
     r = pallet.ok("volume", "prune", "-f")
     assert r.out == "Total reclaimed space: 0B\n"  # the anonymous one is still in use
-    pallet.ok("rm", "c")
+    pallet.ok("rm", "user")
     r = pallet.ok("volume", "prune", "-f")
     assert r.lines[0] == "Deleted Volumes:" and len(r.lines[1]) == 64
     assert pallet.ok("volume", "ls", "-q").lines == ["named"]
@@ -170,8 +170,8 @@ def test_volume_prune_removes_unused_anonymous_then_all_with_a(pallet, busybox):
 
 def test_system_prune_volumes_removes_anonymous_volumes_of_removed_containers(pallet, busybox):
     pallet.ok("volume", "create", "named")
-    pallet.ok("run", "--name", "c", "-v", "/anon", "busybox", "true")
-    r = pallet.ok("system", "prune", "-f", "--volumes")  # c goes first, then its volume
+    pallet.ok("run", "--name", "user", "-v", "/anon", "busybox", "true")
+    r = pallet.ok("system", "prune", "-f", "--volumes")  # user goes first, then its volume
     assert "Deleted Containers:\n" in r.out and "Deleted Volumes:\n" in r.out
     assert pallet.ok("volume", "ls", "-q").lines == ["named"]
 

@@ -25,8 +25,10 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 
 def check_name(name: str) -> None:
-    """Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]* (by set, not regex: see pallet.jsontext on `re`)."""
-    if not name or name[0] in "_.-" or not _NAME_CHARS.issuperset(name):
+    """Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (by set, not regex: see pallet.jsontext on `re`).
+
+    The `+` means a name has at least two characters: moby refuses `--name a`."""
+    if len(name) < 2 or name[0] in "_.-" or not _NAME_CHARS.issuperset(name):
         raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
 
 
