@@ -12,6 +12,8 @@ import select
 import socket
 import struct
 
+from ..runtime.escape import pass_on
+
 BUF = 65536
 
 
@@ -78,14 +80,8 @@ def relay(sock: socket.socket, leftover: bytes, demux: Demux, stdin=None, escape
                     stdin_fd = None
                     sock.shutdown(socket.SHUT_WR)
                     continue
-                if escape is not None:
-                    data, detached = escape.feed(data)
-                    if data:
-                        sock.sendall(data)
-                    if detached:
-                        return True
-                else:
-                    sock.sendall(data)
+                if pass_on(escape, data, sock.sendall):
+                    return True
                 continue
             try:
                 data = sock.recv(BUF)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs ~3 ms per command
     from .escape import EscapeProxy
 
 from pallet.errors import NotFound
+from pallet.runtime.escape import pass_on
 
 STDIN_FRAME, STDOUT_FRAME, STDERR_FRAME = 1, 2, 3
 FRAME_MAX = 65536
@@ -66,14 +67,8 @@ def relay(sock: socket, stdout: BinaryIO, stderr: BinaryIO,
             if fd == stdin_fd:
                 data = os.read(stdin_fd, FRAME_MAX)
                 if data:
-                    if escape is not None:
-                        data, detached = escape.feed(data)
-                        if data:
-                            sock.sendall(data)
-                        if detached:
-                            return True
-                    else:
-                        sock.sendall(data)
+                    if pass_on(escape, data, sock.sendall):
+                        return True
                 else:
                     poller.unregister(stdin_fd)
                     stdin_fd = None

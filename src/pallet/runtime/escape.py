@@ -39,3 +39,15 @@ class EscapeProxy:
                 self.matched = 0
             out.append(byte)
         return bytes(out), False
+
+
+def pass_on(escape: EscapeProxy | None, data: bytes, send) -> bool:
+    """Send (`send(bytes)`) what the user typed, less the detach keys when `escape` watches
+    for them; True once they are read. The relays of every edge share it."""
+    if escape is None:
+        send(data)
+        return False
+    data, detached = escape.feed(data)
+    if data:
+        send(data)
+    return detached
