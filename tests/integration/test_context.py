@@ -149,3 +149,37 @@ def test_context_export_import_and_update_round_trip_with_the_docker_cli(pallet,
     assert r.stdout.endswith(" unix:///run/x.sock {}\n")  # a new endpoint drops the old TLS material, as docker
     r = pallet("context", "update", "nosuch", "--description", "x")
     assert r.code == 1 and r.err.startswith('Error: context "nosuch": context not found')
+
+
+def test_context_import_reads_only_its_own_entries_from_a_hostile_archive(pallet, docker_config, tmp_path):
+    # an archive names no path on this host: only meta.json and tls/docker/{ca,cert,key}.pem are
+    # read, by name; links, ../ and absolute names are never followed or written
+    import io
+    import tarfile
+    sentinel = tmp_path / "outside"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        def add(name, data=b"", **kw):
+            info = tarfile.TarInfo(name)
+            for k, v in kw.items():
+                setattr(info, k, v)
+            info.size = len(data) if info.type == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(data) if info.size else None)
+        add("meta.json", json.dumps({"Name": "x", "Metadata": {}, "Endpoints": {
+            "docker": {"Host": "unix:///run/x.sock", "SkipTLSVerify": False}}}).encode())
+        add("tls/docker/ca.pem", type=tarfile.SYMTYPE, linkname="/etc/shadow")
+        add("tls/docker/cert.pem", type=tarfile.LNKTYPE, linkname="/etc/passwd")
+        add(f"../../../..{sentinel}", b"evil")
+        add(str(sentinel), b"evil")
+        add("tls/docker/../../../../outside", b"evil")
+    (tmp_path / "hostile.dockercontext").write_bytes(buf.getvalue())
+    r = pallet.ok("context", "import", "hostile", str(tmp_path / "hostile.dockercontext"))
+    assert r.out == "hostile\n"
+    assert not sentinel.exists()
+    r = pallet.ok("context", "inspect", "-f", "{{.Endpoints.docker.Host}} {{json .TLSMaterial}}", "hostile")
+    assert r.out == "unix:///run/x.sock {}\n"  # the linked TLS files were not taken
+    assert not (docker_config / "contexts" / "tls").exists() or not any(
+        (docker_config / "contexts" / "tls").rglob("*.pem"))
+    r = pallet("context", "import", "broken", "-", stdin=b"not a tar at all" * 100)
+    assert r.code == 1 and r.err.startswith("Error: invalid context archive: ") and r.err.count("\n") == 1
+    assert "broken" not in pallet.ok("context", "ls", "-q").out

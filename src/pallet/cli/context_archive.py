@@ -56,8 +56,10 @@ def import_bytes(name: str, data: bytes) -> None:
                     member = tar.next()
                 except tarfile.ReadError:  # docker/cli's archives end without tar's end blocks
                     break
+    except tarfile.ReadError:  # no compression nor tar format recognised (its text is a list)
+        raise InvalidArgument("invalid context archive: not a tar archive") from None
     except (tarfile.TarError, EOFError, ValueError) as exc:  # json's errors are ValueErrors
-        raise InvalidArgument(f"invalid context archive: {exc}") from None
+        raise InvalidArgument(f"invalid context archive: {str(exc).splitlines()[0]}") from None
     if not isinstance(meta, dict):
         raise InvalidArgument("invalid context archive: no meta.json in it")
     meta["Name"] = name
