@@ -240,7 +240,7 @@ def test_source_date_epoch_gives_the_same_image_id_anywhere_anytime(pallet, busy
     assert cfg["created"] == "2023-11-14T22:13:20Z"
 
 
-# pallet only (not ALSO_DOCKER): `docker build -f - DIR` through the API fails ('invalid tar header: unexpected EOF'): open, see the issue note
+@ALSO_DOCKER  # docker/cli's `-f - DIR` context ends with the last entry's content, unpadded, as Go's tar reader allows
 def test_context_tar_on_stdin_and_dockerfile_on_stdin(pallet, busybox, tmp_path):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:

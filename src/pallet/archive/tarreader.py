@@ -97,7 +97,10 @@ class TarReader:
         """The next entry, or None after the end-of-archive marker (stream drained)."""
         self.skip()
         if self._pad:
-            self._raw(self._read_exact(self._pad))
+            pad = self._stream.read(self._pad)
+            if not pad:  # the stream ends with the last entry's content: Go's tar.Reader takes
+                return None  # that as the end (docker/cli's `build -f - DIR` context ends so)
+            self._raw(pad if len(pad) == self._pad else pad + self._read_exact(self._pad - len(pad)))
             self._pad = 0
         local: dict[str, bytes] = {}
         while True:
