@@ -87,13 +87,8 @@ class Request:
         text = self.param(name)
         if not text:
             return []
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise InvalidArgument(f"invalid {name}: {exc}") from None
-        if not isinstance(doc, list) or not all(isinstance(v, str) for v in doc):
-            raise InvalidArgument(f"invalid {name}: expected an array of strings")
-        return doc
+        return _decoded(text, name, lambda d: isinstance(d, list) and all(isinstance(v, str) for v in d),
+                        "an array of strings")
 
     def json_object(self, name: str, word: str | None = None) -> dict:
         """A query parameter holding a JSON object (`filters`, `buildargs`, `labels`); {} when
@@ -101,13 +96,7 @@ class Request:
         text = self.param(name)
         if not text:
             return {}
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise InvalidArgument(f"invalid {word or name}: {exc}") from None
-        if not isinstance(doc, dict):
-            raise InvalidArgument(f"invalid {word or name}: expected an object")
-        return doc
+        return _decoded(text, word or name, lambda d: isinstance(d, dict), "an object")
 
     def filters(self) -> dict[str, list[str]]:
         """The `filters` parameter: {"name": ["a"]} or the old {"name": {"a": true}} form."""
@@ -152,13 +141,7 @@ class Request:
             if required:
                 raise InvalidArgument("bad parameter: request body must not be empty")
             return {}
-        try:
-            doc = json.loads(data)
-        except ValueError as exc:
-            raise InvalidArgument(f"invalid JSON: {exc}") from None
-        if not isinstance(doc, dict):
-            raise InvalidArgument("invalid JSON: expected an object")
-        return doc
+        return _decoded(data, "JSON", lambda d: isinstance(d, dict), "an object")
 
     def wants_upgrade(self) -> bool:
         return self.headers.get("upgrade", "").lower() == "tcp" or \
@@ -251,6 +234,18 @@ def json_lines(events) -> Response:
 
 _JSON_NAMES = {str: "string", bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
 _GO_NAMES = {str: "string", bool: "bool", int: "int64", list: "[]string", dict: "map[string]string"}
+
+
+def _decoded(text, what: str, shaped, shape: str):
+    """`text` (str or bytes) as JSON of the shape `shaped` accepts; else one 400 line
+    naming `what`, in the words dockerd uses for a bad filter, body or parameter."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"invalid {what}: {exc}") from None
+    if not shaped(doc):
+        raise InvalidArgument(f"invalid {what}: expected {shape}")
+    return doc
 
 
 def check_type(doc: dict, key: str, kind, where: str = "") -> object:
