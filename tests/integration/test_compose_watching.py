@@ -121,6 +121,27 @@ def test_secret_from_environment_and_config_content_are_written_into_the_contain
     assert "s3cret" not in project("config").out  # the value is never printed
 
 
+def test_a_secret_target_leading_out_of_the_container_is_refused_and_nothing_is_left(project, monkeypatch,
+                                                                                      tmp_path):
+    # the secret goes in through cp's applier: a target with ../ never reaches the host
+    outside = tmp_path / "escaped"
+    _write(project, f"""
+        services:
+          app:
+            image: busybox
+            command: ["sleep", "60"]
+            secrets: [{{source: token, target: "../../../../../../..{outside}"}}]
+        secrets:
+          token: {{environment: MY_TOKEN}}
+        """)
+    monkeypatch.setenv("MY_TOKEN", "s3cret")
+    r = project("up", "-d")
+    assert r.code == 1 and r.err.strip().splitlines()[-1].endswith(
+        "its path escapes the container; nothing was copied"), r.err
+    assert not outside.exists()
+    assert project("ps", "-aq").out == ""  # the container it was meant for is not left half made
+
+
 def test_dockerfile_inline_builds_the_service_and_excludes_dockerfile(project):
     _write(project, """
         services:

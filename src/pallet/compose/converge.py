@@ -142,10 +142,14 @@ def create_container(compose, service: str, req) -> str:
     secrets and configs that are not files (written in before it starts, as compose does)."""
     files = plan.injected_files(compose.project, compose.project.services[service])
     cid = compose.engine.containers.create(req)
-    for net_name, endpoint in plan.networks(compose.project, service)[1:]:
-        compose.networks.connect(net_name, cid, endpoint["aliases"], endpoint["ip"])
-    if files:
-        compose.engine.container_fs.extract_into(cid, _tar(files), "/", archive=True)  # uid/gid kept
+    try:
+        for net_name, endpoint in plan.networks(compose.project, service)[1:]:
+            compose.networks.connect(net_name, cid, endpoint["aliases"], endpoint["ip"])
+        if files:  # through cp's applier: a target leading out of the container is refused
+            compose.engine.container_fs.extract_into(cid, _tar(files), "/", archive=True)  # uid/gid kept
+    except BaseException:
+        compose.engine.containers.remove(cid, force=True, volumes=True)  # not left half made
+        raise
     return cid
 
 
