@@ -12,7 +12,8 @@ page cache) lands on both alike. Cases (all `--network none`):
   create   create busybox true
   start    start of the container `create` just made (it runs `true` and exits by itself)
   ps       ps -a                            (over the few containers left by create/start)
-Reports median, p25, p75 and min per case and side, and B-A of the medians, of wall time
+Reports median, p25, p75 and min per case and side, B-A of the medians, and the median of
+the paired B-A (each round's two samples) with a 95% bootstrap interval, of wall time
 and of CPU time (user + system of the CLI and the children it reaped; steadier when the
 host is busy, but blind to time spent waiting on runc and conmon).
 Both trees are byte-compiled first (`compileall`): with PYTHONDONTWRITEBYTECODE=1 a tree
@@ -121,6 +122,20 @@ def quartiles(samples: list[float]) -> dict:
             "min_ms": round(min(samples) * 1000, 2), "runs": len(samples)}
 
 
+def paired(a: list[float], b: list[float], resamples: int = 2000) -> dict:
+    """B-A of each round's two samples, taken side by side, so the host's drift between
+    rounds cancels: their median, and a 95% bootstrap interval of that median (resampled
+    with a fixed seed, so a rerun on the same samples says the same). An interval that
+    holds 0 means the two trees are level at this resolution."""
+    import random
+    diffs = [y - x for x, y in zip(a, b)]
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(resamples))
+    return {"median_ms": round(statistics.median(diffs) * 1000, 2),
+            "ci95_ms": [round(medians[int(0.025 * resamples)] * 1000, 2),
+                        round(medians[int(0.975 * resamples)] * 1000, 2)]}
+
+
 def measure(sides: list[Side], cases: list[str], rounds: int, warmup: int = 2) -> dict:
     samples = {c: {s.name: [] for s in sides} for c in cases}
     cpu = {c: {s.name: [] for s in sides} for c in cases}
@@ -181,19 +196,22 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     table = {c: {n: quartiles(s) for n, s in per.items()} for c, per in samples.items()}
     cpu_table = {c: {n: quartiles(s) for n, s in per.items()} for c, per in cpu.items()}
-    for t in (table, cpu_table):
+    for t, raw in ((table, samples), (cpu_table, cpu)):
         for case, per in t.items():
             per["B-A_median_ms"] = round(per["B"]["median_ms"] - per["A"]["median_ms"], 2)
+            per["B-A_paired"] = paired(raw[case]["A"], raw[case]["B"])
     h.save("ab_startup", {"A": str(sides[0].tree), "B": str(sides[1].tree),
                           "rounds": args.rounds, "wall_ms": table, "cpu_ms": cpu_table,
                           "instructions": counted})
     for title, t in (("wall", table), ("cpu (CLI + reaped children)", cpu_table)):
-        print(f"{title}\n{'case':8} {'A median [p25-p75]':>24} {'B median [p25-p75]':>24} {'B-A':>7}")
+        print(f"{title}\n{'case':8} {'A median [p25-p75]':>24} {'B median [p25-p75]':>24} {'B-A':>7}"
+              f"  {'paired B-A [95% CI]':>22}")
         for case, per in t.items():
-            a, b = per["A"], per["B"]
+            a, b, d = per["A"], per["B"], per["B-A_paired"]
             print(f"{case:8} {a['median_ms']:8.1f} [{a['p25_ms']:.1f}-{a['p75_ms']:.1f}]"
                   f"{'':4}{b['median_ms']:8.1f} [{b['p25_ms']:.1f}-{b['p75_ms']:.1f}]"
-                  f"{'':4}{per['B-A_median_ms']:+7.1f}")
+                  f"{'':4}{per['B-A_median_ms']:+7.1f}"
+                  f"  {d['median_ms']:+6.2f} [{d['ci95_ms'][0]:+.2f} {d['ci95_ms'][1]:+.2f}]")
 
     if counted:
         print(f"instructions (CLI process)\n{'case':8} {'A':>14} {'B':>14} {'B/A':>7}")

@@ -1,4 +1,5 @@
-"""The few libc calls the stdlib's `os` lacks: mount(2), umount2(2) and raw syscall(2).
+"""The few libc calls the stdlib's `os` lacks: mount(2), umount2(2), inotify(7) and raw
+syscall(2).
 
 Owns the binding. It goes through `_ctypes`, the C half of ctypes, because `import ctypes`
 costs ~3 ms at every CLI start (it builds all of ctypes' types) and these calls need only
@@ -50,6 +51,24 @@ def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "")
 
 def umount2(target: str, flags: int = 0) -> None:
     _call("umount2", target.encode(), flags)
+
+
+IN_CLOSE_WRITE = 0x8
+IN_MOVED_TO = 0x80
+IN_NONBLOCK = os.O_NONBLOCK
+IN_CLOEXEC = os.O_CLOEXEC
+
+
+def inotify_watch(path: str, mask: int) -> int:
+    """A non-blocking inotify fd watching `path` for `mask`; readable once an event came
+    (read it to empty before the next wait). The caller closes it."""
+    fd = _call("inotify_init1", IN_NONBLOCK | IN_CLOEXEC)
+    try:
+        _call("inotify_add_watch", fd, path.encode(), mask)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 def syscall(number: int, *args: int) -> int:

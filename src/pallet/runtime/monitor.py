@@ -183,8 +183,13 @@ class Monitor:
         """Block until conmon records the exit code; TimeoutError after `timeout` seconds.
 
         Given `bundle`, a conmon that died without writing one is an error, not a hang.
+        Asleep until conmon writes an exit file (inotify on the exit dir, set before the
+        first look so none is missed), with a look every 0.1 s at most for the rest (a
+        dead conmon, the deadline); without inotify, a poll that backs off, then a pidfd
+        of the container's process.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        watch = _exit_watch(self.exit_dir)
         delay = 0.0001  # conmon closes the attach socket just before it writes the file
         process = None  # a pidfd of the container's process, once a short wait did not do
         try:
@@ -200,21 +205,26 @@ class Monitor:
                                       "recording an exit code")
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"container {container_id} still running")
-                if process is None and delay >= 0.01 and bundle is not None:
+                if watch >= 0:
+                    if select.select([watch], [], [], min(delay, 0.1))[0]:
+                        _drain(watch)
+                        continue
+                elif process is None and delay >= 0.01 and bundle is not None:
                     process = _pidfd(Path(bundle) / "pidfile")
-                if process is not None and process >= 0:
+                if watch < 0 and process is not None and process >= 0:
                     # asleep until the process ends (conmon then writes the file at once),
                     # not up to 0.1 s past it; still a look every 0.1 s (pid reused, stop)
                     if select.select([process], [], [], min(delay, 0.1))[0]:
                         os.close(process)
                         process, delay = -1, 0.0001
                         continue
-                else:
+                elif watch < 0:
                     time.sleep(delay)
                 delay = min(delay * 1.5, 0.1)
         finally:
-            if process is not None and process >= 0:
-                os.close(process)
+            for fd in (watch, process):
+                if fd is not None and fd >= 0:
+                    os.close(fd)
 
     def delete(self, container_id: str, force: bool = False, keep_exit: bool = False) -> None:
         """``runc delete`` and forget the exit file (unless `keep_exit`: a waiter may still
@@ -224,6 +234,26 @@ class Monitor:
         finally:
             if not keep_exit:
                 self.exit_path(container_id).unlink(missing_ok=True)
+
+
+def _exit_watch(exit_dir: Path) -> int:
+    """An inotify fd that becomes readable when a file in `exit_dir` is written or renamed
+    in (conmon writes a temporary file and renames it); -1 without inotify (no such
+    directory yet, no instances left), and the caller polls instead."""
+    try:
+        return libc.inotify_watch(str(exit_dir), libc.IN_MOVED_TO | libc.IN_CLOSE_WRITE)
+    except OSError:
+        return -1
+
+
+def _drain(fd: int) -> None:
+    """Read the pending inotify events (which file they name does not matter: the caller
+    looks at its own exit file again), so the next select sleeps."""
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
 
 
 def _pidfd(pidfile: Path) -> int:
