@@ -43,18 +43,25 @@ def exec_in(svc, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
 
 def exec_terminal(svc, req: ExecRequest):
     """`exec -it` as an attachment to relay (`runtime.exec_terminal.ExecTerminal`): the
-    edge relays it (detach keys included), resizes it, then asks `wait()` for the code."""
+    edge relays it (detach keys included), resizes it, then asks `wait()` for the code;
+    a detach (`relay` true) is an exec_detach event, the code an exec_die."""
     record, process, exec_id = _exec_process(svc, req)
     cid = record["Id"]
     terminal = svc.monitor_of(cid).runc.exec_terminal(cid, process, size=req.console_size,
                                                       guard=svc.exec_guard(cid))
-    wait = terminal.wait
+    relay, wait = terminal.relay, terminal.wait
+
+    def relay_and_record(*args, **kwargs) -> bool:  # dockerd logs a detach from an exec
+        detached = relay(*args, **kwargs)
+        if detached:
+            svc.events().container_exec("exec_detach", record, exec_id)
+        return detached
 
     def wait_and_record() -> int:  # the exit is seen only by a caller that waits for it
         code = wait()
         svc.events().container_exec("exec_die", record, exec_id, exitCode=code)
         return code
-    terminal.wait = wait_and_record
+    terminal.relay, terminal.wait = relay_and_record, wait_and_record
     return terminal
 
 
