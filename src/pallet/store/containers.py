@@ -132,7 +132,10 @@ class ContainerStore:
 
     def _by_prefix(self, ref: str) -> str:
         if ref and all(c in "0123456789abcdef" for c in ref):
-            rows = self.conn.execute("SELECT id FROM containers WHERE id LIKE ?", (ref + "%",)).fetchall()
+            # a key range, not LIKE, which scans every row: IDs are lowercase hex, so all
+            # those starting with `ref` sort from `ref` to just before `ref + "g"`
+            rows = self.conn.execute("SELECT id FROM containers WHERE id >= ? AND id < ? LIMIT 2",
+                                     (ref, ref + "g")).fetchall()
             if len(rows) > 1:
                 raise Conflict(f"multiple IDs found with provided prefix: {ref}")
             if rows:

@@ -268,8 +268,11 @@ class Database:
             "SELECT id, created, size, parent, loaded FROM images")]
 
     def images_by_prefix(self, hex_prefix: str) -> list[str]:
-        like = "sha256:" + hex_prefix.replace("%", "").replace("_", "") + "%"
-        return [r[0] for r in self.conn.execute("SELECT id FROM images WHERE id LIKE ?", (like,))]
+        # a key range (LIKE would scan every row): IDs are `sha256:` and lowercase hex, so
+        # those starting with the prefix sort from it to just before it + "g"
+        low = "sha256:" + hex_prefix
+        return [r[0] for r in self.conn.execute("SELECT id FROM images WHERE id >= ? AND id < ?",
+                                                (low, low + "g"))]
 
     def image_chain(self, image_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
