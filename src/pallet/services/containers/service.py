@@ -592,6 +592,12 @@ class ContainerService(ContainerQueries):
         except OSError:
             pass
 
+    def exec_create(self, req: ExecRequest) -> ExecRequest:
+        """An exec instance for `req` (`POST /containers/{id}/exec`): the request with the
+        container's full ID and the new `exec_id`, its exec_create event recorded."""
+        from .streams import exec_create
+        return exec_create(self, req)
+
     def exec_target(self, ref: str) -> dict:
         """The record of a container a process may join (running, not paused), or Conflict."""
         from .streams import exec_target
