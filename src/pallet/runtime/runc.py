@@ -417,34 +417,50 @@ def _signal_init(state_dir: Path, signal: int) -> bool:
 
 
 SETTLE_S = 0.1
+EXEC_WAIT_S = 2.0
 
 
 def _let_handlers_settle(pid: int, signal: int) -> None:
-    """A container's init is its pid namespace's init: a signal it has no handler for is
-    dropped. One stopped right after it started (`run -d` then `stop`) may not have set its
-    handlers yet (tini, a shell's trap): wait until it catches `signal`, or until it is
-    SETTLE_S old (a process that never catches it, as `sleep`). Forking runc hid this
+    """A container's init is its pid namespace's init: a signal it neither catches nor
+    blocks is dropped. One stopped right after it started (`run -d` then `stop`) may not
+    have set its handlers yet (tini blocks the signals it waits for, a shell's trap
+    catches them): wait until it catches or blocks `signal`, or until it is SETTLE_S old
+    (a process that never does, as `sleep`). While it is still runc's init (named
+    `runc:[2:INIT]`: the command is not yet executed, which a loaded host can make last
+    well past SETTLE_S) nothing is sent, up to EXEC_WAIT_S: its Go runtime would take a
+    SIGTERM and exit 2, and its handlers do not outlive the exec. Forking runc hid this
     window behind ~10 ms of its own start-up."""
-    tick = os.sysconf("SC_CLK_TCK")
     deadline = None
+    seen_before_exec = False
+    give_up = time.monotonic() + EXEC_WAIT_S
     while True:
         try:
             with open(f"/proc/{pid}/status", "rb") as f:
-                caught = next((int(line.split()[1], 16) for line in f if line.startswith(b"SigCgt:")), 0)
-            if caught >> (signal - 1) & 1:
-                return
-            if deadline is None:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    stat = f.read()
-                started = int(stat[stat.rfind(b")") + 2:].split()[19]) / tick
-                with open("/proc/uptime", "rb") as f:
-                    age = float(f.read().split()[0]) - started
-                deadline = time.monotonic() + SETTLE_S - age
+                fields = dict(line.split(b":", 1) for line in f if b":" in line)
+            if fields.get(b"Name", b"").strip().startswith(b"runc:"):
+                # runc's init: its Go runtime catches the signal and would exit 2 on it
+                seen_before_exec, deadline = True, None  # counted from the exec, once it comes
+            else:
+                held = int(fields.get(b"SigCgt", b"0").strip(), 16) | int(fields.get(b"SigBlk", b"0").strip(), 16)
+                if held >> (signal - 1) & 1:
+                    return
+                if deadline is None:
+                    deadline = time.monotonic() + SETTLE_S - (0 if seen_before_exec else _age(pid))
         except (OSError, ValueError, IndexError):
             return
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if (deadline is not None and now >= deadline) or now >= give_up:
             return
         time.sleep(0.002)
+
+
+def _age(pid: int) -> float:
+    """Seconds since `pid` started (its fork: runc's init, before the exec)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        stat = f.read()
+    started = int(stat[stat.rfind(b")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime", "rb") as f:
+        return float(f.read().split()[0]) - started
 
 
 def _same_process(pid: int, start: int) -> bool:
