@@ -122,3 +122,34 @@ def test_inspect_prints_healthcheck_durations_as_docker_does(pallet, busybox):
     r = pallet.ok("inspect", "-f", "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} "
                   "{{json .Config.Healthcheck.Interval}}", "dur")
     assert r.out == "1m30s 500ms 90000000000\n"
+
+
+def test_cmd_shell_probe_runs_under_config_shell_never_the_image_shell(pallet, busybox, tmp_path):
+    """moby's cmdProbe: CMD-SHELL is Config.Shell (else /bin/sh -c) plus the Test words as they
+    are; Config.Shell comes only from the create body (moby's create merge leaves out the
+    image's SHELL, and docker/cli has no flag for it)."""
+    from api_service import ApiService
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text(
+        'FROM busybox\nSHELL ["/bin/echo", "image-shell"]\nHEALTHCHECK --interval=0.2s CMD echo from-sh\n')
+    pallet.ok("build", "-q", "-t", "shelled", str(tmp_path / "ctx"))
+    api = ApiService(pallet, tmp_path / "api.sock")
+    try:
+        check = {"Interval": 200_000_000, "Timeout": 2_000_000_000}
+        for name, extra in (("custom", {"Shell": ["/bin/echo", "shell-was"],
+                                        "Healthcheck": {"Test": ["CMD-SHELL", "exit 3", "zero"], **check}}),
+                            ("split", {"Healthcheck": {"Test": ["CMD-SHELL", 'echo "$0"', "zero"], **check}}),
+                            ("image", {"Image": "shelled"})):
+            body = {"Image": "busybox", "Cmd": ["sleep", "1000"], **extra}
+            status, _, out = api.request("POST", f"/containers/create?name={name}", body)
+            assert status == 201, out
+    finally:
+        api.stop()
+    pallet.ok("start", "custom", "split", "image")
+    outputs = {"custom": "shell-was exit 3 zero\n", "split": "zero\n", "image": "from-sh\n"}
+    for name, output in outputs.items():
+        assert _wait_for(lambda: _health(pallet, name).get("Status") == "healthy"), _health(pallet, name)
+        assert _health(pallet, name)["Log"][-1]["Output"] == output
+    assert _inspect(pallet, "custom")["Config"]["Shell"] == ["/bin/echo", "shell-was"]
+    assert "Shell" not in _inspect(pallet, "image")["Config"]
+    pallet.ok("rm", "-f", "custom", "split", "image")

@@ -17,6 +17,7 @@ _TYPES = {  # Config and HostConfig fields this decoder reads, and their JSON ty
     "Image": str, "Cmd": list, "Entrypoint": list, "Env": list, "WorkingDir": str, "User": str,
     "Hostname": str, "Labels": dict, "Tty": bool, "OpenStdin": bool, "StopSignal": str,
     "StopTimeout": int, "ExposedPorts": dict, "Healthcheck": dict, "Volumes": dict, "Domainname": str,
+    "Shell": list,
 }
 # HostConfig's smaller settings (services/containers/settings.py keeps them under these very
 # names), their JSON type, and the value docker/cli sends when its flag is not given
@@ -80,10 +81,18 @@ def create_request(body: dict, name: str | None):
         oom_score_adj=host.get("OomScoreAdj") or 0, cpu_period=host.get("CpuPeriod") or 0,
         cpu_quota=host.get("CpuQuota") or 0, memory_reservation=host.get("MemoryReservation") or 0,
         device_cgroup_rules=list(host.get("DeviceCgroupRules") or []),
-        domainname=body.get("Domainname") or "", settings=_settings(host),
+        domainname=body.get("Domainname") or "", settings=_settings(host), shell=_words(body, "Shell"),
         extra={"health": _health(body.get("Healthcheck")), "volumes_from": list(host.get("VolumesFrom") or []),
                "network": _network_options(body, host, network)},
     )
+
+
+def _words(body: dict, key: str) -> list[str] | None:
+    """A strslice field (Config.Shell) as argv words: each one a JSON string."""
+    words = body.get(key) or None
+    if words and not all(isinstance(w, str) for w in words):
+        raise InvalidArgument(f"json: cannot unmarshal value into Go struct field Config.{key} of type string")
+    return words
 
 
 def _systempaths(host: dict) -> list[str]:

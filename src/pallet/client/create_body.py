@@ -13,6 +13,7 @@ def create_body(req) -> dict:
         "Env": req.env, "WorkingDir": req.workdir, "User": req.user, "Hostname": req.hostname,
         "Domainname": req.domainname, "Labels": req.labels, "StopSignal": req.stop_signal,
         "StopTimeout": req.stop_timeout, "Healthcheck": _health(req.extra.get("health") or {}),
+        "Shell": req.shell,
         "ExposedPorts": {**{k: {} for k in net.get("expose") or []},
                          **{p.key: {} for p in req.ports}},
     })

@@ -85,6 +85,7 @@ class CreateRequest:
     devices: list[dict] = field(default_factory=list)  # --device, as HostConfig.Devices entries
     device_cgroup_rules: list[str] = field(default_factory=list)
     domainname: str = ""                           # --domainname
+    shell: list[str] | None = None                 # Config.Shell: API only (docker/cli has no flag)
     # --cgroupns, --oom-kill-disable, --memory-swappiness, --kernel-memory, --blkio-weight,
     # --device-*-bps/iops, --annotation, --userns: HostConfig keys (containers/settings.py)
     settings: dict = field(default_factory=dict)

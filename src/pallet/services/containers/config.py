@@ -92,6 +92,8 @@ def build_record(cid: str, name: str, image_id: str, req: CreateRequest, image_c
             "Entrypoint": entrypoint or None, "OnBuild": None,
             "Labels": {**(cfg.get("Labels") or {}), **req.labels},
             "StopSignal": req.stop_signal or cfg.get("StopSignal"), "StopTimeout": req.stop_timeout,
+            # omitempty, as moby's; never the image's SHELL (moby's create merge leaves it out)
+            **({"Shell": list(req.shell)} if req.shell else {}),
         },
         "HostConfig": _host_config(req, log_opts),
         "Mounts": [_mount_point(m) for m in req.mounts],

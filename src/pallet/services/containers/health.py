@@ -62,9 +62,16 @@ def config_of(record: dict) -> dict | None:
     return {**DEFAULTS, **{k: v for k, v in hc.items() if v}}
 
 
-def command_of(test: list[str]) -> list[str]:
+DEFAULT_SHELL = ["/bin/sh", "-c"]
+
+
+def command_of(test: list[str], shell: list[str] | None = None) -> list[str]:
+    """The probe's argv, as moby's cmdProbe makes it: CMD-SHELL runs under the container's
+    Config.Shell (set only through the API's create body: moby's create does not take the
+    image's SHELL, and docker/cli has no flag for it), else /bin/sh -c; the words after
+    CMD-SHELL are appended as they are, so a second word is the shell's $0, not more script."""
     if test[0] == "CMD-SHELL":
-        return ["/bin/sh", "-c", " ".join(test[1:])]
+        return [*(shell or DEFAULT_SHELL), *test[1:]]
     return list(test[1:]) if test[0] == "CMD" else list(test)
 
 
@@ -129,7 +136,7 @@ def run_check(svc, ref: str) -> str:
     if record["State"]["Paused"]:
         return (record["State"].get("Health") or {}).get("Status", "starting")
     start = now_rfc3339()
-    code, output = _probe(svc, record, command_of(hc["Test"]), hc["Timeout"] / SECOND)
+    code, output = _probe(svc, record, command_of(hc["Test"], record["Config"].get("Shell")), hc["Timeout"] / SECOND)
     entry = {"Start": start, "End": now_rfc3339(), "ExitCode": code, "Output": output}
     turns = []
 
