@@ -279,6 +279,20 @@ def test_rm_unknown_container_exits_1(pallet):
 
 
 @ALSO_DOCKER
+def test_leading_slashes_before_a_name_are_all_dropped(pallet, busybox):
+    """What Docker's users see: moby's GetContainer drops one '/', but its router (gorilla/mux,
+    no SkipClean) first cleans /containers//foo/stop to /containers/foo/stop and redirects, so
+    `//foo` is foo and `//nosuch` is reported as nosuch (checked against dockerd with docker
+    CLI 28.2.2)."""
+    pallet.ok("create", "--name", "slashed", "busybox", "sleep", "1000")
+    assert pallet.ok("start", "//slashed").out == "//slashed\n"
+    assert pallet.ok("inspect", "-f", "{{.Name}}", "///slashed").out == "/slashed\n"
+    r = pallet("stop", "//nosuch")
+    assert r.code == 1 and r.err == f"{pallet.error_prefix}No such container: nosuch\n"
+    assert pallet.ok("rm", "-f", "/slashed").out == "/slashed\n"
+
+
+@ALSO_DOCKER
 def test_name_in_use_is_a_conflict(pallet, busybox):
     pallet.ok("create", "--name", "dup", "busybox", "true")
     r = pallet("run", "--name", "dup", "busybox", "true")
