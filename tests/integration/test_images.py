@@ -58,6 +58,25 @@ def test_images_filter_by_reference_and_dangling(pallet, busybox, busybox_tar):
     assert dangling == ["<none> <none>"]
 
 
+@ALSO_DOCKER
+def test_images_reference_filter_is_go_path_match_on_familiar_names(pallet, busybox):
+    """moby: FamiliarMatch, Go's path.Match on busybox:latest then busybox; `*` never
+    crosses a '/', and a malformed pattern is the daemon's "syntax error in pattern"."""
+    for name in ("localhost:5000/team/app:1", "team/app:2", "docker.io/library/app:3"):
+        pallet.ok("tag", "busybox", name)
+
+    def listed(pattern: str) -> list[str]:
+        return sorted(pallet.ok("images", "-f", f"reference={pattern}", "--format",
+                                "{{.Repository}}:{{.Tag}}").lines)
+    assert listed("*") == ["app:3", "busybox:latest"]
+    assert listed("*/*") == listed("team/*") == ["team/app:2"]
+    assert listed("*/*/*") == listed("localhost:5000/*/*") == ["localhost:5000/team/app:1"]
+    assert listed("busy?ox") == listed("[a-c]usybox") == listed("*:latest") == ["busybox:latest"]
+    assert listed("library/busybox") == []
+    r = pallet("images", "-f", "reference=[")
+    assert (r.code, r.err) == (1, f"{pallet.error_prefix}syntax error in pattern\n")
+
+
 def test_images_filter_label(pallet, busybox_tar):
     pallet.ok("import", "-c", "LABEL tier=web", str(busybox_tar), "web:1")
     pallet.ok("import", str(busybox_tar), "plain:1")

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from pallet.errors import InvalidArgument, InvalidReference
+from pallet.errors import InvalidArgument, InvalidReference, PalletError
 from pallet import reference
 from pallet.reference import Reference, looks_like_id_prefix, parse, parse_repository_tag
 
@@ -179,3 +179,50 @@ def test_everyday_names_parsed_without_regexes_agree_with_the_grammar(text):
 def test_everyday_names_take_the_fast_path(text):
     fast = reference._parse_simple(text)
     assert fast is not None and fast == _by_grammar(text)
+
+
+# Go's own table for path.Match (src/path/match_test.go): pattern, name, match, or an error
+PATH_MATCH_CASES = [
+    ("abc", "abc", True), ("*", "abc", True), ("*c", "abc", True), ("a*", "a", True),
+    ("a*", "abc", True), ("a*", "ab/c", False), ("a*/b", "abc/b", True), ("a*/b", "a/c/b", False),
+    ("a*b*c*d*e*/f", "axbxcxdxe/f", True), ("a*b*c*d*e*/f", "axbxcxdxexxx/f", True),
+    ("a*b*c*d*e*/f", "axbxcxdxe/xxx/f", False), ("a*b*c*d*e*/f", "axbxcxdxexxx/fff", False),
+    ("a*b?c*x", "abxbbxdbxebxczzx", True), ("a*b?c*x", "abxbbxdbxebxczzy", False),
+    ("ab[c]", "abc", True), ("ab[b-d]", "abc", True), ("ab[e-g]", "abc", False),
+    ("ab[^c]", "abc", False), ("ab[^b-d]", "abc", False), ("ab[^e-g]", "abc", True),
+    ("a\\*b", "a*b", True), ("a\\*b", "ab", False), ("a?b", "a☺b", True), ("a[^a]b", "a☺b", True),
+    ("a???b", "a☺b", False), ("a[^a][^a][^a]b", "a☺b", False), ("[a-ζ]*", "α", True),
+    ("*[a-ζ]", "A", False), ("a?b", "a/b", False), ("a*b", "a/b", False), ("[\\]a]", "]", True),
+    ("[\\-]", "-", True), ("[x\\-]", "x", True), ("[x\\-]", "-", True), ("[x\\-]", "z", False),
+    ("[\\-x]", "x", True), ("[\\-x]", "-", True), ("[\\-x]", "a", False),
+    ("[]a]", "]", None), ("[-]", "-", None), ("[x-]", "x", None), ("[x-]", "-", None),
+    ("[x-]", "z", None), ("[-x]", "x", None), ("[-x]", "-", None), ("[-x]", "a", None),
+    ("\\", "a", None), ("[a-b-c]", "a", None), ("[", "a", None), ("[^", "a", None),
+    ("[^bc", "a", None), ("a[", "a", None), ("a[", "ab", None), ("a[", "x", None),
+    ("a/b[", "x", None), ("*x", "xxx", True),
+]
+
+
+@pytest.mark.parametrize("pattern,name,match", PATH_MATCH_CASES)
+def test_path_match_agrees_with_gos_own_table(pattern, name, match):
+    if match is None:
+        with pytest.raises(PalletError, match="^syntax error in pattern$"):
+            reference.path_match(pattern, name)
+    else:
+        assert reference.path_match(pattern, name) is match
+
+
+def test_path_match_keeps_the_first_fit_after_a_star_as_go_does():
+    # a regex would let the first star take "ab" and the class the '/'; Go commits to "a"+"b"
+    assert reference.path_match("*[^x]*c", "ab/c") is False
+    assert reference.path_match("a[/]b", "a/b") is True  # a class may hold '/'
+
+
+def test_reference_filter_stars_stay_inside_one_path_element():
+    """moby's `images --filter reference=`: FamiliarMatch on busybox:latest, then busybox."""
+    match = reference.familiar_match
+    assert match("*", "docker.io/library/busybox:latest") and match("busybox", "docker.io/library/busybox:1")
+    assert not match("*", "docker.io/team/app:2") and match("*/*", "docker.io/team/app:2")
+    assert match("*/*/*", "localhost:5000/team/app:1") and not match("*/app*", "localhost:5000/team/app:1")
+    assert not match("library/busybox", "docker.io/library/busybox:latest")  # familiar forms only
+    assert match("busybox", "docker.io/library/busybox@sha256:" + "a" * 64)

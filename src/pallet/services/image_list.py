@@ -7,26 +7,20 @@ so listing stays fast with many images.
 """
 from __future__ import annotations
 
-import fnmatch
 import time
 
 from ..errors import InvalidArgument
 from ..oci import image as oci
 from ..dockerjson.columns import go_time
-from ..reference import familiar, split_name
+from ..reference import familiar, familiar_match, split_name
 
 FILTERS = {"dangling", "reference", "label", "before", "since", "until"}
 
 
-def _reference_match(patterns: list[str], tag_names: list[str]) -> list[str]:
-    """Names matching any `reference=` pattern (Go path.Match on familiar name or name:tag)."""
-    out = []
-    for full in tag_names:
-        fam = familiar(full)
-        repo, _ = split_name(full)
-        if any(fnmatch.fnmatchcase(fam, p) or fnmatch.fnmatchcase(repo, p) for p in patterns):
-            out.append(full)
-    return out
+def _reference_match(patterns: list[str], names: list[str]) -> list[str]:
+    """Names matching any `reference=` pattern, tried in order as moby does (a malformed one
+    is an error once a name gets to it): FamiliarMatch, Go's path.Match."""
+    return [full for full in names if any(familiar_match(p, full) for p in patterns)]
 
 
 def _bool_filter(values: list[str], name: str) -> bool:
@@ -83,8 +77,8 @@ def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: 
         if "label" in filters and not _label_ok(svc, img.id, filters["label"]):
             continue
         if patterns:  # moby keeps the references that match, and the image if any does
-            tags = _reference_match([_pattern(p) for p in patterns], tags)
-            digests = _reference_match([_pattern(p) for p in patterns], digests)
+            tags = _reference_match(patterns, tags)
+            digests = _reference_match(patterns, digests)
             if not tags and not digests:
                 continue
         rows += rows_for(img, tags, digests, created, now, show_digests, need_digest)
@@ -100,11 +94,6 @@ def top_level_rows(svc) -> list[dict]:
             seen.add(row["_id"])
             out.append(row)
     return out
-
-
-def _pattern(p: str) -> str:
-    """A positional `images busybox` means the repository, any tag."""
-    return p if ":" in p.split("/")[-1] or "*" in p else p
 
 
 def rows_for(img, tags: list[str], digests: list[str], created: float, now: float,
