@@ -169,6 +169,22 @@ def test_rmi_of_the_only_tag_of_an_image_with_children_untags_and_succeeds(palle
     assert r.code == 1 and "image has dependent child images" in r.err
 
 
+@ALSO_DOCKER
+def test_images_dangling_true_never_lists_an_image_with_children_even_with_all(pallet, busybox,
+                                                                             busybox_tar, tmp_path):
+    """moby's Images: dangling=true lists from imageStore.Heads() (images without children),
+    -a or not; dangling=false never lists an untagged image."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nLABEL role=child\n")
+    pallet.ok("build", "-q", "-t", "child", str(tmp_path))
+    pallet.ok("rmi", "busybox")  # untagged, kept as child's parent: an intermediate image
+    loose = pallet.ok("import", str(busybox_tar)).out.strip()[7:19]  # untagged, no children
+    child = pallet.ok("images", "-q", "child").out.strip()
+    assert busybox[7:19] in pallet.ok("images", "-aq").lines
+    assert pallet.ok("images", "-q", "-f", "dangling=true").lines == [loose]
+    assert pallet.ok("images", "-aq", "-f", "dangling=true").lines == [loose]
+    assert pallet.ok("images", "-aq", "-f", "dangling=false").lines == [child]
+
+
 def test_rmi_by_id_prefix(pallet, busybox):
     r = pallet.ok("rmi", busybox[7:13])
     assert f"Deleted: {busybox}" in r.lines

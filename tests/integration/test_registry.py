@@ -144,6 +144,9 @@ def test_images_lists_a_repository_known_only_by_digest_beside_the_tags(pallet, 
             assert sorted(service.docker_ok(*argv).lines) == sorted(other.ok(*argv).lines), argv
     finally:
         service.stop()
+    other.ok("rmi", "local:1")  # known only by digest: moby lists it for dangling=true and =false
+    for value in ("true", "false"):
+        assert other.ok("images", "-q", "-f", f"dangling={value}").lines == [short]
 
 
 def test_pull_all_tags(pallet, busybox, registry, docker_config, tmp_path):

@@ -23,6 +23,17 @@ def _reference_match(patterns: list[str], names: list[str]) -> list[str]:
     return [full for full in names if any(familiar_match(p, full) for p in patterns)]
 
 
+def _listed(tagged: bool, digested: bool, has_children: bool, all_images: bool,
+            dangling: bool | None, by_reference: bool) -> bool:
+    """moby's Images, once references are filtered: an image left with none is listed
+    (as <none>) only when it has no children or -a is given, and never under dangling=false
+    or a reference filter; dangling=true drops tagged images but keeps one known only by
+    digest, which dangling=false keeps too."""
+    if not tagged and not digested:
+        return (all_images or not has_children) and dangling is not False and not by_reference
+    return not (dangling and tagged)
+
+
 def _bool_filter(values: list[str], name: str) -> bool:
     v = values[-1].lower()
     if v in ("true", "1"):
@@ -68,10 +79,8 @@ def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: 
     for img in rows_db:
         tags, digests = tags_by_image.get(img.id, []), digests_by_image.get(img.id, [])
         created = oci.parse_time(img.created)
-        if dangling is not None and dangling != (not tags):
-            continue
-        if not tags and not digests and img.id in parents and not all_images and dangling is None:
-            continue  # an intermediate image: shown only with -a
+        if dangling and img.id in parents:
+            continue  # moby lists only images without children for dangling=true, -a or not
         if before is not None and created >= before or since is not None and created <= since:
             continue
         if "label" in filters and not _label_ok(svc, img.id, filters["label"]):
@@ -79,8 +88,8 @@ def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: 
         if patterns:  # moby keeps the references that match, and the image if any does
             tags = _reference_match(patterns, tags)
             digests = _reference_match(patterns, digests)
-            if not tags and not digests:
-                continue
+        if not _listed(bool(tags), bool(digests), img.id in parents, all_images, dangling, bool(patterns)):
+            continue
         rows += rows_for(img, tags, digests, created, now, show_digests, need_digest)
     rows.sort(key=lambda r: (-r["_created"], r["Repository"], r["Tag"]))
     return rows
