@@ -79,6 +79,24 @@ def test_images_digests_column(pallet, busybox):
     assert "<none>" in r.lines[1]
 
 
+@ALSO_DOCKER
+def test_images_digests_add_a_digest_column_to_a_table_of_ones_own(pallet, busybox):
+    """docker/cli NewImageFormat: --digests appends \\t{{.Digest}} to a `table ...` format that
+    lacks that very text (a plain substring test), never to a non-table one; `raw` is its own
+    record per image, with a digest line under --digests."""
+    def out(*flags):
+        return pallet.ok("images", *flags, "busybox").lines
+    assert out("--digests", "--format", "table {{.Repository}}\t{{.ID}}")[0].split() == [
+        "REPOSITORY", "IMAGE", "ID", "DIGEST"]
+    assert out("--digests", "--format", "table {{.Digest}}")[0].split() == ["DIGEST"]
+    assert out("--digests", "--format", "table {{ .Digest }}")[0].split() == ["DIGEST", "DIGEST"]
+    assert out("-q", "--digests", "--format", "table {{.Tag}}") == ["TAG       DIGEST", "latest    <none>"]
+    assert out("--digests", "--format", "{{.Tag}}") == ["latest"]
+    assert out("--digests", "--format", "raw")[:4] == [
+        "repository: busybox", "tag: latest", "digest: <none>", f"image_id: {busybox[7:19]}"]
+    assert out("-q", "--format", "raw") == [f"image_id: {busybox[7:19]}"]
+
+
 def test_images_invalid_filter_is_refused(pallet, busybox):
     r = pallet("images", "--filter", "color=blue")
     assert r.code == 1 and "invalid filter 'color'" in r.err

@@ -15,13 +15,29 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
     return parse_filters(values)
 
 
+_RAW = "repository: {{ .Repository }}\ntag: {{.Tag}}\n%simage_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\n" \
+    "virtual_size: {{.Size}}\n"
+
+
+def _image_format(fmt: str | None, quiet: bool, digests: bool) -> str | None:
+    """docker/cli's NewImageFormat: `raw` is its record per row; a table of one's own gains a
+    DIGEST column with --digests unless it names {{.Digest}} (a plain substring test);
+    None and `table` stay the default table (built in images_ls)."""
+    if fmt == "raw":
+        return "image_id: {{.ID}}" if quiet else _RAW % ("digest: {{.Digest}}\n" if digests else "")
+    if fmt and fmt != "table" and fmt.startswith("table") and digests and "{{.Digest}}" not in fmt:
+        return fmt + "\t{{.Digest}}"
+    return fmt
+
+
 def images_ls(ctx, o, args) -> int:
     svc = ctx.engine.images
     # docker/cli: -q is the ID of every row (an image with two tags twice), and only where the
     # format is the table; `needDigest` is a plain substring test of the format
     quiet = o.quiet and o.format in (None, "", "table")
+    fmt = _image_format(o.format, o.quiet, o.digests)
     rows = svc.list_rows(o.all, _filters(o.filter), args[0] if args else None, show_digests=o.digests,
-                         need_digest=o.digests or (not quiet and "{{.Digest}}" in (o.format or "")))
+                         need_digest=o.digests or (not quiet and "{{.Digest}}" in (fmt or "")))
     if o.no_trunc:
         for r in rows:
             r["ID"] = r["_id"]
@@ -30,7 +46,7 @@ def images_ls(ctx, o, args) -> int:
         return 0
     cols = "{{.Repository}}\t{{.Tag}}\t" + ("{{.Digest}}\t" if o.digests else "") + \
         "{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-    render.rows(ctx, rows, o.format, "table " + cols, render.IMAGE_HEADERS, "*formatter.imageContext")
+    render.rows(ctx, rows, fmt, "table " + cols, render.IMAGE_HEADERS, "*formatter.imageContext")
     return 0
 
 
