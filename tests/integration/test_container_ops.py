@@ -164,6 +164,21 @@ def test_update_refuses_bad_values_and_changes_nothing(pallet, busybox):
     assert _cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max") == str(32 * MiB)
 
 
+@ALSO_DOCKER
+def test_update_takes_the_hidden_kernel_memory_flag_and_changes_nothing(pallet, busybox):
+    # docker/cli 28 update.go: a hidden, deprecated flag it still parses and sends; moby drops
+    # KernelMemory from API 1.42 on, so the update succeeds, silently, with nothing changed
+    cid = pallet.ok("run", "-d", "-m", "32m", "busybox", "sleep", "1000").out.strip()
+    r = pallet.ok("update", "--kernel-memory", "64m", cid)
+    assert (r.out, r.err) == (cid + "\n", "")
+    host = _inspect(pallet, cid)["HostConfig"]
+    assert (host["Memory"], host.get("KernelMemory", 0)) == (32 * MiB, 0)
+    r = pallet("update", "--kernel-memory", "bogus", cid)
+    assert r.code == 125 and r.err.startswith(
+        'invalid argument "bogus" for "--kernel-memory" flag: invalid size: \'bogus\'')
+    assert "kernel-memory" not in pallet.ok("update", "--help").out
+
+
 def test_update_of_a_stopped_container_applies_at_next_start(pallet, busybox):
     pallet.ok("create", "--name", "later", "busybox", "sleep", "1000")
     pallet.ok("update", "-m", "24m", "later")

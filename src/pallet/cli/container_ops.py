@@ -113,7 +113,8 @@ def container_update(ctx, o, args) -> int:
                         restart=o.restart, memory_reservation=_bytes_flag(o.memory_reservation,
                                                                           "memory-reservation"),
                         blkio_weight=o.blkio_weight, cpu_rt_period=o.cpu_rt_period,
-                        cpu_rt_runtime=o.cpu_rt_runtime)
+                        cpu_rt_runtime=o.cpu_rt_runtime,
+                        kernel_memory=_bytes_flag(o.kernel_memory, "kernel-memory"))
     if all(v is None for v in vars(req).values()):
         # docker/cli update.go: a plain errors.New, so one line and exit 1, no usage text
         ctx.err("you must provide one or more flags when using this command")
@@ -229,6 +230,8 @@ COMMANDS = [
                 F("cpus", kind="str", metavar="decimal", help="Number of CPUs"),
                 F("cpuset-cpus", kind="str", help="CPUs in which to allow execution (0-3, 0,1)"),
                 F("cpuset-mems", kind="str", help="MEMs in which to allow execution (0-3, 0,1)"),
+                F("kernel-memory", kind="str", metavar="bytes", hidden=True,
+                  help="Kernel memory limit (deprecated)"),
                 F("memory", "m", kind="str", metavar="bytes", help="Memory limit"),
                 F("memory-reservation", kind="str", metavar="bytes", help="Memory soft limit"),
                 F("memory-swap", kind="str", metavar="bytes",

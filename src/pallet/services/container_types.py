@@ -119,6 +119,9 @@ class UpdateRequest:
     blkio_weight: int | None = None
     cpu_rt_period: int | None = None
     cpu_rt_runtime: int | None = None
+    # docker/cli 28 still takes (hidden) and sends --kernel-memory; moby drops it from API 1.42,
+    # so it counts as a flag given and changes nothing
+    kernel_memory: int | None = None
 
 
 @dataclass
