@@ -133,7 +133,7 @@ class Session:
                 for batch in watcher.batches():
                     try:
                         self.handle(batch)
-                    except PalletError as exc:
+                    except (PalletError, OSError) as exc:  # a file gone mid-copy, a refused archive
                         self.warn(f"Error handling changed files: {exc}")
             finally:
                 self.log("Watch disabled")
