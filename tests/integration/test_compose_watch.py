@@ -65,6 +65,7 @@ def _cat(project, path: str) -> str | None:
 
 
 def test_compose_watch_syncs_changes_deletes_removed_files_and_skips_ignored_ones(project):
+    """`initial_sync` copies what is there first; then each change, as it comes."""
     _write(project, """
         services:
           app:
@@ -73,12 +74,16 @@ def test_compose_watch_syncs_changes_deletes_removed_files_and_skips_ignored_one
             command: ["sleep", "600"]
             develop:
               watch:
-                - {action: sync, path: ./src, target: /app, ignore: ["*.tmp"]}
+                - {action: sync, path: ./src, target: /app, ignore: ["*.tmp"], initial_sync: true}
         """)
     src = project.dir / "src"
     src.mkdir()
+    (src / "before.txt").write_text("there before\n")
+    (src / "before.tmp").write_text("ignored\n")
     with WatchProcess(project) as watch:
         assert watch.started(), watch.err
+        assert _cat(project, "/app/before.txt") == "there before\n"  # initial_sync
+        assert _cat(project, "/app/before.tmp") is None
         (src / "hello.txt").write_text("hello\n")
         assert wait_for(lambda: _cat(project, "/app/hello.txt") == "hello\n", 30), watch.out + watch.err
         assert 'Syncing service "app" after 1 changes were detected' in watch.out
@@ -94,7 +99,7 @@ def test_compose_watch_syncs_changes_deletes_removed_files_and_skips_ignored_one
     assert project("ps", "--format", "{{.State}}").out == "running\n"  # watch leaves them running
 
 
-def test_compose_watch_sync_restart_restarts_the_container(project):
+def test_compose_watch_sync_restart_restarts_the_container_and_sync_exec_runs_its_command(project):
     _write(project, """
         services:
           app:
@@ -104,8 +109,13 @@ def test_compose_watch_sync_restart_restarts_the_container(project):
             develop:
               watch:
                 - {action: sync+restart, path: ./conf, target: /etc/app}
+                - action: sync+exec
+                  path: ./hooks
+                  target: /hooks
+                  exec: {command: "sh -c 'cat /hooks/in > /hooks/out'", environment: {X: "1"}}
         """)
     (project.dir / "conf").mkdir()
+    (project.dir / "hooks").mkdir()
 
     def started_at():
         return json.loads(project.pallet.ok("inspect", "shop-app-1").out)[0]["State"]["StartedAt"]
@@ -117,6 +127,8 @@ def test_compose_watch_sync_restart_restarts_the_container(project):
         assert wait_for(lambda: 'service(s) ["app"] restarted' in watch.out, 30), watch.out + watch.err
         assert started_at() != first
         assert _cat(project, "/etc/app/app.conf") == "level=2\n"
+        (project.dir / "hooks" / "in").write_text("hooked\n")
+        assert wait_for(lambda: _cat(project, "/hooks/out") == "hooked\n", 30), watch.out + watch.err
         assert watch.stop(signal.SIGTERM) == 130
 
 

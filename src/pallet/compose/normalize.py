@@ -237,6 +237,13 @@ def _trigger(value: dict, workdir: str) -> dict:
     for key in ("ignore", "include"):
         if isinstance(out.get(key), str):
             out[key] = [out[key]]
+    if isinstance(out.get("exec"), dict):  # sync+exec's hook, as post_start's
+        hook = dict(out["exec"])
+        if isinstance(hook.get("command"), str):
+            hook["command"] = _words(hook["command"], "develop.watch.exec.command")
+        if "environment" in hook:
+            hook["environment"] = mapping(hook["environment"], "develop.watch.exec.environment")
+        out["exec"] = hook
     return out
 
 

@@ -6,12 +6,14 @@ Owns, as docker compose v2 (pkg/compose/watch.go) does it:
   to its path), the service's build context `.dockerignore` (`<Dockerfile>.dockerignore`
   first), editors' temporary files, and `.git`; `include` keeps only what it names;
 - the checks before anything runs: no rules ("none of the selected services is
-  configured for watch..."), `rebuild` on a service without `build`;
+  configured for watch..."), `rebuild` on a service without `build`, `sync+exec`
+  without a command;
 - a batch (pallet.compose.watcher): each changed path against each rule, then the
   actions: `rebuild` (build, recreate, start; the replaced image removed with --prune),
-  `sync` and `sync+restart` (the path copied, or deleted, in every container of the
-  service), `restart` and `sync+restart` (the containers restarted). Messages go to
-  `log` as compose prints them. A failed batch is a warning, and watching goes on.
+  `sync`, `sync+restart` and `sync+exec` (the path copied, or deleted, in every
+  container of the service), `restart` and `sync+restart` (the containers restarted),
+  `sync+exec` (the rule's `exec` command run in each running container). Messages go
+  to `log` as compose prints them. A failed batch is a warning, and watching goes on.
 Every write into a container goes through pallet.services.container_fs (the code of
 `pallet cp`), which resolves paths inside the container and refuses an archive entry or
 target that leads out of it. Never imports pallet.cli.
@@ -41,6 +43,8 @@ class Rule:
     target: str        # container path (sync actions), "" otherwise
     ignore: list       # (root, Matcher): a path under root that the matcher excludes is ignored
     include: object    # a Matcher over paths relative to `path`, or None: everything
+    hook: dict         # sync+exec's `exec`: command, user, privileged, working_dir, environment
+    initial_sync: bool = False  # copy what is under `path` before watching
 
     def container_path(self, host: str) -> str | None:
         """Where the changed host path goes in the container ("" for actions without a
@@ -72,8 +76,8 @@ def rules(project, services: list[str], warn) -> list[Rule]:
             action = trigger["action"]
             if action == "rebuild" and svc.get("build") is None:
                 raise InvalidArgument(f'can\'t watch service "{name}" with action rebuild without a build context')
-            if action == "sync+exec":
-                raise InvalidArgument(f'watch action sync+exec (service "{name}") is not supported by pallet')
+            if action == "sync+exec" and not (trigger.get("exec") or {}).get("command"):
+                raise InvalidArgument(f'can\'t watch with action "sync+exec" on service {name} without a command')
             path = os.path.normpath(os.path.join(project.working_dir, os.path.expanduser(trigger["path"])))
             if action in SYNC_ACTIONS and _bind_mounted(path, svc):
                 warn(f"path '{path}' also declared by a bind mount volume, this path won't be monitored!")
@@ -81,11 +85,34 @@ def rules(project, services: list[str], warn) -> list[Rule]:
             include = _list(trigger.get("include"))
             found.append(Rule(name, action, path, trigger.get("target") or "" if action in SYNC_ACTIONS else "",
                               [*ignores, (path, Matcher(_list(trigger.get("ignore")))), ("/", Matcher(EPHEMERAL))],
-                              Matcher(include) if include else None))
+                              Matcher(include) if include else None, trigger.get("exec") or {},
+                              _initial_sync(trigger, warn)))
     if not found:
         raise InvalidArgument("none of the selected services is configured for watch, "
                               "consider setting a 'develop' section")
     return found
+
+
+def _initial_sync(trigger: dict, warn) -> bool:
+    if trigger.get("initial_sync"):
+        return True
+    if trigger.get("x-initialSync"):
+        warn("x-initialSync is DEPRECATED, please use the official `initial_sync` attribute")
+        return True
+    return False
+
+
+def initial_sync(compose, rule: Rule) -> None:
+    """`initial_sync: true`: every file under the rule's path that it does not leave out,
+    copied in before watching begins."""
+    found = []
+    if os.path.isfile(rule.path):
+        found = [rule.path]
+    for top, dirs, files in os.walk(rule.path):
+        dirs[:] = [d for d in dirs if rule.container_path(os.path.join(top, d)) is not None]
+        found += [os.path.join(top, f) for f in files]
+    mappings = [(h, rule.container_path(h)) for h in found]
+    sync(compose, rule.service, [(h, c) for h, c in mappings if c is not None])
 
 
 def _list(value) -> list[str]:
@@ -139,7 +166,7 @@ class Session:
                 self.log("Watch disabled")
 
     def handle(self, batch) -> None:
-        rebuild, restart, syncs = [], [], {}
+        rebuild, restart, syncs, hooks = [], [], {}, []
         for host in sorted(batch):
             for rule in self.rules:
                 where = rule.container_path(host)
@@ -151,6 +178,8 @@ class Session:
                     syncs.setdefault(rule.service, []).append((host, where))
                 if rule.action in ("restart", "sync+restart"):
                     _add(restart, rule.service)
+                if rule.action == "sync+exec":
+                    _add(hooks, rule)
         if rebuild:
             self.rebuild(rebuild)
         for service, mappings in syncs.items():
@@ -159,6 +188,8 @@ class Session:
         if restart:
             self.compose.restart(restart)
             self.log(f"service(s) {_quoted(restart)} restarted")
+        for rule in hooks:  # once a batch, after the files are in
+            run_hook(self.compose, rule.service, rule.hook)
 
     def rebuild(self, services: list[str]) -> None:
         """Build the services' images, recreate their containers and start them."""
@@ -186,7 +217,20 @@ class Session:
             _prune(compose, before - {_image_id(compose, s) for s in services})
 
 
-def _add(names: list[str], name: str) -> None:
+def run_hook(compose, service: str, hook: dict) -> None:
+    """sync+exec's command in each running container of the service, its output on this
+    process's own stdout and stderr (as compose runs it attached)."""
+    from ..services.container_types import ExecRequest
+    env = [k if v is None else f"{k}={v}" for k, v in (hook.get("environment") or {}).items()]
+    for record in compose.containers([service], running_only=True):
+        code = compose.engine.containers.exec(ExecRequest(
+            record["Id"], list(hook["command"]), env=env, user=hook.get("user"),
+            workdir=hook.get("working_dir"), privileged=bool(hook.get("privileged"))))
+        if code != 0:
+            raise PalletError(f"exit code {code}")
+
+
+def _add(names: list, name) -> None:
     if name not in names:
         names.append(name)
 
@@ -276,4 +320,7 @@ def run(compose, options, log, warn) -> None:
         compose.build_output = output
         names = compose.up(UpOptions(services=list(options.services), start=False))
         compose.start_services(names)
+    for rule in found:
+        if rule.initial_sync and rule.action in SYNC_ACTIONS:
+            initial_sync(compose, rule)
     Session(compose, found, log, warn, options.prune, output or (lambda line: None)).run()
