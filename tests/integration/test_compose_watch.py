@@ -65,7 +65,8 @@ def _cat(project, path: str) -> str | None:
 
 
 def test_compose_watch_syncs_changes_deletes_removed_files_and_skips_ignored_ones(project):
-    """`initial_sync` copies what is there first; then each change, as it comes."""
+    """`initial_sync` copies what is there first; then each change, as it comes; a second
+    watch of the project is refused."""
     _write(project, """
         services:
           app:
@@ -82,6 +83,9 @@ def test_compose_watch_syncs_changes_deletes_removed_files_and_skips_ignored_one
     (src / "before.tmp").write_text("ignored\n")
     with WatchProcess(project) as watch:
         assert watch.started(), watch.err
+        second = project("watch")  # one watch of a project at a time, as compose's lock
+        assert (second.code, second.err) == (1, 'cannot take exclusive lock for project "shop": '
+                                                f"process with PID {watch.proc.pid} is still running\n")
         assert _cat(project, "/app/before.txt") == "there before\n"  # initial_sync
         assert _cat(project, "/app/before.tmp") is None
         (src / "hello.txt").write_text("hello\n")

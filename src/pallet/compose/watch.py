@@ -309,9 +309,41 @@ def _write_archive(present: list[tuple[str, str]], out) -> None:
 def run(compose, options, log, warn) -> None:
     """`compose watch`: the rules checked, the project up (unless --no-up), then watching
     until a signal (KeyboardInterrupt) ends it."""
-    from ..services.compose_types import UpOptions
     project = compose.project
     found = rules(project, list(options.services), warn)
+    with _ProjectLock(compose.engine.paths.compose_watch_lock(project.name), project.name):
+        _up_and_watch(compose, options, found, log, warn)
+
+
+class _ProjectLock:
+    """One `watch` of a project at a time (compose's pidfile lock): flock(2) on the file,
+    released even when the holder is killed, the holder's PID in it."""
+
+    def __init__(self, path, project: str):
+        self.path, self.project, self.fd = path, project, -1
+
+    def __enter__(self):
+        import fcntl
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip()
+            os.close(self.fd)
+            raise PalletError(f'cannot take exclusive lock for project "{self.project}": '
+                              f"process with PID {holder} is still running") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def _up_and_watch(compose, options, found: list[Rule], log, warn) -> None:
+    from ..services.compose_types import UpOptions
+    project = compose.project
     output = None if options.quiet else compose.build_output
     if not options.no_up:
         for name in {r.service for r in found}:  # compose builds a watched service's image each time
