@@ -83,7 +83,8 @@ def rules(project, services: list[str], warn) -> list[Rule]:
                 warn(f"path '{path}' also declared by a bind mount volume, this path won't be monitored!")
                 continue
             include = _list(trigger.get("include"))
-            found.append(Rule(name, action, path, trigger.get("target") or "" if action in SYNC_ACTIONS else "",
+            target = (trigger.get("target") or "") if action in SYNC_ACTIONS else ""
+            found.append(Rule(name, action, path, target,
                               [*ignores, (path, Matcher(_list(trigger.get("ignore")))), ("/", Matcher(EPHEMERAL))],
                               Matcher(include) if include else None, trigger.get("exec") or {},
                               _initial_sync(trigger, warn)))
