@@ -47,6 +47,25 @@ def test_events_lists_the_projects_container_events_only(project):
     project.pallet.ok("rm", "-f", "stranger")
 
 
+def test_events_include_a_services_health_status_and_probe_execs(project):
+    _write(project, """
+        services:
+          web:
+            <<: *fast
+            command: ["sleep", "600"]
+            healthcheck: {test: ["CMD", "true"], interval: 200ms}
+        """)
+    since = f"{time.time():.3f}"
+    assert project("up", "-d", "--wait").code == 0  # returns once web is healthy
+    until = f"{time.time():.3f}"
+    r = project("events", "--json", "--since", since, "--until", until)
+    events = [json.loads(line) for line in r.out.splitlines()]
+    actions = [e["action"] for e in events if e["service"] == "web"]
+    assert "health_status: healthy" in actions and "exec_create: true " in actions
+    healthy = next(e for e in events if e["action"] == "health_status: healthy")
+    assert healthy["attributes"] == {"image": "busybox", "name": "shop-web-1"}
+
+
 def test_stats_no_stream_shows_the_projects_running_containers(project):
     _write(project, """
         services:

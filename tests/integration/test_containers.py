@@ -318,10 +318,45 @@ def test_a_one_character_name_is_refused_by_create_run_and_rename(pallet, busybo
     assert r.code == (1 if hasattr(pallet, "native") else 125) and words in r.err
     assert pallet.ok("ps", "-aq").out == ""  # nothing was created
     pallet.ok("create", "--name", "ab", "busybox", "true")  # two characters are enough
-    r = pallet("rename", "ab", "a")
-    assert r.code == 1 and r.err.splitlines() == [f"{pallet.error_prefix}{words}",
-                                                  "Error: failed to rename container named ab"]
+    r = pallet("rename", "ab", "a")  # moby's rename checks it as "/a"
+    assert r.code == 1 and r.err.splitlines() == [
+        f"{pallet.error_prefix}Error when allocating new name: {words.replace('(a)', '(/a)')}",
+        "Error: failed to rename container named ab"]
     assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["ab"]
+
+
+@ALSO_DOCKER
+def test_a_name_given_with_one_leading_slash_is_the_name_without_it(pallet, busybox):
+    # moby's reserveName checks a name without one leading '/' and stores it as "/foo"
+    pallet.ok("create", "--name", "/foo", "busybox", "true")
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["foo"]
+    assert pallet.ok("inspect", "-f", "{{.Name}}", "foo").out == "/foo\n"
+    r = pallet("create", "--name", "foo", "busybox", "true")
+    assert r.code != 0 and 'The container name "/foo" is already in use' in r.err
+    # moby's ContainerRename makes the new name "/bar" before reserveName checks it
+    pallet.ok("rename", "foo", "/bar")
+    assert pallet.ok("inspect", "-f", "{{.Name}}", "bar").out == "/bar\n"
+
+
+@ALSO_DOCKER
+def test_a_slash_anywhere_else_in_a_name_is_refused_in_one_line(pallet, busybox):
+    for name in ("//foo", "/", "/foo/bar", "../x"):
+        r = pallet("run", "--name", name, "busybox", "true")
+        assert r.code == 125 and "Traceback" not in r.err, (name, r.err)
+        assert f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n" in r.err
+    pallet.ok("create", "--name", "kept", "busybox", "true")
+    # rename quotes the name as moby's reserveName saw it, '/' added; "/" alone is no name
+    for name, words in (("x/y", "Error when allocating new name: Invalid container name (/x/y), only "
+                                 "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"),
+                        ("//x", "Error when allocating new name: Invalid container name (//x), only "
+                                "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"),
+                        ("/", "Neither old nor new names may be empty")):
+        r = pallet("rename", "kept", name)
+        assert r.code == 1 and r.err.splitlines() == [f"{pallet.error_prefix}{words}",
+                                                      "Error: failed to rename container named kept"]
+    r = pallet("rename", "kept", " ")  # docker/cli refuses it before asking the daemon
+    assert (r.code, r.err) == (1, "Error: Neither old nor new names may be empty\n")
+    assert pallet.ok("ps", "-a", "--format", "{{.Names}}").lines == ["kept"]
 
 
 @ALSO_DOCKER

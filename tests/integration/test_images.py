@@ -24,10 +24,20 @@ def test_images_lists_repository_tag_id_created_size(pallet, busybox):
     assert row.split()[-1].endswith("MB")
 
 
-# pallet only (not ALSO_DOCKER): the docker CLI prints `images -q` one line per tag (the same ID twice here)
-def test_images_quiet_prints_unique_short_ids(pallet, busybox):
+@ALSO_DOCKER
+def test_images_quiet_prints_the_id_of_every_row_once_per_tag(pallet, busybox, busybox_tar):
+    # docker/cli formatter/image.go: -q is the table's rows with only {{.ID}}, not deduplicated
     pallet.ok("tag", "busybox", "other:1.0")
-    assert pallet.ok("images", "-q").lines == [busybox[7:19]]
+    dangling = pallet.ok("import", str(busybox_tar)).out.strip()  # same content, a new ID, no tag
+    short, newest = busybox[7:19], dangling[7:19]
+    assert pallet.ok("images", "-q").lines == [newest, short, short]  # a dangling image: one row
+    assert pallet.ok("images", "-q", "--digests").lines == [newest, short, short]
+    assert pallet.ok("images", "-aq").lines == [newest, short, short]
+    assert pallet.ok("images", "-q", "--no-trunc", "-f", "reference=other").lines == [busybox]
+    assert pallet.ok("images", "-q", "-f", "dangling=false").lines == [short, short]
+    assert pallet.ok("images", "-q", "-f", "dangling=true").lines == [newest]
+    # -q applies to the table only: a format of one's own wins
+    assert sorted(pallet.ok("images", "-q", "--format", "{{.Tag}}").lines) == ["1.0", "<none>", "latest"]
 
 
 def test_images_no_trunc_shows_full_ids(pallet, busybox):

@@ -119,6 +119,33 @@ def test_pull_by_digest(pallet, busybox, registry, docker_config, tmp_path):
     assert other.ok("images", "--digests", "--format", "{{.Digest}}").lines == [digest]
 
 
+def test_images_lists_a_repository_known_only_by_digest_beside_the_tags(pallet, busybox, registry,
+                                                                        docker_config, tmp_path):
+    name = f"{registry.host}/list/bydigest"
+    pallet.ok("tag", "busybox", f"{name}:x")
+    digest = DIGEST.search(pallet.ok("push", f"{name}:x").lines[-1]).group(0)
+    other = _other_store(tmp_path)
+    other.ok("pull", f"{name}@{digest}")
+    other.ok("tag", busybox[7:19], "local:1")
+    short = busybox[7:19]
+    # docker/cli formatter/image.go: a row per tag and one per repository known only by digest
+    # (its digest with --digests), so -q prints the image's ID once for each
+    assert other.ok("images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}").lines == [
+        f"{name} <none> {digest}", "local 1 <none>"]
+    assert other.ok("images", "-q").lines == [short, short]
+    assert other.ok("images", "-q", "--digests").lines == [short, short]
+    assert other.ok("images", "-q", name).lines == [short]  # moby matches the digest reference
+    # and the docker CLI, reading pallet's GET /images/json of the same store, prints the same
+    from api_service import ApiService
+    service = ApiService(other, tmp_path / "api.sock")
+    try:
+        for argv in (["images", "-q"], ["images", "-q", "--digests"], ["images", "-q", name],
+                     ["images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"]):
+            assert sorted(service.docker_ok(*argv).lines) == sorted(other.ok(*argv).lines), argv
+    finally:
+        service.stop()
+
+
 def test_pull_all_tags(pallet, busybox, registry, docker_config, tmp_path):
     for tag in ("1", "2"):
         pallet.ok("tag", "busybox", f"{registry.host}/pull/alltags:{tag}")

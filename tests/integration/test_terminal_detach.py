@@ -166,6 +166,9 @@ def test_exec_it_detaches_and_the_process_runs_on(pallet, busybox, terminals):
     code, shown = _detach(t)
     assert code == 1 and "read escape sequence" in shown
     assert sleeping()  # pallet has gone; the exec'd process runs on
+    detaches = pallet.ok("events", "--since", "0", "--until", str(time.time()), "--filter", "event=exec_detach",
+                         "--format", "{{.Action}} {{.Actor.ID}} {{len .Actor.Attributes.execID}}").lines
+    assert detaches == [f"exec_detach {cid} 64"]  # as dockerd logs it
     t = terminals(pallet, "exec", "-it", "--detach-keys", "ctrl-x", cid, "nosuch")
     assert _detach(t, "")[0] == 127  # a command that cannot start: Docker's exit code
     pallet.ok("rm", "-f", cid)

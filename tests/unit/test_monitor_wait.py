@@ -80,3 +80,24 @@ def test_the_watch_is_closed_after_the_wait(mon):
     with pytest.raises(TimeoutError):
         mon.wait_exit("other" + CID[5:], timeout=0.02)
     assert set(os.listdir("/proc/self/fd")) <= before
+
+
+def test_a_process_holds_at_most_a_few_watches_and_later_waits_poll(mon, monkeypatch):
+    # inotify instances are counted per user (128 by default): the API service waiting on
+    # many containers at once must not take them all from root's other programs
+    held = [monitor_mod._exit_watch(mon.exit_dir) for _ in range(monitor_mod.WATCHES_MAX)]
+    try:
+        assert all(fd >= 0 for fd in held)
+        assert monitor_mod._exit_watch(mon.exit_dir) == -1
+        started = threading.Event()
+        started.set()
+        writer = conmon_writes_exit(mon.exit_dir, 5, started)
+        assert mon.wait_exit(CID, timeout=10) == 5  # by polling
+        writer.join()
+    finally:
+        for fd in held:
+            monitor_mod._close_watch(fd)
+    assert monitor_mod._watches[0] == 0
+    fd = monitor_mod._exit_watch(mon.exit_dir)
+    assert fd >= 0
+    monitor_mod._close_watch(fd)

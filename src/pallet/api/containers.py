@@ -141,10 +141,7 @@ def remove(service, req, ref):
 
 
 def rename(service, req, ref):
-    name = req.param("name")
-    if not name:
-        raise InvalidArgument("name cannot be empty")
-    _svc(service).rename(ref, name)
+    _svc(service).rename(ref, req.param("name") or "")  # moby's daemon refuses an empty name
     return no_content()
 
 

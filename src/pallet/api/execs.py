@@ -68,12 +68,12 @@ def create(service, req, ref):
         check_type(body, key, kind, "ExecConfig.")
     if not body.get("Cmd"):
         raise InvalidArgument("No exec command specified")
-    cid = service.engine().containers.exec_target(ref)["Id"]
-    exec_req = ExecRequest(container=cid, cmd=list(body["Cmd"]), env=list(body.get("Env") or []),
-                           user=body.get("User") or None, workdir=body.get("WorkingDir") or None,
-                           tty=bool(body.get("Tty")), interactive=bool(body.get("AttachStdin")),
-                           privileged=bool(body.get("Privileged")))
-    instance = Exec(os.urandom(32).hex(), cid, exec_req, body)
+    exec_req = service.engine().containers.exec_create(
+        ExecRequest(container=ref, cmd=list(body["Cmd"]), env=list(body.get("Env") or []),
+                    user=body.get("User") or None, workdir=body.get("WorkingDir") or None,
+                    tty=bool(body.get("Tty")), interactive=bool(body.get("AttachStdin")),
+                    privileged=bool(body.get("Privileged"))))
+    instance = Exec(exec_req.exec_id, exec_req.container, exec_req, body)
     service.execs.add(instance)
     return json_response({"Id": instance.id}, 201)
 
@@ -116,7 +116,7 @@ def start(service, req, exec_id):
         from ..services.container_types import ExecRequest
         r = instance.req
         detached = ExecRequest(container=r.container, cmd=r.cmd, env=r.env, user=r.user, workdir=r.workdir,
-                               tty=r.tty, privileged=r.privileged, detach=True)
+                               tty=r.tty, privileged=r.privileged, detach=True, exec_id=r.exec_id)
         _run(instance, lambda: svc.exec(detached))
         return Response(200)
     client, leftover = req.hijack(RAW_STREAM if instance.req.tty else MULTIPLEXED_STREAM)

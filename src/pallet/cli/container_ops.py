@@ -115,7 +115,9 @@ def container_update(ctx, o, args) -> int:
                         blkio_weight=o.blkio_weight, cpu_rt_period=o.cpu_rt_period,
                         cpu_rt_runtime=o.cpu_rt_runtime)
     if all(v is None for v in vars(req).values()):
-        raise UsageError("you must provide one or more flags when using this command")
+        # docker/cli update.go: a plain errors.New, so one line and exit 1, no usage text
+        ctx.err("you must provide one or more flags when using this command")
+        return 1
     for warning in ctx.engine.containers.update_warnings(req):
         ctx.err(f"WARNING: {warning}")
     failed = False

@@ -283,6 +283,8 @@ def container_rm(ctx, o, args) -> int:
 
 
 def container_rename(ctx, o, args) -> int:
+    if not args[0].strip() or not args[1].strip():  # docker/cli rename.go asks no daemon then
+        raise PalletError("Neither old nor new names may be empty")
     try:
         ctx.engine.containers.rename(args[0], args[1])
     except PalletError as exc:

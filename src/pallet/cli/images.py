@@ -17,16 +17,16 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
 
 def images_ls(ctx, o, args) -> int:
     svc = ctx.engine.images
-    rows = svc.list_rows(o.all, _filters(o.filter), args[0] if args else None)
+    # docker/cli: -q is the ID of every row (an image with two tags twice), and only where the
+    # format is the table; `needDigest` is a plain substring test of the format
+    quiet = o.quiet and o.format in (None, "", "table")
+    rows = svc.list_rows(o.all, _filters(o.filter), args[0] if args else None, show_digests=o.digests,
+                         need_digest=o.digests or (not quiet and "{{.Digest}}" in (o.format or "")))
     if o.no_trunc:
         for r in rows:
             r["ID"] = r["_id"]
-    if o.quiet:
-        seen = []
-        for r in rows:
-            if r["ID"] not in seen:
-                seen.append(r["ID"])
-        ctx.stdout.write("".join(i + "\n" for i in seen))
+    if quiet:
+        ctx.stdout.write("".join(r["ID"] + "\n" for r in rows))
         return 0
     cols = "{{.Repository}}\t{{.Tag}}\t" + ("{{.Digest}}\t" if o.digests else "") + \
         "{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"

@@ -28,7 +28,8 @@ class RemoteImages:
         return doc.get("Os") == os_name and (not arch or doc.get("Architecture") == arch.split("/")[0])
 
     def list_rows(self, all_images: bool = False, filters: dict | None = None,
-                  repository: str | None = None) -> list[dict]:
+                  repository: str | None = None, show_digests: bool = False,
+                  need_digest: bool = False) -> list[dict]:
         """`images` rows from the engine's summaries, built as the local rows are."""
         import time
         from types import SimpleNamespace
@@ -41,7 +42,7 @@ class RemoteImages:
             tags = [t for t in s.get("RepoTags") or [] if t != "<none>:<none>"]
             digests = [d for d in s.get("RepoDigests") or [] if not d.startswith("<none>")]
             rows += rows_for(SimpleNamespace(id=s["Id"], size=s.get("Size") or 0), tags, digests,
-                             float(s.get("Created") or 0), now)
+                             float(s.get("Created") or 0), now, show_digests, need_digest)
         rows.sort(key=lambda r: (-r["_created"], r["Repository"], r["Tag"]))
         return rows
 

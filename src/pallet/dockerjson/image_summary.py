@@ -14,7 +14,7 @@ def image_summaries(svc, rows: list[dict]) -> list[dict]:
         if item is None:
             item = out[image_id] = {
                 "Id": image_id, "ParentId": _parent(svc, image_id), "RepoTags": [],
-                "RepoDigests": svc.repo_digests(image_id),
+                "RepoDigests": row["_digests"],  # those a reference filter kept, as moby
                 "Created": int(row["_created"]), "Size": row["_size"], "SharedSize": -1,
                 "Labels": (svc.config(image_id).get("config") or {}).get("Labels") or {},
                 "Containers": -1,

@@ -29,6 +29,7 @@ Exit codes and exit commands (``--exit-command``; the service passes ``pallet --
 """
 from __future__ import annotations
 
+import _thread
 import os
 import select
 import time
@@ -41,6 +42,7 @@ from pallet.runtime.runc import Runc, alive, translate_error
 
 CONMON = "/usr/bin/conmon"
 SYNC_TIMEOUT = 60.0
+_WATCH_LOCK = _thread.allocate_lock()
 
 
 def attach_path(bundle: Path) -> Path:
@@ -222,9 +224,10 @@ class Monitor:
                     time.sleep(delay)
                 delay = min(delay * 1.5, 0.1)
         finally:
-            for fd in (watch, process):
-                if fd is not None and fd >= 0:
-                    os.close(fd)
+            if watch >= 0:
+                _close_watch(watch)
+            if process is not None and process >= 0:
+                os.close(process)
 
     def delete(self, container_id: str, force: bool = False, keep_exit: bool = False) -> None:
         """``runc delete`` and forget the exit file (unless `keep_exit`: a waiter may still
@@ -236,14 +239,33 @@ class Monitor:
                 self.exit_path(container_id).unlink(missing_ok=True)
 
 
+WATCHES_MAX = 4  # inotify instances one process holds for waits at a time (see _exit_watch)
+_watches = [0]
+
+
 def _exit_watch(exit_dir: Path) -> int:
     """An inotify fd that becomes readable when a file in `exit_dir` is written or renamed
-    in (conmon writes a temporary file and renames it); -1 without inotify (no such
-    directory yet, no instances left), and the caller polls instead."""
+    in (conmon writes a temporary file and renames it); -1 without one, and the caller
+    polls instead: no such directory yet, or WATCHES_MAX waits of this process (the API
+    service waiting on many containers) already hold one. inotify instances are counted
+    per user (fs.inotify.max_user_instances, 128 by default) and root's other programs
+    need theirs. Given back with `_close_watch`."""
+    with _WATCH_LOCK:
+        if _watches[0] >= WATCHES_MAX:
+            return -1
+        _watches[0] += 1
     try:
         return libc.inotify_watch(str(exit_dir), libc.IN_MOVED_TO | libc.IN_CLOSE_WRITE)
     except OSError:
+        _close_watch(-1)
         return -1
+
+
+def _close_watch(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
+    with _WATCH_LOCK:
+        _watches[0] -= 1
 
 
 def _drain(fd: int) -> None:

@@ -132,6 +132,7 @@ class ExecRequest:
     detach: bool = False
     privileged: bool = False
     console_size: tuple[int, int] | None = None  # (rows, columns) of a -t terminal at start
+    exec_id: str | None = None  # the instance `exec_create` made; None: created as it starts
 
 
 @dataclass

@@ -32,10 +32,20 @@ class EventService:
         self.journal.append(doc)
 
     def container(self, action: str, record: dict, **extra) -> None:
-        attrs = {"image": record["Config"].get("Image") or record["Image"],
-                 "name": record["Name"].lstrip("/"), **(record["Config"].get("Labels") or {})}
-        attrs.update({k: str(v) for k, v in extra.items()})
+        """A container's event: `extra` attributes, its labels over them, then image and
+        name over both (dockerd's LogContainerEventWithAttributes, in that order)."""
+        attrs = {k: str(v) for k, v in extra.items()}
+        attrs.update(record["Config"].get("Labels") or {})
+        attrs.update(image=record["Config"].get("Image") or record["Image"], name=record["Name"].lstrip("/"))
         self.record("container", action, record["Id"], attrs)
+
+    def container_exec(self, stage: str, record: dict, exec_id: str, argv=(), **extra) -> None:
+        """An exec's event, for `exec` and for every healthcheck probe, as dockerd logs both:
+        `exec_create: CMD ARGS` and `exec_start: CMD ARGS` (the entrypoint, a space, the
+        arguments joined, so a bare command keeps a trailing space), then `exec_die` with
+        its exitCode; each with the exec's execID."""
+        action = f"{stage}: {argv[0]} {' '.join(argv[1:])}" if argv else stage
+        self.container(action, record, execID=exec_id, **extra)
 
     def read(self, since: float | None = None, until: float | None = None, filters: dict | None = None,
              follow: bool = False, stop=lambda: False):
@@ -70,7 +80,7 @@ class _Filters:
                 continue
             if key == "type" and kind not in values:
                 return False
-            if key == "event" and doc.get("Action", "").split(":")[0] not in values:
+            if key == "event" and not _event(doc.get("Action", ""), values):
                 return False
             if key in ("container", "image", "volume", "network") and not _actor(kind, key, actor_id, attrs, values):
                 return False
@@ -79,6 +89,18 @@ class _Filters:
             if key == "scope" and "local" not in values:
                 return False
         return True
+
+
+# actions that carry a detail after a colon ("health_status: healthy", "exec_start: ls -l")
+_DETAILED = frozenset({"health_status", "exec_create", "exec_start"})
+
+
+def _event(action: str, values: list[str]) -> bool:
+    """Docker's event filter (moby#25798): an exact match, except that once a value names
+    one of the detailed actions bare, every value matches as a prefix of the action."""
+    if _DETAILED.intersection(values):
+        return any(action.startswith(v) for v in values)
+    return action in values
 
 
 def _actor(kind: str, key: str, actor_id: str, attrs: dict, values: list[str]) -> bool:

@@ -1,4 +1,6 @@
-"""`docker images` rows: one per tag (or one <none> row), filtered and newest first.
+"""`docker images` rows, as docker/cli's formatter makes them from the daemon's list
+(cli/command/formatter/image.go): one per tag, one per repository known only by digest,
+or one <none> row; filtered and newest first. `-q` prints the ID of every row.
 
 Reads only the database (no config blobs) unless a label filter needs them,
 so listing stays fast with many images.
@@ -49,7 +51,9 @@ def _label_ok(svc, image_id: str, wanted: list[str]) -> bool:
     return True
 
 
-def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: str | None) -> list[dict]:
+def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: str | None,
+              show_digests: bool = False, need_digest: bool = False) -> list[dict]:
+    """The rows; `show_digests` and `need_digest` as `rows_for` takes them."""
     for key in filters:
         if key not in FILTERS:
             raise InvalidArgument(f"invalid filter '{key}'")
@@ -68,21 +72,22 @@ def list_rows(svc, all_images: bool, filters: dict[str, list[str]], repository: 
     patterns = list(filters.get("reference", [])) + ([repository] if repository else [])
     rows = []
     for img in rows_db:
-        tags = tags_by_image.get(img.id, [])
+        tags, digests = tags_by_image.get(img.id, []), digests_by_image.get(img.id, [])
         created = oci.parse_time(img.created)
         if dangling is not None and dangling != (not tags):
             continue
-        if not tags and img.id in parents and not all_images and dangling is None:
+        if not tags and not digests and img.id in parents and not all_images and dangling is None:
             continue  # an intermediate image: shown only with -a
         if before is not None and created >= before or since is not None and created <= since:
             continue
         if "label" in filters and not _label_ok(svc, img.id, filters["label"]):
             continue
-        if patterns:
+        if patterns:  # moby keeps the references that match, and the image if any does
             tags = _reference_match([_pattern(p) for p in patterns], tags)
-            if not tags:
+            digests = _reference_match([_pattern(p) for p in patterns], digests)
+            if not tags and not digests:
                 continue
-        rows += rows_for(img, tags, digests_by_image.get(img.id, []), created, now)
+        rows += rows_for(img, tags, digests, created, now, show_digests, need_digest)
     rows.sort(key=lambda r: (-r["_created"], r["Repository"], r["Tag"]))
     return rows
 
@@ -102,22 +107,37 @@ def _pattern(p: str) -> str:
     return p if ":" in p.split("/")[-1] or "*" in p else p
 
 
-def rows_for(img, tags: list[str], digests: list[str], created: float, now: float) -> list[dict]:
+def rows_for(img, tags: list[str], digests: list[str], created: float, now: float,
+             show_digests: bool = False, need_digest: bool = False) -> list[dict]:
+    """docker/cli's rows for one image (formatter/image.go imageFormatTaggedAndDigest): a row
+    per tag, repeated for each digest of its repository when `need_digest` (--digests, or
+    {{.Digest}} in the format); a row per repository known only by digest, or one per such
+    digest when `show_digests` (--digests); an image with neither, one <none> row."""
     from ..opts.units import ago, human_size
-    digest_of = {split_name(d)[0]: split_name(d)[1] for d in digests}
     from ..dockerjson.container import Row
     base = {
         "ID": img.id.split(":", 1)[1][:12], "_id": img.id, "_created": created,
         "CreatedSince": ago(created, now) if created else "N/A", "CreatedAt": go_time(created),
         "Size": human_size(img.size), "VirtualSize": human_size(img.size, 4),  # docker/cli: HumanSize
         "SharedSize": "N/A", "UniqueSize": "N/A", "Containers": "N/A", "_size": img.size,
+        "_digests": [familiar(d) for d in digests],
     }
-    if not tags:
-        repo_digest = split_name(digests[0]) if digests else ("<none>", "<none>")
-        return [Row({**base, "Repository": repo_digest[0] if digests else "<none>", "Tag": "<none>",
-                     "Digest": repo_digest[1] if digests else "<none>"})]
+
+    def row(repository: str, tag: str, digest: str) -> dict:
+        return Row({**base, "Repository": repository, "Tag": tag, "Digest": digest})
+
+    if not tags and not digests:
+        return [row("<none>", "<none>", "<none>")]
+    digests_by_repo: dict[str, list[str]] = {}
+    for d in digests:
+        repo, digest = split_name(d)
+        digests_by_repo.setdefault(repo, []).append(digest)
     out = []
     for t in tags:
         repo, tag = split_name(t)
-        out.append(Row({**base, "Repository": repo, "Tag": tag, "Digest": digest_of.get(repo, "<none>")}))
+        out += [row(repo, tag, d) for d in (need_digest and digests_by_repo.get(repo)) or ["<none>"]]
+    tagged = {split_name(t)[0] for t in tags}
+    for repo, repo_digests in digests_by_repo.items():
+        if repo not in tagged:  # docker/cli: its digest shown only with --digests
+            out += [row(repo, "<none>", d) for d in repo_digests] if show_digests else [row(repo, "<none>", "")]
     return out

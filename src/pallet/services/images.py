@@ -284,9 +284,10 @@ class ImageService:
 
     # ---- listing ----
     def list_rows(self, all_images: bool = False, filters: dict | None = None,
-                  repository: str | None = None) -> list[dict]:
+                  repository: str | None = None, show_digests: bool = False,
+                  need_digest: bool = False) -> list[dict]:
         from .image_list import list_rows
-        return list_rows(self, all_images, filters or {}, repository)
+        return list_rows(self, all_images, filters or {}, repository, show_digests, need_digest)
 
     def inspect(self, name: str) -> dict:
         from ..dockerjson.image import inspect_image

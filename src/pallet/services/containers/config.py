@@ -24,12 +24,17 @@ PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-def check_name(name: str) -> None:
-    """Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (by set, not regex: see pallet.jsontext on `re`).
+def container_name(name: str) -> str:
+    """`name` as stored (no leading '/'), if it is Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (by
+    set, not regex: see pallet.jsontext on `re`).
 
-    The `+` means a name has at least two characters: moby refuses `--name a`."""
-    if len(name) < 2 or name[0] in "_.-" or not _NAME_CHARS.issuperset(name):
+    moby's reserveName checks the name without one leading '/' (it stores names as "/foo"),
+    so `--name /foo` makes `foo`; the refusal quotes the name as given. The `+` means a
+    name has at least two characters: moby refuses `--name a`."""
+    bare = name[1:] if name.startswith("/") else name
+    if len(bare) < 2 or bare[0] in "_.-" or not _NAME_CHARS.issuperset(bare):
         raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    return bare
 
 
 def check_mounts(req: CreateRequest) -> None:

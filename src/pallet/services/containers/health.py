@@ -11,7 +11,9 @@ the check command reports that the container is gone.
 
 State.Health is Docker's: Status starting|healthy|unhealthy, FailingStreak, and the
 last 5 results in Log (Start, End, ExitCode, Output cut to 4096 bytes). Failures in
-the start period do not count until a check has passed.
+the start period do not count until a check has passed. Its events are Docker's too:
+each probe is an exec (exec_create, exec_start, exec_die) and each change of Status a
+`health_status: healthy|unhealthy`, journalled by the check's own process.
 """
 from __future__ import annotations
 
@@ -127,9 +129,9 @@ def run_check(svc, ref: str) -> str:
     if record["State"]["Paused"]:
         return (record["State"].get("Health") or {}).get("Status", "starting")
     start = now_rfc3339()
-    code, output = _exec(svc, cid, command_of(hc["Test"]), hc["Timeout"] / SECOND)
+    code, output = _probe(svc, record, command_of(hc["Test"]), hc["Timeout"] / SECOND)
     entry = {"Start": start, "End": now_rfc3339(), "ExitCode": code, "Output": output}
-    turned = []
+    turns = []
 
     def change(r):
         if not r["State"]["Running"]:
@@ -137,15 +139,29 @@ def run_check(svc, ref: str) -> str:
         health = r["State"].setdefault("Health", {"Status": "starting", "FailingStreak": 0, "Log": []})
         before = health["Status"]
         _record(health, entry, _in_start_period(r, hc), hc["Retries"])
-        if before != "unhealthy" and health["Status"] == "unhealthy":
-            turned.append(True)
+        if health["Status"] != before:
+            turns.append(health["Status"])
     try:
         record = svc.store.update(cid, change)
     except NotFound:
         raise Conflict(f"container {cid} is not running") from None
-    if turned:
+    if turns:  # only a change is an event, as dockerd's handleProbeResult: never `starting`
+        svc.events().container(f"health_status: {turns[-1]}", record)
+    if turns[-1:] == ["unhealthy"]:
         _on_failure(svc, cid, record["Config"].get("HealthcheckOnFailureAction") or "none")
     return (record["State"].get("Health") or {}).get("Status", "")
+
+
+def _probe(svc, record: dict, argv: list[str], timeout: float) -> tuple[int, str]:
+    """`_exec` between the exec events dockerd logs for every probe (health.go runs the
+    check as an exec instance): exec_create, exec_start, then exec_die with its code (a
+    probe killed at its timeout dies of SIGKILL: 137)."""
+    events, exec_id = svc.events(), os.urandom(32).hex()
+    events.container_exec("exec_create", record, exec_id, argv)
+    events.container_exec("exec_start", record, exec_id, argv)
+    code, output = _exec(svc, record["Id"], argv, timeout)
+    events.container_exec("exec_die", record, exec_id, exitCode=137 if code == -1 else code)
+    return code, output
 
 
 def _record(health: dict, entry: dict, in_start_period: bool, retries: int) -> None:

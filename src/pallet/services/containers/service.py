@@ -24,7 +24,7 @@ from ...errors import Conflict, ContainerCommandError, InvalidArgument, NotFound
 from ...oci.image import now_rfc3339, rfc3339_ts
 from . import state as status
 from .queries import ContainerQueries
-from .config import check_mounts, check_name
+from .config import check_mounts, container_name
 from ..container_types import CreateRequest, ExecRequest, LogsRequest, UpdateRequest
 from .names import random_name
 
@@ -117,8 +117,7 @@ class ContainerService(ContainerQueries):
         image_id = self.images.resolve(req.image)
         image_config = self.images.config(image_id)
         cid = os.urandom(32).hex()
-        name = req.name or random_name(lambda n: self._name_taken(n))
-        check_name(name)
+        name = container_name(req.name) if req.name else random_name(lambda n: self._name_taken(n))
         check_mounts(req)
         _check_runtime(req.runtime)
         if req.restart not in ("", "no") or req.tmpfs:  # what check() reads; defaults are valid
@@ -557,10 +556,18 @@ class ContainerService(ContainerQueries):
             force_rmtree(trash)
 
     def rename(self, ref: str, new_name: str) -> None:
+        # moby's ContainerRename: names trimmed of spaces; the new one made "/name" before
+        # reserveName checks it, so a refusal quotes it with its '/'
+        ref, new_name = ref.strip(), new_name.strip()
+        if not ref.removeprefix("/") or not new_name.removeprefix("/"):
+            raise InvalidArgument("Neither old nor new names may be empty")
         cid = self.resolve(ref)
-        check_name(new_name)
+        try:
+            new_name = container_name(new_name if new_name.startswith("/") else "/" + new_name)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"Error when allocating new name: {exc}") from None
         if self.store.get(cid)["Name"] == "/" + new_name:
-            raise Conflict("Renaming a container with the same name as its current name")
+            raise InvalidArgument("Renaming a container with the same name as its current name")
         holder = self.store.named(new_name)
         if holder:
             raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" '
@@ -584,6 +591,12 @@ class ContainerService(ContainerQueries):
             resize(self.userdata(self.resolve(ref)), height, width)
         except OSError:
             pass
+
+    def exec_create(self, req: ExecRequest) -> ExecRequest:
+        """An exec instance for `req` (`POST /containers/{id}/exec`): the request with the
+        container's full ID and the new `exec_id`, its exec_create event recorded."""
+        from .streams import exec_create
+        return exec_create(self, req)
 
     def exec_target(self, ref: str) -> dict:
         """The record of a container a process may join (running, not paused), or Conflict."""

@@ -7,8 +7,23 @@ records (logs), an `Attachment` (attach) or an `ExecTerminal` (exec -it) to rela
 """
 from __future__ import annotations
 
+import os
+
 from ...errors import Conflict, PalletError
 from ..container_types import ExecRequest, LogsRequest
+
+
+def exec_create(svc, req: ExecRequest) -> ExecRequest:
+    """An exec instance (`POST /containers/{id}/exec`): `req` for the container's full ID
+    with a new exec ID, its exec_create event recorded, as dockerd's ContainerExecCreate."""
+    return _created(svc, exec_target(svc, req.container), req)
+
+
+def _created(svc, record: dict, req: ExecRequest) -> ExecRequest:
+    from ...record import replace
+    req = replace(req, container=record["Id"], exec_id=os.urandom(32).hex())
+    svc.events().container_exec("exec_create", record, req.exec_id, req.cmd)
+    return req
 
 
 def exec_in(svc, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
@@ -16,26 +31,52 @@ def exec_in(svc, req: ExecRequest, stdin=None, stdout=None, stderr=None) -> int:
     are files with a descriptor, or None (runc's own stdio); stdin is ignored without
     `interactive`."""
     import subprocess
-    record, process = _exec_process(svc, req)
+    record, process, exec_id = _exec_process(svc, req)
     cid = record["Id"]
-    return svc.monitor_of(cid).runc.exec(cid, process, detach=req.detach,
+    code = svc.monitor_of(cid).runc.exec(cid, process, detach=req.detach,
                                          stdin=stdin if req.interactive else subprocess.DEVNULL,
                                          stdout=stdout, stderr=stderr, guard=svc.exec_guard(cid))
+    if not req.detach:  # a detached process ends unwatched: nobody is left to see it die
+        svc.events().container_exec("exec_die", record, exec_id, exitCode=code)
+    return code
 
 
 def exec_terminal(svc, req: ExecRequest):
     """`exec -it` as an attachment to relay (`runtime.exec_terminal.ExecTerminal`): the
-    edge relays it (detach keys included), resizes it, then asks `wait()` for the code."""
-    record, process = _exec_process(svc, req)
+    edge relays it (detach keys included), resizes it, then asks `wait()` for the code;
+    a detach (`relay` true) is an exec_detach event, the code an exec_die."""
+    record, process, exec_id = _exec_process(svc, req)
     cid = record["Id"]
-    return svc.monitor_of(cid).runc.exec_terminal(cid, process, size=req.console_size,
-                                                  guard=svc.exec_guard(cid))
+    terminal = svc.monitor_of(cid).runc.exec_terminal(cid, process, size=req.console_size,
+                                                      guard=svc.exec_guard(cid))
+    relay, wait = terminal.relay, terminal.wait
+
+    def relay_and_record(*args, **kwargs) -> bool:  # dockerd logs a detach from an exec
+        detached = relay(*args, **kwargs)
+        if detached:
+            svc.events().container_exec("exec_detach", record, exec_id)
+        return detached
+
+    def wait_and_record() -> int:  # the exit is seen only by a caller that waits for it
+        code = wait()
+        svc.events().container_exec("exec_die", record, exec_id, exitCode=code)
+        return code
+    terminal.relay, terminal.wait = relay_and_record, wait_and_record
+    return terminal
 
 
-def _exec_process(svc, req: ExecRequest) -> tuple[dict, dict]:
+def _exec_process(svc, req: ExecRequest) -> tuple[dict, dict, str]:
+    """The record, the OCI process and the exec ID of an exec about to start, with its
+    exec_create (unless `exec_create` made the instance) and exec_start events recorded.
+    As dockerd, exec_start comes before the start can fail (an unknown user, a missing
+    command), and only a process that ran has an exec_die."""
     record = exec_target(svc, req.container)
-    return record, svc.exec_process(record, req.cmd, env=req.env, workdir=req.workdir, user=req.user,
-                                    tty=req.tty, privileged=req.privileged)
+    if req.exec_id is None:  # `pallet exec`: create and start in one call
+        req = _created(svc, record, req)
+    svc.events().container_exec("exec_start", record, req.exec_id, req.cmd)
+    process = svc.exec_process(record, req.cmd, env=req.env, workdir=req.workdir, user=req.user,
+                               tty=req.tty, privileged=req.privileged)
+    return record, process, req.exec_id
 
 
 def exec_target(svc, ref: str) -> dict:
