@@ -1,5 +1,5 @@
-"""The few libc calls the stdlib's `os` lacks: mount(2), umount2(2), inotify(7) and raw
-syscall(2).
+"""The few libc calls the stdlib's `os` lacks: mount(2), umount2(2), inotify(7) (init,
+add and remove a watch) and raw syscall(2).
 
 Owns the binding. It goes through `_ctypes`, the C half of ctypes, because `import ctypes`
 costs ~3 ms at every CLI start (it builds all of ctypes' types) and these calls need only
@@ -59,12 +59,26 @@ IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 
 
+def inotify_init() -> int:
+    """A new non-blocking, close-on-exec inotify fd (the caller closes it)."""
+    return _call("inotify_init1", IN_NONBLOCK | IN_CLOEXEC)
+
+
+def inotify_add_watch(fd: int, path: str, mask: int) -> int:
+    """Watch `path` on inotify `fd`; the watch descriptor events name it by."""
+    return _call("inotify_add_watch", fd, path.encode(), mask)
+
+
+def inotify_rm_watch(fd: int, wd: int) -> None:
+    _call("inotify_rm_watch", fd, wd)
+
+
 def inotify_watch(path: str, mask: int) -> int:
     """A non-blocking inotify fd watching `path` for `mask`; readable once an event came
     (read it to empty before the next wait). The caller closes it."""
-    fd = _call("inotify_init1", IN_NONBLOCK | IN_CLOEXEC)
+    fd = inotify_init()
     try:
-        _call("inotify_add_watch", fd, path.encode(), mask)
+        inotify_add_watch(fd, path, mask)
     except OSError:
         os.close(fd)
         raise

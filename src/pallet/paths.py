@@ -101,6 +101,10 @@ class Paths:
     def container_run(self, container_id: str) -> Path:
         return self.runroot / "containers" / container_id
 
+    def compose_watch_lock(self, project: str) -> Path:
+        """`compose watch`'s lock on a project (one watch at a time), its holder's PID in it."""
+        return self.runroot / "compose-watch" / f"{project}.pid"
+
     @property
     def reserve(self) -> Path:
         return self.root / "reserve"

@@ -1,8 +1,9 @@
-"""`pallet compose events`, `stats` and `attach`: watching a project's containers.
+"""`pallet compose events`, `stats`, `attach` and `watch`: watching a project's containers
+(and, for `watch`, its files).
 
 Thin, as the other verbs (pallet.cli.compose_verbs): the project's events come from
 pallet.compose.observe, stats and attach reuse `pallet stats` and `pallet attach` on the
-project's containers.
+project's containers, watch is ComposeService.watch (pallet.compose.watch).
 """
 from __future__ import annotations
 
@@ -69,6 +70,22 @@ def attach(cc, o, args) -> int:
     return container_attach(cc.ctx, o, [found[0]["Id"]])
 
 
+def watch(cc, o, args) -> int:
+    """compose's watch: its messages on stdout; ^C or SIGTERM end it with 130, as compose
+    exits on either (the containers keep running)."""
+    from ..services.compose_types import WatchOptions
+    svc = cc.service(args)
+
+    def log(text: str) -> None:
+        cc.ctx.out(text)
+        cc.ctx.stdout.flush()
+    try:
+        svc.watch(WatchOptions(services=list(args), no_up=o.no_up, quiet=o.quiet, prune=o.prune), log)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 VERBS = [
     Command("attach", "[OPTIONS] SERVICE", "Attach local standard input, output, and error streams to a "
             "service's running container", attach, [
@@ -90,4 +107,10 @@ VERBS = [
                 F("no-stream", help="Disable streaming stats and only pull the first result"),
                 F("no-trunc", help="Do not truncate output"),
             ], 0, 1),
+    Command("watch", "[SERVICE...]", "Watch build context for service and rebuild/refresh containers when files "
+            "are updated", watch, [
+                F("no-up", help="Do not build & start services before watching"),
+                F("prune", kind="bool", default=True, help="Prune dangling images on rebuild"),
+                F("quiet", help="hide build output"),
+            ]),
 ]

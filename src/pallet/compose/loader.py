@@ -377,6 +377,9 @@ def _check_references(project: Project, main_file: str) -> None:
         for dep, spec in (svc.get("depends_on") or {}).items():
             if dep not in project.services and (spec.get("required", True) or dep not in project.disabled):
                 fail(f"services.{name}.depends_on.{dep}", f'service "{name}" depends on undefined service "{dep}"')
+        for trigger in (svc.get("develop") or {}).get("watch") or []:
+            if not trigger.get("target") and trigger.get("action") not in ("rebuild", "restart"):
+                fail(f"services.{name}.develop.watch", "target is required for non-rebuild actions")
         mode = svc.get("network_mode") or ""
         if mode.startswith("service:") and mode[8:] not in project.services:
             fail(f"services.{name}.network_mode", f'service "{name}" refers to undefined service "{mode[8:]}"')

@@ -7,7 +7,8 @@ source, target, read_only}` with host paths made absolute against the project
 directory), environment/labels/sysctls lists -> mappings, depends_on lists ->
 `{condition: service_started, required: true, restart: false}`, networks lists ->
 mappings, a build string -> `{context, dockerfile}`, string commands -> argv
-(shell words), strings where the schema allows "integer or string" -> numbers.
+(shell words), strings where the schema allows "integer or string" -> numbers,
+`develop.watch` paths made absolute.
 Errors are InvalidArgument naming the path. Pure.
 """
 from __future__ import annotations
@@ -58,6 +59,8 @@ def service(name: str, svc: dict, workdir: str) -> dict:
         out["build"] = _build(out["build"], workdir, f"{where}.build")
     if "healthcheck" in out:
         out["healthcheck"] = _healthcheck(out["healthcheck"])
+    if isinstance(out.get("develop"), dict) and out["develop"].get("watch"):
+        out["develop"] = {**out["develop"], "watch": [_trigger(t, workdir) for t in out["develop"]["watch"]]}
     if "env_file" in out:
         out["env_file"] = _env_files(out["env_file"], workdir)
     if "deploy" in out and isinstance(out["deploy"], dict) and "replicas" in out["deploy"]:
@@ -224,6 +227,24 @@ def _build(value, workdir: str, where: str) -> dict:
     if "labels" in spec:
         spec["labels"] = mapping(spec["labels"], f"{where}.labels")
     return spec
+
+
+def _trigger(value: dict, workdir: str) -> dict:
+    """A `develop.watch` rule: its path absolute, ignore and include as lists."""
+    out = dict(value)
+    if isinstance(out.get("path"), str):
+        out["path"] = host_path(out["path"], workdir)
+    for key in ("ignore", "include"):
+        if isinstance(out.get(key), str):
+            out[key] = [out[key]]
+    if isinstance(out.get("exec"), dict):  # sync+exec's hook, as post_start's
+        hook = dict(out["exec"])
+        if isinstance(hook.get("command"), str):
+            hook["command"] = _words(hook["command"], "develop.watch.exec.command")
+        if "environment" in hook:
+            hook["environment"] = mapping(hook["environment"], "develop.watch.exec.environment")
+        out["exec"] = hook
+    return out
 
 
 def _healthcheck(value: dict) -> dict:

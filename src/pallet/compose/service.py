@@ -1,7 +1,8 @@
 """ComposeService: docker compose v2's verbs over one loaded project.
 
 Owns the use cases the CLI (and an API) call: up/create/start (pallet.compose.converge),
-down/stop/rm/kill/pause/unpause/restart, build/pull/push, run's one-off container,
+down/stop/rm/kill/pause/unpause/restart, build/pull/push, run's one-off container, watch
+(pallet.compose.watch),
 and the queries (ps rows, images, ports, the container behind `--index`). It drives
 `engine.containers`, `engine.images`, `engine.builds`, the registry, network and
 volume services through their public methods, and never imports pallet.cli.
@@ -367,6 +368,13 @@ class ComposeService:
 
     def wait_running(self, names: list[str], timeout: float | None = None) -> None:
         converge.wait_running(self, names, timeout)
+
+    def watch(self, options, log) -> None:
+        """`watch` (pallet.services.compose_types.WatchOptions): up, then the `develop.watch`
+        rules applied to every batch of file changes, until a signal (KeyboardInterrupt);
+        compose's messages go to `log`."""
+        from . import watch
+        watch.run(self, options, log, self.warn)
 
     def copy(self, src: str, dst: str, *, index: int = 1, archive: bool = False, follow: bool = False) -> None:
         """`cp SERVICE:PATH DEST` or `cp SRC SERVICE:PATH`, in replica `index`'s container."""

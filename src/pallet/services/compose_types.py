@@ -37,3 +37,12 @@ class UpOptions:
     remove_orphans: bool = False
     start: bool = True
     timeout: int | None = None
+
+
+@dataclass
+class WatchOptions:
+    """`watch`: which services, and what to do before and after watching."""
+    services: list = field(default_factory=list)
+    no_up: bool = False                # --no-up: watch what is there, build and start nothing
+    quiet: bool = False                # --quiet: no build output
+    prune: bool = True                 # --prune: remove the image a rebuild replaced, once unused

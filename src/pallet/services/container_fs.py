@@ -156,6 +156,33 @@ class ContainerFS:
             _spool(stream, spool)
             self._extract_spooled(ref, spool, dest, archive)
 
+    def remove(self, ref: str, path: str) -> bool:
+        """Delete `path` in the container (a directory with what is in it), as `rm -rf` run
+        in it would: resolved inside the container, the last part not followed (a symlink
+        goes, not what it names), missing is no error. The root and mount points stay.
+        False when there was nothing to delete."""
+        import shutil
+        with self.tree(ref) as (record, scope):
+            try:
+                parts = scope.resolve(path, follow_last=False)
+                st = scope.lstat(parts)
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+            if st is None:
+                return False
+            if not parts or parts in scope.mounts:
+                raise InvalidArgument(f"cannot remove {path}: it is the root or a mount point of the container")
+            _check_writable(scope, record, parts)
+            dfd, name = scope.locate(parts)
+            try:
+                if stat.S_ISDIR(st.st_mode):
+                    shutil.rmtree(name, dir_fd=dfd)  # fd-relative, never follows a symlink
+                else:
+                    os.unlink(name, dir_fd=dfd)
+            finally:
+                os.close(dfd)
+            return True
+
     def _ingest(self) -> Path:
         self.paths.ingest.mkdir(parents=True, exist_ok=True)
         return self.paths.ingest

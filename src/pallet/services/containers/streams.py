@@ -49,20 +49,37 @@ def exec_terminal(svc, req: ExecRequest):
     cid = record["Id"]
     terminal = svc.monitor_of(cid).runc.exec_terminal(cid, process, size=req.console_size,
                                                       guard=svc.exec_guard(cid))
-    relay, wait = terminal.relay, terminal.wait
+    return _RecordedTerminal(terminal, lambda stage, **extra: svc.events().container_exec(
+        stage, record, exec_id, **extra))
 
-    def relay_and_record(*args, **kwargs) -> bool:  # dockerd logs a detach from an exec
-        detached = relay(*args, **kwargs)
+
+class _RecordedTerminal:
+    """An `exec -it` terminal whose detach and exit are recorded, as dockerd logs them
+    (exec_detach, exec_die); everything else is the terminal's own."""
+
+    def __init__(self, terminal, record_event):
+        self._terminal, self._record = terminal, record_event
+
+    def __getattr__(self, name):
+        return getattr(self._terminal, name)
+
+    def relay(self, *args, **kwargs) -> bool:
+        detached = self._terminal.relay(*args, **kwargs)
         if detached:
-            svc.events().container_exec("exec_detach", record, exec_id)
+            self._record("exec_detach")
         return detached
 
-    def wait_and_record() -> int:  # the exit is seen only by a caller that waits for it
-        code = wait()
-        svc.events().container_exec("exec_die", record, exec_id, exitCode=code)
+    def wait(self) -> int:  # the exit is seen only by a caller that waits for it
+        code = self._terminal.wait()
+        self._record("exec_die", exitCode=code)
         return code
-    terminal.relay, terminal.wait = relay_and_record, wait_and_record
-    return terminal
+
+    def __enter__(self):
+        self._terminal.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._terminal.__exit__(*exc)
 
 
 def _exec_process(svc, req: ExecRequest) -> tuple[dict, dict, str]:
