@@ -53,8 +53,6 @@ def umount2(target: str, flags: int = 0) -> None:
     _call("umount2", target.encode(), flags)
 
 
-IN_CLOSE_WRITE = 0x8
-IN_MOVED_TO = 0x80
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 
@@ -71,18 +69,6 @@ def inotify_add_watch(fd: int, path: str, mask: int) -> int:
 
 def inotify_rm_watch(fd: int, wd: int) -> None:
     _call("inotify_rm_watch", fd, wd)
-
-
-def inotify_watch(path: str, mask: int) -> int:
-    """A non-blocking inotify fd watching `path` for `mask`; readable once an event came
-    (read it to empty before the next wait). The caller closes it."""
-    fd = inotify_init()
-    try:
-        inotify_add_watch(fd, path, mask)
-    except OSError:
-        os.close(fd)
-        raise
-    return fd
 
 
 def syscall(number: int, *args: int) -> int:

@@ -29,7 +29,6 @@ Exit codes and exit commands (``--exit-command``; the service passes ``pallet --
 """
 from __future__ import annotations
 
-import _thread
 import os
 import select
 import time
@@ -42,7 +41,6 @@ from pallet.runtime.runc import Runc, alive, translate_error
 
 CONMON = "/usr/bin/conmon"
 SYNC_TIMEOUT = 60.0
-_WATCH_LOCK = _thread.allocate_lock()
 
 
 def attach_path(bundle: Path) -> Path:
@@ -185,13 +183,10 @@ class Monitor:
         """Block until conmon records the exit code; TimeoutError after `timeout` seconds.
 
         Given `bundle`, a conmon that died without writing one is an error, not a hang.
-        Asleep until conmon writes an exit file (inotify on the exit dir, set before the
-        first look so none is missed), with a look every 0.1 s at most for the rest (a
-        dead conmon, the deadline); without inotify, a poll that backs off, then a pidfd
-        of the container's process.
+        Not inotify on the exit dir: closing an inotify instance waits for an SRCU grace
+        period (fsnotify's mark reaper), 8-18 ms here, longer than any poll it would save.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        watch = _exit_watch(self.exit_dir)
         delay = 0.0001  # conmon closes the attach socket just before it writes the file
         process = None  # a pidfd of the container's process, once a short wait did not do
         try:
@@ -207,25 +202,19 @@ class Monitor:
                                       "recording an exit code")
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"container {container_id} still running")
-                if watch >= 0:
-                    if select.select([watch], [], [], min(delay, 0.1))[0]:
-                        _drain(watch)
-                        continue
-                elif process is None and delay >= 0.01 and bundle is not None:
+                if process is None and delay >= 0.01 and bundle is not None:
                     process = _pidfd(Path(bundle) / "pidfile")
-                if watch < 0 and process is not None and process >= 0:
+                if process is not None and process >= 0:
                     # asleep until the process ends (conmon then writes the file at once),
                     # not up to 0.1 s past it; still a look every 0.1 s (pid reused, stop)
                     if select.select([process], [], [], min(delay, 0.1))[0]:
                         os.close(process)
                         process, delay = -1, 0.0001
                         continue
-                elif watch < 0:
+                else:
                     time.sleep(delay)
                 delay = min(delay * 1.5, 0.1)
         finally:
-            if watch >= 0:
-                _close_watch(watch)
             if process is not None and process >= 0:
                 os.close(process)
 
@@ -237,45 +226,6 @@ class Monitor:
         finally:
             if not keep_exit:
                 self.exit_path(container_id).unlink(missing_ok=True)
-
-
-WATCHES_MAX = 4  # inotify instances one process holds for waits at a time (see _exit_watch)
-_watches = [0]
-
-
-def _exit_watch(exit_dir: Path) -> int:
-    """An inotify fd that becomes readable when a file in `exit_dir` is written or renamed
-    in (conmon writes a temporary file and renames it); -1 without one, and the caller
-    polls instead: no such directory yet, or WATCHES_MAX waits of this process (the API
-    service waiting on many containers) already hold one. inotify instances are counted
-    per user (fs.inotify.max_user_instances, 128 by default) and root's other programs
-    need theirs. Given back with `_close_watch`."""
-    with _WATCH_LOCK:
-        if _watches[0] >= WATCHES_MAX:
-            return -1
-        _watches[0] += 1
-    try:
-        return libc.inotify_watch(str(exit_dir), libc.IN_MOVED_TO | libc.IN_CLOSE_WRITE)
-    except OSError:
-        _close_watch(-1)
-        return -1
-
-
-def _close_watch(fd: int) -> None:
-    if fd >= 0:
-        os.close(fd)
-    with _WATCH_LOCK:
-        _watches[0] -= 1
-
-
-def _drain(fd: int) -> None:
-    """Read the pending inotify events (which file they name does not matter: the caller
-    looks at its own exit file again), so the next select sleeps."""
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
 
 
 def _pidfd(pidfile: Path) -> int:
