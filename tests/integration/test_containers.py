@@ -289,6 +289,8 @@ def test_leading_slashes_before_a_name_are_all_dropped(pallet, busybox):
     assert pallet.ok("inspect", "-f", "{{.Name}}", "///slashed").out == "/slashed\n"
     r = pallet("stop", "//nosuch")
     assert r.code == 1 and r.err == f"{pallet.error_prefix}No such container: nosuch\n"
+    r = pallet("kill", "//nosuch")
+    assert r.code == 1 and r.err == f"{pallet.error_prefix}Cannot kill container: nosuch: No such container: nosuch\n"
     assert pallet.ok("rm", "-f", "/slashed").out == "/slashed\n"
 
 

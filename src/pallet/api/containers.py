@@ -114,11 +114,7 @@ def restart(service, req, ref):
 
 
 def kill(service, req, ref):
-    from ..errors import NotFound
-    try:
-        _svc(service).kill(ref, req.param("signal") or "KILL")
-    except NotFound as exc:  # dockerd's router wraps kill's errors so (`pallet kill` says the same)
-        raise NotFound(f"Cannot kill container: {ref}: {exc}") from None
+    _svc(service).kill(ref, req.param("signal") or "KILL")  # errors in dockerd's words, from the service
     return no_content()
 
 

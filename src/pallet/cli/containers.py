@@ -267,13 +267,7 @@ def container_restart(ctx, o, args) -> int:
 
 def container_kill(ctx, o, args) -> int:
     svc = ctx.engine.containers
-
-    def kill(ref):
-        try:
-            svc.kill(ref, o.signal or "KILL")
-        except NotFound as exc:
-            raise NotFound(f"Cannot kill container: {ref}: {exc}") from None
-    return _each(ctx, args, kill)
+    return _each(ctx, args, lambda ref: svc.kill(ref, o.signal or "KILL"))
 
 
 def container_rm(ctx, o, args) -> int:

@@ -405,13 +405,17 @@ class ContainerService(ContainerQueries):
         from ...opts.signals import parse_signal
         from .restart import on_stop
         number = parse_signal(signal)
-        cid = self.resolve(ref)
+        named = ref.lstrip("/")  # as dockerd's router cleans the path: //foo is foo
+        try:  # dockerd's words for every kill that fails (`pallet kill` and the API alike)
+            cid = self.resolve(ref)
+        except NotFound as exc:
+            raise NotFound(f"Cannot kill container: {named}: {exc}") from None
         record = self.get(cid)
         if record["State"].get("Restarting") and by_user:
             on_stop(self, cid)  # moby: a restarting container counts as running; the kill cancels it
             return
         if not record["State"]["Running"]:
-            raise Conflict(f"Cannot kill container: {ref}: Container {cid} is not running")
+            raise Conflict(f"Cannot kill container: {named}: Container {cid} is not running")
         if by_user:
             on_stop(self, cid)
         self.monitor_of(cid).runc.kill(cid, number)
