@@ -22,7 +22,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # lowest first; a module may import from its own layer and every layer below it
 LAYERS = [
     {"pallet", "errors", "record", "jsontext", "libc", "paths"},
-    {"digest", "reference"},
+    {"digest", "reference", "reference_match"},
     {"format"},
     {"opts"},
     {"oci"},

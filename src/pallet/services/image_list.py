@@ -12,7 +12,8 @@ import time
 from ..errors import InvalidArgument
 from ..oci import image as oci
 from ..dockerjson.columns import go_time
-from ..reference import familiar, familiar_match, split_name
+from ..reference import familiar, split_name
+from ..reference_match import familiar_match
 
 FILTERS = {"dangling", "reference", "label", "before", "since", "until"}
 
