@@ -98,7 +98,13 @@ def ruleset(table: str, networks: list[dict], ports: list[dict]) -> str:
     type nat hook output priority -100; policy accept;
     fib daddr type local jump ports
   }}
-  chain postrouting {{
+""" + _out_and_forward(post, fwd)
+
+
+def _out_and_forward(post: list[str], fwd: list[str]) -> str:
+    """The chains both tables end with: masquerading out (`post`), then the forward filter
+    (`fwd`), and the table's closing brace."""
+    return f"""  chain postrouting {{
     type nat hook postrouting priority srcnat; policy accept;
 {_indent(post)}
   }}
@@ -118,17 +124,7 @@ def _ipv6_table(table: str, networks: list[dict], fwd: list[str]) -> str:
         return ""
     post = [f"ip6 saddr {n['subnet6']} oifname != \"{n['bridge']}\" masquerade"
             for n in six if not n["internal"] and n.get("masquerade", True)]
-    return f"""table ip6 {table} {{
-  chain postrouting {{
-    type nat hook postrouting priority srcnat; policy accept;
-{_indent(post)}
-  }}
-  chain forward {{
-    type filter hook forward priority filter; policy accept;
-{_indent(fwd)}
-  }}
-}}
-"""
+    return f"table ip6 {table} {{\n" + _out_and_forward(post, fwd)
 
 
 def _port_rule(p: dict) -> str:
